@@ -1,0 +1,169 @@
+/* cli_files — command-line inputs: path expansion, reading, splitting into messages. */
+#include "engine/cli_files.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "parsers/mllp.h"
+
+void cli_paths_init(struct cli_paths *p)
+{
+    memset(p, 0, sizeof *p);
+}
+
+void cli_paths_cleanup(struct cli_paths *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->v[i]);
+    free(p->v);
+    cli_paths_init(p);
+}
+
+static void push(struct cli_paths *p, const char *path)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 16;
+        p->v = realloc(p->v, p->cap * sizeof *p->v);
+        if (!p->v)
+            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    }
+    p->v[p->n] = strdup(path);
+    if (!p->v[p->n])
+        abort();
+    p->n++;
+}
+
+static int is_message_file(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 4 && strcasecmp(name + n - 4, ".hl7") == 0) ||
+           (n > 6 && strcasecmp(name + n - 6, ".hl7v2") == 0);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int add_dir(struct cli_paths *p, const char *dir, char *err, size_t errlen)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, by_name);
+    if (n < 0) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = list[i]->d_name;
+        char path[4096];
+        struct stat st;
+        if (rc == 0 && name[0] != '.' &&
+            snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path &&
+            stat(path, &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                rc = add_dir(p, path, err, errlen);
+            else if (S_ISREG(st.st_mode) && is_message_file(name))
+                push(p, path);
+        }
+        free(list[i]);
+    }
+    free(list);
+    return rc;
+}
+
+int cli_paths_add(struct cli_paths *p, const char *arg, char *err, size_t errlen)
+{
+    struct stat st;
+    if (strcmp(arg, "-") == 0) {
+        push(p, arg);
+        return 0;
+    }
+    if (stat(arg, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", arg, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode))
+        return add_dir(p, arg, err, errlen);
+    push(p, arg);
+    return 0;
+}
+
+char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct strbuf b;
+    strbuf_init(&b, max);
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = strbuf_append(&b, chunk, n);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+    else if (ferror(f))
+        snprintf(err, errlen, "%s: %s", path, strerror(errno)), rc = -1;
+    if (f != stdin)
+        fclose(f);
+    if (rc != 0) {
+        strbuf_cleanup(&b);
+        return NULL;
+    }
+    if (!b.p)
+        strbuf_append(&b, "", 0);
+    return strbuf_take(&b, len);
+}
+
+struct frame_collect {
+    const char *base;
+    struct hl7_batch *b;
+    int oversize;
+};
+
+static int collect_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
+{
+    struct frame_collect *fc = arg;
+    if (ev == MLLP_OVERSIZE) {
+        fc->oversize = 1;
+        return 1;
+    }
+    hl7_batch_push(fc->b, (size_t)(p - fc->base), n);
+    return 0;
+}
+
+int cli_split(const char *data, size_t len, size_t max_frame, struct hl7_batch *b,
+              struct hl7_err *err)
+{
+    size_t i = 0;
+    while (i < len && (data[i] == ' ' || data[i] == '\r' || data[i] == '\n' || data[i] == '\t'))
+        i++;
+    if (i == len || data[i] != MLLP_VT)
+        return hl7_batch_split(b, data, len, err);
+    /* One feed of the whole file: every frame is a view into data. */
+    struct mllp_framer f;
+    struct frame_collect fc = {data, b, 0};
+    b->n = 0;
+    mllp_init(&f, max_frame);
+    mllp_feed(&f, data, len, collect_frame, &fc);
+    int truncated = mllp_in_frame(&f) || f.truncated > 0;
+    mllp_cleanup(&f);
+    if (!fc.oversize && !truncated)
+        return 0;
+    memset(err, 0, sizeof *err);
+    err->code = HL7_E_TOO_LONG;
+    snprintf(err->text, sizeof err->text, "%s",
+             fc.oversize ? "MLLP frame exceeds the maximum message size"
+                         : "MLLP frame not terminated by <FS><CR>");
+    if (!fc.oversize)
+        err->code = HL7_E_SEGMENT_SEQUENCE;
+    return -1;
+}

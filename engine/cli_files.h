@@ -1,0 +1,34 @@
+/*
+ * cli_files — the inputs of a command line: files, directories and "-".
+ *
+ * A directory stands for the message files below it (*.hl7 and *.hl7v2,
+ * any case, recursively, in name order); a file named explicitly is always
+ * read; "-" is standard input. A file's bytes are split into messages: MLLP
+ * frames when it starts with <VT>, otherwise plain or batched messages.
+ */
+#ifndef SOLENT_ENGINE_CLI_FILES_H
+#define SOLENT_ENGINE_CLI_FILES_H
+
+#include <stddef.h>
+
+#include "parsers/hl7.h"
+#include "parsers/hl7_batch.h"
+
+struct cli_paths {
+    char **v; /* owned strings */
+    size_t n, cap;
+};
+
+/* Prepares an empty list. */
+void cli_paths_init(struct cli_paths *p);
+/* Frees the list and its strings. */
+void cli_paths_cleanup(struct cli_paths *p);
+/* Appends args, directories expanded; -1 with a reason in err when one is unreadable. */
+int cli_paths_add(struct cli_paths *p, const char *arg, char *err, size_t errlen);
+/* Reads a whole file ("-": stdin) of at most max bytes; NULL with a reason in err. */
+char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+/* Splits a file's bytes into messages (offsets into data); -1 with err. */
+int cli_split(const char *data, size_t len, size_t max_frame, struct hl7_batch *b,
+              struct hl7_err *err);
+
+#endif

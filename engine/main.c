@@ -1,0 +1,41 @@
+/* main — the solent command: dispatches to one command per subcommand name. */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/cmd_bench.h"
+#include "engine/cmd_parse.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"parse", cmd_parse_run, "print HL7v2 messages as JSON, or values with --get PATH"},
+    {"bench", cmd_bench_run, "measure parser throughput: bench parse DIR"},
+};
+
+static int usage(FILE *to)
+{
+    fputs("usage: solent COMMAND [OPTIONS] [ARGS]\n\ncommands:\n", to);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nsolent COMMAND --help describes one command.\n", to);
+    return to == stdout ? 0 : 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
+        return usage(stdout);
+    if (strcmp(argv[1], "--version") == 0)
+        return puts("solent " SOLENT_VERSION) == EOF;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "solent: unknown command '%s'\n", argv[1]);
+    return usage(stderr);
+}

@@ -1,0 +1,74 @@
+/* strbuf — growable byte buffer with a hard cap. */
+#include "parsers/strbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void strbuf_init(struct strbuf *b, size_t max)
+{
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+void strbuf_cleanup(struct strbuf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void strbuf_reset(struct strbuf *b)
+{
+    b->len = 0;
+    if (b->p)
+        b->p[0] = '\0';
+}
+
+static void strbuf_grow(struct strbuf *b, size_t need)
+{
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need + 1)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
+        abort(); /* out-of-memory policy: abort, see strbuf.h */
+    b->p = p;
+    b->cap = cap;
+}
+
+int strbuf_append(struct strbuf *b, const void *data, size_t n)
+{
+    if (n > b->max - b->len)
+        return -1;
+    if (b->len + n + 1 > b->cap)
+        strbuf_grow(b, b->len + n);
+    if (n)
+        memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+int strbuf_puts(struct strbuf *b, const char *s)
+{
+    return strbuf_append(b, s, strlen(s));
+}
+
+int strbuf_putc(struct strbuf *b, char c)
+{
+    return strbuf_append(b, &c, 1);
+}
+
+char *strbuf_take(struct strbuf *b, size_t *len)
+{
+    char *p = b->p;
+    if (len)
+        *len = b->len;
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+    return p;
+}
