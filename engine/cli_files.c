@@ -140,11 +140,19 @@ static int collect_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
     return 0;
 }
 
+static int is_blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\r' && p[i] != '\n' && p[i] != '\t')
+            return 0;
+    return 1;
+}
+
 int cli_split(const char *data, size_t len, size_t max_frame, struct hl7_batch *b,
               struct hl7_err *err)
 {
     size_t i = 0;
-    while (i < len && (data[i] == ' ' || data[i] == '\r' || data[i] == '\n' || data[i] == '\t'))
+    while (i < len && is_blank(data + i, 1))
         i++;
     if (i == len || data[i] != MLLP_VT)
         return hl7_batch_split(b, data, len, err);
@@ -154,7 +162,12 @@ int cli_split(const char *data, size_t len, size_t max_frame, struct hl7_batch *
     b->n = 0;
     mllp_init(&f, max_frame);
     mllp_feed(&f, data, len, collect_frame, &fc);
-    int truncated = mllp_in_frame(&f) || f.truncated > 0;
+    /* A file may end inside its last frame (no <FS><CR>): take it as it is. */
+    const char *last = memrchr(data, MLLP_VT, len);
+    size_t tail = last ? (size_t)(last + 1 - data) : len;
+    if (!fc.oversize && mllp_in_frame(&f) && !is_blank(data + tail, len - tail))
+        hl7_batch_push(b, tail, len - tail);
+    int truncated = f.truncated > 0;
     mllp_cleanup(&f);
     if (!fc.oversize && !truncated)
         return 0;

@@ -93,9 +93,11 @@ static void print_value(struct parse_cmd *c, const struct hl7_path *p)
 
 static void print_message(struct parse_cmd *c)
 {
-    if (c->msg.warnings & HL7_W_CHARSET_MISMATCH) {
-        fprintf(stderr, "%s: message %zu: MSH-18: bytes are UTF-8, not the declared set; read as "
-                        "UTF-8\n", c->file, c->index);
+    for (unsigned bit = 1; bit && bit <= c->msg.warnings; bit <<= 1) {
+        if (!(c->msg.warnings & bit))
+            continue;
+        fprintf(stderr, "%s: message %zu: %s\n", c->file, c->index,
+                hl7_warning_text((enum hl7_warn)bit));
         c->warnings++;
     }
     if (c->npaths) {

@@ -141,36 +141,37 @@ static bool is_blank(const char *p, size_t n)
 
 static void push_tok(struct hl7_msg *m, size_t off)
 {
-    m->tok = grow(m->tok, &m->tokcap, m->ntok + 1, sizeof *m->tok);
+    if (m->ntok == m->tokcap)
+        m->tok = grow(m->tok, &m->tokcap, m->ntok + 1, sizeof *m->tok);
     m->tok[m->ntok++] = (uint32_t)off;
 }
 
-/* Scans one segment starting at i; returns the offset of its end. */
-static size_t index_segment(struct hl7_msg *m, size_t i, const struct hl7_limits *lim,
-                            struct hl7_err *err)
+/* Offset of the next c at or after i, or n: memchr is vectorised. */
+static size_t next_of(const char *b, size_t i, size_t n, char c)
 {
-    const char *b = m->buf;
-    size_t n = m->len;
-    const char fs = m->enc.field;
+    const char *p = memchr(b + i, c, n - i);
+    return p ? (size_t)(p - b) : n;
+}
+
+/* Indexes the fields of the segment [i, end). -1 when it has too many. */
+static int index_segment(struct hl7_msg *m, size_t i, size_t end, const struct hl7_limits *lim,
+                         struct hl7_err *err)
+{
     uint32_t first = m->ntok, nt = 1;
     push_tok(m, i);
-    for (; i < n; i++) {
-        char c = b[i];
-        if (c == fs) {
-            if (nt > lim->max_fields) {
-                fail(err, HL7_E_TOO_LONG, i, "segment has more than %u fields",
-                     (unsigned)lim->max_fields);
-                return (size_t)-1;
-            }
-            push_tok(m, i + 1);
-            nt++;
-        } else if (c == '\r' || c == '\n') {
-            break;
+    for (size_t at = next_of(m->buf, i, end, m->enc.field); at < end;
+         at = next_of(m->buf, at + 1, end, m->enc.field)) {
+        if (nt > lim->max_fields) {
+            fail(err, HL7_E_TOO_LONG, at, "segment has more than %u fields",
+                 (unsigned)lim->max_fields);
+            return -1;
         }
+        push_tok(m, at + 1);
+        nt++;
     }
-    push_tok(m, i + 1);
+    push_tok(m, end + 1);
     m->segs[m->nsegs] = (struct hl7_seg){.first = first, .ntok = nt};
-    return i;
+    return 0;
 }
 
 /* Validates the id of the segment just indexed and stores it. */
@@ -193,16 +194,19 @@ static int name_segment(struct hl7_msg *m, struct hl7_err *err)
 static int index_message(struct hl7_msg *m, size_t i, const struct hl7_limits *lim,
                          struct hl7_err *err)
 {
+    const char *b = m->buf;
+    size_t n = m->len, cr = next_of(b, i, n, '\r'), lf = next_of(b, i, n, '\n');
     m->nsegs = 0;
     m->ntok = 0;
-    while (i < m->len) {
-        while (i < m->len && (m->buf[i] == '\r' || m->buf[i] == '\n'))
-            i++;
-        size_t end = i;
-        while (end < m->len && m->buf[end] != '\r' && m->buf[end] != '\n')
-            end++;
-        if (i >= m->len || is_blank(m->buf + i, end - i)) {
-            i = end;
+    while (i < n) {
+        if (cr < i) /* each terminator search resumes where it stopped: linear overall */
+            cr = next_of(b, i, n, '\r');
+        if (lf < i)
+            lf = next_of(b, i, n, '\n');
+        size_t end = cr < lf ? cr : lf;
+        if (end == i || ((b[i] == ' ' || b[i] == '\t' || b[i] == '\0') &&
+                         is_blank(b + i, end - i))) {
+            i = end + 1; /* an empty line or blanks only: no segment */
             continue;
         }
         if (m->nsegs == lim->max_segments) {
@@ -211,11 +215,10 @@ static int index_message(struct hl7_msg *m, size_t i, const struct hl7_limits *l
             return -1;
         }
         m->segs = grow(m->segs, &m->segcap, m->nsegs + 1, sizeof *m->segs);
-        i = index_segment(m, i, lim, err);
-        if (i == (size_t)-1 || name_segment(m, err) != 0)
+        if (index_segment(m, i, end, lim, err) != 0 || name_segment(m, err) != 0)
             return -1;
-        if (m->nsegs == 1)
-            m->has_header = true;
+        m->has_header = true;
+        i = end + 1;
     }
     return 0;
 }
@@ -248,6 +251,12 @@ static int read_charset(struct hl7_msg *m, const struct hl7_opts *o, bool bom,
         return 0;
     }
     if (hl7_charset_from_name(v.p, v.len, &m->enc.charset) != 0) {
+        /* Any ASCII-compatible set reads pure ASCII alike: only bytes >= 0x80 need it. */
+        if (!hl7_has_high_bytes(m->buf, m->len)) {
+            m->enc.charset = HL7_CS_UTF8;
+            m->warnings |= HL7_W_CHARSET_UNKNOWN;
+            return 0;
+        }
         fail(err, HL7_E_TABLE_VALUE, (size_t)(v.p - m->buf),
              "MSH-18 names a character set Solent does not support");
         set_loc(err, "MSH", 1, 18);
@@ -306,7 +315,8 @@ int hl7_msg_parse(struct hl7_msg *m, const char *data, size_t len, const struct 
     size_t skip = bom ? 3 : 0;
     copy_in(m, data + skip, len - skip);
     size_t start = 0;
-    while (start < m->len && (m->buf[start] == '\r' || m->buf[start] == '\n'))
+    while (start < m->len && (m->buf[start] == '\r' || m->buf[start] == '\n' ||
+                              m->buf[start] == ' ' || m->buf[start] == '\t'))
         start++;
     int rc = -1;
     if (read_delims(m, start, err) == 0 && index_message(m, start, &o->limits, err) == 0 &&
@@ -315,6 +325,17 @@ int hl7_msg_parse(struct hl7_msg *m, const char *data, size_t len, const struct 
     if (rc != 0)
         err->offset += skip;
     return rc;
+}
+
+const char *hl7_warning_text(enum hl7_warn w)
+{
+    switch (w) {
+    case HL7_W_CHARSET_MISMATCH:
+        return "MSH-18: the bytes are UTF-8, not the declared character set; read as UTF-8";
+    case HL7_W_CHARSET_UNKNOWN:
+        return "MSH-18: unknown character set, but every byte is ASCII; read as ASCII";
+    }
+    return "unknown warning";
 }
 
 const struct hl7_seg *hl7_seg_find(const struct hl7_msg *m, const char *name, uint32_t occ)

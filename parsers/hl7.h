@@ -101,7 +101,7 @@ struct hl7_seg {
 /* Warnings that do not stop the parse. */
 enum hl7_warn {
     HL7_W_CHARSET_MISMATCH = 1 << 0, /* MSH-18 said single-byte, bytes were UTF-8 */
-    HL7_W_BAD_SEGMENT_END = 1 << 1,  /* stray NUL or control bytes were kept */
+    HL7_W_CHARSET_UNKNOWN = 1 << 1,  /* MSH-18 unknown, but the bytes are all ASCII */
 };
 
 /* A parsed message. Owns its copy of the bytes and its index. */
@@ -139,6 +139,8 @@ void hl7_msg_cleanup(struct hl7_msg *m);
 int hl7_msg_parse(struct hl7_msg *m, const char *data, size_t len, const struct hl7_opts *o,
                   struct hl7_err *err);
 
+/* One line describing warning w (a single bit), by position, without content. */
+const char *hl7_warning_text(enum hl7_warn w);
 /* The occ-th segment (from 1) named name, or NULL. */
 const struct hl7_seg *hl7_seg_find(const struct hl7_msg *m, const char *name, uint32_t occ);
 /* The occurrence number (from 1) of segment s among segments of its name. */

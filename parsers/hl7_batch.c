@@ -77,7 +77,9 @@ static int check_count(struct split *s, size_t at, size_t end, uint32_t seen)
 static int on_trailer(struct split *s, size_t at, size_t end, struct hl7_err *err)
 {
     bool bts = memcmp(s->data + at, "BTS", 3) == 0;
-    uint32_t seen = bts ? s->in_batch : s->b->batches;
+    /* Messages in a file with no BHS form one implicit batch. */
+    uint32_t batches = s->b->batches ? s->b->batches : (s->b->n > 0);
+    uint32_t seen = bts ? s->in_batch : batches;
     uint32_t seq = bts ? ++s->bts : ++s->fts;
     int rc = check_count(s, at, end, seen);
     if (rc == 0)
@@ -129,10 +131,10 @@ int hl7_batch_split(struct hl7_batch *b, const char *data, size_t len, struct hl
         size_t end = i;
         while (end < len && data[end] != '\r' && data[end] != '\n')
             end++;
-        bool blank = true;
-        for (size_t k = i; k < end && blank; k++)
-            blank = data[k] == ' ' || data[k] == '\t' || data[k] == '\0';
-        if (!blank && on_segment(&s, i, end, err) != 0)
+        size_t text = i; /* leading blanks before a segment id are tolerated */
+        while (text < end && (data[text] == ' ' || data[text] == '\t' || data[text] == '\0'))
+            text++;
+        if (text < end && on_segment(&s, text, end, err) != 0)
             return -1;
         while (end < len && (data[end] == '\r' || data[end] == '\n'))
             end++;
