@@ -121,9 +121,11 @@ static void parse_file(struct parse_cmd *c, const char *data, size_t len)
     hl7_batch_init(&b);
     c->index = 1;
     if (cli_split(data, len, c->opts.limits.max_size, &b, &err) != 0) {
+        /* A batch whose counts disagree may have lost messages: none of it is trusted. */
         c->messages++;
         c->rejected++;
         report_error(c, &err, 0);
+        b.n = 0;
     }
     for (size_t i = 0; i < b.n; i++) {
         c->index = i + 1;
