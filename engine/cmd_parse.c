@@ -144,11 +144,13 @@ static void parse_file(struct parse_cmd *c, const char *data, size_t len)
 
 static int parse_args(struct parse_cmd *c, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"raw", no_argument, NULL, 'r'},          {"compact", no_argument, NULL, 'c'},
-        {"get", required_argument, NULL, 'g'},    {"charset", required_argument, NULL, 's'},
-        {"max-size", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"raw", no_argument, NULL, 'r'},
+                                             {"compact", no_argument, NULL, 'c'},
+                                             {"get", required_argument, NULL, 'g'},
+                                             {"charset", required_argument, NULL, 's'},
+                                             {"max-size", required_argument, NULL, 'm'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     int opt;
     char why[160];
     while ((opt = getopt_long(argc, argv, "rcg:s:m:h", longopts, NULL)) != -1) {
@@ -199,7 +201,8 @@ static int run_inputs(struct parse_cmd *c, int argc, char **argv)
         free(data);
     }
     if (paths.n > 1 || c->messages > 1)
-        fprintf(stderr, "summary: %zu files, %zu messages: %zu parsed, %zu rejected, %zu warnings\n",
+        fprintf(stderr,
+                "summary: %zu files, %zu messages: %zu parsed, %zu rejected, %zu warnings\n",
                 paths.n, c->messages, c->parsed, c->rejected, c->warnings);
     cli_paths_cleanup(&paths);
     return status || c->rejected ? 1 : 0;

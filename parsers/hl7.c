@@ -79,8 +79,8 @@ static void set_loc(struct hl7_err *err, const char *seg, uint32_t seq, uint32_t
 static bool is_delim_ok(char c)
 {
     unsigned char u = (unsigned char)c;
-    return u > ' ' && u < 0x7F && !((u >= '0' && u <= '9') || (u >= 'A' && u <= 'Z') ||
-                                      (u >= 'a' && u <= 'z'));
+    return u > ' ' && u < 0x7F &&
+           !((u >= '0' && u <= '9') || (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z'));
 }
 
 /* Reads MSH-1 and MSH-2 from the start of buf into m->enc. */
@@ -120,8 +120,13 @@ static int read_delims(struct hl7_msg *m, size_t start, struct hl7_err *err)
             return -1;
         }
     }
-    m->enc = (struct hl7_enc){.field = d[0], .comp = d[1], .rep = d[2], .esc = d[3],
-                              .sub = d[4], .trunc = d[5], .charset = HL7_CS_UTF8};
+    m->enc = (struct hl7_enc){.field = d[0],
+                              .comp = d[1],
+                              .rep = d[2],
+                              .esc = d[3],
+                              .sub = d[4],
+                              .trunc = d[5],
+                              .charset = HL7_CS_UTF8};
     return 0;
 }
 
@@ -204,8 +209,8 @@ static int index_message(struct hl7_msg *m, size_t i, const struct hl7_limits *l
         if (lf < i)
             lf = next_of(b, i, n, '\n');
         size_t end = cr < lf ? cr : lf;
-        if (end == i || ((b[i] == ' ' || b[i] == '\t' || b[i] == '\0') &&
-                         is_blank(b + i, end - i))) {
+        if (end == i ||
+            ((b[i] == ' ' || b[i] == '\t' || b[i] == '\0') && is_blank(b + i, end - i))) {
             i = end + 1; /* an empty line or blanks only: no segment */
             continue;
         }
@@ -238,8 +243,7 @@ static void copy_in(struct hl7_msg *m, const char *data, size_t len)
 }
 
 /* Resolves MSH-18 (or the fallback) into m->enc.charset. */
-static int read_charset(struct hl7_msg *m, const struct hl7_opts *o, bool bom,
-                        struct hl7_err *err)
+static int read_charset(struct hl7_msg *m, const struct hl7_opts *o, bool bom, struct hl7_err *err)
 {
     const struct hl7_seg *msh = &m->segs[0];
     struct hl7_view v = hl7_piece(hl7_field(m, msh, 18), m->enc.rep, 1);

@@ -81,9 +81,15 @@ static int put_msh(struct strbuf *o, const struct ack_in *ai, const struct hl7_a
     else
         snprintf(type, sizeof type, "ACK%c%s%cACK", c, ai->type.trigger, c);
     struct hl7_view f[] = {
-        ai->msh2,        ai->f[5],      ai->f[6],
-        ai->f[3],        ai->f[4],      cview(a->timestamp),
-        {NULL, 0},       cview(type),   cview(a->control_id),
+        ai->msh2,
+        ai->f[5],
+        ai->f[6],
+        ai->f[3],
+        ai->f[4],
+        cview(a->timestamp),
+        {NULL, 0},
+        cview(type),
+        cview(a->control_id),
         ai->f[11].p && ai->f[11].len ? ai->f[11] : cview("P"),
         ai->f[12].p && ai->f[12].len ? ai->f[12] : cview(DEFAULT_VERSION),
     };

@@ -9,11 +9,11 @@ struct split {
     struct hl7_batch *b;
     const char *data;
     size_t len;
-    char fs;            /* field separator of the latest header */
-    size_t open;        /* start of the message being collected, or SIZE_MAX */
-    size_t open_end;    /* end of its last segment, terminator included */
-    uint32_t in_batch;  /* messages since the last BHS */
-    uint32_t bts, fts;  /* trailers seen, for error positions */
+    char fs;           /* field separator of the latest header */
+    size_t open;       /* start of the message being collected, or SIZE_MAX */
+    size_t open_end;   /* end of its last segment, terminator included */
+    uint32_t in_batch; /* messages since the last BHS */
+    uint32_t bts, fts; /* trailers seen, for error positions */
 };
 
 void hl7_batch_init(struct hl7_batch *b)
@@ -98,7 +98,7 @@ static int on_segment(struct split *s, size_t at, size_t end, struct hl7_err *er
 {
     const char *p = s->data + at;
     bool header = end - at >= 4 && (memcmp(p, "MSH", 3) == 0 || memcmp(p, "BHS", 3) == 0 ||
-                                     memcmp(p, "FHS", 3) == 0);
+                                    memcmp(p, "FHS", 3) == 0);
     bool trailer = end - at >= 3 && (memcmp(p, "BTS", 3) == 0 || memcmp(p, "FTS", 3) == 0);
     if (header || trailer)
         close_message(s);

@@ -107,8 +107,7 @@ static int decode_one(const struct hl7_enc *e, const char *p, size_t n, struct s
     return 1; /* \C..\ \M..\ \Z..\ and anything else: kept as it stands */
 }
 
-int hl7_unescape(const struct hl7_enc *e, struct hl7_view v, struct strbuf *out,
-                 size_t *first_bad)
+int hl7_unescape(const struct hl7_enc *e, struct hl7_view v, struct strbuf *out, size_t *first_bad)
 {
     int problems = 0;
     size_t i = 0;

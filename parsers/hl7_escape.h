@@ -24,8 +24,7 @@
  * clean) and, when there were any, sets *first_bad to the offset in v of the
  * first one; -1 when out's cap would be exceeded.
  */
-int hl7_unescape(const struct hl7_enc *e, struct hl7_view v, struct strbuf *out,
-                 size_t *first_bad);
+int hl7_unescape(const struct hl7_enc *e, struct hl7_view v, struct strbuf *out, size_t *first_bad);
 /* Appends s escaped for e's delimiters; -1 when out's cap would be exceeded. */
 int hl7_escape(const struct hl7_enc *e, const char *s, size_t n, struct strbuf *out);
 

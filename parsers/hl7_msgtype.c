@@ -86,8 +86,7 @@ static int too_long(struct hl7_err *err, uint32_t field, uint32_t comp)
     err->loc.field = field;
     err->loc.rep = 1;
     err->loc.comp = comp;
-    snprintf(err->text, sizeof err->text, "MSH-%u.%u is too long", (unsigned)field,
-             (unsigned)comp);
+    snprintf(err->text, sizeof err->text, "MSH-%u.%u is too long", (unsigned)field, (unsigned)comp);
     return -1;
 }
 

@@ -55,8 +55,8 @@ static size_t feed_outside(struct mllp_framer *f, const char *data, size_t i, si
 }
 
 /* Inside a frame: collects up to the mark j and acts on it. *stop set by cb. */
-static size_t feed_inside(struct mllp_framer *f, const char *data, size_t i, size_t n,
-                          mllp_cb cb, void *arg, int *stop)
+static size_t feed_inside(struct mllp_framer *f, const char *data, size_t i, size_t n, mllp_cb cb,
+                          void *arg, int *stop)
 {
     size_t j = find_mark(data, i, n);
     if (f->state == MLLP_INSIDE && f->buf.len + (j - i) > f->max_frame) {

@@ -116,9 +116,10 @@ static int same_decoded(const struct hl7_msg *a, const struct hl7_msg *b)
             strbuf_reset(&y);
             encode_field(&x, a, hl7_field(a, sa, n));
             encode_field(&y, b, hl7_field(b, sb, n));
-            same = x.len == y.len && (x.len == 0 || memcmp(x.p, y.p, x.len) == 0) &&
-                   (strcmp(sa->name, "MSH") == 0 && n <= 2 ? 1
-                                                            : same_as_raw(a, hl7_field(a, sa, n), &x));
+            same =
+                x.len == y.len && (x.len == 0 || memcmp(x.p, y.p, x.len) == 0) &&
+                (strcmp(sa->name, "MSH") == 0 && n <= 2 ? 1
+                                                        : same_as_raw(a, hl7_field(a, sa, n), &x));
         }
     }
     strbuf_cleanup(&x);
@@ -131,8 +132,7 @@ static int same_decoded(const struct hl7_msg *a, const struct hl7_msg *b)
  * 1 when enc equals the input with blank lines dropped and CR as terminator:
  * nothing was lost or reordered. Other messages: 1 (nothing to compare).
  */
-static int same_as_input(const struct hl7_msg *m, const char *p, size_t n,
-                         const struct strbuf *enc)
+static int same_as_input(const struct hl7_msg *m, const char *p, size_t n, const struct strbuf *enc)
 {
     if (m->warnings || hl7_has_high_bytes(p, n))
         return 1;

@@ -20,8 +20,7 @@ struct delim_case {
 static const struct delim_case delim_cases[] = {
     {"MSH|^~\\&|A|B\rPID|1||X^Y~Z", {'|', '^', '~', '\\', '&', 0, HL7_CS_UTF8}, "PID-3[2].1", "Z"},
     {"MSH|^~\\&#|A|B\rPID|1||X#^Y", {'|', '^', '~', '\\', '&', '#', HL7_CS_UTF8}, "PID-3.2", "Y"},
-    {"MSH*%$!@*A*B\rPID*1**X%Y$Q%R", {'*', '%', '$', '!', '@', 0, HL7_CS_UTF8}, "PID-3[2].2",
-     "R"},
+    {"MSH*%$!@*A*B\rPID*1**X%Y$Q%R", {'*', '%', '$', '!', '@', 0, HL7_CS_UTF8}, "PID-3[2].2", "R"},
     {"MSH|^~\\|A|B\rPID|1||X&Y", {'|', '^', '~', '\\', '&', 0, HL7_CS_UTF8}, "PID-3.1.2", "Y"},
 };
 
@@ -43,12 +42,12 @@ START_TEST(test_delimiters)
 END_TEST
 
 static const char *const bad_headers[] = {
-    "PID|1||X",                /* no MSH */
-    "MSH|^^\\&|A",             /* repeated delimiter */
-    "MSH|^~\\&xy|A",           /* six encoding characters */
-    "MSH|^~|A",                /* two encoding characters */
-    "MSH1^~\\&|A",             /* alphanumeric field separator */
-    "MSH|^~\\\\&|A",           /* escape doubled, as seen in extracted Java strings */
+    "PID|1||X",      /* no MSH */
+    "MSH|^^\\&|A",   /* repeated delimiter */
+    "MSH|^~\\&xy|A", /* six encoding characters */
+    "MSH|^~|A",      /* two encoding characters */
+    "MSH1^~\\&|A",   /* alphanumeric field separator */
+    "MSH|^~\\\\&|A", /* escape doubled, as seen in extracted Java strings */
 };
 
 START_TEST(test_bad_headers_rejected_at_msh)
@@ -191,11 +190,11 @@ struct charset_case {
 
 static const struct charset_case charset_cases[] = {
     {"8859/1", "M\xFCller", "M\xC3\xBCller", 1},
-    {"8859/15", "\xA4", "\xE2\x82\xAC", 1},          /* euro sign */
-    {"CP1252", "\x80", "\xE2\x82\xAC", 1},          /* euro sign */
-    {"8859/5", "\xB0", "\xD0\x90", 1},               /* Cyrillic A */
+    {"8859/15", "\xA4", "\xE2\x82\xAC", 1}, /* euro sign */
+    {"CP1252", "\x80", "\xE2\x82\xAC", 1},  /* euro sign */
+    {"8859/5", "\xB0", "\xD0\x90", 1},      /* Cyrillic A */
     {"UNICODE UTF-8", "M\xC3\xBCller", "M\xC3\xBCller", 1},
-    {"ASCII", "M\xC3\xBCller", "M\xC3\xBCller", 1}, /* UTF-8 is read as such */
+    {"ASCII", "M\xC3\xBCller", "M\xC3\xBCller", 1},  /* UTF-8 is read as such */
     {"8859/1", "M\xC3\xBCller", "M\xC3\xBCller", 1}, /* declared wrong: UTF-8 kept, warned */
     {"UNICODE UTF-8", "M\xFCller", NULL, 0},         /* invalid UTF-8 */
     {"8859/3", "\xA5", NULL, 0},                     /* undefined in 8859-3 */
@@ -210,8 +209,10 @@ START_TEST(test_charsets)
     struct hl7_msg m;
     struct hl7_err err;
     struct hl7_opts o = hl7_opts_default();
-    snprintf(text, sizeof text, "MSH|^~\\&|A|B|C|D|20240101||ADT^A08|1|P|2.5|||||GBR|%s\r"
-             "PID|1||9||%s", c->msh18, c->bytes);
+    snprintf(text, sizeof text,
+             "MSH|^~\\&|A|B|C|D|20240101||ADT^A08|1|P|2.5|||||GBR|%s\r"
+             "PID|1||9||%s",
+             c->msh18, c->bytes);
     hl7_msg_init(&m);
     int rc = hl7_msg_parse(&m, text, strlen(text), &o, &err);
     ck_assert_msg((rc == 0) == c->ok, "%s: rc %d (%s)", c->msh18, rc, err.text);
@@ -221,10 +222,10 @@ START_TEST(test_charsets)
     } else {
         ck_assert_str_eq(err.loc.seg, err.code == HL7_E_TABLE_VALUE ? "MSH" : "PID");
         ck_assert_uint_eq(err.loc.field, err.code == HL7_E_TABLE_VALUE ? 18 : 5);
-        ck_assert_uint_eq(err.offset, err.code == HL7_E_TABLE_VALUE
-                                          ? (size_t)(strstr(text, c->msh18) - text)
-                                          : (size_t)(strstr(text, c->bytes) - text) +
-                                                (c->bytes[0] == 'M'));
+        ck_assert_uint_eq(err.offset,
+                          err.code == HL7_E_TABLE_VALUE
+                              ? (size_t)(strstr(text, c->msh18) - text)
+                              : (size_t)(strstr(text, c->bytes) - text) + (c->bytes[0] == 'M'));
     }
     hl7_msg_cleanup(&m);
 }

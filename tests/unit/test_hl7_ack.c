@@ -5,8 +5,8 @@
 #include "tests/unit/testutil.h"
 
 #define IN251 "MSH|^~\\&|LAB|HOSP|PHR|TRUST|20240102||ORU^R01^ORU_R01|C1|P|2.5.1\rPID|1"
-#define IN23 "MSH|^~\\&|PAS|RXH|EPR|TRUST|20240102||ADT^A01|C2|T|2.3\rPID|1"
-#define TS "20261129083400+0000"
+#define IN23  "MSH|^~\\&|PAS|RXH|EPR|TRUST|20240102||ADT^A01|C2|T|2.3\rPID|1"
+#define TS    "20261129083400+0000"
 
 static const struct hl7_err err_pid3 = {HL7_E_REQUIRED_MISSING, {"PID", 1, 3, 0, 0, 0}, 0, "x"};
 static const struct hl7_err err_pid7 = {HL7_E_DATA_TYPE, {"PID", 1, 7, 1, 1, 0}, 0, "bad date"};
@@ -18,22 +18,27 @@ struct ack_case {
 };
 
 static const struct ack_case ack_cases[] = {
-    {IN251, {"AA", "A1", TS, NULL, NULL, 0},
+    {IN251,
+     {"AA", "A1", TS, NULL, NULL, 0},
      "MSH|^~\\&|PHR|TRUST|LAB|HOSP|" TS "||ACK^R01^ACK|A1|P|2.5.1\rMSA|AA|C1\r"},
-    {IN251, {"AE", "A2", TS, "PID-3 is required", &err_pid3, 0},
+    {IN251,
+     {"AE", "A2", TS, "PID-3 is required", &err_pid3, 0},
      "MSH|^~\\&|PHR|TRUST|LAB|HOSP|" TS "||ACK^R01^ACK|A2|P|2.5.1\rMSA|AE|C1\r"
      "ERR||PID^1^3|101^Required field missing^HL70357|E||||PID-3 is required\r"},
-    {IN251, {"CE", "A3", TS, NULL, &err_pid7, 'W'},
+    {IN251,
+     {"CE", "A3", TS, NULL, &err_pid7, 'W'},
      "MSH|^~\\&|PHR|TRUST|LAB|HOSP|" TS "||ACK^R01^ACK|A3|P|2.5.1\rMSA|CE|C1\r"
      "ERR||PID^1^7^1^1|102^Data type error^HL70357|W||||bad date\r"},
-    {IN23, {"AR", "A4", TS, "bad a|b", &err_pid7, 0},
+    {IN23,
+     {"AR", "A4", TS, "bad a|b", &err_pid7, 0},
      "MSH|^~\\&|EPR|TRUST|PAS|RXH|" TS "||ACK^A01|A4|T|2.3\rMSA|AR|C2|bad a\\F\\b\r"
      "ERR|PID^1^7^102&Data type error&HL70357\r"},
-    {NULL, {"AR", "A5", TS, NULL, NULL, 0},
-     "MSH|^~\\&|||||" TS "||ACK|A5|P|2.5.1\rMSA|AR|\r"},
-    {"MSH*%$!@*S*F*R*G*1**ADT%A08*C9*P*2.6", {"CA", "A6", TS, NULL, NULL, 0},
+    {NULL, {"AR", "A5", TS, NULL, NULL, 0}, "MSH|^~\\&|||||" TS "||ACK|A5|P|2.5.1\rMSA|AR|\r"},
+    {"MSH*%$!@*S*F*R*G*1**ADT%A08*C9*P*2.6",
+     {"CA", "A6", TS, NULL, NULL, 0},
      "MSH*%$!@*R*G*S*F*" TS "**ACK%A08%ACK*A6*P*2.6\rMSA*CA*C9\r"},
-    {"MSH|^~\\&|S|Caf\xC3\xA9|R|G|1||ADT^A08|C|P|2.5", {"AA", "A7", TS, NULL, NULL, 0},
+    {"MSH|^~\\&|S|Caf\xC3\xA9|R|G|1||ADT^A08|C|P|2.5",
+     {"AA", "A7", TS, NULL, NULL, 0},
      "MSH|^~\\&|R|G|S|Caf\xC3\xA9|" TS "||ACK^A08^ACK|A7|P|2.5||||||UNICODE UTF-8\rMSA|AA|C\r"},
 };
 

@@ -21,14 +21,14 @@ static const struct batch_case batch_cases[] = {
     {"\xEF\xBB\xBF" M1, 1, 1, NULL},
     {"FHS|^~\\&\rBHS|^~\\&\r" M1 M2 "BTS|2\rFTS|1\r", 1, 2, NULL},
     {"BHS|^~\\&\r" M1 "BTS|1\rBHS|^~\\&\r" M2 "BTS|1\r", 1, 2, NULL},
-    {"FHS|^~\\&\r" M1 M2 "FTS|1\r", 1, 2, NULL},           /* no BHS: one implicit batch */
-    {"BHS|^~\\&\r" M1 M2 "BTS\r", 1, 2, NULL},             /* no count: nothing to check */
+    {"FHS|^~\\&\r" M1 M2 "FTS|1\r", 1, 2, NULL}, /* no BHS: one implicit batch */
+    {"BHS|^~\\&\r" M1 M2 "BTS\r", 1, 2, NULL},   /* no count: nothing to check */
     {"BHS|^~\\&\r" M1 M2 "BTS|3\r", 0, 0, "BTS"},
     {"FHS|^~\\&\rBHS|^~\\&\r" M1 "BTS|1\rFTS|2\r", 0, 0, "FTS"},
     {"BHS|^~\\&\r" M1 "BTS|one\r", 0, 0, "BTS"},
-    {"PID|1||X\r" M1, 0, 0, ""},                           /* segment before any MSH */
-    {"FHS|^~\\&\rFTS|0\r", 0, 0, ""},                      /* no message at all */
-    {"   " M1 "   " M2, 1, 2, NULL},                       /* leading blanks */
+    {"PID|1||X\r" M1, 0, 0, ""},      /* segment before any MSH */
+    {"FHS|^~\\&\rFTS|0\r", 0, 0, ""}, /* no message at all */
+    {"   " M1 "   " M2, 1, 2, NULL},  /* leading blanks */
 };
 
 START_TEST(test_split)

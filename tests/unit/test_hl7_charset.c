@@ -11,12 +11,12 @@ struct name_case {
 };
 
 static const struct name_case name_cases[] = {
-    {"ASCII", 1, HL7_CS_UTF8},          {"UNICODE UTF-8", 1, HL7_CS_UTF8},
-    {"unicode utf-8", 1, HL7_CS_UTF8},  {"8859/1", 1, HL7_CS_8859_1},
-    {"8859/15", 1, HL7_CS_8859_15},     {"8859/9 ", 1, HL7_CS_8859_9},
-    {"CP1252", 1, HL7_CS_CP1252},       {"windows-1252", 1, HL7_CS_CP1252},
-    {"ISO IR87", 0, HL7_CS_UTF8},       {"UNICODE UTF-16", 0, HL7_CS_UTF8},
-    {"8859", 0, HL7_CS_UTF8},           {"", 0, HL7_CS_UTF8},
+    {"ASCII", 1, HL7_CS_UTF8},         {"UNICODE UTF-8", 1, HL7_CS_UTF8},
+    {"unicode utf-8", 1, HL7_CS_UTF8}, {"8859/1", 1, HL7_CS_8859_1},
+    {"8859/15", 1, HL7_CS_8859_15},    {"8859/9 ", 1, HL7_CS_8859_9},
+    {"CP1252", 1, HL7_CS_CP1252},      {"windows-1252", 1, HL7_CS_CP1252},
+    {"ISO IR87", 0, HL7_CS_UTF8},      {"UNICODE UTF-16", 0, HL7_CS_UTF8},
+    {"8859", 0, HL7_CS_UTF8},          {"", 0, HL7_CS_UTF8},
 };
 
 START_TEST(test_names)
@@ -40,12 +40,12 @@ static const struct utf8_case utf8_cases[] = {
     {"caf\xC3\xA9", 5, 5},
     {"\xE2\x82\xAC euro", 8, 8},
     {"\xF0\x9F\x98\x80", 4, 4},
-    {"abc\xC0\xAF", 5, 3},           /* overlong slash */
-    {"abc\xED\xA0\x80", 6, 3},       /* surrogate */
-    {"abcdefgh\xE2\x82", 10, 8},     /* truncated at the end */
+    {"abc\xC0\xAF", 5, 3},       /* overlong slash */
+    {"abc\xED\xA0\x80", 6, 3},   /* surrogate */
+    {"abcdefgh\xE2\x82", 10, 8}, /* truncated at the end */
     {"ab\xFF", 3, 2},
-    {"ab\xF4\x90\x80\x80", 6, 2},    /* above U+10FFFF */
-    {"12345678901234\x80", 15, 14},  /* a continuation byte alone, after the fast path */
+    {"ab\xF4\x90\x80\x80", 6, 2},   /* above U+10FFFF */
+    {"12345678901234\x80", 15, 14}, /* a continuation byte alone, after the fast path */
 };
 
 START_TEST(test_utf8_check)

@@ -30,18 +30,18 @@ static const struct dec_case dec_cases[] = {
     {&std_enc, "caf\\XC3A9\\", "caf\xC3\xA9", 0, 0},
     {&latin1, "caf\\XE9\\", "caf\xC3\xA9", 0, 0},
     {&std_enc, "\\X0D0A\\", "\r\n", 0, 0},
-    {&std_enc, "bad\\XE9\\hex", "bad\\XE9\\hex", 1, 3},       /* not UTF-8 */
-    {&std_enc, "odd\\X0\\", "odd\\X0\\", 1, 3},                /* odd digit count */
+    {&std_enc, "bad\\XE9\\hex", "bad\\XE9\\hex", 1, 3}, /* not UTF-8 */
+    {&std_enc, "odd\\X0\\", "odd\\X0\\", 1, 3},         /* odd digit count */
     {&std_enc, "nonhex\\XZZ\\", "nonhex\\XZZ\\", 1, 6},
-    {&std_enc, "a\\Q\\b", "a\\Q\\b", 1, 1},                    /* unknown */
-    {&std_enc, "a\\Zlocal\\b", "a\\Zlocal\\b", 1, 1},          /* locally defined: kept */
-    {&std_enc, "a\\C2842\\b", "a\\C2842\\b", 1, 1},            /* charset switch: kept */
-    {&std_enc, "path C:\\temp", "path C:\\temp", 1, 7},        /* unterminated */
-    {&std_enc, "a\\\\b", "a\\\\b", 1, 1},                      /* empty escape */
-    {&std_enc, "\\.zz\\", "\\.zz\\", 1, 0},                    /* unknown format command */
-    {&std_enc, "\\.sk 9999\\", "\\.sk 9999\\", 1, 0},          /* absurd count */
+    {&std_enc, "a\\Q\\b", "a\\Q\\b", 1, 1},             /* unknown */
+    {&std_enc, "a\\Zlocal\\b", "a\\Zlocal\\b", 1, 1},   /* locally defined: kept */
+    {&std_enc, "a\\C2842\\b", "a\\C2842\\b", 1, 1},     /* charset switch: kept */
+    {&std_enc, "path C:\\temp", "path C:\\temp", 1, 7}, /* unterminated */
+    {&std_enc, "a\\\\b", "a\\\\b", 1, 1},               /* empty escape */
+    {&std_enc, "\\.zz\\", "\\.zz\\", 1, 0},             /* unknown format command */
+    {&std_enc, "\\.sk 9999\\", "\\.sk 9999\\", 1, 0},   /* absurd count */
     {&std_enc, "two \\Q\\ and \\F", "two \\Q\\ and \\F", 2, 4},
-    {&odd_enc, "x\\F\\y", "x\\F\\y", 0, 0},                    /* backslash is plain here */
+    {&odd_enc, "x\\F\\y", "x\\F\\y", 0, 0}, /* backslash is plain here */
 };
 
 START_TEST(test_unescape)

@@ -25,7 +25,7 @@ static const struct type_case type_cases[] = {
     {"ADT^A04^ADT_A04", "2.8", "ADT", "A04", "ADT_A04"}, /* MSH-9.3 given: kept */
     {"ACK^A01^ACK", "2.5", "ACK", "A01", "ACK"},
     {"ACK", "2.2", "ACK", "", "ACK"},
-    {"ZZZ^Z01", "2.5", "ZZZ", "Z01", ""},                 /* unknown: no structure */
+    {"ZZZ^Z01", "2.5", "ZZZ", "Z01", ""}, /* unknown: no structure */
     {"MDM^T03", "2.5", "MDM", "T03", "MDM_T01"},
     {"SIU^S14", "2.5", "SIU", "S14", "SIU_S12"},
 };

@@ -11,22 +11,14 @@ struct parse_case {
 };
 
 static const struct parse_case parse_cases[] = {
-    {"PID", 1, {"PID", 1, 0, 0, 0, 0}},
-    {"OBX[2]", 1, {"OBX", 2, 0, 0, 0, 0}},
-    {"PID-3", 1, {"PID", 1, 3, 0, 0, 0}},
-    {"PID-3[2].4.1", 1, {"PID", 1, 3, 2, 4, 1}},
-    {"OBX[2]-5", 1, {"OBX", 2, 5, 0, 0, 0}},
-    {"PID-5.1", 1, {"PID", 1, 5, 0, 1, 0}},
-    {"ZP1-12[3]", 1, {"ZP1", 1, 12, 3, 0, 0}},
-    {"pid-3", 0, {{0}, 0, 0, 0, 0, 0}},
-    {"PID-0", 0, {{0}, 0, 0, 0, 0, 0}},
-    {"PID-3[0]", 0, {{0}, 0, 0, 0, 0, 0}},
-    {"PID-3.", 0, {{0}, 0, 0, 0, 0, 0}},
-    {"PID-3.1.1.1", 0, {{0}, 0, 0, 0, 0, 0}},
-    {"PID[2", 0, {{0}, 0, 0, 0, 0, 0}},
-    {"PID-", 0, {{0}, 0, 0, 0, 0, 0}},
-    {"PI", 0, {{0}, 0, 0, 0, 0, 0}},
-    {"PID-99999999999", 0, {{0}, 0, 0, 0, 0, 0}},
+    {"PID", 1, {"PID", 1, 0, 0, 0, 0}},        {"OBX[2]", 1, {"OBX", 2, 0, 0, 0, 0}},
+    {"PID-3", 1, {"PID", 1, 3, 0, 0, 0}},      {"PID-3[2].4.1", 1, {"PID", 1, 3, 2, 4, 1}},
+    {"OBX[2]-5", 1, {"OBX", 2, 5, 0, 0, 0}},   {"PID-5.1", 1, {"PID", 1, 5, 0, 1, 0}},
+    {"ZP1-12[3]", 1, {"ZP1", 1, 12, 3, 0, 0}}, {"pid-3", 0, {{0}, 0, 0, 0, 0, 0}},
+    {"PID-0", 0, {{0}, 0, 0, 0, 0, 0}},        {"PID-3[0]", 0, {{0}, 0, 0, 0, 0, 0}},
+    {"PID-3.", 0, {{0}, 0, 0, 0, 0, 0}},       {"PID-3.1.1.1", 0, {{0}, 0, 0, 0, 0, 0}},
+    {"PID[2", 0, {{0}, 0, 0, 0, 0, 0}},        {"PID-", 0, {{0}, 0, 0, 0, 0, 0}},
+    {"PI", 0, {{0}, 0, 0, 0, 0, 0}},           {"PID-99999999999", 0, {{0}, 0, 0, 0, 0, 0}},
 };
 
 START_TEST(test_path_parse)
@@ -49,12 +41,11 @@ START_TEST(test_path_parse)
 }
 END_TEST
 
-static const char msg_text[] =
-    "MSH|^~\\&|LAB|HOSP|PHR|TRUST|20240102||ORU^R01|C1|P|2.5.1\r"
-    "PID|1||111^^^NHS^NH~222^^^RX1&1.2.3&ISO^MR||Doe^Jane\r"
-    "OBX|1|NM|GLU^Glucose||5.4|mmol/L\r"
-    "OBX|2|ST|NOTE||a\\F\\b\r"
-    "OBX|3|CWE|X||C1^Coded^LN";
+static const char msg_text[] = "MSH|^~\\&|LAB|HOSP|PHR|TRUST|20240102||ORU^R01|C1|P|2.5.1\r"
+                               "PID|1||111^^^NHS^NH~222^^^RX1&1.2.3&ISO^MR||Doe^Jane\r"
+                               "OBX|1|NM|GLU^Glucose||5.4|mmol/L\r"
+                               "OBX|2|ST|NOTE||a\\F\\b\r"
+                               "OBX|3|CWE|X||C1^Coded^LN";
 
 struct get_case {
     const char *path, *want;
@@ -62,12 +53,23 @@ struct get_case {
 };
 
 static const struct get_case get_cases[] = {
-    {"PID-3[2].4.1", "RX1", 1},   {"PID-3[2].4.2", "1.2.3", 1}, {"PID-3[2].4", "RX1&1.2.3&ISO", 0},
-    {"PID-3.1", "111", 1},        {"PID-3[1].5", "NH", 1},      {"PID-3[3].1", "<absent>", 1},
-    {"PID-5.2", "Jane", 1},       {"OBX[2]-5", "a|b", 1},       {"OBX[3]-5.2", "Coded", 1},
-    {"OBX[3]-5", "C1^Coded^LN", 0}, {"OBX[4]-5", "<absent>", 1}, {"OBX-3.1", "GLU", 1},
-    {"PID-3", "111^^^NHS^NH~222^^^RX1&1.2.3&ISO^MR", 0},       {"MSH-9.2", "R01", 1},
-    {"MSH-9.3", "<absent>", 1},   {"ZZZ-1", "<absent>", 1},     {"PID-3[2]", "222^^^RX1&1.2.3&ISO^MR", 0},
+    {"PID-3[2].4.1", "RX1", 1},
+    {"PID-3[2].4.2", "1.2.3", 1},
+    {"PID-3[2].4", "RX1&1.2.3&ISO", 0},
+    {"PID-3.1", "111", 1},
+    {"PID-3[1].5", "NH", 1},
+    {"PID-3[3].1", "<absent>", 1},
+    {"PID-5.2", "Jane", 1},
+    {"OBX[2]-5", "a|b", 1},
+    {"OBX[3]-5.2", "Coded", 1},
+    {"OBX[3]-5", "C1^Coded^LN", 0},
+    {"OBX[4]-5", "<absent>", 1},
+    {"OBX-3.1", "GLU", 1},
+    {"PID-3", "111^^^NHS^NH~222^^^RX1&1.2.3&ISO^MR", 0},
+    {"MSH-9.2", "R01", 1},
+    {"MSH-9.3", "<absent>", 1},
+    {"ZZZ-1", "<absent>", 1},
+    {"PID-3[2]", "222^^^RX1&1.2.3&ISO^MR", 0},
 };
 
 START_TEST(test_get_by_path)

@@ -30,8 +30,8 @@ static int sink_cb(void *arg, enum mllp_event ev, const char *p, size_t n)
 }
 
 /* Noise before, between and after frames, a bare FS, and a frame missing its CR. */
-static const char stream[] = "scan" VT "MSH|one" FS CR "\r\n" FS VT "MSH|two" FS VT
-                             "MSH|three" FS CR "junk";
+static const char stream[] =
+    "scan" VT "MSH|one" FS CR "\r\n" FS VT "MSH|two" FS VT "MSH|three" FS CR "junk";
 static const char *const want[] = {"MSH|one", "MSH|two", "MSH|three"};
 
 static void check_frames(const struct sink *s)
