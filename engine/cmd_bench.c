@@ -93,8 +93,8 @@ static void run(const struct corpus *c, double seconds)
     }
     hl7_msg_cleanup(&m);
     double el = t1 - t0, msgs = (double)rounds * (double)c->n;
-    printf("bench parse: %zu messages, %.2f MB (mean %.0f bytes): %zu parse, %zu rejected\n", c->n,
-           (double)c->bytes / 1e6, (double)c->bytes / (double)c->n, ok, rejected);
+    printf("bench parse: %zu messages, %zu bytes (mean %.0f bytes): %zu parsed, %zu rejected\n",
+           c->n, c->bytes, (double)c->bytes / (double)c->n, ok, rejected);
     printf("  %.0f messages/s, %.1f MB/s, %.2f us per message (%zu rounds, %.1f s, one core)\n",
            msgs / el, (double)rounds * (double)c->bytes / el / 1e6, el / msgs * 1e6, rounds, el);
 }
