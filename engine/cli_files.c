@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "parsers/grow.h"
 #include "parsers/mllp.h"
 
 void cli_paths_init(struct cli_paths *p)
@@ -26,12 +27,7 @@ void cli_paths_cleanup(struct cli_paths *p)
 
 static void push(struct cli_paths *p, const char *path)
 {
-    if (p->n == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 16;
-        p->v = realloc(p->v, p->cap * sizeof *p->v);
-        if (!p->v)
-            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-    }
+    p->v = grow_array(p->v, &p->cap, p->n + 1, sizeof *p->v);
     p->v[p->n] = strdup(path);
     if (!p->v[p->n])
         abort();

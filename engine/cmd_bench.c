@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "engine/cli_files.h"
+#include "parsers/grow.h"
 #include "parsers/hl7.h"
 #include "parsers/hl7_batch.h"
 
@@ -23,16 +24,11 @@ struct corpus {
 
 static void corpus_add(struct corpus *c, const char *p, size_t n)
 {
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 256;
-        c->data = realloc(c->data, c->cap * sizeof *c->data);
-        c->len = realloc(c->len, c->cap * sizeof *c->len);
-        if (!c->data || !c->len)
-            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-    }
-    c->data[c->n] = malloc(n ? n : 1);
-    if (!c->data[c->n])
-        abort();
+    size_t cap = c->cap;
+    c->data = grow_array(c->data, &c->cap, c->n + 1, sizeof *c->data);
+    c->len = grow_array(c->len, &cap, c->n + 1, sizeof *c->len);
+    size_t mcap = 0;
+    c->data[c->n] = grow_array(NULL, &mcap, n + 1, 1);
     memcpy(c->data[c->n], p, n);
     c->len[c->n++] = n;
     c->bytes += n;

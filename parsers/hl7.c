@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parsers/grow.h"
 #include "parsers/hl7_charset.h"
 #include "parsers/strbuf.h"
 
@@ -39,20 +40,6 @@ void hl7_msg_cleanup(struct hl7_msg *m)
     free(m->segs);
     free(m->tok);
     hl7_msg_init(m);
-}
-
-static void *grow(void *p, uint32_t *cap, uint32_t need, size_t size)
-{
-    if (need <= *cap)
-        return p;
-    uint32_t ncap = *cap ? *cap : 32;
-    while (ncap < need)
-        ncap *= 2;
-    p = realloc(p, (size_t)ncap * size);
-    if (!p)
-        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-    *cap = ncap;
-    return p;
 }
 
 static void fail(struct hl7_err *err, enum hl7_code code, size_t offset, const char *fmt, ...)
@@ -83,6 +70,19 @@ static bool is_delim_ok(char c)
            !((u >= '0' && u <= '9') || (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z'));
 }
 
+/* Index of the first delimiter that is not punctuation or repeats an earlier one, or n. */
+static size_t first_bad_delim(const char *d, size_t n)
+{
+    for (size_t a = 0; a < n; a++) {
+        if (!is_delim_ok(d[a]))
+            return a;
+        for (size_t c = a + 1; c < n; c++)
+            if (d[a] == d[c])
+                return a;
+    }
+    return n;
+}
+
 /* Reads MSH-1 and MSH-2 from the start of buf into m->enc. */
 static int read_delims(struct hl7_msg *m, size_t start, struct hl7_err *err)
 {
@@ -109,16 +109,12 @@ static int read_delims(struct hl7_msg *m, size_t start, struct hl7_err *err)
         return -1;
     }
     size_t nd = i - 4 < 4 ? 5 : i - 3; /* defaults fill a missing sub-component char */
-    for (size_t a = 0; a < nd; a++) {
-        bool ok = is_delim_ok(d[a]);
-        for (size_t c = a + 1; c < nd; c++)
-            ok = ok && d[a] != d[c];
-        if (!ok) {
-            fail(err, HL7_E_DATA_TYPE, start + 3 + a,
-                 "MSH-1/MSH-2 delimiters are not distinct printable punctuation");
-            set_loc(err, "MSH", 1, a == 0 ? 1 : 2);
-            return -1;
-        }
+    size_t bad = first_bad_delim(d, nd);
+    if (bad < nd) {
+        fail(err, HL7_E_DATA_TYPE, start + 3 + bad,
+             "MSH-1/MSH-2 delimiters are not distinct printable punctuation");
+        set_loc(err, "MSH", 1, bad == 0 ? 1 : 2);
+        return -1;
     }
     m->enc = (struct hl7_enc){.field = d[0],
                               .comp = d[1],
@@ -147,7 +143,7 @@ static bool is_blank(const char *p, size_t n)
 static void push_tok(struct hl7_msg *m, size_t off)
 {
     if (m->ntok == m->tokcap)
-        m->tok = grow(m->tok, &m->tokcap, m->ntok + 1, sizeof *m->tok);
+        m->tok = grow_array(m->tok, &m->tokcap, (size_t)m->ntok + 1, sizeof *m->tok);
     m->tok[m->ntok++] = (uint32_t)off;
 }
 
@@ -219,7 +215,7 @@ static int index_message(struct hl7_msg *m, size_t i, const struct hl7_limits *l
                  (unsigned)lim->max_segments);
             return -1;
         }
-        m->segs = grow(m->segs, &m->segcap, m->nsegs + 1, sizeof *m->segs);
+        m->segs = grow_array(m->segs, &m->segcap, (size_t)m->nsegs + 1, sizeof *m->segs);
         if (index_segment(m, i, end, lim, err) != 0 || name_segment(m, err) != 0)
             return -1;
         m->has_header = true;
@@ -232,10 +228,9 @@ static void copy_in(struct hl7_msg *m, const char *data, size_t len)
 {
     if (len + 1 > m->bufcap) {
         free(m->buf);
-        m->buf = malloc(len + 1);
-        if (!m->buf)
-            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-        m->bufcap = len + 1;
+        m->buf = NULL;
+        m->bufcap = 0;
+        m->buf = grow_array(NULL, &m->bufcap, len + 1, 1);
     }
     memcpy(m->buf, data, len);
     m->buf[len] = '\0';

@@ -111,9 +111,11 @@ struct hl7_msg {
     size_t bufcap;
     struct hl7_enc enc;
     struct hl7_seg *segs; /* owned */
-    uint32_t nsegs, segcap;
+    uint32_t nsegs;
+    size_t segcap;
     uint32_t *tok; /* owned; token start offsets, one sentinel per segment */
-    uint32_t ntok, tokcap;
+    uint32_t ntok;
+    size_t tokcap;
     unsigned warnings; /* enum hl7_warn bits */
     bool has_header;   /* MSH was indexed, even if the parse failed later */
 };

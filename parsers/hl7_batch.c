@@ -1,6 +1,8 @@
 /* hl7_batch — FHS/BHS/BTS/FTS envelopes and concatenated messages. */
 #include "parsers/hl7_batch.h"
 
+#include "parsers/grow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +31,7 @@ void hl7_batch_cleanup(struct hl7_batch *b)
 
 void hl7_batch_push(struct hl7_batch *b, size_t off, size_t len)
 {
-    if (b->n == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 16;
-        b->msgs = realloc(b->msgs, b->cap * sizeof *b->msgs);
-        if (!b->msgs)
-            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-    }
+    b->msgs = grow_array(b->msgs, &b->cap, b->n + 1, sizeof *b->msgs);
     b->msgs[b->n++] = (struct hl7_batch_msg){off, len};
 }
 

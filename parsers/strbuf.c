@@ -1,6 +1,8 @@
 /* strbuf — growable byte buffer with a hard cap. */
 #include "parsers/strbuf.h"
 
+#include "parsers/grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,24 +29,12 @@ void strbuf_reset(struct strbuf *b)
         b->p[0] = '\0';
 }
 
-static void strbuf_grow(struct strbuf *b, size_t need)
-{
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        abort(); /* out-of-memory policy: abort, see strbuf.h */
-    b->p = p;
-    b->cap = cap;
-}
-
 int strbuf_append(struct strbuf *b, const void *data, size_t n)
 {
     if (n > b->max - b->len)
         return -1;
     if (b->len + n + 1 > b->cap)
-        strbuf_grow(b, b->len + n);
+        b->p = grow_array(b->p, &b->cap, b->len + n + 1, 1);
     if (n)
         memcpy(b->p + b->len, data, n);
     b->len += n;

@@ -4,8 +4,7 @@
  *
  * It never exceeds the cap given at init: an append that would is refused
  * (returns -1) and leaves the buffer unchanged. Out of memory aborts the
- * process: the project's policy (docs/DESIGN.md), safe because nothing is
- * ACKed before it is durable. The content is NUL-terminated once anything
+ * process (grow.h holds that policy). The content is NUL-terminated once anything
  * was appended; len does not count the NUL.
  */
 #ifndef SOLENT_PARSERS_STRBUF_H
