@@ -169,6 +169,9 @@ static int parse_args(struct parse_cmd *c, int argc, char **argv)
         } else if (opt == 'm') {
             if (cmd_parse_size(optarg, &c->opts.limits.max_size) != 0)
                 return fprintf(stderr, "solent parse: bad --max-size %s\n", optarg), -1;
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            exit(0);
         } else {
             return fputs(usage, stderr), -1;
         }

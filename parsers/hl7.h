@@ -37,6 +37,10 @@ enum hl7_charset {
     HL7_CS_8859_7,
     HL7_CS_8859_8,
     HL7_CS_8859_9,
+    HL7_CS_8859_10,
+    HL7_CS_8859_11,
+    HL7_CS_8859_13,
+    HL7_CS_8859_14,
     HL7_CS_8859_15,
     HL7_CS_CP1252,
     HL7_CS_COUNT

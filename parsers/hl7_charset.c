@@ -12,14 +12,19 @@ struct charset_name {
 
 /* HL7 table 0211 names first, then names senders use that are not in it. */
 static const struct charset_name charset_names[] = {
-    {"ASCII", HL7_CS_UTF8},          {"ISO IR6", HL7_CS_UTF8},     {"UNICODE UTF-8", HL7_CS_UTF8},
-    {"8859/1", HL7_CS_8859_1},       {"8859/2", HL7_CS_8859_2},    {"8859/3", HL7_CS_8859_3},
-    {"8859/4", HL7_CS_8859_4},       {"8859/5", HL7_CS_8859_5},    {"8859/6", HL7_CS_8859_6},
-    {"8859/7", HL7_CS_8859_7},       {"8859/8", HL7_CS_8859_8},    {"8859/9", HL7_CS_8859_9},
-    {"8859/15", HL7_CS_8859_15},     {"ISO IR100", HL7_CS_8859_1}, {"UTF-8", HL7_CS_UTF8},
-    {"UTF8", HL7_CS_UTF8},           {"UNICODE", HL7_CS_UTF8},     {"ISO-8859-1", HL7_CS_8859_1},
-    {"ISO-8859-15", HL7_CS_8859_15}, {"CP1252", HL7_CS_CP1252},    {"WINDOWS-1252", HL7_CS_CP1252},
-    {"WIN1252", HL7_CS_CP1252},
+    {"ASCII", HL7_CS_UTF8},          {"ISO IR6", HL7_CS_UTF8},
+    {"UNICODE UTF-8", HL7_CS_UTF8},  {"8859/1", HL7_CS_8859_1},
+    {"8859/2", HL7_CS_8859_2},       {"8859/3", HL7_CS_8859_3},
+    {"8859/4", HL7_CS_8859_4},       {"8859/5", HL7_CS_8859_5},
+    {"8859/6", HL7_CS_8859_6},       {"8859/7", HL7_CS_8859_7},
+    {"8859/8", HL7_CS_8859_8},       {"8859/9", HL7_CS_8859_9},
+    {"8859/10", HL7_CS_8859_10},     {"8859/11", HL7_CS_8859_11},
+    {"8859/13", HL7_CS_8859_13},     {"8859/14", HL7_CS_8859_14},
+    {"8859/15", HL7_CS_8859_15},     {"ISO IR100", HL7_CS_8859_1},
+    {"UTF-8", HL7_CS_UTF8},          {"UTF8", HL7_CS_UTF8},
+    {"UNICODE", HL7_CS_UTF8},        {"ISO-8859-1", HL7_CS_8859_1},
+    {"ISO-8859-15", HL7_CS_8859_15}, {"CP1252", HL7_CS_CP1252},
+    {"WINDOWS-1252", HL7_CS_CP1252}, {"WIN1252", HL7_CS_CP1252},
 };
 
 /* Canonical names and iconv names, indexed by enum hl7_charset. */
@@ -29,6 +34,8 @@ static const char *const canonical[HL7_CS_COUNT][2] = {
     [HL7_CS_8859_4] = {"8859/4", "ISO-8859-4"},    [HL7_CS_8859_5] = {"8859/5", "ISO-8859-5"},
     [HL7_CS_8859_6] = {"8859/6", "ISO-8859-6"},    [HL7_CS_8859_7] = {"8859/7", "ISO-8859-7"},
     [HL7_CS_8859_8] = {"8859/8", "ISO-8859-8"},    [HL7_CS_8859_9] = {"8859/9", "ISO-8859-9"},
+    [HL7_CS_8859_10] = {"8859/10", "ISO-8859-10"}, [HL7_CS_8859_11] = {"8859/11", "ISO-8859-11"},
+    [HL7_CS_8859_13] = {"8859/13", "ISO-8859-13"}, [HL7_CS_8859_14] = {"8859/14", "ISO-8859-14"},
     [HL7_CS_8859_15] = {"8859/15", "ISO-8859-15"}, [HL7_CS_CP1252] = {"CP1252", "CP1252"},
 };
 

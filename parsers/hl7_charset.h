@@ -2,7 +2,8 @@
  * hl7_charset — the character sets of MSH-18 and their conversion to UTF-8.
  *
  * Supported: ASCII / ISO IR6 / UNICODE UTF-8 (validated, not converted),
- * 8859/1 to 8859/9 and 8859/15, and Windows-1252 (converted with iconv).
+ * 8859/1 to 8859/15 (no 8859/12 exists), and Windows-1252 (converted with
+ * iconv).
  * Multi-byte sets whose bytes can collide with the delimiters (ISO IR87,
  * GB 18030, BIG-5, UTF-16...) are refused: they cannot be split safely.
  */

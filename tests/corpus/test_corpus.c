@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "engine/cli_files.h"
+#include "parsers/hl7_ack.h"
 #include "parsers/hl7_batch.h"
 #include "parsers/hl7_charset.h"
 #include "parsers/hl7_escape.h"
@@ -24,6 +25,7 @@
 struct tally {
     size_t files, messages, parsed, rejected, round_trips;
     size_t clean_rejected; /* rejections in folders of valid samples: must stay 0 */
+    size_t by_code[1000];  /* rejections by HL7 table 0357 code */
     char first_failure[4200];
 };
 
@@ -172,6 +174,7 @@ static void check_message(struct tally *t, const char *path, const char *p, size
     t->messages++;
     if (hl7_msg_parse(&m, p, n, &o, &err) != 0) {
         t->rejected++;
+        t->by_code[err.code % 1000]++;
         t->clean_rejected += is_clean_source(path) != 0;
         ck_assert_msg(err.code != HL7_OK && err.text[0], "%s: rejected without a reason", path);
         ck_assert_msg(err.offset <= n, "%s: error offset %zu past the end", path, err.offset);
@@ -206,6 +209,7 @@ static void check_file(struct tally *t, const char *path)
     if (cli_split(data, len, 64u << 20, &b, &err) != 0) {
         t->messages++;
         t->rejected++;
+        t->by_code[err.code % 1000]++;
         t->clean_rejected += is_clean_source(path) != 0;
         ck_assert_msg(err.text[0], "%s: split failed without a reason", path);
     }
@@ -249,6 +253,10 @@ START_TEST(test_corpus)
     printf("corpus: %zu files, %zu messages: %zu parsed (%zu round trips identical), "
            "%zu rejected with a reason\n",
            t.files, t.messages, t.parsed, t.round_trips, t.rejected);
+    for (int code = 0; code < 1000; code++)
+        if (t.by_code[code])
+            printf("  rejected with %d %s: %zu\n", code, hl7_code_text((enum hl7_code)code),
+                   t.by_code[code]);
     ck_assert_uint_gt(t.files, 0);
     ck_assert_msg(t.round_trips == t.parsed, "%s", t.first_failure);
     ck_assert_msg(t.clean_rejected == 0, "%zu real-world samples rejected", t.clean_rejected);

@@ -193,6 +193,7 @@ static const struct charset_case charset_cases[] = {
     {"8859/15", "\xA4", "\xE2\x82\xAC", 1}, /* euro sign */
     {"CP1252", "\x80", "\xE2\x82\xAC", 1},  /* euro sign */
     {"8859/5", "\xB0", "\xD0\x90", 1},      /* Cyrillic A */
+    {"8859/14", "\xA1", "\xE1\xB8\x82", 1}, /* Welsh: B with dot above */
     {"UNICODE UTF-8", "M\xC3\xBCller", "M\xC3\xBCller", 1},
     {"ASCII", "M\xC3\xBCller", "M\xC3\xBCller", 1},  /* UTF-8 is read as such */
     {"8859/1", "M\xC3\xBCller", "M\xC3\xBCller", 1}, /* declared wrong: UTF-8 kept, warned */

@@ -13,7 +13,8 @@ struct name_case {
 static const struct name_case name_cases[] = {
     {"ASCII", 1, HL7_CS_UTF8},         {"UNICODE UTF-8", 1, HL7_CS_UTF8},
     {"unicode utf-8", 1, HL7_CS_UTF8}, {"8859/1", 1, HL7_CS_8859_1},
-    {"8859/15", 1, HL7_CS_8859_15},    {"8859/9 ", 1, HL7_CS_8859_9},
+    {"8859/15", 1, HL7_CS_8859_15},    {"8859/13", 1, HL7_CS_8859_13},
+    {"8859/12", 0, HL7_CS_UTF8},       {"8859/9 ", 1, HL7_CS_8859_9},
     {"CP1252", 1, HL7_CS_CP1252},      {"windows-1252", 1, HL7_CS_CP1252},
     {"ISO IR87", 0, HL7_CS_UTF8},      {"UNICODE UTF-16", 0, HL7_CS_UTF8},
     {"8859", 0, HL7_CS_UTF8},          {"", 0, HL7_CS_UTF8},
