@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/cmd_bench.h"
+#include "engine/cmd_convert.h"
 #include "engine/cmd_parse.h"
 
 struct command {
@@ -13,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
     {"parse", cmd_parse_run, "print HL7v2 messages as JSON, or values with --get PATH"},
+    {"convert", cmd_convert_run, "print HL7v2 messages as FHIR R4 transaction Bundles"},
     {"bench", cmd_bench_run, "measure parser throughput: bench parse DIR"},
 };
 

@@ -1,0 +1,31 @@
+/*
+ * dt_code — coded values: CWE/CE/CNE/CF to CodeableConcept and Coding, the
+ * coding-system names of CWE-3 to FHIR system URIs (HL7 tables to
+ * terminology.hl7.org), and lookups in the small code tables the segment
+ * mappers keep beside them.
+ */
+#ifndef SOLENT_TRANSFORMS_DT_CODE_H
+#define SOLENT_TRANSFORMS_DT_CODE_H
+
+#include "transforms/xf.h"
+
+/* One row of a v2 -> FHIR code table (a concept map of the IG). */
+struct dt_code_row {
+    const char *v2;
+    const char *code;
+    const char *display;
+};
+
+/* The row whose v2 code equals v (first component), or NULL. */
+const struct dt_code_row *dt_code_find(const struct dt_code_row *rows, size_t n, struct hl7_view v,
+                                       const struct xf_ctx *x);
+/* The FHIR system URI for a CWE-3 coding system name, or NULL when local/unknown. */
+const char *dt_code_system(struct xf_ctx *x, struct hl7_view name);
+/* CWE (also CE, CNE, CF) -> CodeableConcept; NULL when it holds nothing. */
+cJSON *dt_codeable(struct xf_ctx *x, struct hl7_view cwe);
+/* A Coding with system, code and display (display may be NULL). */
+cJSON *dt_coding(const char *system, const char *code, const char *display);
+/* A CodeableConcept of one Coding. */
+cJSON *dt_concept(const char *system, const char *code, const char *display);
+
+#endif

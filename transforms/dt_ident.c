@@ -1,0 +1,119 @@
+/* dt_ident — CX/EI to Identifier, identifier systems, NHS number check. */
+#include "transforms/dt_ident.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "transforms/dt_code.h"
+
+static bool rule_matches(const struct xf_ident_rule *r, const char *auth, const char *type)
+{
+    return (!r->authority || (auth && strcmp(r->authority, auth) == 0)) &&
+           (!r->type || (type && strcmp(r->type, type) == 0));
+}
+
+const char *dt_ident_system(struct xf_ctx *x, struct hl7_view hd, struct hl7_view type)
+{
+    static _Thread_local char uri[200];
+    char auth[64] = "", typ[16] = "";
+    const char *s = xf_text(x, xf_sub(x, hd, 1));
+    snprintf(auth, sizeof auth, "%s", s ? s : "");
+    s = xf_text(x, xf_comp(x, type, 1));
+    snprintf(typ, sizeof typ, "%s", s ? s : "");
+    for (size_t i = 0; i < x->cfg->nidents; i++)
+        if (rule_matches(&x->cfg->idents[i], auth[0] ? auth : NULL, typ[0] ? typ : NULL))
+            return x->cfg->idents[i].system;
+    /* HD universal id: an OID or a URI names the system itself. */
+    const char *uid = xf_text(x, xf_sub(x, hd, 2));
+    if (!uid)
+        return NULL;
+    char kind[8];
+    s = xf_text(x, xf_sub(x, hd, 3));
+    snprintf(kind, sizeof kind, "%s", s ? s : "");
+    uid = xf_text(x, xf_sub(x, hd, 2));
+    if (strcmp(kind, "ISO") == 0 && strspn(uid, "0123456789.") == strlen(uid))
+        snprintf(uri, sizeof uri, "urn:oid:%s", uid);
+    else if (strcmp(kind, "URI") == 0 || strncmp(uid, "http", 4) == 0)
+        snprintf(uri, sizeof uri, "%s", uid);
+    else
+        return NULL;
+    return uri;
+}
+
+bool dt_nhs_number_ok(const char *s)
+{
+    if (strlen(s) != 10 || strspn(s, "0123456789") != 10)
+        return false;
+    int sum = 0;
+    for (int i = 0; i < 9; i++)
+        sum += (s[i] - '0') * (10 - i);
+    int check = 11 - sum % 11;
+    if (check == 11)
+        check = 0;
+    return check != 10 && check == s[9] - '0';
+}
+
+/* The v2-0203 identifier type (CX-5) as a CodeableConcept. */
+static void add_type(struct xf_ctx *x, cJSON *id, struct hl7_view type)
+{
+    const char *code = xf_text(x, xf_comp(x, type, 1));
+    if (code)
+        cJSON_AddItemToObject(
+            id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", code, NULL));
+}
+
+cJSON *dt_identifier(struct xf_ctx *x, struct hl7_view cx, const char **system)
+{
+    struct hl7_view value = xf_comp(x, cx, 1), hd = xf_comp(x, cx, 4), type = xf_comp(x, cx, 5);
+    *system = NULL;
+    if (!xf_has(value))
+        return NULL;
+    cJSON *id = cJSON_CreateObject();
+    add_type(x, id, type);
+    *system = dt_ident_system(x, hd, type);
+    if (*system)
+        cJSON_AddStringToObject(id, "system", *system);
+    if (!xf_add_str(x, id, "value", value)) { /* blanks only */
+        cJSON_Delete(id);
+        *system = NULL;
+        return NULL;
+    }
+    const char *auth = xf_text(x, xf_sub(x, hd, 1));
+    if (!*system && auth) { /* no system known: say who assigned it */
+        cJSON *assigner = cJSON_AddObjectToObject(id, "assigner");
+        cJSON_AddStringToObject(assigner, "display", auth);
+    }
+    return id;
+}
+
+cJSON *dt_ei(struct xf_ctx *x, struct hl7_view ei)
+{
+    struct hl7_view value = xf_comp(x, ei, 1);
+    if (!xf_has(value))
+        return NULL;
+    /* EI-2..4 form an HD: namespace^universal id^type. Rebuild it with sub-component reads. */
+    cJSON *id = cJSON_CreateObject();
+    const char *ns = xf_text(x, xf_comp(x, ei, 2));
+    const char *system = NULL;
+    for (size_t i = 0; ns && i < x->cfg->nidents; i++)
+        if (rule_matches(&x->cfg->idents[i], ns, NULL))
+            system = x->cfg->idents[i].system;
+    const char *uid = system ? NULL : xf_text(x, xf_comp(x, ei, 3));
+    if (uid && xf_eq(xf_comp(x, ei, 4), "ISO")) {
+        char oid[200];
+        snprintf(oid, sizeof oid, "urn:oid:%s", uid);
+        cJSON_AddStringToObject(id, "system", oid);
+    } else if (system) {
+        cJSON_AddStringToObject(id, "system", system);
+    }
+    if (!xf_add_str(x, id, "value", value)) { /* blanks only */
+        cJSON_Delete(id);
+        return NULL;
+    }
+    ns = xf_text(x, xf_comp(x, ei, 2));
+    if (!cJSON_GetObjectItem(id, "system") && ns) {
+        cJSON *assigner = cJSON_AddObjectToObject(id, "assigner");
+        cJSON_AddStringToObject(assigner, "display", ns);
+    }
+    return id;
+}

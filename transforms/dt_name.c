@@ -1,0 +1,193 @@
+/* dt_name — XPN, XAD, XTN, XCN and PL to FHIR. */
+#include "transforms/dt_name.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "transforms/dt_code.h"
+#include "transforms/dt_ident.h"
+
+/* HL7 table 0200 name type -> HumanName.use (IG NameType concept map). */
+static const struct dt_code_row name_use[] = {
+    {"L", "official", NULL}, {"D", "usual", NULL},     {"M", "maiden", NULL},
+    {"N", "nickname", NULL}, {"A", "usual", NULL},     {"B", "official", NULL},
+    {"C", "official", NULL}, {"S", "anonymous", NULL}, {"T", "temp", NULL},
+    {"U", "old", NULL},      {"R", "official", NULL},
+};
+
+/* HL7 table 0190 address type -> Address.use and .type. */
+static const struct dt_code_row address_use[] = {
+    {"H", "home", NULL},        {"B", "work", NULL},  {"C", "temp", NULL},   {"O", "work", NULL},
+    {"BA", "old", NULL},        {"BDL", NULL, NULL},  {"M", NULL, "postal"}, {"SH", NULL, "postal"},
+    {"BR", "home", "physical"}, {"RH", "home", NULL}, {"P", "home", NULL},
+};
+
+static void add_to_array(cJSON *obj, const char *name, cJSON *item)
+{
+    cJSON *a = cJSON_GetObjectItem(obj, name);
+    if (!a)
+        a = cJSON_AddArrayToObject(obj, name);
+    cJSON_AddItemToArray(a, item);
+}
+
+static void add_str_to_array(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v)
+{
+    const char *s = xf_text(x, v);
+    if (s)
+        add_to_array(obj, name, cJSON_CreateString(s));
+}
+
+cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn)
+{
+    cJSON *n = cJSON_CreateObject();
+    const struct dt_code_row *use =
+        dt_code_find(name_use, sizeof name_use / sizeof name_use[0], xf_comp(x, xpn, 7), x);
+    if (use)
+        cJSON_AddStringToObject(n, "use", use->code);
+    xf_add_str(x, n, "family", xf_sub(x, xf_comp(x, xpn, 1), 1));
+    add_str_to_array(x, n, "given", xf_comp(x, xpn, 2));
+    add_str_to_array(x, n, "given", xf_comp(x, xpn, 3));
+    add_str_to_array(x, n, "prefix", xf_comp(x, xpn, 5));
+    add_str_to_array(x, n, "suffix", xf_comp(x, xpn, 4));
+    add_str_to_array(x, n, "suffix", xf_comp(x, xpn, 6));
+    if (!cJSON_GetObjectItem(n, "family") && !cJSON_GetObjectItem(n, "given")) {
+        cJSON_Delete(n);
+        return NULL;
+    }
+    return n;
+}
+
+cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad)
+{
+    cJSON *a = cJSON_CreateObject();
+    const struct dt_code_row *use = dt_code_find(
+        address_use, sizeof address_use / sizeof address_use[0], xf_comp(x, xad, 7), x);
+    if (use && use->code)
+        cJSON_AddStringToObject(a, "use", use->code);
+    if (use && use->display)
+        cJSON_AddStringToObject(a, "type", use->display);
+    add_str_to_array(x, a, "line", xf_sub(x, xf_comp(x, xad, 1), 1));
+    add_str_to_array(x, a, "line", xf_comp(x, xad, 2));
+    xf_add_str(x, a, "city", xf_comp(x, xad, 3));
+    xf_add_str(x, a, "district", xf_comp(x, xad, 9));
+    xf_add_str(x, a, "state", xf_comp(x, xad, 4));
+    xf_add_str(x, a, "postalCode", xf_comp(x, xad, 5));
+    xf_add_str(x, a, "country", xf_comp(x, xad, 6));
+    if (!cJSON_GetObjectItem(a, "line") && !cJSON_GetObjectItem(a, "city") &&
+        !cJSON_GetObjectItem(a, "postalCode")) {
+        cJSON_Delete(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* XTN-2 (use) and XTN-3 (equipment) -> ContactPoint.use and .system. */
+static void contact_kind(struct xf_ctx *x, struct hl7_view xtn, const char *hint, cJSON *c)
+{
+    struct hl7_view use = xf_comp(x, xtn, 2), equip = xf_comp(x, xtn, 3);
+    const char *system = xf_eq(equip, "Internet") || xf_eq(equip, "X.400") || xf_eq(use, "NET")
+                             ? "email"
+                         : xf_eq(equip, "FX")  ? "fax"
+                         : xf_eq(equip, "BP")  ? "pager"
+                         : xf_eq(equip, "URL") ? "url"
+                                               : "phone";
+    const char *u = xf_eq(equip, "CP")  ? "mobile"
+                    : xf_eq(use, "PRN") ? "home"
+                    : xf_eq(use, "WPN") ? "work"
+                    : xf_eq(use, "ORN") ? "temp"
+                    : xf_eq(use, "VHN") ? "home"
+                    : xf_eq(use, "EMR") ? "temp"
+                                        : hint;
+    cJSON_AddStringToObject(c, "system", system);
+    if (u)
+        cJSON_AddStringToObject(c, "use", u);
+}
+
+cJSON *dt_contact_point(struct xf_ctx *x, struct hl7_view xtn, const char *use_hint)
+{
+    cJSON *c = cJSON_CreateObject();
+    contact_kind(x, xtn, use_hint, c);
+    bool email = strcmp(cJSON_GetObjectItem(c, "system")->valuestring, "email") == 0;
+    /* The value: the email address, else the unformatted, else the free text number. */
+    if (!(email && xf_add_str(x, c, "value", xf_comp(x, xtn, 4))) &&
+        !xf_add_str(x, c, "value", xf_comp(x, xtn, 12)) &&
+        !xf_add_str(x, c, "value", xf_comp(x, xtn, 1)) &&
+        !xf_add_str(x, c, "value", xf_comp(x, xtn, 7))) {
+        cJSON_Delete(c);
+        return NULL;
+    }
+    return c;
+}
+
+void dt_add_each(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view field,
+                 cJSON *(*fn)(struct xf_ctx *, struct hl7_view))
+{
+    for (uint32_t r = 1; r <= xf_nreps(x, field); r++) {
+        cJSON *item = fn(x, xf_rep(x, field, r));
+        if (item)
+            add_to_array(obj, name, item);
+    }
+}
+
+cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id)
+{
+    struct hl7_view first = xf_rep(x, xcn, 1);
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "resourceType", "Practitioner");
+    cJSON_AddStringToObject(p, "id", id);
+    const char *system;
+    /* XCN-1 is the id, XCN-9 its authority, XCN-13 its type: a CX laid out differently. */
+    cJSON *ident = NULL;
+    if (xf_has(xf_comp(x, first, 1))) {
+        ident = cJSON_CreateObject();
+        system = dt_ident_system(x, xf_comp(x, first, 9), xf_comp(x, first, 13));
+        if (system)
+            cJSON_AddStringToObject(ident, "system", system);
+        xf_add_str(x, ident, "value", xf_comp(x, first, 1));
+        add_to_array(p, "identifier", ident);
+    }
+    cJSON *name = cJSON_CreateObject();
+    xf_add_str(x, name, "family", xf_sub(x, xf_comp(x, first, 2), 1));
+    add_str_to_array(x, name, "given", xf_comp(x, first, 3));
+    add_str_to_array(x, name, "given", xf_comp(x, first, 4));
+    add_str_to_array(x, name, "prefix", xf_comp(x, first, 6));
+    add_str_to_array(x, name, "suffix", xf_comp(x, first, 5));
+    if (cJSON_GetArraySize(name) > 0)
+        add_to_array(p, "name", name);
+    else
+        cJSON_Delete(name);
+    if (!ident && !cJSON_GetObjectItem(p, "name")) {
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
+}
+
+cJSON *dt_location(struct xf_ctx *x, struct hl7_view pl, const char *id)
+{
+    /* PL-1 point of care, PL-2 room, PL-3 bed, PL-4 facility: "WARD7 BED3 RHM". The
+     * physical type is the most specific part present. */
+    char name[256] = "";
+    const char *kind = NULL;
+    for (uint32_t k = 1; k <= 4; k++) {
+        const char *part = xf_text(x, k == 4 ? xf_sub(x, xf_comp(x, pl, 4), 1) : xf_comp(x, pl, k));
+        if (!part)
+            continue;
+        if (k <= 3)
+            kind = k == 3 ? "bd" : k == 2 ? "ro" : "wa";
+        size_t len = strlen(name);
+        snprintf(name + len, sizeof name - len, "%s%s", len ? " " : "", part);
+    }
+    if (!name[0])
+        return NULL;
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "resourceType", "Location");
+    cJSON_AddStringToObject(l, "id", id);
+    cJSON_AddStringToObject(l, "name", name);
+    cJSON_AddStringToObject(l, "mode", "instance");
+    if (kind)
+        cJSON_AddItemToObject(
+            l, "physicalType",
+            dt_concept("http://terminology.hl7.org/CodeSystem/location-physical-type", kind, NULL));
+    return l;
+}

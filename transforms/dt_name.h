@@ -1,0 +1,24 @@
+/*
+ * dt_name — people and places: XPN to HumanName, XAD to Address, XTN to
+ * ContactPoint, XCN to a (contained) Practitioner, PL to a Location.
+ */
+#ifndef SOLENT_TRANSFORMS_DT_NAME_H
+#define SOLENT_TRANSFORMS_DT_NAME_H
+
+#include "transforms/xf.h"
+
+/* XPN -> HumanName; NULL when it holds no name. */
+cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn);
+/* XAD -> Address; NULL when empty. */
+cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad);
+/* XTN -> ContactPoint; use_hint ("home", "work" or NULL) applies when XTN-2 says nothing. */
+cJSON *dt_contact_point(struct xf_ctx *x, struct hl7_view xtn, const char *use_hint);
+/* Adds every repetition of a field through fn to array name of obj (created when needed). */
+void dt_add_each(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view field,
+                 cJSON *(*fn)(struct xf_ctx *, struct hl7_view));
+/* XCN -> Practitioner resource with the given id (for contained use); NULL when empty. */
+cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id);
+/* PL -> Location resource with the given id (for contained use); NULL when empty. */
+cJSON *dt_location(struct xf_ctx *x, struct hl7_view pl, const char *id);
+
+#endif

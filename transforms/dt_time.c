@@ -1,0 +1,168 @@
+/* dt_time — HL7 date/time types to FHIR, with the site time zone for bare times. */
+#include "transforms/dt_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct hl7_time {
+    int year, month, day, hour, minute, second;
+    int ndigits;    /* 4, 6, 8, 10, 12 or 14 */
+    char frac[6];   /* fraction digits, "" when none */
+    int has_offset; /* the message gave +/-HHMM */
+    int offset_min; /* minutes east of UTC */
+};
+
+static int digits(const char *p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Reads the numeric part of a DTM: 4 to 14 digits. */
+static int read_fields(const char *p, int n, struct hl7_time *t)
+{
+    if (n != 4 && n != 6 && n != 8 && n != 10 && n != 12 && n != 14)
+        return -1;
+    t->ndigits = n;
+    t->year = digits(p, 4);
+    t->month = n >= 6 ? digits(p + 4, 2) : 1;
+    t->day = n >= 8 ? digits(p + 6, 2) : 1;
+    t->hour = n >= 10 ? digits(p + 8, 2) : 0;
+    t->minute = n >= 12 ? digits(p + 10, 2) : 0;
+    t->second = n >= 14 ? digits(p + 12, 2) : 0;
+    if (t->year < 1 || t->month < 1 || t->month > 12 || t->day < 1 ||
+        t->day > days_in_month(t->year, t->month) || t->hour < 0 || t->hour > 23 || t->minute < 0 ||
+        t->minute > 59 || t->second < 0 || t->second > 59)
+        return -1;
+    return 0;
+}
+
+/* Parses DTM text: YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]. */
+static int parse_dtm(const char *p, size_t len, struct hl7_time *t)
+{
+    memset(t, 0, sizeof *t);
+    size_t i = 0;
+    while (i < len && p[i] >= '0' && p[i] <= '9')
+        i++;
+    if (read_fields(p, (int)i, t) != 0)
+        return -1;
+    if (i < len && p[i] == '.') {
+        size_t f = ++i;
+        while (i < len && p[i] >= '0' && p[i] <= '9')
+            i++;
+        if (i == f || i - f > 4 || t->ndigits != 14)
+            return -1;
+        memcpy(t->frac, p + f, i - f);
+    }
+    if (i < len && (p[i] == '+' || p[i] == '-')) {
+        int hh = len - i == 5 ? digits(p + i + 1, 2) : -1, mm = hh >= 0 ? digits(p + i + 3, 2) : -1;
+        if (hh < 0 || hh > 14 || mm < 0 || mm > 59)
+            return -1;
+        t->has_offset = 1;
+        t->offset_min = (p[i] == '-' ? -1 : 1) * (hh * 60 + mm);
+        i = len;
+    }
+    return i == len ? 0 : -1;
+}
+
+/* Offset of the site time zone at that local time, in minutes east of UTC. */
+static int site_offset(const struct hl7_time *t)
+{
+    struct tm tm = {.tm_year = t->year - 1900,
+                    .tm_mon = t->month - 1,
+                    .tm_mday = t->day,
+                    .tm_hour = t->hour,
+                    .tm_min = t->minute,
+                    .tm_sec = t->second,
+                    .tm_isdst = -1};
+    time_t when = mktime(&tm);
+    struct tm local;
+    if (when == (time_t)-1 || !localtime_r(&when, &local))
+        return 0;
+    return (int)(local.tm_gmtoff / 60);
+}
+
+static void format_time(const struct hl7_time *t, enum dt_kind kind, char out[DT_MAX])
+{
+    if (kind == DT_DATE || (kind == DT_DATETIME && t->ndigits <= 8)) {
+        int n = kind == DT_DATE && t->ndigits > 8 ? 8 : t->ndigits;
+        snprintf(out, DT_MAX,
+                 n == 4   ? "%04d"
+                 : n == 6 ? "%04d-%02d"
+                          : "%04d-%02d-%02d",
+                 t->year, t->month, t->day);
+        return;
+    }
+    int off = t->has_offset ? t->offset_min : site_offset(t);
+    int aoff = abs(off);
+    snprintf(out, DT_MAX, "%04d-%02d-%02dT%02d:%02d:%02d%s%s%c%02d:%02d", t->year, t->month, t->day,
+             t->hour, t->minute, t->second, t->frac[0] ? "." : "", t->frac, off < 0 ? '-' : '+',
+             aoff / 60, aoff % 60);
+}
+
+/* TM: HH[MM[SS[.S...]]][+/-ZZZZ] -> hh:mm:ss (FHIR time has no offset). */
+static int parse_tm(const char *p, size_t len, char out[DT_MAX])
+{
+    size_t i = 0;
+    while (i < len && p[i] >= '0' && p[i] <= '9')
+        i++;
+    if (i != 2 && i != 4 && i != 6)
+        return -1;
+    int hh = digits(p, 2), mm = i >= 4 ? digits(p + 2, 2) : 0, ss = i >= 6 ? digits(p + 4, 2) : 0;
+    if (hh > 23 || mm > 59 || ss > 59)
+        return -1;
+    snprintf(out, DT_MAX, "%02d:%02d:%02d", hh, mm, ss);
+    return 0;
+}
+
+int dt_format(struct xf_ctx *x, struct hl7_view v, enum dt_kind kind, char out[DT_MAX])
+{
+    struct hl7_view c = xf_comp(x, v, 1);
+    struct hl7_time t;
+    if (!xf_has(c))
+        return 1;
+    int rc = kind == DT_TIME ? parse_tm(c.p, c.len, out) : parse_dtm(c.p, c.len, &t);
+    if (rc != 0) {
+        xf_warn_here(x, kind == DT_TIME ? "invalid time, left out" : "invalid date, left out");
+        return -1;
+    }
+    if (kind != DT_TIME)
+        format_time(&t, kind, out);
+    return 0;
+}
+
+int dt_add(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v, enum dt_kind kind)
+{
+    char out[DT_MAX];
+    if (dt_format(x, v, kind, out) != 0)
+        return 0;
+    cJSON_AddStringToObject(obj, name, out);
+    return 1;
+}
+
+int xf_tz_apply(const char *tz)
+{
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
+    if (strstr(tz, "..") || stat(path, &st) != 0)
+        return -1;
+    setenv("TZ", tz, 1);
+    tzset();
+    return 0;
+}

@@ -1,0 +1,182 @@
+/* dt_value — OBX-5 values to Observation.value[x] or an Attachment. */
+#include "transforms/dt_value.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transforms/dt_code.h"
+#include "transforms/dt_time.h"
+
+int dt_decimal(const char *s, char *out, size_t n)
+{
+    const char *p = s;
+    int neg = *p == '-';
+    if (*p == '+' || *p == '-')
+        p++;
+    while (*p == '0' && p[1] >= '0' && p[1] <= '9') /* JSON forbids leading zeros */
+        p++;
+    size_t int_digits = strspn(p, "0123456789");
+    const char *frac = p + int_digits;
+    size_t frac_digits = *frac == '.' ? strspn(frac + 1, "0123456789") : 0;
+    if ((int_digits == 0 && frac_digits == 0) || frac[*frac == '.' ? frac_digits + 1 : 0] != '\0')
+        return -1;
+    int w = snprintf(out, n, "%s%s%.*s%s", neg ? "-" : "", int_digits ? "" : "0",
+                     (int)(int_digits + (*frac == '.' ? frac_digits + 1 : 0)), p,
+                     *frac == '.' && frac_digits == 0 ? "0" : "");
+    return w > 0 && (size_t)w < n ? 0 : -1;
+}
+
+/* {value, unit, system, code} from a number and OBX-6; NULL when not a number. */
+static cJSON *quantity(struct xf_ctx *x, const char *num, struct hl7_view units)
+{
+    char dec[64];
+    if (!num || dt_decimal(num, dec, sizeof dec) != 0)
+        return NULL;
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddRawToObject(q, "value", dec);
+    const char *unit = xf_text(x, xf_comp(x, units, 2));
+    if (!unit)
+        unit = xf_text(x, xf_comp(x, units, 1));
+    if (unit)
+        cJSON_AddStringToObject(q, "unit", unit);
+    const char *system = dt_code_system(x, xf_comp(x, units, 3));
+    /* qty-3: a code needs a system, so only coded units carry one. */
+    if (system && xf_add_str(x, q, "code", xf_comp(x, units, 1)))
+        cJSON_AddStringToObject(q, "system", system);
+    return q;
+}
+
+static int value_sn(struct xf_ctx *x, struct hl7_view v, struct hl7_view units, cJSON *obs)
+{
+    char cmp[4] = "", n1[64] = "", sep[4] = "", n2[64] = "";
+    const char *s;
+    if ((s = xf_text(x, xf_comp(x, v, 1))))
+        snprintf(cmp, sizeof cmp, "%s", s);
+    if ((s = xf_text(x, xf_comp(x, v, 2))))
+        snprintf(n1, sizeof n1, "%s", s);
+    if ((s = xf_text(x, xf_comp(x, v, 3))))
+        snprintf(sep, sizeof sep, "%s", s);
+    if ((s = xf_text(x, xf_comp(x, v, 4))))
+        snprintf(n2, sizeof n2, "%s", s);
+    if (n2[0] && (strcmp(sep, ":") == 0 || strcmp(sep, "/") == 0 || strcmp(sep, "-") == 0)) {
+        bool range = strcmp(sep, "-") == 0;
+        cJSON *a = quantity(x, n1, range ? units : (struct hl7_view){0}),
+              *b = quantity(x, n2, range ? units : (struct hl7_view){0});
+        if (!a || !b)
+            return cJSON_Delete(a), cJSON_Delete(b), -1;
+        cJSON *r = cJSON_AddObjectToObject(obs, range ? "valueRange" : "valueRatio");
+        cJSON_AddItemToObject(r, range ? "low" : "numerator", a);
+        cJSON_AddItemToObject(r, range ? "high" : "denominator", b);
+        return 0;
+    }
+    cJSON *q = quantity(x, n1, units);
+    if (!q)
+        return -1;
+    if (strcmp(cmp, "<") == 0 || strcmp(cmp, ">") == 0 || strcmp(cmp, "<=") == 0 ||
+        strcmp(cmp, ">=") == 0)
+        cJSON_AddStringToObject(q, "comparator", cmp);
+    cJSON_AddItemToObject(obs, "valueQuantity", q);
+    return 0;
+}
+
+/* ST/TX/FT: every repetition, decoded, one line each. */
+static int value_text(struct xf_ctx *x, struct hl7_view v, cJSON *obs)
+{
+    struct strbuf all;
+    strbuf_init(&all, x->msg->len + 1);
+    for (uint32_t r = 1; r <= xf_nreps(x, v); r++) {
+        const char *s = xf_text(x, xf_rep(x, v, r));
+        if (s && ((all.len && strbuf_putc(&all, '\n')) || strbuf_puts(&all, s)))
+            break;
+    }
+    int rc = all.len ? 0 : 2;
+    if (all.len)
+        cJSON_AddStringToObject(obs, "valueString", all.p);
+    strbuf_cleanup(&all);
+    return rc;
+}
+
+static const char *content_type(struct xf_ctx *x, struct hl7_view ed)
+{
+    const char *sub = xf_text(x, xf_comp(x, ed, 3));
+    if (!sub)
+        return "application/octet-stream";
+    if (strcmp(sub, "PDF") == 0)
+        return "application/pdf";
+    if (strcmp(sub, "JPEG") == 0)
+        return "image/jpeg";
+    if (strcmp(sub, "PNG") == 0)
+        return "image/png";
+    if (strcmp(sub, "RTF") == 0)
+        return "application/rtf";
+    if (strcmp(sub, "HTML") == 0)
+        return "text/html";
+    return strcmp(sub, "TEXT") == 0 || strcmp(sub, "PLAIN") == 0 ? "text/plain"
+                                                                 : "application/octet-stream";
+}
+
+/* ED: Base64 data kept as it is, ASCII (A) or other data base64-encoded. */
+static cJSON *attachment_ed(struct xf_ctx *x, struct hl7_view ed)
+{
+    const char *type = content_type(x, ed);
+    bool b64 = xf_eq(xf_comp(x, ed, 4), "Base64");
+    const char *data = xf_text(x, xf_comp(x, ed, 5));
+    if (!data)
+        return NULL;
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "contentType", type);
+    if (b64) {
+        cJSON_AddStringToObject(a, "data", data);
+        return a;
+    }
+    size_t n = strlen(data);
+    unsigned char *enc = malloc(4 * ((n + 2) / 3) + 1);
+    if (!enc)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    EVP_EncodeBlock(enc, (const unsigned char *)data, (int)n);
+    cJSON_AddStringToObject(a, "data", (const char *)enc);
+    free(enc);
+    return a;
+}
+
+int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON **attachment)
+{
+    struct hl7_view type = xf_comp(x, xf_take(x, obx, 2), 1);
+    struct hl7_view units = xf_take(x, obx, 6);
+    struct hl7_view v = xf_take(x, obx, 5);
+    struct hl7_view first = xf_rep(x, v, 1);
+    char dt[DT_MAX];
+    *attachment = NULL;
+    if (!xf_has(v))
+        return 2;
+    if (xf_eq(type, "NM") || xf_eq(type, "SN")) {
+        cJSON *q = xf_eq(type, "NM") ? quantity(x, xf_text(x, first), units) : NULL;
+        int rc = q                   ? (cJSON_AddItemToObject(obs, "valueQuantity", q), 0)
+                 : xf_eq(type, "SN") ? value_sn(x, first, units, obs)
+                                     : -1;
+        if (rc != 0)
+            xf_warn(x, obx, 5, "not a number for its type, value left out");
+        return rc;
+    }
+    if (xf_eq(type, "CWE") || xf_eq(type, "CE") || xf_eq(type, "CNE") || xf_eq(type, "CF")) {
+        cJSON_AddItemToObject(obs, "valueCodeableConcept", dt_codeable(x, first));
+        return 0;
+    }
+    if (xf_eq(type, "DT") || xf_eq(type, "TS") || xf_eq(type, "DTM") || xf_eq(type, "TM")) {
+        bool tm = xf_eq(type, "TM");
+        if (dt_format(x, first, tm ? DT_TIME : DT_DATETIME, dt) != 0)
+            return -1;
+        cJSON_AddStringToObject(obs, tm ? "valueTime" : "valueDateTime", dt);
+        return 0;
+    }
+    if (xf_eq(type, "ED") || xf_eq(type, "RP")) {
+        cJSON *a = xf_eq(type, "ED") ? attachment_ed(x, first) : cJSON_CreateObject();
+        if (a && xf_eq(type, "RP"))
+            xf_add_str(x, a, "url", xf_comp(x, first, 1));
+        *attachment = a;
+        return a ? 1 : 2;
+    }
+    return value_text(x, v, obs); /* ST, TX, FT, and anything textual */
+}

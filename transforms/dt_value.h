@@ -1,0 +1,19 @@
+/*
+ * dt_value — OBX-5 by its type (OBX-2) to Observation.value[x]: NM (with
+ * OBX-6 units) to Quantity, SN to Quantity with comparator, Ratio or Range,
+ * ST/TX/FT to string, CWE/CE/CNE to CodeableConcept, DT/TS/DTM to dateTime,
+ * TM to time. ED and RP become an Attachment, which R4 Observation cannot
+ * hold: the caller puts it on the DiagnosticReport (presentedForm).
+ */
+#ifndef SOLENT_TRANSFORMS_DT_VALUE_H
+#define SOLENT_TRANSFORMS_DT_VALUE_H
+
+#include "transforms/xf.h"
+
+/* Writes s as a FHIR decimal (JSON number text) into out; -1 when s is not a number. */
+int dt_decimal(const char *s, char *out, size_t n);
+/* Sets obs.value[x] from the OBX segment. 0: set; 1: *attachment set instead; 2: no value;
+ * -1: not mappable (warned at OBX-5). */
+int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON **attachment);
+
+#endif

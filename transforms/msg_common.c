@@ -1,0 +1,186 @@
+/* msg_common — segment lookup, Patient, Encounter and Observation entries. */
+#include "transforms/msg_common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "transforms/dt_time.h"
+#include "transforms/seg_obx.h"
+#include "transforms/seg_pid.h"
+#include "transforms/seg_pv1.h"
+
+const struct hl7_seg *msg_find(struct xf_ctx *x, const char *name)
+{
+    return hl7_seg_find(x->msg, name, 1);
+}
+
+const struct hl7_seg *msg_next(struct xf_ctx *x, const struct hl7_seg *s, const char *name,
+                               const char *stop)
+{
+    const struct hl7_seg *end = x->msg->segs + x->msg->nsegs;
+    for (const struct hl7_seg *p = s + 1; p < end; p++) {
+        if (strcmp(p->name, name) == 0)
+            return p;
+        if (strstr(stop, p->name))
+            return NULL;
+    }
+    return NULL;
+}
+
+int msg_add_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl7_seg *pd1,
+                    cJSON **patient)
+{
+    if (seg_pid_patient(x, pid, pd1, patient) != 0)
+        return -1;
+    xf_bundle_add(x, x->patient_ref, *patient, x->patient_ident, x->patient_key);
+    return 0;
+}
+
+void msg_link(cJSON *patient, const char *url, const char *type)
+{
+    cJSON *links = cJSON_GetObjectItem(patient, "link"), *l = cJSON_CreateObject();
+    cJSON_AddItemToObject(l, "other", xf_ref(url));
+    cJSON_AddStringToObject(l, "type", type);
+    cJSON_AddItemToArray(links ? links : cJSON_AddArrayToObject(patient, "link"), l);
+}
+
+void msg_add_notes(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res, const char *name)
+{
+    const struct hl7_seg *end = x->msg->segs + x->msg->nsegs;
+    for (const struct hl7_seg *n = s + 1; n < end && strcmp(n->name, "NTE") == 0; n++) {
+        struct hl7_view text = xf_take(x, n, 3);
+        struct strbuf all;
+        (void)xf_take(x, n, 1);
+        (void)xf_take(x, n, 2);
+        strbuf_init(&all, x->msg->len + 1);
+        for (uint32_t r = 1; r <= xf_nreps(x, text); r++) {
+            const char *t = xf_text(x, xf_rep(x, text, r));
+            if (t && ((all.len && strbuf_putc(&all, '\n')) || strbuf_puts(&all, t)))
+                break;
+        }
+        if (all.len) {
+            cJSON *note = cJSON_CreateObject(), *list = cJSON_GetObjectItem(res, name);
+            cJSON_AddStringToObject(note, "text", all.p);
+            cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(res, name), note);
+        }
+        strbuf_cleanup(&all);
+    }
+}
+/* Encounter.status by trigger (IG Event[EncounterStatus]); NULL: read from the visit dates. */
+static const struct {
+    const char *trigger, *status;
+} event_status[] = {
+    {"A01", "in-progress"}, {"A02", "in-progress"}, {"A03", "finished"},    {"A04", "planned"},
+    {"A05", "planned"},     {"A06", "in-progress"}, {"A07", "in-progress"}, {"A11", "cancelled"},
+    {"A12", "in-progress"}, {"A13", "in-progress"}, {"A08", NULL},
+};
+
+static const char *status_for(const char *trigger, cJSON *enc)
+{
+    for (size_t i = 0; i < sizeof event_status / sizeof event_status[0]; i++)
+        if (strcmp(trigger, event_status[i].trigger) == 0 && event_status[i].status)
+            return event_status[i].status;
+    /* An update says nothing about state: the visit's own dates do. */
+    cJSON *period = cJSON_GetObjectItem(enc, "period");
+    if (cJSON_GetObjectItem(period, "end"))
+        return "finished";
+    return cJSON_GetObjectItem(period, "start") ? "in-progress" : "unknown";
+}
+
+/* Removes the contained resource id and every location pointing at it. */
+static void drop_location(cJSON *enc, const char *id)
+{
+    char ref[32];
+    snprintf(ref, sizeof ref, "#%s", id);
+    cJSON *locs = cJSON_GetObjectItem(enc, "location"),
+          *contained = cJSON_GetObjectItem(enc, "contained");
+    for (int i = cJSON_GetArraySize(locs) - 1; i >= 0; i--) {
+        cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(locs, i), "location"),
+                                       "reference");
+        if (cJSON_IsString(r) && strcmp(r->valuestring, ref) == 0)
+            cJSON_DeleteItemFromArray(locs, i);
+    }
+    for (int i = cJSON_GetArraySize(contained) - 1; i >= 0; i--) {
+        cJSON *cid = cJSON_GetObjectItem(cJSON_GetArrayItem(contained, i), "id");
+        if (cJSON_IsString(cid) && strcmp(cid->valuestring, id) == 0)
+            cJSON_DeleteItemFromArray(contained, i);
+    }
+}
+
+/* The event's effect beyond the status: A03 ends, A12 undoes the move, A13 reopens. */
+static void apply_event(struct xf_ctx *x, const char *trigger, cJSON *enc,
+                        const struct hl7_seg *evn)
+{
+    cJSON *period = cJSON_GetObjectItem(enc, "period");
+    if (strcmp(trigger, "A03") == 0 && !cJSON_GetObjectItem(period, "end") && evn) {
+        char when[DT_MAX]; /* no PV1-45: the discharge happened when the event did */
+        struct hl7_view occurred = hl7_field(x->msg, evn, 6);
+        if (dt_format(x, xf_has(occurred) ? occurred : hl7_field(x->msg, evn, 2), DT_DATETIME,
+                      when) == 0) {
+            if (!period)
+                period = cJSON_AddObjectToObject(enc, "period");
+            cJSON_AddStringToObject(period, "end", when);
+        }
+    }
+    if (strcmp(trigger, "A13") == 0)
+        cJSON_DeleteItemFromObject(period, "end");
+    if (strcmp(trigger, "A12") == 0)
+        drop_location(enc, "prior-loc");
+    if (period && cJSON_GetArraySize(period) == 0)
+        cJSON_DeleteItemFromObject(enc, "period");
+}
+
+int msg_add_encounter(struct xf_ctx *x, const char *trigger, const struct hl7_seg *pv1)
+{
+    cJSON *enc = xf_resource("Encounter");
+    char url[XF_URL_MAX], seed[400];
+    const struct hl7_seg *pv2 = msg_next(x, pv1, "PV2", "PV1");
+    cJSON_AddStringToObject(enc, "status", "unknown");
+    if (xf_segmap_apply(x, &seg_pv1, pv1, enc) != 0 ||
+        (pv2 && xf_segmap_apply(x, &seg_pv2, pv2, enc) != 0)) {
+        cJSON_Delete(enc);
+        return -1;
+    }
+    apply_event(x, trigger, enc, msg_find(x, "EVN"));
+    cJSON_ReplaceItemInObject(enc, "status", cJSON_CreateString(status_for(trigger, enc)));
+    cJSON_AddItemToObject(enc, "subject", xf_ref(x->patient_ref));
+    xf_full_url(x, pv1, "Encounter", url);
+    snprintf(x->encounter_ref, sizeof x->encounter_ref, "%s", url);
+    cJSON *visit = seg_pv1_visit_ident(enc);
+    const cJSON *value = cJSON_GetObjectItem(visit, "value"),
+                *start = cJSON_GetObjectItem(cJSON_GetObjectItem(enc, "period"), "start");
+    snprintf(seed, sizeof seed, "%s\x1f%s\x1f%s", x->patient_key,
+             cJSON_IsString(value) ? value->valuestring : "",
+             cJSON_IsString(start) ? start->valuestring : "");
+    if (!value && !start)
+        xf_warn(x, pv1, 19, "no visit number or admit time: the Encounter is this message's own");
+    xf_bundle_add(x, url, enc, visit, value || start ? seed : NULL);
+    return 0;
+}
+
+int msg_add_observation(struct xf_ctx *x, const struct hl7_seg *obx, const char *report_key,
+                        char url[XF_URL_MAX], cJSON **attachment)
+{
+    cJSON *obs;
+    char seed[600];
+    url[0] = '\0';
+    if (seg_obx_map(x, obx, &obs, attachment) != 0)
+        return -1;
+    if (!obs)
+        return 0;
+    msg_add_notes(x, obx, obs, "note");
+    if (x->patient_ref[0])
+        cJSON_AddItemToObject(obs, "subject", xf_ref(x->patient_ref));
+    if (x->encounter_ref[0])
+        cJSON_AddItemToObject(obs, "encounter", xf_ref(x->encounter_ref));
+    /* Stable across messages: the report (or patient) + observation id + sub-id. */
+    struct hl7_view code = xf_comp(x, hl7_field(x->msg, obx, 3), 1),
+                    sub = hl7_field(x->msg, obx, 4);
+    if (!xf_has(sub)) /* several OBX may share a code (lines of a text report): the set id */
+        sub = hl7_field(x->msg, obx, 1);
+    snprintf(seed, sizeof seed, "%s\x1f%.*s\x1f%.*s", report_key ? report_key : x->patient_key,
+             (int)code.len, code.p ? code.p : "", (int)sub.len, sub.p ? sub.p : "");
+    xf_full_url(x, obx, "Observation", url);
+    xf_bundle_add(x, url, obs, NULL, seed);
+    return 0;
+}

@@ -1,0 +1,121 @@
+/* seg_msh — MessageHeader and the Provenance of the transformation. */
+#include "transforms/seg_msh.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "transforms/dt_code.h"
+#include "transforms/dt_time.h"
+
+/* An endpoint URI for an HD: its universal id when it is a URI, else urn:hl7v2:NAME. */
+static void endpoint(struct xf_ctx *x, struct hl7_view hd, cJSON *obj)
+{
+    char uri[160] = "urn:hl7v2:unknown";
+    const char *uid = xf_text(x, xf_comp(x, hd, 2));
+    if (uid && (strncmp(uid, "http", 4) == 0 || strncmp(uid, "urn:", 4) == 0)) {
+        snprintf(uri, sizeof uri, "%s", uid);
+    } else if ((uid = xf_text(x, xf_comp(x, hd, 1)))) {
+        snprintf(uri, sizeof uri, "urn:hl7v2:");
+        for (size_t i = strlen(uri), k = 0; uid[k] && i + 1 < sizeof uri; k++)
+            uri[i++] = (uid[k] == ' ' || uid[k] == '|') ? '-' : uid[k], uri[i] = '\0';
+    }
+    xf_add_str(x, obj, "name", xf_comp(x, hd, 1));
+    cJSON_AddStringToObject(obj, "endpoint", uri);
+}
+
+static int msh_event(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view type = xf_take(x, s, 9);
+    const char *trigger = xf_text(x, xf_comp(x, type, 2));
+    for (uint32_t f = 1; f <= 2; f++)
+        (void)xf_take(x, s, f);
+    cJSON_AddItemToObject(res, "eventCoding",
+                          dt_coding("http://terminology.hl7.org/CodeSystem/v2-0003",
+                                    trigger ? trigger : "ACK", NULL));
+    return 0;
+}
+
+static int msh_parties(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *dest = cJSON_CreateObject();
+    endpoint(x, xf_take(x, s, 5), dest);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "destination"), dest);
+    const char *receiver = xf_text(x, xf_comp(x, xf_take(x, s, 6), 1));
+    if (receiver) {
+        cJSON *r = cJSON_AddObjectToObject(dest, "receiver");
+        cJSON_AddStringToObject(r, "display", receiver);
+    }
+    const char *sender = xf_text(x, xf_comp(x, xf_take(x, s, 4), 1));
+    if (sender) {
+        cJSON *r = cJSON_AddObjectToObject(res, "sender");
+        cJSON_AddStringToObject(r, "display", sender);
+    }
+    endpoint(x, xf_take(x, s, 3), cJSON_AddObjectToObject(res, "source"));
+    return 0;
+}
+
+/* MSH-7, MSH-10..12, MSH-15..18: read for the transform as a whole. */
+static int msh_control(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    static const uint32_t fields[] = {7, 10, 11, 12, 15, 16, 17, 18};
+    (void)res;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        (void)xf_take(x, s, fields[i]);
+    return 0;
+}
+
+static const xf_field_fn msh_fns[] = {msh_event, msh_parties, msh_control};
+
+const struct xf_segmap seg_msh = {"MSH", "MessageHeader", msh_fns,
+                                  sizeof msh_fns / sizeof msh_fns[0]};
+
+void seg_msh_header(struct xf_ctx *x)
+{
+    const struct hl7_seg *msh = &x->msg->segs[0];
+    cJSON *h = xf_resource("MessageHeader");
+    char url[XF_URL_MAX];
+    xf_segmap_apply(x, &seg_msh, msh, h);
+    xf_full_url(x, msh, "MessageHeader", url);
+    xf_bundle_add(x, url, h, NULL, NULL);
+}
+
+static void provenance_targets(struct xf_ctx *x, cJSON *prov)
+{
+    cJSON *targets = cJSON_AddArrayToObject(prov, "target"), *e;
+    cJSON_ArrayForEach(e, x->entries)
+    {
+        const char *url = cJSON_GetObjectItem(e, "fullUrl")->valuestring;
+        cJSON_AddItemToArray(targets, xf_ref(url));
+    }
+}
+
+void seg_msh_provenance(struct xf_ctx *x, const struct hl7_seg *evn)
+{
+    const struct hl7_seg *msh = &x->msg->segs[0];
+    char recorded[DT_MAX], url[XF_URL_MAX];
+    if (dt_format(x, hl7_field(x->msg, msh, 7), DT_INSTANT, recorded) != 0) {
+        xf_warn(x, msh, 7, "no valid message time: no Provenance for this message");
+        return;
+    }
+    cJSON *p = xf_resource("Provenance");
+    provenance_targets(x, p);
+    if (evn)
+        dt_add(x, p, "occurredDateTime", xf_take(x, evn, 6), DT_DATETIME);
+    cJSON_AddStringToObject(p, "recorded", recorded);
+    cJSON_AddItemToObject(
+        p, "activity",
+        dt_concept("http://terminology.hl7.org/CodeSystem/v3-DataOperation", "UPDATE", "revise"));
+    cJSON *agent = cJSON_CreateObject(), *who = cJSON_AddObjectToObject(agent, "who");
+    cJSON_AddItemToObject(
+        agent, "type",
+        dt_concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler",
+                   "Assembler"));
+    cJSON_AddStringToObject(who, "display", "Solent HL7v2-to-FHIR interface engine");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "agent"), agent);
+    if (evn) { /* EVN-1 (type) and EVN-2 (recorded) repeat MSH-9 and MSH-7 */
+        (void)xf_take(x, evn, 1);
+        (void)xf_take(x, evn, 2);
+    }
+    xf_full_url(x, msh, "Provenance", url);
+    xf_bundle_add(x, url, p, NULL, NULL);
+}

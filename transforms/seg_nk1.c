@@ -1,0 +1,66 @@
+/* seg_nk1 — NK1 to RelatedPerson. */
+#include "transforms/seg_nk1.h"
+
+#include <stdio.h>
+
+#include "transforms/dt_code.h"
+#include "transforms/dt_name.h"
+
+static int nk1_name(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    (void)xf_take(x, s, 1);
+    dt_add_each(x, res, "name", xf_take(x, s, 2), dt_human_name);
+    return 0;
+}
+
+static int nk1_relationship(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view rel = xf_take(x, s, 3), role = xf_take(x, s, 7);
+    cJSON *list = cJSON_CreateArray(), *cc;
+    if ((cc = dt_codeable(x, rel)))
+        cJSON_AddItemToArray(list, cc);
+    if ((cc = dt_codeable(x, role)))
+        cJSON_AddItemToArray(list, cc);
+    if (cJSON_GetArraySize(list))
+        cJSON_AddItemToObject(res, "relationship", list);
+    else
+        cJSON_Delete(list);
+    return 0;
+}
+
+static cJSON *home(struct xf_ctx *x, struct hl7_view v)
+{
+    return dt_contact_point(x, v, "home");
+}
+
+static cJSON *work(struct xf_ctx *x, struct hl7_view v)
+{
+    return dt_contact_point(x, v, "work");
+}
+
+static int nk1_contact(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    dt_add_each(x, res, "telecom", xf_take(x, s, 5), home);
+    dt_add_each(x, res, "telecom", xf_take(x, s, 6), work);
+    dt_add_each(x, res, "address", xf_take(x, s, 4), dt_address);
+    return 0;
+}
+
+static const xf_field_fn nk1_fns[] = {nk1_name, nk1_relationship, nk1_contact};
+
+const struct xf_segmap seg_nk1 = {"NK1", "RelatedPerson", nk1_fns,
+                                  sizeof nk1_fns / sizeof nk1_fns[0]};
+
+void seg_nk1_add(struct xf_ctx *x, const struct hl7_seg *s)
+{
+    cJSON *r = xf_resource("RelatedPerson");
+    char url[XF_URL_MAX], seed[400];
+    cJSON_AddItemToObject(r, "patient", xf_ref(x->patient_ref));
+    xf_segmap_apply(x, &seg_nk1, s, r);
+    xf_full_url(x, s, "RelatedPerson", url);
+    /* One RelatedPerson per patient and NK1 set id: a re-sent NK1 updates it. */
+    struct hl7_view set_id = hl7_field(x->msg, s, 1);
+    snprintf(seed, sizeof seed, "%s\x1f%.*s\x1f%u", x->patient_key, (int)set_id.len,
+             set_id.p ? set_id.p : "", (unsigned)hl7_seg_seq(x->msg, s));
+    xf_bundle_add(x, url, r, NULL, seed);
+}

@@ -1,0 +1,141 @@
+/* seg_obr — ORC/OBR to ServiceRequest and DiagnosticReport. */
+#include "transforms/seg_obr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "transforms/dt_code.h"
+#include "transforms/dt_ident.h"
+#include "transforms/dt_time.h"
+
+#define V2_0203 "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+/* HL7 table 0123 result status -> diagnostic-report-status (IG ResultStatus map). */
+static const struct dt_code_row report_status[] = {
+    {"O", "registered", NULL}, {"I", "registered", NULL},  {"S", "partial", NULL},
+    {"A", "partial", NULL},    {"P", "preliminary", NULL}, {"C", "corrected", NULL},
+    {"R", "partial", NULL},    {"F", "final", NULL},       {"X", "cancelled", NULL},
+    {"Y", "unknown", NULL},    {"Z", "unknown", NULL},
+};
+
+/* HL7 table 0038 order status -> request-status (IG OrderStatus map). */
+static const struct dt_code_row order_status[] = {
+    {"A", "active", NULL},   {"CA", "revoked", NULL},          {"CM", "completed", NULL},
+    {"DC", "revoked", NULL}, {"ER", "entered-in-error", NULL}, {"HD", "on-hold", NULL},
+    {"IP", "active", NULL},  {"RP", "revoked", NULL},          {"SC", "active", NULL},
+};
+
+/* An order number (EI) typed PLAC or FILL; NULL when empty. */
+static cJSON *order_id(struct xf_ctx *x, struct hl7_view ei, const char *type)
+{
+    cJSON *id = dt_ei(x, ei);
+    if (id)
+        cJSON_AddItemToObject(id, "type", dt_concept(V2_0203, type, NULL));
+    return id;
+}
+
+/* Placer from ORC-2 else OBR-2, filler from ORC-3 else OBR-3, into res.identifier. */
+static void order_ids(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
+                      cJSON *res, bool filler_only)
+{
+    for (uint32_t f = 2; f <= 3; f++) {
+        struct hl7_view v = orc ? xf_take(x, orc, f) : (struct hl7_view){0};
+        struct hl7_view w = xf_take(x, obr, f);
+        cJSON *id = order_id(x, xf_has(v) ? v : w, f == 2 ? "PLAC" : "FILL");
+        if (!id || (filler_only && f == 2)) {
+            cJSON_Delete(id);
+            continue;
+        }
+        cJSON *list = cJSON_GetObjectItem(res, "identifier");
+        cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(res, "identifier"), id);
+    }
+}
+
+static void by_name(struct xf_ctx *x, cJSON *res, const char *name, struct hl7_view xcn)
+{
+    const char *family = xf_text(x, xf_sub(x, xf_comp(x, xf_rep(x, xcn, 1), 2), 1));
+    if (!family)
+        return;
+    cJSON *ref = cJSON_CreateObject();
+    cJSON_AddStringToObject(ref, "type", "Practitioner");
+    cJSON_AddStringToObject(ref, "display", family);
+    if (strcmp(name, "requester") == 0)
+        cJSON_AddItemToObject(res, name, ref);
+    else
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(res, name), ref);
+}
+
+static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res)
+{
+    const struct dt_code_row *st = dt_code_find(
+        report_status, sizeof report_status / sizeof report_status[0], xf_take(x, obr, 25), x);
+    cJSON_AddStringToObject(res, "status", st ? st->code : "unknown");
+    const char *section = xf_text(x, xf_comp(x, xf_take(x, obr, 24), 1));
+    if (section)
+        cJSON_AddItemToArray(
+            cJSON_AddArrayToObject(res, "category"),
+            dt_concept("http://terminology.hl7.org/CodeSystem/v2-0074", section, NULL));
+    cJSON *code = dt_codeable(x, xf_take(x, obr, 4));
+    if (!code)
+        return xf_fail(x, obr, 4, 101, "OBR-4 (universal service identifier) is empty");
+    cJSON_AddItemToObject(res, "code", code);
+    dt_add(x, res, "effectiveDateTime", xf_take(x, obr, 7), DT_DATETIME);
+    dt_add(x, res, "issued", xf_take(x, obr, 22), DT_INSTANT);
+    by_name(x, res, "resultsInterpreter", xf_comp(x, xf_take(x, obr, 32), 1));
+    (void)xf_take(x, obr, 1);
+    return 0;
+}
+
+static int request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
+                          cJSON *res, const char *report_status_code)
+{
+    const struct dt_code_row *st =
+        orc ? dt_code_find(order_status, sizeof order_status / sizeof order_status[0],
+                           xf_take(x, orc, 5), x)
+            : NULL;
+    const char *derived =
+        strcmp(report_status_code, "final") == 0 || strcmp(report_status_code, "corrected") == 0
+            ? "completed"
+        : strcmp(report_status_code, "cancelled") == 0 ? "revoked"
+                                                       : "active";
+    cJSON_AddStringToObject(res, "status", st ? st->code : derived);
+    cJSON_AddStringToObject(res, "intent", "order");
+    cJSON *code = dt_codeable(x, hl7_field(x->msg, obr, 4));
+    if (code)
+        cJSON_AddItemToObject(res, "code", code);
+    if (orc) {
+        (void)xf_take(x, orc, 1);
+        dt_add(x, res, "authoredOn", xf_take(x, orc, 9), DT_DATETIME);
+        by_name(x, res, "requester", xf_take(x, orc, 12));
+    }
+    if (!cJSON_GetObjectItem(res, "requester"))
+        by_name(x, res, "requester", xf_take(x, obr, 16));
+    return 0;
+}
+
+int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
+                cJSON **request, cJSON **report, char key[256])
+{
+    cJSON *sr = xf_resource("ServiceRequest"), *dr = xf_resource("DiagnosticReport");
+    *request = *report = NULL;
+    order_ids(x, orc, obr, sr, false);
+    order_ids(x, orc, obr, dr, true);
+    if (!cJSON_GetObjectItem(sr, "identifier")) {
+        cJSON_Delete(sr), cJSON_Delete(dr);
+        return xf_fail(x, obr, 3, 101, "no order number in OBR-2/3 or ORC-2/3");
+    }
+    if (report_fields(x, obr, dr) != 0) {
+        cJSON_Delete(sr), cJSON_Delete(dr);
+        return -1;
+    }
+    request_fields(x, orc, obr, sr, cJSON_GetObjectItem(dr, "status")->valuestring);
+    /* The report's key: its filler number, else the placer number the request has. */
+    cJSON *ids = cJSON_GetObjectItem(dr, "identifier");
+    const cJSON *kid = ids ? cJSON_GetArrayItem(ids, 0)
+                           : cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0);
+    const cJSON *ks = cJSON_GetObjectItem(kid, "system"), *kv = cJSON_GetObjectItem(kid, "value");
+    snprintf(key, 256, "%s|%s", cJSON_IsString(ks) ? ks->valuestring : "local", kv->valuestring);
+    *request = sr;
+    *report = dr;
+    return 0;
+}

@@ -1,0 +1,18 @@
+/*
+ * seg_obr — an order group (ORC + OBR) to ServiceRequest and DiagnosticReport,
+ * per the IG's ORC/OBR maps: placer and filler order numbers as identifiers,
+ * the service (OBR-4) as code, statuses from ORC-5 and OBR-25, times, and the
+ * requester and results interpreter by name.
+ */
+#ifndef SOLENT_TRANSFORMS_SEG_OBR_H
+#define SOLENT_TRANSFORMS_SEG_OBR_H
+
+#include "transforms/xf_bundle.h"
+
+/* Builds the ServiceRequest and DiagnosticReport of OBR (ORC may be NULL). *key gets
+ * the report's key (system|value of its identifier). -1 with x->error when OBR-4 is
+ * empty or neither OBR nor ORC carries an order number. */
+int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
+                cJSON **request, cJSON **report, char key[256]);
+
+#endif

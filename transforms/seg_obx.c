@@ -1,0 +1,112 @@
+/* seg_obx — OBX to Observation. */
+#include "transforms/seg_obx.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "transforms/dt_code.h"
+#include "transforms/dt_time.h"
+#include "transforms/dt_value.h"
+
+/* HL7 table 0085 -> observation-status (IG ObservationResultStatusCodesInterpretation). */
+static const struct dt_code_row statuses[] = {
+    {"C", "corrected", NULL},  {"D", "entered-in-error", NULL},
+    {"F", "final", NULL},      {"P", "preliminary", NULL},
+    {"X", "cancelled", NULL},  {"W", "entered-in-error", NULL},
+    {"A", "amended", NULL},    {"R", "preliminary", NULL},
+    {"I", "registered", NULL}, {"S", "preliminary", NULL},
+    {"U", "final", NULL},      {"V", "final", NULL},
+    {"B", "amended", NULL},
+};
+
+static int obx_status(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const struct dt_code_row *st =
+        dt_code_find(statuses, sizeof statuses / sizeof statuses[0], xf_take(x, s, 11), x);
+    (void)xf_take(x, s, 1);
+    (void)xf_take(x, s, 4);
+    cJSON_AddStringToObject(res, "status", st ? st->code : "unknown");
+    return 0;
+}
+
+static int obx_code(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *cc = dt_codeable(x, xf_take(x, s, 3));
+    if (!cc)
+        return xf_fail(x, s, 3, 101, "OBX-3 (observation identifier) is empty");
+    cJSON_AddItemToObject(res, "code", cc);
+    return 0;
+}
+
+static int obx_effective(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    dt_add(x, res, "effectiveDateTime", xf_take(x, s, 14), DT_DATETIME);
+    return 0;
+}
+
+static int obx_range(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const char *text = xf_text(x, xf_take(x, s, 7));
+    if (!text)
+        return 0;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "text", text);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "referenceRange"), r);
+    return 0;
+}
+
+static int obx_interpretation(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view v = xf_take(x, s, 8);
+    cJSON *list = cJSON_CreateArray();
+    for (uint32_t r = 1; r <= xf_nreps(x, v); r++) {
+        const char *code = xf_text(x, xf_comp(x, xf_rep(x, v, r), 1));
+        if (code)
+            cJSON_AddItemToArray(
+                list,
+                dt_concept("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                           code, NULL));
+    }
+    if (cJSON_GetArraySize(list))
+        cJSON_AddItemToObject(res, "interpretation", list);
+    else
+        cJSON_Delete(list);
+    return 0;
+}
+
+static int obx_performer(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view who = xf_rep(x, xf_take(x, s, 16), 1);
+    const char *family = xf_text(x, xf_sub(x, xf_comp(x, who, 2), 1));
+    if (!family)
+        return 0;
+    cJSON *ref = cJSON_CreateObject();
+    cJSON_AddStringToObject(ref, "type", "Practitioner");
+    cJSON_AddStringToObject(ref, "display", family);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "performer"), ref);
+    return 0;
+}
+
+static const xf_field_fn obx_fns[] = {obx_status, obx_code,           obx_effective,
+                                      obx_range,  obx_interpretation, obx_performer};
+
+const struct xf_segmap seg_obx = {"OBX", "Observation", obx_fns,
+                                  sizeof obx_fns / sizeof obx_fns[0]};
+
+int seg_obx_map(struct xf_ctx *x, const struct hl7_seg *obx, cJSON **obs, cJSON **attachment)
+{
+    cJSON *o = xf_resource("Observation");
+    *obs = NULL;
+    *attachment = NULL;
+    if (xf_segmap_apply(x, &seg_obx, obx, o) != 0) {
+        cJSON_Delete(o);
+        return -1;
+    }
+    int rc = dt_obs_value(x, obx, o, attachment);
+    if (rc == 1) { /* the value is a document: it belongs to the report, not here */
+        cJSON_Delete(o);
+        return 0;
+    }
+    *obs = o;
+    return 0;
+}

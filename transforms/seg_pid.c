@@ -1,0 +1,240 @@
+/* seg_pid — PID and PD1 to Patient. */
+#include "transforms/seg_pid.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transforms/dt_code.h"
+#include "transforms/dt_ident.h"
+#include "transforms/dt_name.h"
+#include "transforms/dt_time.h"
+
+/* HL7 table 0001 -> administrative-gender (IG AdministrativeSex concept map). */
+static const struct dt_code_row genders[] = {
+    {"F", "female", NULL},  {"M", "male", NULL},  {"O", "other", NULL},
+    {"U", "unknown", NULL}, {"A", "other", NULL}, {"N", "other", NULL},
+};
+
+/* HL7 table 0002 -> v3 MaritalStatus (IG MaritalStatus concept map). */
+static const struct dt_code_row marital[] = {
+    {"A", "L", "Legally Separated"}, {"D", "D", "Divorced"},
+    {"M", "M", "Married"},           {"S", "S", "Never Married"},
+    {"W", "W", "Widowed"},           {"C", "C", "Common Law"},
+    {"G", "T", "Domestic partner"},  {"P", "T", "Domestic partner"},
+    {"E", "L", "Legally Separated"}, {"N", "A", "Annulled"},
+    {"I", "I", "Interlocutory"},     {"B", "U", "unmarried"},
+    {"U", "UNK", "unknown"},         {"O", "OTH", "other"},
+    {"T", "UNK", "unknown"},
+};
+
+static bool is_nhs(struct xf_ctx *x, struct hl7_view cx)
+{
+    return xf_eq(xf_sub(x, xf_comp(x, cx, 4), 1), "NHS") || xf_eq(xf_comp(x, cx, 5), "NH");
+}
+
+/* One PID-3 repetition; a failing NHS number loses its system. Returns the Identifier. */
+static cJSON *pid_one_identifier(struct xf_ctx *x, const struct hl7_seg *s, struct hl7_view cx)
+{
+    const char *system;
+    cJSON *id = dt_identifier(x, cx, &system);
+    if (!id || !is_nhs(x, cx))
+        return id;
+    const cJSON *value = cJSON_GetObjectItem(id, "value");
+    if (cJSON_IsString(value) && dt_nhs_number_ok(value->valuestring))
+        return id;
+    xf_warn(x, s, 3, "NHS number fails the modulus 11 check: not used as the patient's key");
+    cJSON_DeleteItemFromObject(id, "system");
+    return id;
+}
+
+/* True when id makes a better key than the current one: NHS first, then any system. */
+static bool better_key(const struct xf_ctx *x, const cJSON *id)
+{
+    const cJSON *sys = cJSON_GetObjectItem(id, "system");
+    if (!cJSON_IsString(sys))
+        return false;
+    if (!x->patient_ident)
+        return true;
+    return strcmp(sys->valuestring, XF_NHS_SYSTEM) == 0 &&
+           strcmp(cJSON_GetObjectItem(x->patient_ident, "system")->valuestring, XF_NHS_SYSTEM);
+}
+
+static int pid_identifiers(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *list = cJSON_CreateArray();
+    (void)xf_take(x, s, 1);             /* set id: structure only */
+    for (uint32_t f = 2; f <= 4; f++) { /* PID-2 and PID-4 are the pre-2.5 homes of ids */
+        struct hl7_view field = xf_take(x, s, f);
+        for (uint32_t r = 1; r <= xf_nreps(x, field); r++) {
+            cJSON *id = pid_one_identifier(x, s, xf_rep(x, field, r));
+            if (!id)
+                continue;
+            cJSON_AddItemToArray(list, id);
+            if (better_key(x, id))
+                x->patient_ident = id;
+        }
+    }
+    if (cJSON_GetArraySize(list) == 0) {
+        cJSON_Delete(list);
+        return xf_fail(x, s, 3, 101, "PID-3 (patient identifier list) has no identifier");
+    }
+    cJSON_AddItemToObject(res, "identifier", list);
+    return 0;
+}
+
+static int pid_names(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    dt_add_each(x, res, "name", xf_take(x, s, 5), dt_human_name);
+    dt_add_each(x, res, "name", xf_take(x, s, 9), dt_human_name);
+    return 0;
+}
+
+static cJSON *home_phone(struct xf_ctx *x, struct hl7_view v)
+{
+    return dt_contact_point(x, v, "home");
+}
+
+static cJSON *work_phone(struct xf_ctx *x, struct hl7_view v)
+{
+    return dt_contact_point(x, v, "work");
+}
+
+static int pid_telecom(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    dt_add_each(x, res, "telecom", xf_take(x, s, 13), home_phone);
+    dt_add_each(x, res, "telecom", xf_take(x, s, 14), work_phone);
+    return 0;
+}
+
+static int pid_gender(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view v = xf_take(x, s, 8);
+    const struct dt_code_row *g = dt_code_find(genders, sizeof genders / sizeof genders[0], v, x);
+    if (g)
+        cJSON_AddStringToObject(res, "gender", g->code);
+    else if (xf_has(v))
+        xf_warn(x, s, 8, "administrative sex not in HL7 table 0001, left out");
+    return 0;
+}
+
+/* PID-7: birthDate, and the time of birth as an extension when there is one. */
+static int pid_birth(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view v = xf_take(x, s, 7);
+    char when[DT_MAX];
+    if (!dt_add(x, res, "birthDate", v, DT_DATE) || xf_comp(x, v, 1).len <= 8)
+        return 0;
+    if (dt_format(x, v, DT_DATETIME, when) == 0) {
+        cJSON *ext = cJSON_AddObjectToObject(res, "_birthDate");
+        cJSON *list = cJSON_AddArrayToObject(ext, "extension"), *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "url",
+                                "http://hl7.org/fhir/StructureDefinition/patient-birthTime");
+        cJSON_AddStringToObject(e, "valueDateTime", when);
+        cJSON_AddItemToArray(list, e);
+    }
+    return 0;
+}
+
+static int pid_death(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view when = xf_take(x, s, 29), flag = xf_take(x, s, 30);
+    if (!dt_add(x, res, "deceasedDateTime", when, DT_DATETIME) && xf_has(flag))
+        cJSON_AddBoolToObject(res, "deceasedBoolean", xf_eq(flag, "Y"));
+    return 0;
+}
+
+static int pid_address(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    dt_add_each(x, res, "address", xf_take(x, s, 11), dt_address);
+    return 0;
+}
+
+static int pid_marital(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view v = xf_take(x, s, 16);
+    const struct dt_code_row *m = dt_code_find(marital, sizeof marital / sizeof marital[0], v, x);
+    cJSON *cc = m ? dt_concept("http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", m->code,
+                               m->display)
+                  : dt_codeable(x, v);
+    if (cc)
+        cJSON_AddItemToObject(res, "maritalStatus", cc);
+    return 0;
+}
+
+static int pid_multiple_birth(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view flag = xf_take(x, s, 24), order = xf_take(x, s, 25);
+    const char *n = xf_text(x, order);
+    if (n && strspn(n, "0123456789") == strlen(n) && strlen(n) < 4)
+        cJSON_AddNumberToObject(res, "multipleBirthInteger", (double)strtol(n, NULL, 10));
+    else if (xf_has(flag))
+        cJSON_AddBoolToObject(res, "multipleBirthBoolean", xf_eq(flag, "Y"));
+    return 0;
+}
+
+static int pid_language(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *lang = dt_codeable(x, xf_rep(x, xf_take(x, s, 15), 1));
+    if (!lang)
+        return 0;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToObject(c, "language", lang);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "communication"), c);
+    return 0;
+}
+
+static const xf_field_fn pid_fns[] = {
+    pid_identifiers, pid_names,   pid_telecom, pid_gender,         pid_birth,
+    pid_death,       pid_address, pid_marital, pid_multiple_birth, pid_language,
+};
+
+const struct xf_segmap seg_pid = {"PID", "Patient", pid_fns, sizeof pid_fns / sizeof pid_fns[0]};
+
+/* PD1-4: the GP, by identifier and name (the Practitioner itself lives elsewhere). */
+static int pd1_gp(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view gp = xf_rep(x, xf_take(x, s, 4), 1);
+    const char *family = xf_text(x, xf_sub(x, xf_comp(x, gp, 2), 1));
+    if (!family && !xf_has(xf_comp(x, gp, 1)))
+        return 0;
+    cJSON *ref = cJSON_CreateObject();
+    if (family)
+        cJSON_AddStringToObject(ref, "display", family);
+    if (xf_has(xf_comp(x, gp, 1))) {
+        cJSON *id = cJSON_AddObjectToObject(ref, "identifier");
+        xf_add_str(x, id, "value", xf_comp(x, gp, 1));
+    }
+    cJSON_AddStringToObject(ref, "type", "Practitioner");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "generalPractitioner"), ref);
+    return 0;
+}
+
+static const xf_field_fn pd1_fns[] = {pd1_gp};
+
+const struct xf_segmap seg_pd1 = {"PD1", "Patient", pd1_fns, sizeof pd1_fns / sizeof pd1_fns[0]};
+
+int seg_pid_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl7_seg *pd1,
+                    cJSON **patient)
+{
+    cJSON *p = xf_resource("Patient");
+    x->patient_ident = NULL;
+    if (xf_segmap_apply(x, &seg_pid, pid, p) != 0 ||
+        (pd1 && xf_segmap_apply(x, &seg_pd1, pd1, p) != 0)) {
+        cJSON_Delete(p);
+        return -1;
+    }
+    if (x->patient_ident) {
+        snprintf(x->patient_key, sizeof x->patient_key, "%s|%s",
+                 cJSON_GetObjectItem(x->patient_ident, "system")->valuestring,
+                 cJSON_GetObjectItem(x->patient_ident, "value")->valuestring);
+    } else { /* no identifier with a known system: key on what the sender gave */
+        const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "identifier"), 0);
+        snprintf(x->patient_key, sizeof x->patient_key, "local|%s",
+                 cJSON_GetObjectItem(first, "value")->valuestring);
+        xf_warn(x, pid, 3, "no identifier with a known system: Patient keyed by a derived id");
+    }
+    xf_full_url(x, pid, "Patient", x->patient_ref);
+    *patient = p;
+    return 0;
+}

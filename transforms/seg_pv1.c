@@ -1,0 +1,178 @@
+/* seg_pv1 — PV1 and PV2 to Encounter. */
+#include "transforms/seg_pv1.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "transforms/dt_code.h"
+#include "transforms/dt_ident.h"
+#include "transforms/dt_name.h"
+#include "transforms/dt_time.h"
+
+#define ACT_CODE  "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+#define PART_TYPE "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+
+/* HL7 table 0004 -> v3 ActCode (IG PatientClass[EncounterClass]). */
+static const struct dt_code_row classes[] = {
+    {"E", "EMER", "emergency"},
+    {"I", "IMP", "inpatient encounter"},
+    {"O", "AMB", "ambulatory"},
+    {"P", "PRENC", "pre-admission"},
+    {"R", "R", "Recurring patient"},
+    {"B", "B", "Obstetrics"},
+    {"C", "C", "Commercial Account"},
+    {"N", "N", "Not Applicable"},
+    {"U", "U", "Unknown"},
+};
+
+/* The doctors of PV1 and their participation types. */
+static const struct {
+    uint32_t field;
+    const char *type, *display, *id;
+} doctors[] = {
+    {7, "ATND", "attender", "atnd"},
+    {8, "REF", "referrer", "ref"},
+    {9, "CON", "consultant", "con"},
+    {17, "ADM", "admitter", "adm"},
+};
+
+static void contain(cJSON *res, cJSON *r)
+{
+    cJSON *c = cJSON_GetObjectItem(res, "contained");
+    if (!c)
+        c = cJSON_AddArrayToObject(res, "contained");
+    cJSON_AddItemToArray(c, r);
+}
+
+static int pv1_class(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view v = xf_take(x, s, 2);
+    const struct dt_code_row *c = dt_code_find(classes, sizeof classes / sizeof classes[0], v, x);
+    (void)xf_take(x, s, 1);
+    if (!c) {
+        if (xf_has(v))
+            xf_warn(x, s, 2, "patient class not in HL7 table 0004: class unknown");
+        cJSON_AddItemToObject(res, "class", dt_coding(ACT_CODE, "U", "Unknown"));
+        return 0;
+    }
+    cJSON_AddItemToObject(res, "class", dt_coding(ACT_CODE, c->code, c->display));
+    return 0;
+}
+
+static int pv1_visit(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const char *system;
+    cJSON *id = dt_identifier(x, xf_take(x, s, 19), &system);
+    if (id) {
+        cJSON_AddStringToObject(id, "use", "official");
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "identifier"), id);
+    }
+    return 0;
+}
+
+static int pv1_period(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *p = cJSON_CreateObject();
+    dt_add(x, p, "start", xf_take(x, s, 44), DT_DATETIME);
+    dt_add(x, p, "end", xf_take(x, s, 45), DT_DATETIME);
+    if (cJSON_GetArraySize(p))
+        cJSON_AddItemToObject(res, "period", p);
+    else
+        cJSON_Delete(p);
+    return 0;
+}
+
+static int pv1_doctors(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    for (size_t i = 0; i < sizeof doctors / sizeof doctors[0]; i++) {
+        cJSON *pr = dt_practitioner(x, xf_take(x, s, doctors[i].field), doctors[i].id);
+        if (!pr)
+            continue;
+        char ref[16];
+        snprintf(ref, sizeof ref, "#%s", doctors[i].id);
+        contain(res, pr);
+        cJSON *part = cJSON_CreateObject(), *types = cJSON_AddArrayToObject(part, "type");
+        cJSON_AddItemToArray(types, dt_concept(PART_TYPE, doctors[i].type, doctors[i].display));
+        cJSON_AddItemToObject(part, "individual", xf_ref(ref));
+        cJSON *list = cJSON_GetObjectItem(res, "participant");
+        cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(res, "participant"), part);
+    }
+    return 0;
+}
+
+/* PV1-3 (current) and PV1-6 (prior, completed) locations. */
+static int pv1_locations(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const struct {
+        uint32_t field;
+        const char *id, *status;
+    } places[] = {{3, "loc", "active"}, {6, "prior-loc", "completed"}};
+    for (size_t i = 0; i < 2; i++) {
+        cJSON *loc = dt_location(x, xf_take(x, s, places[i].field), places[i].id);
+        if (!loc)
+            continue;
+        char ref[16];
+        snprintf(ref, sizeof ref, "#%s", places[i].id);
+        contain(res, loc);
+        cJSON *el = cJSON_CreateObject();
+        cJSON_AddItemToObject(el, "location", xf_ref(ref));
+        cJSON_AddStringToObject(el, "status", places[i].status);
+        cJSON *list = cJSON_GetObjectItem(res, "location");
+        cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(res, "location"), el);
+    }
+    return 0;
+}
+
+static int pv1_service(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const char *code = xf_text(x, xf_comp(x, xf_take(x, s, 10), 1));
+    if (code)
+        cJSON_AddItemToObject(
+            res, "serviceType",
+            dt_concept("http://terminology.hl7.org/CodeSystem/v2-0069", code, NULL));
+    return 0;
+}
+
+static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *h = cJSON_CreateObject();
+    const char *src = xf_text(x, xf_comp(x, xf_take(x, s, 14), 1));
+    if (src)
+        cJSON_AddItemToObject(
+            h, "admitSource",
+            dt_concept("http://terminology.hl7.org/CodeSystem/v2-0023", src, NULL));
+    const char *disp = xf_text(x, xf_comp(x, xf_take(x, s, 36), 1));
+    if (disp)
+        cJSON_AddItemToObject(
+            h, "dischargeDisposition",
+            dt_concept("http://terminology.hl7.org/CodeSystem/v2-0112", disp, NULL));
+    if (cJSON_GetArraySize(h))
+        cJSON_AddItemToObject(res, "hospitalization", h);
+    else
+        cJSON_Delete(h);
+    return 0;
+}
+
+static const xf_field_fn pv1_fns[] = {
+    pv1_class, pv1_visit, pv1_period, pv1_service, pv1_doctors, pv1_locations, pv1_hospitalization,
+};
+
+const struct xf_segmap seg_pv1 = {"PV1", "Encounter", pv1_fns, sizeof pv1_fns / sizeof pv1_fns[0]};
+
+/* PV2-3: the admit reason. */
+static int pv2_reason(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *cc = dt_codeable(x, xf_take(x, s, 3));
+    if (cc)
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "reasonCode"), cc);
+    return 0;
+}
+
+static const xf_field_fn pv2_fns[] = {pv2_reason};
+
+const struct xf_segmap seg_pv2 = {"PV2", "Encounter", pv2_fns, sizeof pv2_fns / sizeof pv2_fns[0]};
+
+cJSON *seg_pv1_visit_ident(cJSON *enc)
+{
+    return cJSON_GetArrayItem(cJSON_GetObjectItem(enc, "identifier"), 0);
+}

@@ -1,0 +1,13 @@
+/* seg_spm — SPM (specimen) to Specimen, per the IG's SPM[Specimen] map. */
+#ifndef SOLENT_TRANSFORMS_SEG_SPM_H
+#define SOLENT_TRANSFORMS_SEG_SPM_H
+
+#include "transforms/xf_bundle.h"
+
+extern const struct xf_segmap seg_spm;
+
+/* Adds the Specimen entry for s; its fullUrl goes into url. */
+void seg_spm_add(struct xf_ctx *x, const struct hl7_seg *s, const char *report_key,
+                 char url[XF_URL_MAX]);
+
+#endif

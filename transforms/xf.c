@@ -1,0 +1,155 @@
+/* xf — the transform context: configuration, problems, consumed fields, decoded text. */
+#include "transforms/xf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsers/grow.h"
+#include "parsers/hl7_escape.h"
+
+static const struct xf_ident_rule default_idents[] = {
+    {"NHS", NULL, XF_NHS_SYSTEM},
+    {NULL, "NH", XF_NHS_SYSTEM},
+};
+
+static const struct xf_config default_config = {
+    .idents = default_idents,
+    .nidents = sizeof default_idents / sizeof default_idents[0],
+    .site_tz = "Europe/London",
+};
+
+const struct xf_config *xf_config_default(void)
+{
+    return &default_config;
+}
+
+void xf_init(struct xf_ctx *x, const struct hl7_msg *m, const struct xf_config *cfg)
+{
+    memset(x, 0, sizeof *x);
+    x->msg = m;
+    x->cfg = cfg;
+    x->entries = cJSON_CreateArray();
+    size_t cap = 0;
+    x->used = grow_array(NULL, &cap, m->nsegs ? m->nsegs : 1, sizeof *x->used);
+    memset(x->used, 0, cap * sizeof *x->used);
+    strbuf_init(&x->tmp, m->len + 64);
+}
+
+void xf_cleanup(struct xf_ctx *x)
+{
+    cJSON_Delete(x->entries);
+    free(x->used);
+    strbuf_cleanup(&x->tmp);
+    x->entries = NULL;
+    x->used = NULL;
+}
+
+static void set_problem(struct xf_ctx *x, struct xf_problem *p, const struct hl7_seg *s,
+                        uint32_t field, int code, const char *text)
+{
+    memset(p, 0, sizeof *p);
+    if (s) {
+        memcpy(p->loc.seg, s->name, 4);
+        p->loc.seq = hl7_seg_seq(x->msg, s);
+        p->loc.field = field;
+    }
+    p->code = code;
+    snprintf(p->text, sizeof p->text, "%s", text);
+}
+
+void xf_warn(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, const char *text)
+{
+    if (x->nwarnings < XF_MAX_WARNINGS)
+        set_problem(x, &x->warnings[x->nwarnings++], s, field, 0, text);
+}
+
+void xf_warn_here(struct xf_ctx *x, const char *text)
+{
+    xf_warn(x, x->cur_seg, x->cur_field, text);
+}
+
+int xf_fail(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, int code, const char *text)
+{
+    if (x->error.code == 0)
+        set_problem(x, &x->error, s, field, code, text);
+    return -1;
+}
+
+struct hl7_view xf_take(struct xf_ctx *x, const struct hl7_seg *s, uint32_t n)
+{
+    struct hl7_view v = hl7_field(x->msg, s, n);
+    x->cur_seg = s;
+    x->cur_field = n;
+    if (s && n > 0 && n < XF_MAX_FIELDS) {
+        size_t i = (size_t)(s - x->msg->segs);
+        x->used[i][n / 8] |= (unsigned char)(1u << (n % 8));
+    }
+    if (!xf_has(v))
+        v.p = NULL, v.len = 0;
+    return v;
+}
+
+bool xf_is_used(const struct xf_ctx *x, const struct hl7_seg *s, uint32_t n)
+{
+    size_t i = (size_t)(s - x->msg->segs);
+    return n < XF_MAX_FIELDS && (x->used[i][n / 8] & (1u << (n % 8)));
+}
+
+const char *xf_text(struct xf_ctx *x, struct hl7_view v)
+{
+    size_t bad;
+    if (!xf_has(v))
+        return NULL;
+    strbuf_reset(&x->tmp);
+    if (hl7_unescape(&x->msg->enc, v, &x->tmp, &bad) < 0 || strbuf_append(&x->tmp, "", 0) != 0)
+        return NULL;
+    /* FHIR strings may not be blank or carry leading/trailing whitespace. */
+    char *p = x->tmp.p;
+    while (*p == ' ')
+        p++;
+    size_t n = strlen(p);
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\n'))
+        p[--n] = '\0';
+    return n ? p : NULL;
+}
+
+int xf_add_str(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v)
+{
+    const char *s = xf_text(x, v);
+    if (!s)
+        return 0;
+    cJSON_AddStringToObject(obj, name, s);
+    return 1;
+}
+
+struct hl7_view xf_rep(const struct xf_ctx *x, struct hl7_view v, uint32_t r)
+{
+    return hl7_piece(v, x->msg->enc.rep, r);
+}
+
+uint32_t xf_nreps(const struct xf_ctx *x, struct hl7_view v)
+{
+    return xf_has(v) ? hl7_npieces(v, x->msg->enc.rep) : 0;
+}
+
+struct hl7_view xf_comp(const struct xf_ctx *x, struct hl7_view v, uint32_t k)
+{
+    return hl7_piece(v, x->msg->enc.comp, k);
+}
+
+struct hl7_view xf_sub(const struct xf_ctx *x, struct hl7_view v, uint32_t k)
+{
+    return hl7_piece(v, x->msg->enc.sub, k);
+}
+
+bool xf_has(struct hl7_view v)
+{
+    return v.p && v.len > 0 && !hl7_view_is_null(v);
+}
+
+bool xf_eq(struct hl7_view v, const char *s)
+{
+    size_t n = strlen(s);
+    return v.p && v.len == n && memcmp(v.p, s, n) == 0;
+}

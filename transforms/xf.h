@@ -1,0 +1,101 @@
+/*
+ * xf — the transform context shared by every mapper: the parsed message,
+ * the site configuration (identifier systems, time zone), the problems
+ * found (errors and warnings by HL7 position), the fields consumed (for
+ * `solent convert --explain`) and the bundle being built.
+ *
+ * Transforms are pure: no I/O, no logging, no clock. The same message and
+ * configuration give byte-identical output.
+ */
+#ifndef SOLENT_TRANSFORMS_XF_H
+#define SOLENT_TRANSFORMS_XF_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "parsers/hl7.h"
+#include "parsers/strbuf.h"
+
+#define XF_NHS_SYSTEM   "https://fhir.nhs.uk/Id/nhs-number"
+#define XF_MAX_FIELDS   256 /* fields per segment tracked for --explain */
+#define XF_MAX_WARNINGS 64
+
+/* Assigning authority (CX-4.1) and/or identifier type (CX-5) -> system URI. */
+struct xf_ident_rule {
+    const char *authority; /* NULL: any */
+    const char *type;      /* NULL: any */
+    const char *system;
+};
+
+/* Site configuration: filled by the config file later, by xf_config_default() now. */
+struct xf_config {
+    const struct xf_ident_rule *idents;
+    size_t nidents;
+    const char *site_tz; /* IANA name, e.g. Europe/London: offset of times without one */
+};
+
+/* A problem by position; text never holds message content. */
+struct xf_problem {
+    struct hl7_loc loc;
+    int code; /* HL7 table 0357 */
+    char text[120];
+};
+
+/* The state of one transformation. */
+struct xf_ctx {
+    const struct hl7_msg *msg;
+    const struct xf_config *cfg;
+    cJSON *entries;         /* the Bundle's entry array being built */
+    char patient_ref[64];   /* fullUrl of the Patient, "" before PID is mapped */
+    char patient_key[160];  /* system|value of the Patient's key identifier, or "" */
+    cJSON *patient_ident;   /* that Identifier, inside the Patient resource */
+    char encounter_ref[64]; /* fullUrl of the Encounter, "" when none */
+    struct xf_problem warnings[XF_MAX_WARNINGS];
+    size_t nwarnings;
+    struct xf_problem error;       /* the first error; code 0 when none */
+    const struct hl7_seg *cur_seg; /* the field last taken, for datatype warnings */
+    uint32_t cur_field;
+    unsigned char (*used)[XF_MAX_FIELDS / 8]; /* per segment: fields consumed */
+    struct strbuf tmp;                        /* scratch for decoded text */
+};
+
+/* The built-in configuration: NHS numbers, UK site time zone Europe/London. */
+const struct xf_config *xf_config_default(void);
+
+/* Prepares x for m; the caller keeps m and cfg alive. */
+void xf_init(struct xf_ctx *x, const struct hl7_msg *m, const struct xf_config *cfg);
+/* Frees what x owns (not the entries once taken into a bundle). */
+void xf_cleanup(struct xf_ctx *x);
+
+/* Records a warning at the field last taken with xf_take(). */
+void xf_warn_here(struct xf_ctx *x, const char *text);
+/* Records a warning at seg/field (seg may be NULL: the message). */
+void xf_warn(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, const char *text);
+/* Records the first error (code from table 0357); always returns -1. */
+int xf_fail(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, int code, const char *text);
+/* Marks field n of s consumed, and returns it (absent view when empty or absent). */
+struct hl7_view xf_take(struct xf_ctx *x, const struct hl7_seg *s, uint32_t n);
+/* True when field n of s was consumed by some mapper. */
+bool xf_is_used(const struct xf_ctx *x, const struct hl7_seg *s, uint32_t n);
+
+/* Decoded text of v (escapes resolved) as a new NUL-terminated cJSON-free string
+ * in x->tmp; NULL when v is absent, empty or the explicit null. */
+const char *xf_text(struct xf_ctx *x, struct hl7_view v);
+/* Adds v decoded as a string member; nothing when empty. Returns 1 if added. */
+int xf_add_str(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v);
+
+/* The k-th component (from 1) of the first repetition of v. */
+struct hl7_view xf_comp(const struct xf_ctx *x, struct hl7_view v, uint32_t k);
+/* The k-th sub-component (from 1) of component view v. */
+struct hl7_view xf_sub(const struct xf_ctx *x, struct hl7_view v, uint32_t k);
+/* The r-th repetition (from 1) of field v. */
+struct hl7_view xf_rep(const struct xf_ctx *x, struct hl7_view v, uint32_t r);
+/* Number of repetitions in field v (0 when absent or empty). */
+uint32_t xf_nreps(const struct xf_ctx *x, struct hl7_view v);
+/* True when v has content (not absent, not empty, not "" ). */
+bool xf_has(struct hl7_view v);
+/* True when v equals the NUL-terminated s. */
+bool xf_eq(struct hl7_view v, const char *s);
+
+#endif
