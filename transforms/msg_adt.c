@@ -27,7 +27,8 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
             continue;
         cJSON *list = cJSON_GetObjectItem(p, "identifier");
         cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(p, "identifier"), id);
-        if (system && !key)
+        /* The key: an NHS number first (as for the survivor), else any known system. */
+        if (system && (!key || strcmp(system, XF_NHS_SYSTEM) == 0))
             key = id;
         if (!seed[0])
             snprintf(seed, sizeof seed, "merge\x1f%s",

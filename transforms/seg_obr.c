@@ -51,9 +51,10 @@ static void order_ids(struct xf_ctx *x, const struct hl7_seg *orc, const struct 
     }
 }
 
-static void by_name(struct xf_ctx *x, cJSON *res, const char *name, struct hl7_view xcn)
+/* A reference by display name; family is the view holding the surname. */
+static void by_name(struct xf_ctx *x, cJSON *res, const char *name, struct hl7_view family_view)
 {
-    const char *family = xf_text(x, xf_sub(x, xf_comp(x, xf_rep(x, xcn, 1), 2), 1));
+    const char *family = xf_text(x, family_view);
     if (!family)
         return;
     cJSON *ref = cJSON_CreateObject();
@@ -63,6 +64,12 @@ static void by_name(struct xf_ctx *x, cJSON *res, const char *name, struct hl7_v
         cJSON_AddItemToObject(res, name, ref);
     else
         cJSON_AddItemToArray(cJSON_AddArrayToObject(res, name), ref);
+}
+
+/* The surname of the first XCN of a field (XCN-2, first sub-component). */
+static struct hl7_view xcn_family(struct xf_ctx *x, struct hl7_view field)
+{
+    return xf_sub(x, xf_comp(x, xf_rep(x, field, 1), 2), 1);
 }
 
 static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res)
@@ -81,7 +88,8 @@ static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res
     cJSON_AddItemToObject(res, "code", code);
     dt_add(x, res, "effectiveDateTime", xf_take(x, obr, 7), DT_DATETIME);
     dt_add(x, res, "issued", xf_take(x, obr, 22), DT_INSTANT);
-    by_name(x, res, "resultsInterpreter", xf_comp(x, xf_take(x, obr, 32), 1));
+    /* OBR-32 is an NDL whose first component is a CNN: id&family&given... */
+    by_name(x, res, "resultsInterpreter", xf_sub(x, xf_comp(x, xf_take(x, obr, 32), 1), 2));
     (void)xf_take(x, obr, 1);
     return 0;
 }
@@ -106,10 +114,10 @@ static int request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const str
     if (orc) {
         (void)xf_take(x, orc, 1);
         dt_add(x, res, "authoredOn", xf_take(x, orc, 9), DT_DATETIME);
-        by_name(x, res, "requester", xf_take(x, orc, 12));
+        by_name(x, res, "requester", xcn_family(x, xf_take(x, orc, 12)));
     }
     if (!cJSON_GetObjectItem(res, "requester"))
-        by_name(x, res, "requester", xf_take(x, obr, 16));
+        by_name(x, res, "requester", xcn_family(x, xf_take(x, obr, 16)));
     return 0;
 }
 

@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""Drives `solent convert` over tests/data/transforms and checks what each message
+means in FHIR: event semantics, identifiers, values, statuses, errors by position,
+warnings, unmapped fields and determinism. usage: test_events.py SOLENT DATA_DIR"""
+import json
+import subprocess
+import sys
+
+SOLENT, DATA = sys.argv[1], sys.argv[2]
+MRN = "https://fhir.rhm.example.nhs.uk/Id/mrn"
+NHS = "https://fhir.nhs.uk/Id/nhs-number"
+passed = failed = 0
+
+
+def convert(name, *extra):
+    r = subprocess.run([SOLENT, "convert", "--ident", f"RHM={MRN}", *extra, f"{DATA}/{name}.hl7"],
+                       capture_output=True, text=True)
+    bundle = json.loads(r.stdout) if r.returncode == 0 else None
+    return bundle, r.stderr, r.returncode
+
+
+def resources(bundle, kind):
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def entry(bundle, kind):
+    return [e for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def check(name, cond):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}")
+
+
+def encounter(name):
+    b, _, rc = convert(name)
+    check(f"{name} converts", rc == 0)
+    return resources(b, "Encounter")[0] if b and resources(b, "Encounter") else {}
+
+
+# --- ADT events change state ---
+b, err, rc = convert("adt_a01_admit")
+enc = resources(b, "Encounter")[0]
+check("A01 in-progress", enc["status"] == "in-progress")
+check("A01 class inpatient", enc["class"]["code"] == "IMP")
+check("A01 visit number keyed", entry(b, "Encounter")[0]["request"]["url"].startswith("Encounter?identifier="))
+check("A01 patient keyed by NHS number", entry(b, "Patient")[0]["request"]["url"] == f"Patient?identifier={NHS}|9434765919")
+check("A01 allergy", resources(b, "AllergyIntolerance")[0]["criticality"] == "high"
+      and len(resources(b, "AllergyIntolerance")[0]["reaction"][0]["manifestation"]) == 2)
+check("A01 diagnosis", resources(b, "Condition")[0]["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10")
+check("A01 next of kin", resources(b, "RelatedPerson")[0]["name"][0]["family"] == "Testpatient")
+check("A01 weight", resources(b, "Observation")[0]["valueQuantity"]["value"] == 72.5)
+refs = {e["fullUrl"] for e in b["entry"]}
+prov = resources(b, "Provenance")[0]
+check("provenance targets every entry", {t["reference"] for t in prov["target"]} == refs - {entry(b, "Provenance")[0]["fullUrl"]})
+check("message header event", resources(b, "MessageHeader")[0]["eventCoding"]["code"] == "A01")
+check("A01 BST offset", enc["period"]["start"] == "2026-11-29T08:25:00+00:00")
+
+enc = encounter("adt_a02_transfer")
+locs = {l["status"]: l["location"]["reference"] for l in enc["location"]}
+named = {c["id"]: c.get("name") for c in enc["contained"]}
+check("A02 moves location", named[locs["active"][1:]].startswith("WARD9") and named[locs["completed"][1:]].startswith("WARD7"))
+
+enc = encounter("adt_a03_discharge")
+check("A03 finished with end", enc["status"] == "finished" and enc["period"]["end"] == "2026-12-01T10:15:00+00:00")
+enc = encounter("adt_a03_no_end")
+check("A03 end from EVN-6", enc["status"] == "finished" and enc["period"]["end"] == "2026-12-01T12:00:00+00:00")
+check("A04 planned", encounter("adt_a04_register")["status"] == "planned")
+check("A05 planned", encounter("adt_a05_preadmit")["status"] == "planned")
+check("A06 inpatient", encounter("adt_a06_to_inpatient")["class"]["code"] == "IMP")
+check("A07 outpatient", encounter("adt_a07_to_outpatient")["class"]["code"] == "AMB")
+check("A08 state from dates", encounter("adt_a08_update")["status"] == "in-progress")
+check("A11 cancelled", encounter("adt_a11_cancel_admit")["status"] == "cancelled")
+enc = encounter("adt_a12_cancel_transfer")
+check("A12 back to previous location only", len(enc["location"]) == 1 and enc["location"][0]["status"] == "active"
+      and [c for c in enc["contained"] if c["id"] == "loc"][0]["name"].startswith("WARD7"))
+enc = encounter("adt_a13_cancel_discharge")
+check("A13 reopened", enc["status"] == "in-progress" and "end" not in enc.get("period", {}))
+for ev in ("adt_a28_add_person", "adt_a31_update_person"):
+    b, _, rc = convert(ev)
+    check(f"{ev} person only", rc == 0 and not resources(b, "Encounter") and len(resources(b, "Patient")) == 1)
+
+# --- "" deletes: the value is not sent, so the PUT removes it ---
+b, _, _ = convert("adt_a08_update")
+check('"" deletes gender', "gender" not in resources(b, "Patient")[0])
+
+# --- merges: two PID/MRG pairs ---
+b, _, rc = convert("adt_a40_merge_two")
+pats = resources(b, "Patient")
+check("A40 four patients", rc == 0 and len(pats) == 4)
+survivors = [p for p in pats if p.get("active") is not False]
+retired = [p for p in pats if p.get("active") is False]
+check("A40 survivors replace", len(survivors) == 2 and all(p["link"][0]["type"] == "replaces" for p in survivors))
+check("A40 retired replaced-by", len(retired) == 2 and all(p["link"][0]["type"] == "replaced-by" for p in retired))
+urls = {e["resource"].get("id") or e["fullUrl"]: e["fullUrl"] for e in entry(b, "Patient")}
+check("A40 links point at each other", all(p["link"][0]["other"]["reference"] in set(urls.values()) for p in pats))
+check("A40 retired keyed by its MRN or NHS number", any(e["request"]["url"] == f"Patient?identifier={NHS}|9990000018"
+                                                        for e in entry(b, "Patient")))
+
+# --- UK identifiers ---
+b, err, rc = convert("adt_bad_nhs_number")
+check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
+check("bad NHS number not the key", entry(b, "Patient")[0]["request"]["url"] == f"Patient?identifier={MRN}|RHM1000001")
+check("bad NHS number keeps no NHS system", all(i.get("system") != NHS for i in resources(b, "Patient")[0]["identifier"]))
+
+# --- errors and warnings by position ---
+b, err, rc = convert("adt_no_pid3")
+check("no PID-3 is an error at PID-3", rc == 1 and "error PID-3:" in err and "HL7 101" in err)
+b, err, rc = convert("oru_no_order_number")
+check("OBR without order numbers is an error", rc == 1 and "error OBR-3:" in err)
+b, err, rc = convert("adt_invalid_birth_date")
+check("invalid date warned, left out", "warning PID-7: invalid date" in err and "birthDate" not in resources(b, "Patient")[0])
+
+# --- escapes, Z segments, --explain ---
+b, err, rc = convert("adt_escapes_and_z", "--explain")
+name = resources(b, "Patient")[0]["name"][0]
+check("escapes decoded in names", name["family"] == "O^Brien&Smith" and name["given"][0] == "Se\u00e1n")
+check("Z segment reported, not failed", rc == 0 and "unmapped ZPD-1" in err and "unmapped ZPD-2" in err)
+
+# --- ORU values and statuses ---
+b, err, rc = convert("oru_r01_values")
+obs = {o["code"]["coding"][0]["code"]: o for o in resources(b, "Observation")}
+check("NM quantity UCUM", obs["2823-3"]["valueQuantity"] == {"value": 4.1, "unit": "mmol/L", "code": "mmol/L", "system": "http://unitsofmeasure.org"})
+check("SN comparator", obs["2951-2"]["valueQuantity"]["comparator"] == "<" and obs["2951-2"]["status"] == "corrected")
+check("SN ratio", obs["5811-5"]["valueRatio"]["denominator"]["value"] == 40)
+check("SN range", obs["1234-5"]["valueRange"]["high"]["value"] == 20)
+check("ST decoded", obs["8251-1"]["valueString"] == "Haemolysed | see note")
+check("CWE codeable", obs["883-9"]["valueCodeableConcept"]["coding"][0]["system"] == "http://snomed.info/sct")
+check("DT date", obs["11778-8"]["valueDateTime"] == "2027-03-01" and obs["11778-8"]["status"] == "preliminary")
+check("TM time", obs["12345-6"]["valueTime"] == "10:30:00")
+check("TX lines, W entered-in-error", obs["22638-1"]["valueString"] == "Line one\nLine two" and obs["22638-1"]["status"] == "entered-in-error")
+check("NTE on observation", obs["2951-2"]["note"][0]["text"] == "Corrected: sample re-run\nSecond line")
+dr = resources(b, "DiagnosticReport")[0]
+check("report final with results", dr["status"] == "final" and len(dr["result"]) == 9)
+check("ED as presentedForm", dr["presentedForm"][0] == {"contentType": "application/pdf", "data": "JVBERi0xLjQK"})
+check("report interpreter", dr["resultsInterpreter"][0]["display"] == "Reporter")
+sr = resources(b, "ServiceRequest")[0]
+check("request completed, note", sr["status"] == "completed" and sr["note"][0]["text"] == "Fasting sample")
+check("specimen linked", resources(b, "Specimen")[0]["type"]["coding"][0]["code"] == "119297000" and len(dr["specimen"]) == 1)
+check("report keyed by filler number", entry(b, "DiagnosticReport")[0]["request"]["url"].startswith("DiagnosticReport"))
+b, err, rc = convert("oru_r01_two_orders")
+drs = resources(b, "DiagnosticReport")
+check("two orders, two reports", len(drs) == 2 and {d["status"] for d in drs} == {"preliminary", "cancelled"})
+check("cancelled result", [o for o in resources(b, "Observation") if o["status"] == "cancelled"] != [])
+
+# --- determinism: the same input, byte-identical output ---
+a = subprocess.run([SOLENT, "convert", f"{DATA}/oru_r01_values.hl7"], capture_output=True).stdout
+c = subprocess.run([SOLENT, "convert", f"{DATA}/oru_r01_values.hl7"], capture_output=True).stdout
+check("byte-identical output", a == c and len(a) > 100)
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
