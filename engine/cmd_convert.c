@@ -18,6 +18,7 @@
 #include "parsers/hl7_charset.h"
 #include "transforms/dt_time.h"
 #include "transforms/transform.h"
+#include "transforms/xf_json.h"
 
 #define MAX_IDENTS 32
 
@@ -82,12 +83,19 @@ static void convert_message(struct convert_cmd *c)
         report(c, "error", &x.error);
         c->failed++;
     } else {
-        char *s = c->pretty ? cJSON_Print(bundle) : cJSON_PrintUnformatted(bundle);
-        if (!s)
-            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-        puts(s);
-        cJSON_free(s);
-        cJSON_Delete(bundle);
+        if (c->pretty) {
+            char *s = cJSON_Print(bundle);
+            if (!s)
+                abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+            puts(s);
+            cJSON_free(s);
+        } else {
+            struct strbuf out;
+            strbuf_init(&out, (size_t)-1);
+            xf_json_write(bundle, &out);
+            puts(out.p);
+            strbuf_cleanup(&out);
+        }
         c->converted++;
     }
     xf_cleanup(&x);

@@ -15,7 +15,7 @@ struct command {
 static const struct command commands[] = {
     {"parse", cmd_parse_run, "print HL7v2 messages as JSON, or values with --get PATH"},
     {"convert", cmd_convert_run, "print HL7v2 messages as FHIR R4 transaction Bundles"},
-    {"bench", cmd_bench_run, "measure parser throughput: bench parse DIR"},
+    {"bench", cmd_bench_run, "measure throughput: bench parse|convert DIR"},
 };
 
 static int usage(FILE *to)

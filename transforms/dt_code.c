@@ -63,17 +63,17 @@ cJSON *dt_coding(const char *system, const char *code, const char *display)
 {
     cJSON *c = cJSON_CreateObject();
     if (system)
-        cJSON_AddStringToObject(c, "system", system);
+        xf_put_str(c, "system", system);
     if (code)
-        cJSON_AddStringToObject(c, "code", code);
+        xf_put_str(c, "code", code);
     if (display)
-        cJSON_AddStringToObject(c, "display", display);
+        xf_put_str(c, "display", display);
     return c;
 }
 
 cJSON *dt_concept(const char *system, const char *code, const char *display)
 {
-    cJSON *cc = cJSON_CreateObject(), *codings = cJSON_AddArrayToObject(cc, "coding");
+    cJSON *cc = cJSON_CreateObject(), *codings = xf_put_array(cc, "coding");
     cJSON_AddItemToArray(codings, dt_coding(system, code, display));
     return cc;
 }
@@ -87,7 +87,7 @@ static cJSON *coding_at(struct xf_ctx *x, struct hl7_view cwe, uint32_t first)
     cJSON *c = cJSON_CreateObject();
     const char *system = dt_code_system(x, xf_comp(x, cwe, first + 2));
     if (system)
-        cJSON_AddStringToObject(c, "system", system);
+        xf_put_str(c, "system", system);
     xf_add_str(x, c, "code", code);
     xf_add_str(x, c, "display", disp);
     return c;
@@ -101,7 +101,7 @@ cJSON *dt_codeable(struct xf_ctx *x, struct hl7_view cwe)
         return NULL;
     cJSON *cc = cJSON_CreateObject();
     if (primary || alternate) {
-        cJSON *codings = cJSON_AddArrayToObject(cc, "coding");
+        cJSON *codings = xf_put_array(cc, "coding");
         if (primary)
             cJSON_AddItemToArray(codings, primary);
         if (alternate)
@@ -109,6 +109,6 @@ cJSON *dt_codeable(struct xf_ctx *x, struct hl7_view cwe)
     }
     text = xf_text(x, xf_comp(x, cwe, 9));
     if (text)
-        cJSON_AddStringToObject(cc, "text", text);
+        xf_put_str(cc, "text", text);
     return cc;
 }

@@ -58,8 +58,7 @@ static void add_type(struct xf_ctx *x, cJSON *id, struct hl7_view type)
 {
     const char *code = xf_text(x, xf_comp(x, type, 1));
     if (code)
-        cJSON_AddItemToObject(
-            id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", code, NULL));
+        xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", code, NULL));
 }
 
 cJSON *dt_identifier(struct xf_ctx *x, struct hl7_view cx, const char **system)
@@ -72,7 +71,7 @@ cJSON *dt_identifier(struct xf_ctx *x, struct hl7_view cx, const char **system)
     add_type(x, id, type);
     *system = dt_ident_system(x, hd, type);
     if (*system)
-        cJSON_AddStringToObject(id, "system", *system);
+        xf_put_str(id, "system", *system);
     if (!xf_add_str(x, id, "value", value)) { /* blanks only */
         cJSON_Delete(id);
         *system = NULL;
@@ -80,8 +79,8 @@ cJSON *dt_identifier(struct xf_ctx *x, struct hl7_view cx, const char **system)
     }
     const char *auth = xf_text(x, xf_sub(x, hd, 1));
     if (!*system && auth) { /* no system known: say who assigned it */
-        cJSON *assigner = cJSON_AddObjectToObject(id, "assigner");
-        cJSON_AddStringToObject(assigner, "display", auth);
+        cJSON *assigner = xf_put_object(id, "assigner");
+        xf_put_str(assigner, "display", auth);
     }
     return id;
 }
@@ -102,9 +101,9 @@ cJSON *dt_ei(struct xf_ctx *x, struct hl7_view ei)
     if (uid && xf_eq(xf_comp(x, ei, 4), "ISO")) {
         char oid[200];
         snprintf(oid, sizeof oid, "urn:oid:%s", uid);
-        cJSON_AddStringToObject(id, "system", oid);
+        xf_put_str(id, "system", oid);
     } else if (system) {
-        cJSON_AddStringToObject(id, "system", system);
+        xf_put_str(id, "system", system);
     }
     if (!xf_add_str(x, id, "value", value)) { /* blanks only */
         cJSON_Delete(id);
@@ -112,8 +111,8 @@ cJSON *dt_ei(struct xf_ctx *x, struct hl7_view ei)
     }
     ns = xf_text(x, xf_comp(x, ei, 2));
     if (!cJSON_GetObjectItem(id, "system") && ns) {
-        cJSON *assigner = cJSON_AddObjectToObject(id, "assigner");
-        cJSON_AddStringToObject(assigner, "display", ns);
+        cJSON *assigner = xf_put_object(id, "assigner");
+        xf_put_str(assigner, "display", ns);
     }
     return id;
 }

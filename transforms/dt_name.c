@@ -26,7 +26,7 @@ static void add_to_array(cJSON *obj, const char *name, cJSON *item)
 {
     cJSON *a = cJSON_GetObjectItem(obj, name);
     if (!a)
-        a = cJSON_AddArrayToObject(obj, name);
+        a = xf_put_array(obj, name);
     cJSON_AddItemToArray(a, item);
 }
 
@@ -43,7 +43,7 @@ cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn)
     const struct dt_code_row *use =
         dt_code_find(name_use, sizeof name_use / sizeof name_use[0], xf_comp(x, xpn, 7), x);
     if (use)
-        cJSON_AddStringToObject(n, "use", use->code);
+        xf_put_str(n, "use", use->code);
     xf_add_str(x, n, "family", xf_sub(x, xf_comp(x, xpn, 1), 1));
     add_str_to_array(x, n, "given", xf_comp(x, xpn, 2));
     add_str_to_array(x, n, "given", xf_comp(x, xpn, 3));
@@ -63,9 +63,9 @@ cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad)
     const struct dt_code_row *use = dt_code_find(
         address_use, sizeof address_use / sizeof address_use[0], xf_comp(x, xad, 7), x);
     if (use && use->code)
-        cJSON_AddStringToObject(a, "use", use->code);
+        xf_put_str(a, "use", use->code);
     if (use && use->display)
-        cJSON_AddStringToObject(a, "type", use->display);
+        xf_put_str(a, "type", use->display);
     add_str_to_array(x, a, "line", xf_sub(x, xf_comp(x, xad, 1), 1));
     add_str_to_array(x, a, "line", xf_comp(x, xad, 2));
     xf_add_str(x, a, "city", xf_comp(x, xad, 3));
@@ -98,9 +98,9 @@ static void contact_kind(struct xf_ctx *x, struct hl7_view xtn, const char *hint
                     : xf_eq(use, "VHN") ? "home"
                     : xf_eq(use, "EMR") ? "temp"
                                         : hint;
-    cJSON_AddStringToObject(c, "system", system);
+    xf_put_str(c, "system", system);
     if (u)
-        cJSON_AddStringToObject(c, "use", u);
+        xf_put_str(c, "use", u);
 }
 
 cJSON *dt_contact_point(struct xf_ctx *x, struct hl7_view xtn, const char *use_hint)
@@ -133,8 +133,8 @@ cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id)
 {
     struct hl7_view first = xf_rep(x, xcn, 1);
     cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "resourceType", "Practitioner");
-    cJSON_AddStringToObject(p, "id", id);
+    xf_put_str(p, "resourceType", "Practitioner");
+    xf_put_str(p, "id", id);
     const char *system;
     /* XCN-1 is the id, XCN-9 its authority, XCN-13 its type: a CX laid out differently. */
     cJSON *ident = NULL;
@@ -142,7 +142,7 @@ cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id)
         ident = cJSON_CreateObject();
         system = dt_ident_system(x, xf_comp(x, first, 9), xf_comp(x, first, 13));
         if (system)
-            cJSON_AddStringToObject(ident, "system", system);
+            xf_put_str(ident, "system", system);
         xf_add_str(x, ident, "value", xf_comp(x, first, 1));
         add_to_array(p, "identifier", ident);
     }
@@ -181,12 +181,12 @@ cJSON *dt_location(struct xf_ctx *x, struct hl7_view pl, const char *id)
     if (!name[0])
         return NULL;
     cJSON *l = cJSON_CreateObject();
-    cJSON_AddStringToObject(l, "resourceType", "Location");
-    cJSON_AddStringToObject(l, "id", id);
-    cJSON_AddStringToObject(l, "name", name);
-    cJSON_AddStringToObject(l, "mode", "instance");
+    xf_put_str(l, "resourceType", "Location");
+    xf_put_str(l, "id", id);
+    xf_put_str(l, "name", name);
+    xf_put_str(l, "mode", "instance");
     if (kind)
-        cJSON_AddItemToObject(
+        xf_put(
             l, "physicalType",
             dt_concept("http://terminology.hl7.org/CodeSystem/location-physical-type", kind, NULL));
     return l;

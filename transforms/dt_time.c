@@ -97,6 +97,14 @@ static int site_offset(const struct hl7_time *t)
     return (int)(local.tm_gmtoff / 60);
 }
 
+/* Writes v as exactly width decimal digits; returns the end. */
+static char *put_digits(char *p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + width;
+}
+
 static void format_time(const struct hl7_time *t, enum dt_kind kind, char out[DT_MAX])
 {
     if (kind == DT_DATE || (kind == DT_DATETIME && t->ndigits <= 8)) {
@@ -110,9 +118,19 @@ static void format_time(const struct hl7_time *t, enum dt_kind kind, char out[DT
     }
     int off = t->has_offset ? t->offset_min : site_offset(t);
     int aoff = abs(off);
-    snprintf(out, DT_MAX, "%04d-%02d-%02dT%02d:%02d:%02d%s%s%c%02d:%02d", t->year, t->month, t->day,
-             t->hour, t->minute, t->second, t->frac[0] ? "." : "", t->frac, off < 0 ? '-' : '+',
-             aoff / 60, aoff % 60);
+    /* YYYY-MM-DDThh:mm:ss[.ffff]+hh:mm, written by hand: this runs for every time */
+    char *p = out;
+    p = put_digits(p, t->year, 4), *p++ = '-', p = put_digits(p, t->month, 2), *p++ = '-';
+    p = put_digits(p, t->day, 2), *p++ = 'T', p = put_digits(p, t->hour, 2), *p++ = ':';
+    p = put_digits(p, t->minute, 2), *p++ = ':', p = put_digits(p, t->second, 2);
+    if (t->frac[0]) {
+        *p++ = '.';
+        for (const char *f = t->frac; *f; f++)
+            *p++ = *f;
+    }
+    *p++ = off < 0 ? '-' : '+';
+    p = put_digits(p, aoff / 60, 2), *p++ = ':', p = put_digits(p, aoff % 60, 2);
+    *p = '\0';
 }
 
 /* TM: HH[MM[SS[.S...]]][+/-ZZZZ] -> hh:mm:ss (FHIR time has no offset). */
@@ -151,7 +169,7 @@ int dt_add(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v, en
     char out[DT_MAX];
     if (dt_format(x, v, kind, out) != 0)
         return 0;
-    cJSON_AddStringToObject(obj, name, out);
+    xf_put_str(obj, name, out);
     return 1;
 }
 

@@ -35,16 +35,16 @@ static cJSON *quantity(struct xf_ctx *x, const char *num, struct hl7_view units)
     if (!num || dt_decimal(num, dec, sizeof dec) != 0)
         return NULL;
     cJSON *q = cJSON_CreateObject();
-    cJSON_AddRawToObject(q, "value", dec);
+    xf_put_raw(q, "value", dec);
     const char *unit = xf_text(x, xf_comp(x, units, 2));
     if (!unit)
         unit = xf_text(x, xf_comp(x, units, 1));
     if (unit)
-        cJSON_AddStringToObject(q, "unit", unit);
+        xf_put_str(q, "unit", unit);
     const char *system = dt_code_system(x, xf_comp(x, units, 3));
     /* qty-3: a code needs a system, so only coded units carry one. */
     if (system && xf_add_str(x, q, "code", xf_comp(x, units, 1)))
-        cJSON_AddStringToObject(q, "system", system);
+        xf_put_str(q, "system", system);
     return q;
 }
 
@@ -66,9 +66,9 @@ static int value_sn(struct xf_ctx *x, struct hl7_view v, struct hl7_view units, 
               *b = quantity(x, n2, range ? units : (struct hl7_view){0});
         if (!a || !b)
             return cJSON_Delete(a), cJSON_Delete(b), -1;
-        cJSON *r = cJSON_AddObjectToObject(obs, range ? "valueRange" : "valueRatio");
-        cJSON_AddItemToObject(r, range ? "low" : "numerator", a);
-        cJSON_AddItemToObject(r, range ? "high" : "denominator", b);
+        cJSON *r = xf_put_object(obs, range ? "valueRange" : "valueRatio");
+        xf_put(r, range ? "low" : "numerator", a);
+        xf_put(r, range ? "high" : "denominator", b);
         return 0;
     }
     cJSON *q = quantity(x, n1, units);
@@ -76,8 +76,8 @@ static int value_sn(struct xf_ctx *x, struct hl7_view v, struct hl7_view units, 
         return -1;
     if (strcmp(cmp, "<") == 0 || strcmp(cmp, ">") == 0 || strcmp(cmp, "<=") == 0 ||
         strcmp(cmp, ">=") == 0)
-        cJSON_AddStringToObject(q, "comparator", cmp);
-    cJSON_AddItemToObject(obs, "valueQuantity", q);
+        xf_put_str(q, "comparator", cmp);
+    xf_put(obs, "valueQuantity", q);
     return 0;
 }
 
@@ -93,7 +93,7 @@ static int value_text(struct xf_ctx *x, struct hl7_view v, cJSON *obs)
     }
     int rc = all.len ? 0 : 2;
     if (all.len)
-        cJSON_AddStringToObject(obs, "valueString", all.p);
+        xf_put_str(obs, "valueString", all.p);
     strbuf_cleanup(&all);
     return rc;
 }
@@ -126,9 +126,9 @@ static cJSON *attachment_ed(struct xf_ctx *x, struct hl7_view ed)
     if (!data)
         return NULL;
     cJSON *a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "contentType", type);
+    xf_put_str(a, "contentType", type);
     if (b64) {
-        cJSON_AddStringToObject(a, "data", data);
+        xf_put_str(a, "data", data);
         return a;
     }
     size_t n = strlen(data);
@@ -136,7 +136,7 @@ static cJSON *attachment_ed(struct xf_ctx *x, struct hl7_view ed)
     if (!enc)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     EVP_EncodeBlock(enc, (const unsigned char *)data, (int)n);
-    cJSON_AddStringToObject(a, "data", (const char *)enc);
+    xf_put_str(a, "data", (const char *)enc);
     free(enc);
     return a;
 }
@@ -153,7 +153,7 @@ int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON 
         return 2;
     if (xf_eq(type, "NM") || xf_eq(type, "SN")) {
         cJSON *q = xf_eq(type, "NM") ? quantity(x, xf_text(x, first), units) : NULL;
-        int rc = q                   ? (cJSON_AddItemToObject(obs, "valueQuantity", q), 0)
+        int rc = q                   ? (xf_put(obs, "valueQuantity", q), 0)
                  : xf_eq(type, "SN") ? value_sn(x, first, units, obs)
                                      : -1;
         if (rc != 0)
@@ -161,14 +161,14 @@ int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON 
         return rc;
     }
     if (xf_eq(type, "CWE") || xf_eq(type, "CE") || xf_eq(type, "CNE") || xf_eq(type, "CF")) {
-        cJSON_AddItemToObject(obs, "valueCodeableConcept", dt_codeable(x, first));
+        xf_put(obs, "valueCodeableConcept", dt_codeable(x, first));
         return 0;
     }
     if (xf_eq(type, "DT") || xf_eq(type, "TS") || xf_eq(type, "DTM") || xf_eq(type, "TM")) {
         bool tm = xf_eq(type, "TM");
         if (dt_format(x, first, tm ? DT_TIME : DT_DATETIME, dt) != 0)
             return -1;
-        cJSON_AddStringToObject(obs, tm ? "valueTime" : "valueDateTime", dt);
+        xf_put_str(obs, tm ? "valueTime" : "valueDateTime", dt);
         return 0;
     }
     if (xf_eq(type, "ED") || xf_eq(type, "RP")) {

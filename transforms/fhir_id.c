@@ -1,20 +1,43 @@
 /* fhir_id — SHA-256 based UUIDs and query escaping. */
 #include "transforms/fhir_id.h"
 
-#include <openssl/sha.h>
-#include <stdio.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The SHA-256 implementation, fetched once: a fetch per call costs more than the hash. */
+static EVP_MD *sha256;
+
+static void fetch_sha256(void)
+{
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!sha256)
+        abort(); /* a broken OpenSSL install: nothing can be transformed */
+}
 
 void fhir_id_uuid(const void *seed, size_t n, char out[FHIR_UUID_LEN + 1])
 {
-    unsigned char h[SHA256_DIGEST_LENGTH];
-    SHA256(seed, n, h);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    static const char hex[] = "0123456789abcdef";
+    static _Thread_local EVP_MD_CTX *ctx; /* one per thread, reused: no allocation per hash */
+    unsigned char h[EVP_MAX_MD_SIZE];
+    pthread_once(&once, fetch_sha256);
+    if (!ctx && !(ctx = EVP_MD_CTX_new()))
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    if (!EVP_DigestInit_ex(ctx, sha256, NULL) || !EVP_DigestUpdate(ctx, seed, n) ||
+        !EVP_DigestFinal_ex(ctx, h, NULL))
+        abort();                                  /* OpenSSL failing on memory: the same policy */
     h[6] = (unsigned char)((h[6] & 0x0F) | 0x50); /* version 5 layout: name-based */
     h[8] = (unsigned char)((h[8] & 0x3F) | 0x80); /* RFC 4122 variant */
-    snprintf(out, FHIR_UUID_LEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1],
-             h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14],
-             h[15]);
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[h[i] >> 4];
+        out[o++] = hex[h[i] & 15];
+    }
+    out[o] = '\0';
 }
 
 int fhir_id_query_escape(const char *s, char *out, size_t n)

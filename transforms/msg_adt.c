@@ -26,7 +26,7 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
         if (!id)
             continue;
         cJSON *list = cJSON_GetObjectItem(p, "identifier");
-        cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(p, "identifier"), id);
+        cJSON_AddItemToArray(list ? list : xf_put_array(p, "identifier"), id);
         /* The key: an NHS number first (as for the survivor), else any known system. */
         if (system && (!key || strcmp(system, XF_NHS_SYSTEM) == 0))
             key = id;
@@ -34,7 +34,7 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
             snprintf(seed, sizeof seed, "merge\x1f%s",
                      cJSON_GetObjectItem(id, "value")->valuestring);
     }
-    cJSON_AddBoolToObject(p, "active", 0);
+    xf_put_bool(p, "active", 0);
     dt_add_each(x, p, "name", xf_take(x, mrg, 7), dt_human_name);
     xf_full_url(x, mrg, "Patient", url);
     msg_link(p, x->patient_ref, "replaced-by");

@@ -39,9 +39,9 @@ int msg_add_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl
 void msg_link(cJSON *patient, const char *url, const char *type)
 {
     cJSON *links = cJSON_GetObjectItem(patient, "link"), *l = cJSON_CreateObject();
-    cJSON_AddItemToObject(l, "other", xf_ref(url));
-    cJSON_AddStringToObject(l, "type", type);
-    cJSON_AddItemToArray(links ? links : cJSON_AddArrayToObject(patient, "link"), l);
+    xf_put(l, "other", xf_ref(url));
+    xf_put_str(l, "type", type);
+    cJSON_AddItemToArray(links ? links : xf_put_array(patient, "link"), l);
 }
 
 void msg_add_notes(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res, const char *name)
@@ -60,8 +60,8 @@ void msg_add_notes(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res, const 
         }
         if (all.len) {
             cJSON *note = cJSON_CreateObject(), *list = cJSON_GetObjectItem(res, name);
-            cJSON_AddStringToObject(note, "text", all.p);
-            cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(res, name), note);
+            xf_put_str(note, "text", all.p);
+            cJSON_AddItemToArray(list ? list : xf_put_array(res, name), note);
         }
         strbuf_cleanup(&all);
     }
@@ -118,8 +118,8 @@ static void apply_event(struct xf_ctx *x, const char *trigger, cJSON *enc,
         if (dt_format(x, xf_has(occurred) ? occurred : hl7_field(x->msg, evn, 2), DT_DATETIME,
                       when) == 0) {
             if (!period)
-                period = cJSON_AddObjectToObject(enc, "period");
-            cJSON_AddStringToObject(period, "end", when);
+                period = xf_put_object(enc, "period");
+            xf_put_str(period, "end", when);
         }
     }
     if (strcmp(trigger, "A13") == 0)
@@ -135,7 +135,7 @@ int msg_add_encounter(struct xf_ctx *x, const char *trigger, const struct hl7_se
     cJSON *enc = xf_resource("Encounter");
     char url[XF_URL_MAX], seed[400];
     const struct hl7_seg *pv2 = msg_next(x, pv1, "PV2", "PV1");
-    cJSON_AddStringToObject(enc, "status", "unknown");
+    xf_put_str(enc, "status", "unknown");
     if (xf_segmap_apply(x, &seg_pv1, pv1, enc) != 0 ||
         (pv2 && xf_segmap_apply(x, &seg_pv2, pv2, enc) != 0)) {
         cJSON_Delete(enc);
@@ -143,7 +143,7 @@ int msg_add_encounter(struct xf_ctx *x, const char *trigger, const struct hl7_se
     }
     apply_event(x, trigger, enc, msg_find(x, "EVN"));
     cJSON_ReplaceItemInObject(enc, "status", cJSON_CreateString(status_for(trigger, enc)));
-    cJSON_AddItemToObject(enc, "subject", xf_ref(x->patient_ref));
+    xf_put(enc, "subject", xf_ref(x->patient_ref));
     xf_full_url(x, pv1, "Encounter", url);
     snprintf(x->encounter_ref, sizeof x->encounter_ref, "%s", url);
     cJSON *visit = seg_pv1_visit_ident(enc);
@@ -170,9 +170,9 @@ int msg_add_observation(struct xf_ctx *x, const struct hl7_seg *obx, const char 
         return 0;
     msg_add_notes(x, obx, obs, "note");
     if (x->patient_ref[0])
-        cJSON_AddItemToObject(obs, "subject", xf_ref(x->patient_ref));
+        xf_put(obs, "subject", xf_ref(x->patient_ref));
     if (x->encounter_ref[0])
-        cJSON_AddItemToObject(obs, "encounter", xf_ref(x->encounter_ref));
+        xf_put(obs, "encounter", xf_ref(x->encounter_ref));
     /* Stable across messages: the report (or patient) + observation id + sub-id. */
     struct hl7_view code = xf_comp(x, hl7_field(x->msg, obx, 3), 1),
                     sub = hl7_field(x->msg, obx, 4);

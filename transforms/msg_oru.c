@@ -10,7 +10,7 @@
 static void add_ref(cJSON *res, const char *name, const char *url)
 {
     cJSON *list = cJSON_GetObjectItem(res, name);
-    cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(res, name), xf_ref(url));
+    cJSON_AddItemToArray(list ? list : xf_put_array(res, name), xf_ref(url));
 }
 
 /* The OBX and SPM segments of the group that starts at obr, until the next OBR/ORC. */
@@ -32,7 +32,7 @@ static int group_members(struct xf_ctx *x, const struct hl7_seg *obr, const char
             if (attachment)
                 cJSON_AddItemToArray(cJSON_GetObjectItem(report, "presentedForm")
                                          ? cJSON_GetObjectItem(report, "presentedForm")
-                                         : cJSON_AddArrayToObject(report, "presentedForm"),
+                                         : xf_put_array(report, "presentedForm"),
                                      attachment);
         } else if (strcmp(s->name, "SPM") == 0) {
             seg_spm_add(x, s, key, url);
@@ -52,11 +52,11 @@ static int add_order(struct xf_ctx *x, const struct hl7_seg *orc, const struct h
     xf_full_url(x, obr, "ServiceRequest", sr_url);
     xf_full_url(x, obr, "DiagnosticReport", dr_url);
     if (x->patient_ref[0]) {
-        cJSON_AddItemToObject(sr, "subject", xf_ref(x->patient_ref));
-        cJSON_AddItemToObject(dr, "subject", xf_ref(x->patient_ref));
+        xf_put(sr, "subject", xf_ref(x->patient_ref));
+        xf_put(dr, "subject", xf_ref(x->patient_ref));
     }
     if (x->encounter_ref[0])
-        cJSON_AddItemToObject(dr, "encounter", xf_ref(x->encounter_ref));
+        xf_put(dr, "encounter", xf_ref(x->encounter_ref));
     add_ref(dr, "basedOn", sr_url);
     if (group_members(x, obr, key, dr) != 0) {
         cJSON_Delete(sr), cJSON_Delete(dr);

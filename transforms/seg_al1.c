@@ -26,9 +26,9 @@ static int al1_code(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *cc = dt_codeable(x, xf_take(x, s, 3));
     (void)xf_take(x, s, 1);
-    cJSON_AddItemToObject(res, "clinicalStatus", dt_concept(CLINICAL, "active", "Active"));
+    xf_put(res, "clinicalStatus", dt_concept(CLINICAL, "active", "Active"));
     if (cc)
-        cJSON_AddItemToObject(res, "code", cc);
+        xf_put(res, "code", cc);
     return 0;
 }
 
@@ -39,9 +39,9 @@ static int al1_kind(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     const struct dt_code_row *k =
         dt_code_find(criticality, sizeof criticality / sizeof criticality[0], xf_take(x, s, 4), x);
     if (c)
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "category"), cJSON_CreateString(c->code));
+        cJSON_AddItemToArray(xf_put_array(res, "category"), cJSON_CreateString(c->code));
     if (k)
-        cJSON_AddStringToObject(res, "criticality", k->code);
+        xf_put_str(res, "criticality", k->code);
     return 0;
 }
 
@@ -54,7 +54,7 @@ static int al1_reaction(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         if (!text)
             continue;
         cJSON *cc = cJSON_CreateObject();
-        cJSON_AddStringToObject(cc, "text", text);
+        xf_put_str(cc, "text", text);
         cJSON_AddItemToArray(manif, cc);
     }
     if (cJSON_GetArraySize(manif) == 0) {
@@ -62,8 +62,8 @@ static int al1_reaction(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         return 0;
     }
     cJSON *reaction = cJSON_CreateObject();
-    cJSON_AddItemToObject(reaction, "manifestation", manif);
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "reaction"), reaction);
+    xf_put(reaction, "manifestation", manif);
+    cJSON_AddItemToArray(xf_put_array(res, "reaction"), reaction);
     return 0;
 }
 
@@ -83,7 +83,7 @@ void seg_al1_add(struct xf_ctx *x, const struct hl7_seg *s)
     cJSON *a = xf_resource("AllergyIntolerance");
     char url[XF_URL_MAX], seed[400];
     xf_segmap_apply(x, &seg_al1, s, a);
-    cJSON_AddItemToObject(a, "patient", xf_ref(x->patient_ref));
+    xf_put(a, "patient", xf_ref(x->patient_ref));
     xf_full_url(x, s, "AllergyIntolerance", url);
     /* One AllergyIntolerance per patient and allergen (AL1-3 code). */
     struct hl7_view code = xf_comp(x, hl7_field(x->msg, s, 3), 1);

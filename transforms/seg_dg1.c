@@ -11,11 +11,11 @@ static int dg1_code(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *cc = dt_codeable(x, xf_take(x, s, 3));
     (void)xf_take(x, s, 1);
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "category"),
+    cJSON_AddItemToArray(xf_put_array(res, "category"),
                          dt_concept("http://terminology.hl7.org/CodeSystem/condition-category",
                                     "encounter-diagnosis", "Encounter Diagnosis"));
     if (cc)
-        cJSON_AddItemToObject(res, "code", cc);
+        xf_put(res, "code", cc);
     return 0;
 }
 
@@ -29,7 +29,7 @@ static int dg1_identifier(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *id = dt_ei(x, xf_take(x, s, 20));
     if (id)
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "identifier"), id);
+        cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
     return 0;
 }
 
@@ -42,9 +42,9 @@ void seg_dg1_add(struct xf_ctx *x, const struct hl7_seg *s)
     cJSON *c = xf_resource("Condition");
     char url[XF_URL_MAX], seed[400];
     xf_segmap_apply(x, &seg_dg1, s, c);
-    cJSON_AddItemToObject(c, "subject", xf_ref(x->patient_ref));
+    xf_put(c, "subject", xf_ref(x->patient_ref));
     if (x->encounter_ref[0])
-        cJSON_AddItemToObject(c, "encounter", xf_ref(x->encounter_ref));
+        xf_put(c, "encounter", xf_ref(x->encounter_ref));
     xf_full_url(x, s, "Condition", url);
     struct hl7_view code = xf_comp(x, hl7_field(x->msg, s, 3), 1);
     snprintf(seed, sizeof seed, "%s\x1f%.*s", x->patient_key, (int)code.len, code.p ? code.p : "");

@@ -20,7 +20,7 @@ static void endpoint(struct xf_ctx *x, struct hl7_view hd, cJSON *obj)
             uri[i++] = (uid[k] == ' ' || uid[k] == '|') ? '-' : uid[k], uri[i] = '\0';
     }
     xf_add_str(x, obj, "name", xf_comp(x, hd, 1));
-    cJSON_AddStringToObject(obj, "endpoint", uri);
+    xf_put_str(obj, "endpoint", uri);
 }
 
 static int msh_event(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
@@ -29,9 +29,9 @@ static int msh_event(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     const char *trigger = xf_text(x, xf_comp(x, type, 2));
     for (uint32_t f = 1; f <= 2; f++)
         (void)xf_take(x, s, f);
-    cJSON_AddItemToObject(res, "eventCoding",
-                          dt_coding("http://terminology.hl7.org/CodeSystem/v2-0003",
-                                    trigger ? trigger : "ACK", NULL));
+    xf_put(res, "eventCoding",
+           dt_coding("http://terminology.hl7.org/CodeSystem/v2-0003", trigger ? trigger : "ACK",
+                     NULL));
     return 0;
 }
 
@@ -39,18 +39,18 @@ static int msh_parties(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *dest = cJSON_CreateObject();
     endpoint(x, xf_take(x, s, 5), dest);
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "destination"), dest);
+    cJSON_AddItemToArray(xf_put_array(res, "destination"), dest);
     const char *receiver = xf_text(x, xf_comp(x, xf_take(x, s, 6), 1));
     if (receiver) {
-        cJSON *r = cJSON_AddObjectToObject(dest, "receiver");
-        cJSON_AddStringToObject(r, "display", receiver);
+        cJSON *r = xf_put_object(dest, "receiver");
+        xf_put_str(r, "display", receiver);
     }
     const char *sender = xf_text(x, xf_comp(x, xf_take(x, s, 4), 1));
     if (sender) {
-        cJSON *r = cJSON_AddObjectToObject(res, "sender");
-        cJSON_AddStringToObject(r, "display", sender);
+        cJSON *r = xf_put_object(res, "sender");
+        xf_put_str(r, "display", sender);
     }
-    endpoint(x, xf_take(x, s, 3), cJSON_AddObjectToObject(res, "source"));
+    endpoint(x, xf_take(x, s, 3), xf_put_object(res, "source"));
     return 0;
 }
 
@@ -81,7 +81,7 @@ void seg_msh_header(struct xf_ctx *x)
 
 static void provenance_targets(struct xf_ctx *x, cJSON *prov)
 {
-    cJSON *targets = cJSON_AddArrayToObject(prov, "target"), *e;
+    cJSON *targets = xf_put_array(prov, "target"), *e;
     cJSON_ArrayForEach(e, x->entries)
     {
         const char *url = cJSON_GetObjectItem(e, "fullUrl")->valuestring;
@@ -101,17 +101,16 @@ void seg_msh_provenance(struct xf_ctx *x, const struct hl7_seg *evn)
     provenance_targets(x, p);
     if (evn)
         dt_add(x, p, "occurredDateTime", xf_take(x, evn, 6), DT_DATETIME);
-    cJSON_AddStringToObject(p, "recorded", recorded);
-    cJSON_AddItemToObject(
+    xf_put_str(p, "recorded", recorded);
+    xf_put(
         p, "activity",
         dt_concept("http://terminology.hl7.org/CodeSystem/v3-DataOperation", "UPDATE", "revise"));
-    cJSON *agent = cJSON_CreateObject(), *who = cJSON_AddObjectToObject(agent, "who");
-    cJSON_AddItemToObject(
-        agent, "type",
-        dt_concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler",
-                   "Assembler"));
-    cJSON_AddStringToObject(who, "display", "Solent HL7v2-to-FHIR interface engine");
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "agent"), agent);
+    cJSON *agent = cJSON_CreateObject(), *who = xf_put_object(agent, "who");
+    xf_put(agent, "type",
+           dt_concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                      "assembler", "Assembler"));
+    xf_put_str(who, "display", "Solent HL7v2-to-FHIR interface engine");
+    cJSON_AddItemToArray(xf_put_array(p, "agent"), agent);
     if (evn) { /* EVN-1 (type) and EVN-2 (recorded) repeat MSH-9 and MSH-7 */
         (void)xf_take(x, evn, 1);
         (void)xf_take(x, evn, 2);

@@ -22,7 +22,7 @@ static int nk1_relationship(struct xf_ctx *x, const struct hl7_seg *s, cJSON *re
     if ((cc = dt_codeable(x, role)))
         cJSON_AddItemToArray(list, cc);
     if (cJSON_GetArraySize(list))
-        cJSON_AddItemToObject(res, "relationship", list);
+        xf_put(res, "relationship", list);
     else
         cJSON_Delete(list);
     return 0;
@@ -55,7 +55,7 @@ void seg_nk1_add(struct xf_ctx *x, const struct hl7_seg *s)
 {
     cJSON *r = xf_resource("RelatedPerson");
     char url[XF_URL_MAX], seed[400];
-    cJSON_AddItemToObject(r, "patient", xf_ref(x->patient_ref));
+    xf_put(r, "patient", xf_ref(x->patient_ref));
     xf_segmap_apply(x, &seg_nk1, s, r);
     xf_full_url(x, s, "RelatedPerson", url);
     /* One RelatedPerson per patient and NK1 set id: a re-sent NK1 updates it. */

@@ -30,7 +30,7 @@ static cJSON *order_id(struct xf_ctx *x, struct hl7_view ei, const char *type)
 {
     cJSON *id = dt_ei(x, ei);
     if (id)
-        cJSON_AddItemToObject(id, "type", dt_concept(V2_0203, type, NULL));
+        xf_put(id, "type", dt_concept(V2_0203, type, NULL));
     return id;
 }
 
@@ -47,7 +47,7 @@ static void order_ids(struct xf_ctx *x, const struct hl7_seg *orc, const struct 
             continue;
         }
         cJSON *list = cJSON_GetObjectItem(res, "identifier");
-        cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(res, "identifier"), id);
+        cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
     }
 }
 
@@ -58,12 +58,12 @@ static void by_name(struct xf_ctx *x, cJSON *res, const char *name, struct hl7_v
     if (!family)
         return;
     cJSON *ref = cJSON_CreateObject();
-    cJSON_AddStringToObject(ref, "type", "Practitioner");
-    cJSON_AddStringToObject(ref, "display", family);
+    xf_put_str(ref, "type", "Practitioner");
+    xf_put_str(ref, "display", family);
     if (strcmp(name, "requester") == 0)
-        cJSON_AddItemToObject(res, name, ref);
+        xf_put(res, name, ref);
     else
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(res, name), ref);
+        cJSON_AddItemToArray(xf_put_array(res, name), ref);
 }
 
 /* The surname of the first XCN of a field (XCN-2, first sub-component). */
@@ -76,16 +76,16 @@ static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res
 {
     const struct dt_code_row *st = dt_code_find(
         report_status, sizeof report_status / sizeof report_status[0], xf_take(x, obr, 25), x);
-    cJSON_AddStringToObject(res, "status", st ? st->code : "unknown");
+    xf_put_str(res, "status", st ? st->code : "unknown");
     const char *section = xf_text(x, xf_comp(x, xf_take(x, obr, 24), 1));
     if (section)
         cJSON_AddItemToArray(
-            cJSON_AddArrayToObject(res, "category"),
+            xf_put_array(res, "category"),
             dt_concept("http://terminology.hl7.org/CodeSystem/v2-0074", section, NULL));
     cJSON *code = dt_codeable(x, xf_take(x, obr, 4));
     if (!code)
         return xf_fail(x, obr, 4, 101, "OBR-4 (universal service identifier) is empty");
-    cJSON_AddItemToObject(res, "code", code);
+    xf_put(res, "code", code);
     dt_add(x, res, "effectiveDateTime", xf_take(x, obr, 7), DT_DATETIME);
     dt_add(x, res, "issued", xf_take(x, obr, 22), DT_INSTANT);
     /* OBR-32 is an NDL whose first component is a CNN: id&family&given... */
@@ -106,11 +106,11 @@ static int request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const str
             ? "completed"
         : strcmp(report_status_code, "cancelled") == 0 ? "revoked"
                                                        : "active";
-    cJSON_AddStringToObject(res, "status", st ? st->code : derived);
-    cJSON_AddStringToObject(res, "intent", "order");
+    xf_put_str(res, "status", st ? st->code : derived);
+    xf_put_str(res, "intent", "order");
     cJSON *code = dt_codeable(x, hl7_field(x->msg, obr, 4));
     if (code)
-        cJSON_AddItemToObject(res, "code", code);
+        xf_put(res, "code", code);
     if (orc) {
         (void)xf_take(x, orc, 1);
         dt_add(x, res, "authoredOn", xf_take(x, orc, 9), DT_DATETIME);

@@ -25,7 +25,7 @@ static int obx_status(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         dt_code_find(statuses, sizeof statuses / sizeof statuses[0], xf_take(x, s, 11), x);
     (void)xf_take(x, s, 1);
     (void)xf_take(x, s, 4);
-    cJSON_AddStringToObject(res, "status", st ? st->code : "unknown");
+    xf_put_str(res, "status", st ? st->code : "unknown");
     return 0;
 }
 
@@ -34,7 +34,7 @@ static int obx_code(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *cc = dt_codeable(x, xf_take(x, s, 3));
     if (!cc)
         return xf_fail(x, s, 3, 101, "OBX-3 (observation identifier) is empty");
-    cJSON_AddItemToObject(res, "code", cc);
+    xf_put(res, "code", cc);
     return 0;
 }
 
@@ -50,8 +50,8 @@ static int obx_range(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (!text)
         return 0;
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "text", text);
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "referenceRange"), r);
+    xf_put_str(r, "text", text);
+    cJSON_AddItemToArray(xf_put_array(res, "referenceRange"), r);
     return 0;
 }
 
@@ -68,7 +68,7 @@ static int obx_interpretation(struct xf_ctx *x, const struct hl7_seg *s, cJSON *
                            code, NULL));
     }
     if (cJSON_GetArraySize(list))
-        cJSON_AddItemToObject(res, "interpretation", list);
+        xf_put(res, "interpretation", list);
     else
         cJSON_Delete(list);
     return 0;
@@ -81,9 +81,9 @@ static int obx_performer(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (!family)
         return 0;
     cJSON *ref = cJSON_CreateObject();
-    cJSON_AddStringToObject(ref, "type", "Practitioner");
-    cJSON_AddStringToObject(ref, "display", family);
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "performer"), ref);
+    xf_put_str(ref, "type", "Practitioner");
+    xf_put_str(ref, "display", family);
+    cJSON_AddItemToArray(xf_put_array(res, "performer"), ref);
     return 0;
 }
 

@@ -79,7 +79,7 @@ static int pid_identifiers(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res
         cJSON_Delete(list);
         return xf_fail(x, s, 3, 101, "PID-3 (patient identifier list) has no identifier");
     }
-    cJSON_AddItemToObject(res, "identifier", list);
+    xf_put(res, "identifier", list);
     return 0;
 }
 
@@ -112,7 +112,7 @@ static int pid_gender(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     struct hl7_view v = xf_take(x, s, 8);
     const struct dt_code_row *g = dt_code_find(genders, sizeof genders / sizeof genders[0], v, x);
     if (g)
-        cJSON_AddStringToObject(res, "gender", g->code);
+        xf_put_str(res, "gender", g->code);
     else if (xf_has(v))
         xf_warn(x, s, 8, "administrative sex not in HL7 table 0001, left out");
     return 0;
@@ -126,11 +126,10 @@ static int pid_birth(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (!dt_add(x, res, "birthDate", v, DT_DATE) || xf_comp(x, v, 1).len <= 8)
         return 0;
     if (dt_format(x, v, DT_DATETIME, when) == 0) {
-        cJSON *ext = cJSON_AddObjectToObject(res, "_birthDate");
-        cJSON *list = cJSON_AddArrayToObject(ext, "extension"), *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "url",
-                                "http://hl7.org/fhir/StructureDefinition/patient-birthTime");
-        cJSON_AddStringToObject(e, "valueDateTime", when);
+        cJSON *ext = xf_put_object(res, "_birthDate");
+        cJSON *list = xf_put_array(ext, "extension"), *e = cJSON_CreateObject();
+        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/patient-birthTime");
+        xf_put_str(e, "valueDateTime", when);
         cJSON_AddItemToArray(list, e);
     }
     return 0;
@@ -138,9 +137,11 @@ static int pid_birth(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 
 static int pid_death(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    struct hl7_view when = xf_take(x, s, 29), flag = xf_take(x, s, 30);
-    if (!dt_add(x, res, "deceasedDateTime", when, DT_DATETIME) && xf_has(flag))
-        cJSON_AddBoolToObject(res, "deceasedBoolean", xf_eq(flag, "Y"));
+    /* take each field just before its use: datatype warnings name the field last taken */
+    bool dated = dt_add(x, res, "deceasedDateTime", xf_take(x, s, 29), DT_DATETIME);
+    struct hl7_view flag = xf_take(x, s, 30);
+    if (!dated && xf_has(flag))
+        xf_put_bool(res, "deceasedBoolean", xf_eq(flag, "Y"));
     return 0;
 }
 
@@ -158,7 +159,7 @@ static int pid_marital(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
                                m->display)
                   : dt_codeable(x, v);
     if (cc)
-        cJSON_AddItemToObject(res, "maritalStatus", cc);
+        xf_put(res, "maritalStatus", cc);
     return 0;
 }
 
@@ -167,9 +168,9 @@ static int pid_multiple_birth(struct xf_ctx *x, const struct hl7_seg *s, cJSON *
     struct hl7_view flag = xf_take(x, s, 24), order = xf_take(x, s, 25);
     const char *n = xf_text(x, order);
     if (n && strspn(n, "0123456789") == strlen(n) && strlen(n) < 4)
-        cJSON_AddNumberToObject(res, "multipleBirthInteger", (double)strtol(n, NULL, 10));
+        xf_put_number(res, "multipleBirthInteger", (double)strtol(n, NULL, 10));
     else if (xf_has(flag))
-        cJSON_AddBoolToObject(res, "multipleBirthBoolean", xf_eq(flag, "Y"));
+        xf_put_bool(res, "multipleBirthBoolean", xf_eq(flag, "Y"));
     return 0;
 }
 
@@ -179,8 +180,8 @@ static int pid_language(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (!lang)
         return 0;
     cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToObject(c, "language", lang);
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "communication"), c);
+    xf_put(c, "language", lang);
+    cJSON_AddItemToArray(xf_put_array(res, "communication"), c);
     return 0;
 }
 
@@ -200,13 +201,13 @@ static int pd1_gp(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         return 0;
     cJSON *ref = cJSON_CreateObject();
     if (family)
-        cJSON_AddStringToObject(ref, "display", family);
+        xf_put_str(ref, "display", family);
     if (xf_has(xf_comp(x, gp, 1))) {
-        cJSON *id = cJSON_AddObjectToObject(ref, "identifier");
+        cJSON *id = xf_put_object(ref, "identifier");
         xf_add_str(x, id, "value", xf_comp(x, gp, 1));
     }
-    cJSON_AddStringToObject(ref, "type", "Practitioner");
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "generalPractitioner"), ref);
+    xf_put_str(ref, "type", "Practitioner");
+    cJSON_AddItemToArray(xf_put_array(res, "generalPractitioner"), ref);
     return 0;
 }
 

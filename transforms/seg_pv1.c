@@ -40,7 +40,7 @@ static void contain(cJSON *res, cJSON *r)
 {
     cJSON *c = cJSON_GetObjectItem(res, "contained");
     if (!c)
-        c = cJSON_AddArrayToObject(res, "contained");
+        c = xf_put_array(res, "contained");
     cJSON_AddItemToArray(c, r);
 }
 
@@ -52,10 +52,10 @@ static int pv1_class(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (!c) {
         if (xf_has(v))
             xf_warn(x, s, 2, "patient class not in HL7 table 0004: class unknown");
-        cJSON_AddItemToObject(res, "class", dt_coding(ACT_CODE, "U", "Unknown"));
+        xf_put(res, "class", dt_coding(ACT_CODE, "U", "Unknown"));
         return 0;
     }
-    cJSON_AddItemToObject(res, "class", dt_coding(ACT_CODE, c->code, c->display));
+    xf_put(res, "class", dt_coding(ACT_CODE, c->code, c->display));
     return 0;
 }
 
@@ -64,8 +64,8 @@ static int pv1_visit(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     const char *system;
     cJSON *id = dt_identifier(x, xf_take(x, s, 19), &system);
     if (id) {
-        cJSON_AddStringToObject(id, "use", "official");
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "identifier"), id);
+        xf_put_str(id, "use", "official");
+        cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
     }
     return 0;
 }
@@ -76,7 +76,7 @@ static int pv1_period(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     dt_add(x, p, "start", xf_take(x, s, 44), DT_DATETIME);
     dt_add(x, p, "end", xf_take(x, s, 45), DT_DATETIME);
     if (cJSON_GetArraySize(p))
-        cJSON_AddItemToObject(res, "period", p);
+        xf_put(res, "period", p);
     else
         cJSON_Delete(p);
     return 0;
@@ -91,11 +91,11 @@ static int pv1_doctors(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         char ref[16];
         snprintf(ref, sizeof ref, "#%s", doctors[i].id);
         contain(res, pr);
-        cJSON *part = cJSON_CreateObject(), *types = cJSON_AddArrayToObject(part, "type");
+        cJSON *part = cJSON_CreateObject(), *types = xf_put_array(part, "type");
         cJSON_AddItemToArray(types, dt_concept(PART_TYPE, doctors[i].type, doctors[i].display));
-        cJSON_AddItemToObject(part, "individual", xf_ref(ref));
+        xf_put(part, "individual", xf_ref(ref));
         cJSON *list = cJSON_GetObjectItem(res, "participant");
-        cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(res, "participant"), part);
+        cJSON_AddItemToArray(list ? list : xf_put_array(res, "participant"), part);
     }
     return 0;
 }
@@ -115,10 +115,10 @@ static int pv1_locations(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         snprintf(ref, sizeof ref, "#%s", places[i].id);
         contain(res, loc);
         cJSON *el = cJSON_CreateObject();
-        cJSON_AddItemToObject(el, "location", xf_ref(ref));
-        cJSON_AddStringToObject(el, "status", places[i].status);
+        xf_put(el, "location", xf_ref(ref));
+        xf_put_str(el, "status", places[i].status);
         cJSON *list = cJSON_GetObjectItem(res, "location");
-        cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(res, "location"), el);
+        cJSON_AddItemToArray(list ? list : xf_put_array(res, "location"), el);
     }
     return 0;
 }
@@ -127,9 +127,8 @@ static int pv1_service(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     const char *code = xf_text(x, xf_comp(x, xf_take(x, s, 10), 1));
     if (code)
-        cJSON_AddItemToObject(
-            res, "serviceType",
-            dt_concept("http://terminology.hl7.org/CodeSystem/v2-0069", code, NULL));
+        xf_put(res, "serviceType",
+               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0069", code, NULL));
     return 0;
 }
 
@@ -138,16 +137,14 @@ static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
     cJSON *h = cJSON_CreateObject();
     const char *src = xf_text(x, xf_comp(x, xf_take(x, s, 14), 1));
     if (src)
-        cJSON_AddItemToObject(
-            h, "admitSource",
-            dt_concept("http://terminology.hl7.org/CodeSystem/v2-0023", src, NULL));
+        xf_put(h, "admitSource",
+               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0023", src, NULL));
     const char *disp = xf_text(x, xf_comp(x, xf_take(x, s, 36), 1));
     if (disp)
-        cJSON_AddItemToObject(
-            h, "dischargeDisposition",
-            dt_concept("http://terminology.hl7.org/CodeSystem/v2-0112", disp, NULL));
+        xf_put(h, "dischargeDisposition",
+               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0112", disp, NULL));
     if (cJSON_GetArraySize(h))
-        cJSON_AddItemToObject(res, "hospitalization", h);
+        xf_put(res, "hospitalization", h);
     else
         cJSON_Delete(h);
     return 0;
@@ -164,7 +161,7 @@ static int pv2_reason(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *cc = dt_codeable(x, xf_take(x, s, 3));
     if (cc)
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "reasonCode"), cc);
+        cJSON_AddItemToArray(xf_put_array(res, "reasonCode"), cc);
     return 0;
 }
 

@@ -18,9 +18,9 @@ static int spm_identifier(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         if (!value)
             continue;
         cJSON *id = cJSON_CreateObject();
-        cJSON_AddStringToObject(id, "value", value);
+        xf_put_str(id, "value", value);
         cJSON *list = cJSON_GetObjectItem(res, "identifier");
-        cJSON_AddItemToArray(list ? list : cJSON_AddArrayToObject(res, "identifier"), id);
+        cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
     }
     return 0;
 }
@@ -29,7 +29,7 @@ static int spm_type(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *cc = dt_codeable(x, xf_take(x, s, 4));
     if (cc)
-        cJSON_AddItemToObject(res, "type", cc);
+        xf_put(res, "type", cc);
     return 0;
 }
 
@@ -40,9 +40,9 @@ static int spm_collection(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     dt_add(x, c, "collectedDateTime", when, DT_DATETIME);
     cJSON *site = dt_codeable(x, xf_take(x, s, 8));
     if (site)
-        cJSON_AddItemToObject(c, "bodySite", site);
+        xf_put(c, "bodySite", site);
     if (cJSON_GetArraySize(c))
-        cJSON_AddItemToObject(res, "collection", c);
+        xf_put(res, "collection", c);
     else
         cJSON_Delete(c);
     dt_add(x, res, "receivedTime", xf_take(x, s, 18), DT_DATETIME);
@@ -60,7 +60,7 @@ void seg_spm_add(struct xf_ctx *x, const struct hl7_seg *s, const char *report_k
     char seed[400];
     xf_segmap_apply(x, &seg_spm, s, sp);
     if (x->patient_ref[0])
-        cJSON_AddItemToObject(sp, "subject", xf_ref(x->patient_ref));
+        xf_put(sp, "subject", xf_ref(x->patient_ref));
     xf_full_url(x, s, "Specimen", url);
     struct hl7_view set_id = hl7_field(x->msg, s, 1);
     snprintf(seed, sizeof seed, "%s\x1f%.*s", report_key, (int)set_id.len,

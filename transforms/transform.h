@@ -10,7 +10,8 @@
 
 #include "transforms/xf.h"
 
-/* Transforms x->msg; 0 with *bundle (caller frees), or -1 with x->error set. */
+/* Transforms x->msg; 0 with *bundle (in x's arena: valid until xf_cleanup(x), which
+ * frees it), or -1 with x->error set. */
 int transform_run(struct xf_ctx *x, cJSON **bundle);
 /* True when the message type and trigger have a transform. */
 bool transform_supports(const char *code, const char *trigger);

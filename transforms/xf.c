@@ -7,6 +7,7 @@
 
 #include "parsers/grow.h"
 #include "parsers/hl7_escape.h"
+#include "transforms/xf_arena.h"
 
 static const struct xf_ident_rule default_idents[] = {
     {"NHS", NULL, XF_NHS_SYSTEM},
@@ -24,9 +25,46 @@ const struct xf_config *xf_config_default(void)
     return &default_config;
 }
 
+cJSON *xf_put(cJSON *obj, const char *key, cJSON *item)
+{
+    cJSON_AddItemToObjectCS(obj, key, item);
+    return item;
+}
+
+cJSON *xf_put_str(cJSON *obj, const char *key, const char *value)
+{
+    return xf_put(obj, key, cJSON_CreateString(value));
+}
+
+cJSON *xf_put_array(cJSON *obj, const char *key)
+{
+    return xf_put(obj, key, cJSON_CreateArray());
+}
+
+cJSON *xf_put_object(cJSON *obj, const char *key)
+{
+    return xf_put(obj, key, cJSON_CreateObject());
+}
+
+cJSON *xf_put_bool(cJSON *obj, const char *key, int value)
+{
+    return xf_put(obj, key, cJSON_CreateBool(value));
+}
+
+cJSON *xf_put_number(cJSON *obj, const char *key, double value)
+{
+    return xf_put(obj, key, cJSON_CreateNumber(value));
+}
+
+cJSON *xf_put_raw(cJSON *obj, const char *key, const char *json)
+{
+    return xf_put(obj, key, cJSON_CreateRaw(json));
+}
+
 void xf_init(struct xf_ctx *x, const struct hl7_msg *m, const struct xf_config *cfg)
 {
     memset(x, 0, sizeof *x);
+    xf_arena_begin();
     x->msg = m;
     x->cfg = cfg;
     x->entries = cJSON_CreateArray();
@@ -38,11 +76,11 @@ void xf_init(struct xf_ctx *x, const struct hl7_msg *m, const struct xf_config *
 
 void xf_cleanup(struct xf_ctx *x)
 {
-    cJSON_Delete(x->entries);
-    free(x->used);
+    free(x->used); /* entries live in the arena: released with it */
     strbuf_cleanup(&x->tmp);
     x->entries = NULL;
     x->used = NULL;
+    xf_arena_end();
 }
 
 static void set_problem(struct xf_ctx *x, struct xf_problem *p, const struct hl7_seg *s,
@@ -119,7 +157,7 @@ int xf_add_str(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v
     const char *s = xf_text(x, v);
     if (!s)
         return 0;
-    cJSON_AddStringToObject(obj, name, s);
+    xf_put_str(obj, name, s);
     return 1;
 }
 

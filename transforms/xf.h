@@ -58,14 +58,27 @@ struct xf_ctx {
     uint32_t cur_field;
     unsigned char (*used)[XF_MAX_FIELDS / 8]; /* per segment: fields consumed */
     struct strbuf tmp;                        /* scratch for decoded text */
+    char seed[512];                           /* sender and control id, for fullUrls */
+    size_t seed_len;                          /* 0 until first needed */
 };
+
+/* cJSON additions under a key that is a string literal: the key is not copied (every
+ * key Solent writes is a literal). Each returns what it added. */
+cJSON *xf_put(cJSON *obj, const char *key, cJSON *item);
+cJSON *xf_put_str(cJSON *obj, const char *key, const char *value);
+cJSON *xf_put_array(cJSON *obj, const char *key);
+cJSON *xf_put_object(cJSON *obj, const char *key);
+cJSON *xf_put_bool(cJSON *obj, const char *key, int value);
+cJSON *xf_put_number(cJSON *obj, const char *key, double value);
+cJSON *xf_put_raw(cJSON *obj, const char *key, const char *json);
 
 /* The built-in configuration: NHS numbers, UK site time zone Europe/London. */
 const struct xf_config *xf_config_default(void);
 
-/* Prepares x for m; the caller keeps m and cfg alive. */
+/* Prepares x for m; the caller keeps m and cfg alive. Every cJSON object made until
+ * xf_cleanup() lives in an arena (xf_arena.h): serialise the bundle before cleanup. */
 void xf_init(struct xf_ctx *x, const struct hl7_msg *m, const struct xf_config *cfg);
-/* Frees what x owns (not the entries once taken into a bundle). */
+/* Frees what x owns, and every cJSON tree made since xf_init() (bundles included). */
 void xf_cleanup(struct xf_ctx *x);
 
 /* Records a warning at the field last taken with xf_take(). */

@@ -18,34 +18,53 @@ int xf_segmap_apply(struct xf_ctx *x, const struct xf_segmap *map, const struct 
 cJSON *xf_resource(const char *type)
 {
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "resourceType", type);
+    xf_put_str(r, "resourceType", type);
     return r;
 }
 
 /* The message's own identity: sending application, facility and control id, raw. */
-static size_t message_seed(struct xf_ctx *x, char *out, size_t n)
+static void message_seed(struct xf_ctx *x)
 {
     const struct hl7_seg *msh = &x->msg->segs[0];
-    struct hl7_view f[] = {hl7_field(x->msg, msh, 3), hl7_field(x->msg, msh, 4),
-                           hl7_field(x->msg, msh, 10)};
-    int w = snprintf(out, n, "%.*s\x1f%.*s\x1f%.*s", (int)f[0].len, f[0].p ? f[0].p : "",
-                     (int)f[1].len, f[1].p ? f[1].p : "", (int)f[2].len, f[2].p ? f[2].p : "");
-    return w > 0 && (size_t)w < n ? (size_t)w : n - 1;
+    size_t n = 0;
+    for (uint32_t f = 3; f <= 10; f++) {
+        struct hl7_view v = hl7_field(x->msg, msh, f);
+        if ((f != 3 && f != 4 && f != 10) || n + v.len + 1 >= sizeof x->seed)
+            continue;
+        if (v.p)
+            memcpy(x->seed + n, v.p, v.len), n += v.len;
+        x->seed[n++] = '\x1f';
+    }
+    x->seed_len = n;
 }
 
 void xf_full_url(struct xf_ctx *x, const struct hl7_seg *s, const char *tag, char out[XF_URL_MAX])
 {
-    char seed[1024], uuid[FHIR_UUID_LEN + 1];
-    size_t n = message_seed(x, seed, sizeof seed);
-    snprintf(seed + n, sizeof seed - n, "\x1f%u\x1f%s", s ? (unsigned)(s - x->msg->segs) : 0u, tag);
-    fhir_id_uuid(seed, strlen(seed), uuid);
-    snprintf(out, XF_URL_MAX, "urn:uuid:%s", uuid);
+    char seed[sizeof x->seed + 64], uuid[FHIR_UUID_LEN + 1];
+    if (x->seed_len == 0)
+        message_seed(x);
+    memcpy(seed, x->seed, x->seed_len);
+    size_t n = x->seed_len, pos = s ? (size_t)(s - x->msg->segs) : 0;
+    /* segment position in decimal, then the tag: digits reversed into place */
+    char digits[24];
+    size_t nd = 0;
+    do
+        digits[nd++] = (char)('0' + pos % 10);
+    while ((pos /= 10) && nd < sizeof digits);
+    while (nd)
+        seed[n++] = digits[--nd];
+    seed[n++] = '\x1f';
+    size_t tl = strlen(tag) < 32 ? strlen(tag) : 32;
+    memcpy(seed + n, tag, tl);
+    fhir_id_uuid(seed, n + tl, uuid);
+    memcpy(out, "urn:uuid:", 9);
+    memcpy(out + 9, uuid, FHIR_UUID_LEN + 1);
 }
 
 cJSON *xf_ref(const char *url)
 {
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "reference", url);
+    xf_put_str(r, "reference", url);
     return r;
 }
 
@@ -69,7 +88,7 @@ static void set_id(cJSON *res, const char *id)
     cJSON *rest = cJSON_CreateArray();
     while (cJSON_GetArraySize(res) > 1) /* members keep their names while parked */
         cJSON_AddItemToArray(rest, cJSON_DetachItemViaPointer(res, cJSON_GetArrayItem(res, 1)));
-    cJSON_AddStringToObject(res, "id", id);
+    xf_put_str(res, "id", id);
     while (cJSON_GetArraySize(rest) > 0)
         cJSON_AddItemToArray(res, cJSON_DetachItemViaPointer(rest, rest->child));
     cJSON_Delete(rest);
@@ -88,19 +107,19 @@ void xf_bundle_add(struct xf_ctx *x, const char *full_url, cJSON *res, const cJS
         set_id(res, id);
     }
     cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "fullUrl", full_url);
-    cJSON_AddItemToObject(e, "resource", res);
-    cJSON *req = cJSON_AddObjectToObject(e, "request");
-    cJSON_AddStringToObject(req, "method", "PUT");
-    cJSON_AddStringToObject(req, "url", url);
+    xf_put_str(e, "fullUrl", full_url);
+    xf_put(e, "resource", res);
+    cJSON *req = xf_put_object(e, "request");
+    xf_put_str(req, "method", "PUT");
+    xf_put_str(req, "url", url);
     cJSON_AddItemToArray(x->entries, e);
 }
 
 cJSON *xf_bundle_take(struct xf_ctx *x)
 {
     cJSON *b = xf_resource("Bundle");
-    cJSON_AddStringToObject(b, "type", "transaction");
-    cJSON_AddItemToObject(b, "entry", x->entries);
+    xf_put_str(b, "type", "transaction");
+    xf_put(b, "entry", x->entries);
     x->entries = cJSON_CreateArray();
     return b;
 }
