@@ -103,20 +103,37 @@ static void contact_kind(struct xf_ctx *x, struct hl7_view xtn, const char *hint
         xf_put_str(c, "use", u);
 }
 
+/* XTN-5 country, XTN-6 area, XTN-7 local number, XTN-8 extension: "+44 23 80000000 ext 12". */
+static int add_phone_parts(struct xf_ctx *x, struct hl7_view xtn, cJSON *c)
+{
+    char number[128] = "";
+    static const char *const prefix[] = {"+", "", "", " ext "};
+    if (!xf_has(xf_comp(x, xtn, 7)))
+        return 0;
+    for (uint32_t k = 5; k <= 8; k++) {
+        const char *part = xf_text(x, xf_comp(x, xtn, k));
+        size_t len = strlen(number);
+        if (part)
+            snprintf(number + len, sizeof number - len, "%s%s%s", len && k < 8 ? " " : "",
+                     prefix[k - 5], part);
+    }
+    xf_put_str(c, "value", number);
+    return 1;
+}
+
 cJSON *dt_contact_point(struct xf_ctx *x, struct hl7_view xtn, const char *use_hint)
 {
     cJSON *c = cJSON_CreateObject();
     contact_kind(x, xtn, use_hint, c);
     bool email = strcmp(cJSON_GetObjectItem(c, "system")->valuestring, "email") == 0;
-    /* The value: the email address, else the unformatted, else the free text number. */
-    if (!(email && xf_add_str(x, c, "value", xf_comp(x, xtn, 4))) &&
-        !xf_add_str(x, c, "value", xf_comp(x, xtn, 12)) &&
-        !xf_add_str(x, c, "value", xf_comp(x, xtn, 1)) &&
-        !xf_add_str(x, c, "value", xf_comp(x, xtn, 7))) {
-        cJSON_Delete(c);
-        return NULL;
-    }
-    return c;
+    /* The value: the email address, else the unformatted number, else the free text
+     * number, else the number from its parts (+country area local). */
+    if ((email && xf_add_str(x, c, "value", xf_comp(x, xtn, 4))) ||
+        xf_add_str(x, c, "value", xf_comp(x, xtn, 12)) ||
+        xf_add_str(x, c, "value", xf_comp(x, xtn, 1)) || add_phone_parts(x, xtn, c))
+        return c;
+    cJSON_Delete(c);
+    return NULL;
 }
 
 void dt_add_each(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view field,

@@ -72,8 +72,7 @@ static int build_visit(struct xf_ctx *x, const char *trigger)
         return xf_fail(x, NULL, 0, 100, "ADT message without a PID segment");
     if (msg_add_patient(x, pid, msg_next(x, pid, "PD1", "PID"), &patient) != 0)
         return -1;
-    bool person_only = strcmp(trigger, "A28") == 0 || strcmp(trigger, "A31") == 0;
-    if (pv1 && !person_only && msg_add_encounter(x, trigger, pv1) != 0)
+    if (pv1 && seg_pv1_says_something(x, pv1) && msg_add_encounter(x, trigger, pv1) != 0)
         return -1;
     for (uint32_t i = 0; i < x->msg->nsegs; i++) {
         const struct hl7_seg *s = &x->msg->segs[i];

@@ -66,6 +66,18 @@ void msg_add_notes(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res, const 
         strbuf_cleanup(&all);
     }
 }
+/* The ActCode the PV1 mapper gives a v2 patient class (E -> EMER...), for the status map. */
+static const char *class_v2(const char *v2)
+{
+    static const char *const pairs[][2] = {{"E", "EMER"},  {"I", "IMP"}, {"O", "AMB"},
+                                           {"P", "PRENC"}, {"R", "R"},   {"B", "B"},
+                                           {"C", "C"},     {"N", "N"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (strcmp(pairs[i][0], v2) == 0)
+            return pairs[i][1];
+    return v2;
+}
+
 /* Encounter.status by trigger (IG Event[EncounterStatus]); NULL: read from the visit dates. */
 static const struct {
     const char *trigger, *status;
@@ -75,16 +87,29 @@ static const struct {
     {"A12", "in-progress"}, {"A13", "in-progress"}, {"A08", NULL},
 };
 
+/* HL7 table 0004 -> Encounter.status when the event does not decide (IG
+ * PatientClass[EncounterStatus]). */
+static const struct {
+    const char *v2, *status;
+} class_status[] = {
+    {"E", "in-progress"}, {"I", "in-progress"}, {"O", "in-progress"}, {"P", "planned"},
+    {"R", "in-progress"}, {"B", "in-progress"}, {"C", "in-progress"}, {"N", "in-progress"},
+};
+
 static const char *status_for(const char *trigger, cJSON *enc)
 {
     for (size_t i = 0; i < sizeof event_status / sizeof event_status[0]; i++)
         if (strcmp(trigger, event_status[i].trigger) == 0 && event_status[i].status)
             return event_status[i].status;
-    /* An update says nothing about state: the visit's own dates do. */
-    cJSON *period = cJSON_GetObjectItem(enc, "period");
-    if (cJSON_GetObjectItem(period, "end"))
+    /* An update says nothing about state: a discharge time does (IG: PV1-45 valued means
+     * finished), else the patient class does. */
+    if (cJSON_GetObjectItem(cJSON_GetObjectItem(enc, "period"), "end"))
         return "finished";
-    return cJSON_GetObjectItem(period, "start") ? "in-progress" : "unknown";
+    const cJSON *cls = cJSON_GetObjectItem(cJSON_GetObjectItem(enc, "class"), "code");
+    for (size_t i = 0; cJSON_IsString(cls) && i < sizeof class_status / sizeof class_status[0]; i++)
+        if (strcmp(cls->valuestring, class_v2(class_status[i].v2)) == 0)
+            return class_status[i].status;
+    return "unknown";
 }
 
 /* Removes the contained resource id and every location pointing at it. */

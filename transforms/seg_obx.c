@@ -8,15 +8,13 @@
 #include "transforms/dt_time.h"
 #include "transforms/dt_value.h"
 
-/* HL7 table 0085 -> observation-status (IG ObservationResultStatusCodesInterpretation). */
+/* HL7 table 0085 -> observation-status, exactly the IG's ObservationResultStatusCodes
+ * map; codes it leaves unmapped (I, N, O, R, S, U, V, B) give "unknown". */
 static const struct dt_code_row statuses[] = {
-    {"C", "corrected", NULL},  {"D", "entered-in-error", NULL},
-    {"F", "final", NULL},      {"P", "preliminary", NULL},
-    {"X", "cancelled", NULL},  {"W", "entered-in-error", NULL},
-    {"A", "amended", NULL},    {"R", "preliminary", NULL},
-    {"I", "registered", NULL}, {"S", "preliminary", NULL},
-    {"U", "final", NULL},      {"V", "final", NULL},
-    {"B", "amended", NULL},
+    {"A", "amended", NULL},          {"C", "corrected", NULL},
+    {"D", "entered-in-error", NULL}, {"F", "final", NULL},
+    {"P", "preliminary", NULL},      {"X", "cancelled", NULL},
+    {"W", "entered-in-error", NULL},
 };
 
 static int obx_status(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)

@@ -83,6 +83,34 @@ static int pid_identifiers(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res
     return 0;
 }
 
+/* PID-19 (SSN) and PID-20 (driving licence, DLN) as identifiers, per the IG. */
+static int pid_other_ids(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *list = cJSON_GetObjectItem(res, "identifier");
+    const char *ssn = xf_text(x, xf_take(x, s, 19));
+    if (ssn && list) {
+        cJSON *id = cJSON_CreateObject();
+        xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "SS", NULL));
+        xf_put_str(id, "system", "http://hl7.org/fhir/sid/us-ssn");
+        xf_put_str(id, "value", ssn);
+        cJSON_AddItemToArray(list, id);
+    }
+    struct hl7_view dln = xf_take(x, s, 20);
+    const char *licence = xf_text(x, xf_comp(x, dln, 1));
+    if (licence && list) {
+        cJSON *id = cJSON_CreateObject();
+        xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "DL", NULL));
+        xf_put_str(id, "value", xf_text(x, xf_comp(x, dln, 1)));
+        cJSON *period = cJSON_CreateObject();
+        if (dt_add(x, period, "end", xf_comp(x, dln, 3), DT_DATE))
+            xf_put(id, "period", period);
+        else
+            cJSON_Delete(period);
+        cJSON_AddItemToArray(list, id);
+    }
+    return 0;
+}
+
 static int pid_names(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     dt_add_each(x, res, "name", xf_take(x, s, 5), dt_human_name);
@@ -100,10 +128,17 @@ static cJSON *work_phone(struct xf_ctx *x, struct hl7_view v)
     return dt_contact_point(x, v, "work");
 }
 
+static cJSON *any_phone(struct xf_ctx *x, struct hl7_view v)
+{
+    return dt_contact_point(x, v, NULL);
+}
+
 static int pid_telecom(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     dt_add_each(x, res, "telecom", xf_take(x, s, 13), home_phone);
     dt_add_each(x, res, "telecom", xf_take(x, s, 14), work_phone);
+    /* PID-40 (v2.7+) carries the same with its own use codes */
+    dt_add_each(x, res, "telecom", xf_take(x, s, 40), any_phone);
     return 0;
 }
 
@@ -148,6 +183,17 @@ static int pid_death(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 static int pid_address(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     dt_add_each(x, res, "address", xf_take(x, s, 11), dt_address);
+    /* PID-12 (county) is the first address's district, per the IG */
+    const char *county = xf_text(x, xf_take(x, s, 12));
+    if (!county)
+        return 0;
+    cJSON *list = cJSON_GetObjectItem(res, "address");
+    cJSON *first = list ? cJSON_GetArrayItem(list, 0) : NULL;
+    if (!first)
+        cJSON_AddItemToArray(list ? list : xf_put_array(res, "address"),
+                             first = cJSON_CreateObject());
+    if (!cJSON_GetObjectItem(first, "district"))
+        xf_put_str(first, "district", xf_text(x, hl7_field(x->msg, s, 12)));
     return 0;
 }
 
@@ -186,8 +232,8 @@ static int pid_language(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 }
 
 static const xf_field_fn pid_fns[] = {
-    pid_identifiers, pid_names,   pid_telecom, pid_gender,         pid_birth,
-    pid_death,       pid_address, pid_marital, pid_multiple_birth, pid_language,
+    pid_identifiers, pid_other_ids, pid_names,   pid_telecom,        pid_gender,   pid_birth,
+    pid_death,       pid_address,   pid_marital, pid_multiple_birth, pid_language,
 };
 
 const struct xf_segmap seg_pid = {"PID", "Patient", pid_fns, sizeof pid_fns / sizeof pid_fns[0]};

@@ -64,6 +64,9 @@ static int pv1_visit(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     const char *system;
     cJSON *id = dt_identifier(x, xf_take(x, s, 19), &system);
     if (id) {
+        if (!cJSON_GetObjectItem(id, "type")) /* IG: the visit number is typed VN */
+            xf_put(id, "type",
+                   dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "VN", NULL));
         xf_put_str(id, "use", "official");
         cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
     }
@@ -107,6 +110,8 @@ static int pv1_locations(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         uint32_t field;
         const char *id, *status;
     } places[] = {{3, "loc", "active"}, {6, "prior-loc", "completed"}};
+    /* IG: a pre-admit's assigned location is planned, not yet active */
+    bool planned = xf_eq(xf_comp(x, hl7_field(x->msg, s, 2), 1), "P");
     for (size_t i = 0; i < 2; i++) {
         cJSON *loc = dt_location(x, xf_take(x, s, places[i].field), places[i].id);
         if (!loc)
@@ -116,7 +121,7 @@ static int pv1_locations(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         contain(res, loc);
         cJSON *el = cJSON_CreateObject();
         xf_put(el, "location", xf_ref(ref));
-        xf_put_str(el, "status", places[i].status);
+        xf_put_str(el, "status", planned && i == 0 ? "planned" : places[i].status);
         cJSON *list = cJSON_GetObjectItem(res, "location");
         cJSON_AddItemToArray(list ? list : xf_put_array(res, "location"), el);
     }
@@ -168,6 +173,13 @@ static int pv2_reason(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 static const xf_field_fn pv2_fns[] = {pv2_reason};
 
 const struct xf_segmap seg_pv2 = {"PV2", "Encounter", pv2_fns, sizeof pv2_fns / sizeof pv2_fns[0]};
+
+bool seg_pv1_says_something(struct xf_ctx *x, const struct hl7_seg *pv1)
+{
+    struct hl7_view cls = xf_comp(x, hl7_field(x->msg, pv1, 2), 1);
+    return (xf_has(cls) && !xf_eq(cls, "N")) || xf_has(hl7_field(x->msg, pv1, 19)) ||
+           xf_has(hl7_field(x->msg, pv1, 44)) || xf_has(hl7_field(x->msg, pv1, 3));
+}
 
 cJSON *seg_pv1_visit_ident(cJSON *enc)
 {
