@@ -33,11 +33,12 @@ struct convert_cmd {
 };
 
 static const char usage[] =
-    "usage: solent convert [--pretty] [--explain] [--ident AUTHORITY=URI]... [--tz ZONE]\n"
+    "usage: solent convert [--pretty] [--explain] [--ident AUTHORITY[:TYPE]=URI]... [--tz ZONE]\n"
     "                      [--charset CS] FILE|DIR|- ...\n"
     "  Prints each message as a FHIR R4 transaction Bundle, one per line (--pretty: indented).\n"
     "  --explain also reports on stderr every populated field the mapping did not use.\n"
-    "  --ident maps an assigning authority (CX-4) to an identifier system URI.\n"
+    "  --ident maps an assigning authority (CX-4), and optionally a type (CX-5), to an\n"
+    "  identifier system URI, e.g. --ident RHM:MR=https://fhir.example.nhs.uk/Id/mrn\n"
     "  --tz is the site time zone for times without an offset (default Europe/London).\n";
 
 static void report(struct convert_cmd *c, const char *kind, const struct xf_problem *p)
@@ -128,13 +129,19 @@ static void convert_file(struct convert_cmd *c, const char *data, size_t len)
     hl7_batch_cleanup(&b);
 }
 
+/* AUTHORITY=URI or AUTHORITY:TYPE=URI (e.g. RHM:MR=https://...); rules added here are
+ * tried before the built-in NHS ones. */
 static int add_ident(struct convert_cmd *c, char *arg)
 {
-    char *eq = strchr(arg, '=');
+    char *eq = strchr(arg, '='), *colon = strchr(arg, ':');
     if (!eq || eq == arg || !eq[1] || c->cfg.nidents == MAX_IDENTS)
         return -1;
     *eq = '\0';
-    c->idents[c->cfg.nidents++] = (struct xf_ident_rule){arg, NULL, eq + 1};
+    if (colon && colon < eq)
+        *colon = '\0';
+    memmove(c->idents + 1, c->idents, c->cfg.nidents * sizeof *c->idents);
+    c->idents[0] = (struct xf_ident_rule){arg, colon && colon < eq ? colon + 1 : NULL, eq + 1};
+    c->cfg.nidents++;
     return 0;
 }
 

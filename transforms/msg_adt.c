@@ -10,8 +10,10 @@
 #include "transforms/msg_common.h"
 #include "transforms/seg_al1.h"
 #include "transforms/seg_dg1.h"
+#include "transforms/seg_in1.h"
 #include "transforms/seg_nk1.h"
 #include "transforms/seg_pid.h"
+#include "transforms/seg_pr1.h"
 #include "transforms/seg_pv1.h"
 
 /* The retired record of a merge: MRG-1 identifiers, MRG-7 name, inactive. */
@@ -82,6 +84,10 @@ static int build_visit(struct xf_ctx *x, const char *trigger)
             seg_al1_add(x, s);
         else if (strcmp(s->name, "DG1") == 0)
             seg_dg1_add(x, s);
+        else if (strcmp(s->name, "PR1") == 0)
+            seg_pr1_add(x, s);
+        else if (strcmp(s->name, "IN1") == 0)
+            seg_in1_add(x, s);
         else if (strcmp(s->name, "OBX") == 0) {
             if (msg_add_observation(x, s, NULL, url, &attachment) != 0)
                 return -1;

@@ -1,6 +1,7 @@
 /* msg_oru — ORU_R01: reports, requests, observations, specimens. */
 #include "transforms/msg_oru.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "transforms/msg_common.h"
@@ -57,14 +58,20 @@ static int add_order(struct xf_ctx *x, const struct hl7_seg *orc, const struct h
     }
     if (x->encounter_ref[0])
         xf_put(dr, "encounter", xf_ref(x->encounter_ref));
-    add_ref(dr, "basedOn", sr_url);
+    /* A ServiceRequest must have a subject: without a PID the report stands alone. */
+    bool with_request = x->patient_ref[0] != '\0';
+    if (with_request)
+        add_ref(dr, "basedOn", sr_url);
     if (group_members(x, obr, key, dr) != 0) {
         cJSON_Delete(sr), cJSON_Delete(dr);
         return -1;
     }
     cJSON *srid = cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0);
     cJSON *drid = cJSON_GetArrayItem(cJSON_GetObjectItem(dr, "identifier"), 0);
-    xf_bundle_add(x, sr_url, sr, srid, key);
+    if (with_request)
+        xf_bundle_add(x, sr_url, sr, srid, key);
+    else
+        cJSON_Delete(sr);
     xf_bundle_add(x, dr_url, dr, drid, key);
     return 0;
 }

@@ -13,5 +13,5 @@ fi
 inputs=("$root/tests/data" "$root/conf/samples")
 [ -d "$root/../shared/corpus" ] && inputs+=("$root/../shared/corpus")
 # Messages Solent does not transform are reported on stderr; every bundle made is validated.
-"$solent" convert --ident RHM=https://fhir.rhm.example.nhs.uk/Id/mrn "${inputs[@]}" 2>/dev/null |
+"$solent" convert --ident RHM:MR=https://fhir.rhm.example.nhs.uk/Id/mrn "${inputs[@]}" 2>/dev/null |
     node "$here/validate.js"

@@ -13,7 +13,7 @@ passed = failed = 0
 
 
 def convert(name, *extra):
-    r = subprocess.run([SOLENT, "convert", "--ident", f"RHM={MRN}", *extra, f"{DATA}/{name}.hl7"],
+    r = subprocess.run([SOLENT, "convert", "--ident", f"RHM:MR={MRN}", *extra, f"{DATA}/{name}.hl7"],
                        capture_output=True, text=True)
     bundle = json.loads(r.stdout) if r.returncode == 0 else None
     return bundle, r.stderr, r.returncode
@@ -47,7 +47,11 @@ b, err, rc = convert("adt_a01_admit")
 enc = resources(b, "Encounter")[0]
 check("A01 in-progress", enc["status"] == "in-progress")
 check("A01 class inpatient", enc["class"]["code"] == "IMP")
-check("A01 visit number keyed", entry(b, "Encounter")[0]["request"]["url"].startswith("Encounter?identifier="))
+check("A01 visit number without a system: deterministic id",
+      entry(b, "Encounter")[0]["request"]["url"] == "Encounter/" + enc["id"])
+vb, _, _ = convert("adt_a01_admit", "--ident", "RHM:VN=https://fhir.rhm.example.nhs.uk/Id/visit")
+check("A01 visit number keyed when its system is known",
+      entry(vb, "Encounter")[0]["request"]["url"] == "Encounter?identifier=https://fhir.rhm.example.nhs.uk/Id/visit|V000001")
 check("A01 patient keyed by NHS number", entry(b, "Patient")[0]["request"]["url"] == f"Patient?identifier={NHS}|9434765919")
 check("A01 allergy", resources(b, "AllergyIntolerance")[0]["criticality"] == "high"
       and len(resources(b, "AllergyIntolerance")[0]["reaction"][0]["manifestation"]) == 2)
@@ -146,6 +150,21 @@ b, err, rc = convert("oru_r01_two_orders")
 drs = resources(b, "DiagnosticReport")
 check("two orders, two reports", len(drs) == 2 and {d["status"] for d in drs} == {"preliminary", "cancelled"})
 check("cancelled result", [o for o in resources(b, "Observation") if o["status"] == "cancelled"] != [])
+
+# --- procedures and insurance ---
+b, err, rc = convert("adt_a01_procedure_insurance")
+proc = resources(b, "Procedure")[0]
+check("PR1 procedure", proc["status"] == "completed" and proc["code"]["coding"][0]["code"] == "0DTJ4ZZ"
+      and proc["performedDateTime"] == "2026-11-29T11:00:00+00:00")
+cov, org = resources(b, "Coverage")[0], resources(b, "Organization")[0]
+check("IN1 coverage", cov["period"] == {"start": "2026-04-01", "end": "2027-03-31"}
+      and cov["identifier"][0]["value"] == "POL-123456" and cov["relationship"]["coding"][0]["code"] == "SEL")
+check("IN1 payor organization", org["name"] == "NHS England" and
+      cov["payor"][0]["reference"] == entry(b, "Organization")[0]["fullUrl"])
+b, err, rc = convert("oru_r01_no_pid")
+check("ORU without PID: report kept, no request without a subject",
+      rc == 0 and len(resources(b, "DiagnosticReport")) == 1 and not resources(b, "ServiceRequest")
+      and "no PID segment" in err)
 
 # --- determinism: the same input, byte-identical output ---
 a = subprocess.run([SOLENT, "convert", f"{DATA}/oru_r01_values.hl7"], capture_output=True).stdout

@@ -1,0 +1,89 @@
+/* seg_in1 — IN1 to Coverage and payor Organization. */
+#include "transforms/seg_in1.h"
+
+#include <stdio.h>
+
+#include "transforms/dt_code.h"
+#include "transforms/dt_ident.h"
+#include "transforms/dt_time.h"
+
+static int in1_plan(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *plan = dt_codeable(x, xf_take(x, s, 2));
+    (void)xf_take(x, s, 1);
+    xf_put_str(res, "status", "active");
+    if (plan)
+        xf_put(res, "type", plan);
+    return 0;
+}
+
+static int in1_policy(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const char *number = xf_text(x, xf_take(x, s, 36));
+    if (!number)
+        return 0;
+    cJSON *id = cJSON_CreateObject();
+    xf_put_str(id, "value", number);
+    cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
+    return 0;
+}
+
+static int in1_period(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *p = cJSON_CreateObject();
+    dt_add(x, p, "start", xf_take(x, s, 12), DT_DATE);
+    dt_add(x, p, "end", xf_take(x, s, 13), DT_DATE);
+    if (cJSON_GetArraySize(p))
+        xf_put(res, "period", p);
+    else
+        cJSON_Delete(p);
+    return 0;
+}
+
+static int in1_relationship(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *rel = dt_codeable(x, xf_take(x, s, 17));
+    if (rel)
+        xf_put(res, "relationship", rel);
+    return 0;
+}
+
+static const xf_field_fn in1_fns[] = {in1_plan, in1_policy, in1_period, in1_relationship};
+
+const struct xf_segmap seg_in1 = {"IN1", "Coverage", in1_fns, sizeof in1_fns / sizeof in1_fns[0]};
+
+/* The insurer: IN1-3 identifier(s), IN1-4 name. Adds the entry; url gets its fullUrl. */
+static void add_payor(struct xf_ctx *x, const struct hl7_seg *s, char url[XF_URL_MAX])
+{
+    cJSON *org = xf_resource("Organization"), *key = NULL;
+    const char *system;
+    char seed[400];
+    cJSON *id = dt_identifier(x, xf_rep(x, xf_take(x, s, 3), 1), &system);
+    if (id) {
+        cJSON_AddItemToArray(xf_put_array(org, "identifier"), id);
+        key = system ? id : NULL;
+    }
+    const char *name = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, s, 4), 1), 1));
+    if (name)
+        xf_put_str(org, "name", name);
+    xf_full_url(x, s, "Organization", url);
+    const cJSON *v = cJSON_GetObjectItem(id, "value");
+    snprintf(seed, sizeof seed, "payor\x1f%s\x1f%s", cJSON_IsString(v) ? v->valuestring : "",
+             name ? xf_text(x, xf_comp(x, xf_rep(x, hl7_field(x->msg, s, 4), 1), 1)) : "");
+    xf_bundle_add(x, url, org, key, seed);
+}
+
+void seg_in1_add(struct xf_ctx *x, const struct hl7_seg *s)
+{
+    cJSON *c = xf_resource("Coverage");
+    char url[XF_URL_MAX], payor[XF_URL_MAX], seed[400];
+    add_payor(x, s, payor);
+    xf_segmap_apply(x, &seg_in1, s, c);
+    xf_put(c, "beneficiary", xf_ref(x->patient_ref));
+    cJSON_AddItemToArray(xf_put_array(c, "payor"), xf_ref(payor));
+    xf_full_url(x, s, "Coverage", url);
+    struct hl7_view policy = hl7_field(x->msg, s, 36), set_id = hl7_field(x->msg, s, 1);
+    snprintf(seed, sizeof seed, "%s\x1f%.*s\x1f%.*s", x->patient_key, (int)policy.len,
+             policy.p ? policy.p : "", (int)set_id.len, set_id.p ? set_id.p : "");
+    xf_bundle_add(x, url, c, NULL, seed);
+}
