@@ -78,37 +78,58 @@ cJSON *dt_concept(const char *system, const char *code, const char *display)
     return cc;
 }
 
-/* Coding from components first (code), first+1 (display), first+2 (system); NULL if empty. */
-static cJSON *coding_at(struct xf_ctx *x, struct hl7_view cwe, uint32_t first)
+/* Component k of a CWE that is a field or component (sep: the component separator) or
+ * that sits inside a component (sep: the sub-component separator). */
+static struct hl7_view part(struct hl7_view cwe, char sep, uint32_t k)
 {
-    struct hl7_view code = xf_comp(x, cwe, first), disp = xf_comp(x, cwe, first + 1);
+    return hl7_piece(cwe, sep, k);
+}
+
+/* One Coding: code, display, system at first, first+1, first+2; version at ver. */
+static cJSON *coding_at(struct xf_ctx *x, struct hl7_view cwe, char sep, uint32_t first,
+                        uint32_t ver)
+{
+    struct hl7_view code = part(cwe, sep, first), disp = part(cwe, sep, first + 1);
     if (!xf_has(code) && !xf_has(disp))
         return NULL;
     cJSON *c = cJSON_CreateObject();
-    const char *system = dt_code_system(x, xf_comp(x, cwe, first + 2));
+    const char *system = dt_code_system(x, part(cwe, sep, first + 2));
     if (system)
         xf_put_str(c, "system", system);
+    xf_add_str(x, c, "version", part(cwe, sep, ver));
     xf_add_str(x, c, "code", code);
     xf_add_str(x, c, "display", disp);
     return c;
 }
 
+/* The IG's CWE[CodeableConcept]: the primary coding (1-3, version 7), the alternate
+ * (4-6, version 8), the second alternate (10-12, version 13), and the original text (9). */
+static cJSON *codeable(struct xf_ctx *x, struct hl7_view cwe, char sep)
+{
+    static const uint32_t layout[][2] = {{1, 7}, {4, 8}, {10, 13}};
+    cJSON *cc = cJSON_CreateObject(), *codings = NULL;
+    for (size_t i = 0; i < sizeof layout / sizeof layout[0]; i++) {
+        cJSON *c = coding_at(x, cwe, sep, layout[i][0], layout[i][1]);
+        if (!c)
+            continue;
+        if (!codings)
+            codings = xf_put_array(cc, "coding");
+        cJSON_AddItemToArray(codings, c);
+    }
+    xf_add_str(x, cc, "text", part(cwe, sep, 9));
+    if (cJSON_GetArraySize(cc) == 0) {
+        cJSON_Delete(cc);
+        return NULL;
+    }
+    return cc;
+}
+
 cJSON *dt_codeable(struct xf_ctx *x, struct hl7_view cwe)
 {
-    cJSON *primary = coding_at(x, cwe, 1), *alternate = coding_at(x, cwe, 4);
-    const char *text = xf_text(x, xf_comp(x, cwe, 9));
-    if (!primary && !alternate && !text)
-        return NULL;
-    cJSON *cc = cJSON_CreateObject();
-    if (primary || alternate) {
-        cJSON *codings = xf_put_array(cc, "coding");
-        if (primary)
-            cJSON_AddItemToArray(codings, primary);
-        if (alternate)
-            cJSON_AddItemToArray(codings, alternate);
-    }
-    text = xf_text(x, xf_comp(x, cwe, 9));
-    if (text)
-        xf_put_str(cc, "text", text);
-    return cc;
+    return codeable(x, cwe, x->msg->enc.comp);
+}
+
+cJSON *dt_codeable_sub(struct xf_ctx *x, struct hl7_view cwe)
+{
+    return codeable(x, cwe, x->msg->enc.sub);
 }

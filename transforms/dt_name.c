@@ -6,6 +6,7 @@
 
 #include "transforms/dt_code.h"
 #include "transforms/dt_ident.h"
+#include "transforms/dt_time.h"
 
 /* HL7 table 0200 name type -> HumanName.use (IG NameType concept map). */
 static const struct dt_code_row name_use[] = {
@@ -57,6 +58,21 @@ cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn)
     return n;
 }
 
+/* XAD-12 (validity range, DR) or XAD-13/14 (effective, expiration) -> Address.period. */
+static void address_period(struct xf_ctx *x, struct hl7_view xad, cJSON *a)
+{
+    struct hl7_view range = xf_comp(x, xad, 12);
+    struct hl7_view from = xf_has(range) ? xf_sub(x, range, 1) : xf_comp(x, xad, 13);
+    struct hl7_view to = xf_has(range) ? xf_sub(x, range, 2) : xf_comp(x, xad, 14);
+    cJSON *p = cJSON_CreateObject();
+    dt_add(x, p, "start", from, DT_DATETIME);
+    dt_add(x, p, "end", to, DT_DATETIME);
+    if (cJSON_GetArraySize(p))
+        xf_put(a, "period", p);
+    else
+        cJSON_Delete(p);
+}
+
 cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad)
 {
     cJSON *a = cJSON_CreateObject();
@@ -66,13 +82,16 @@ cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad)
         xf_put_str(a, "use", use->code);
     if (use && use->display)
         xf_put_str(a, "type", use->display);
-    add_str_to_array(x, a, "line", xf_sub(x, xf_comp(x, xad, 1), 1));
+    for (uint32_t k = 1; k <= 3; k++) /* XAD-1 SAD: street, street name, dwelling */
+        add_str_to_array(x, a, "line", xf_sub(x, xf_comp(x, xad, 1), k));
     add_str_to_array(x, a, "line", xf_comp(x, xad, 2));
+    add_str_to_array(x, a, "line", xf_comp(x, xad, 19)); /* addressee */
     xf_add_str(x, a, "city", xf_comp(x, xad, 3));
     xf_add_str(x, a, "district", xf_comp(x, xad, 9));
     xf_add_str(x, a, "state", xf_comp(x, xad, 4));
     xf_add_str(x, a, "postalCode", xf_comp(x, xad, 5));
     xf_add_str(x, a, "country", xf_comp(x, xad, 6));
+    address_period(x, xad, a);
     if (!cJSON_GetObjectItem(a, "line") && !cJSON_GetObjectItem(a, "city") &&
         !cJSON_GetObjectItem(a, "postalCode")) {
         cJSON_Delete(a);

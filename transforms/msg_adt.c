@@ -78,9 +78,10 @@ static int build_visit(struct xf_ctx *x, const char *trigger)
         return -1;
     for (uint32_t i = 0; i < x->msg->nsegs; i++) {
         const struct hl7_seg *s = &x->msg->segs[i];
-        if (strcmp(s->name, "NK1") == 0)
+        if (strcmp(s->name, "NK1") == 0) {
+            seg_nk1_contact(x, s, patient);
             seg_nk1_add(x, s);
-        else if (strcmp(s->name, "AL1") == 0)
+        } else if (strcmp(s->name, "AL1") == 0)
             seg_al1_add(x, s);
         else if (strcmp(s->name, "DG1") == 0)
             seg_dg1_add(x, s);

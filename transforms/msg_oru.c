@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "transforms/msg_common.h"
+#include "transforms/seg_nk1.h"
 #include "transforms/seg_obr.h"
 #include "transforms/seg_spm.h"
 
@@ -20,6 +21,7 @@ static int group_members(struct xf_ctx *x, const struct hl7_seg *obr, const char
 {
     const struct hl7_seg *end = x->msg->segs + x->msg->nsegs;
     char url[XF_URL_MAX];
+    bool specimen = false;
     for (const struct hl7_seg *s = obr + 1; s < end; s++) {
         if (strcmp(s->name, "OBR") == 0 || strcmp(s->name, "ORC") == 0 ||
             strcmp(s->name, "PID") == 0)
@@ -38,7 +40,13 @@ static int group_members(struct xf_ctx *x, const struct hl7_seg *obr, const char
         } else if (strcmp(s->name, "SPM") == 0) {
             seg_spm_add(x, s, key, url);
             add_ref(report, "specimen", url);
+            specimen = true;
         }
+    }
+    /* No SPM: the OBR itself says what was collected and when (IG OBR[Specimen]). */
+    if (!specimen && (xf_has(hl7_field(x->msg, obr, 7)) || xf_has(hl7_field(x->msg, obr, 15)))) {
+        seg_spm_from_obr(x, obr, key, url);
+        add_ref(report, "specimen", url);
     }
     return 0;
 }
@@ -79,7 +87,7 @@ static int add_order(struct xf_ctx *x, const struct hl7_seg *orc, const struct h
 int msg_oru_build(struct xf_ctx *x, const struct hl7_msgtype *t)
 {
     const struct hl7_seg *pid = msg_find(x, "PID"), *pv1 = msg_find(x, "PV1");
-    cJSON *patient;
+    cJSON *patient = NULL;
     int orders = 0;
     if (!pid)
         xf_warn(x, NULL, 0, "no PID segment: reports have no subject");
@@ -87,6 +95,9 @@ int msg_oru_build(struct xf_ctx *x, const struct hl7_msgtype *t)
         return -1;
     if (pv1 && msg_add_encounter(x, t->trigger, pv1) != 0)
         return -1;
+    for (const struct hl7_seg *nk1 = pid ? msg_next(x, pid, "NK1", "ORC,OBR,PV1") : NULL; nk1;
+         nk1 = msg_next(x, nk1, "NK1", "ORC,OBR,PV1"))
+        seg_nk1_contact(x, nk1, patient), seg_nk1_add(x, nk1);
     for (uint32_t i = 0; i < x->msg->nsegs; i++) {
         const struct hl7_seg *s = &x->msg->segs[i];
         if (strcmp(s->name, "OBR") != 0)

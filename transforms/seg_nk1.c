@@ -5,11 +5,15 @@
 
 #include "transforms/dt_code.h"
 #include "transforms/dt_name.h"
+#include "transforms/dt_time.h"
 
+/* NK1-2 (name), or NK1-30 (contact person's name) when the next of kin is an organisation. */
 static int nk1_name(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     (void)xf_take(x, s, 1);
     dt_add_each(x, res, "name", xf_take(x, s, 2), dt_human_name);
+    if (!cJSON_GetObjectItem(res, "name"))
+        dt_add_each(x, res, "name", xf_take(x, s, 30), dt_human_name);
     return 0;
 }
 
@@ -42,11 +46,25 @@ static int nk1_contact(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     dt_add_each(x, res, "telecom", xf_take(x, s, 5), home);
     dt_add_each(x, res, "telecom", xf_take(x, s, 6), work);
+    dt_add_each(x, res, "telecom", xf_take(x, s, 31), home); /* contact person's */
     dt_add_each(x, res, "address", xf_take(x, s, 4), dt_address);
+    dt_add_each(x, res, "address", xf_take(x, s, 32), dt_address); /* contact person's */
     return 0;
 }
 
-static const xf_field_fn nk1_fns[] = {nk1_name, nk1_relationship, nk1_contact};
+static int nk1_period(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *p = cJSON_CreateObject();
+    dt_add(x, p, "start", xf_take(x, s, 8), DT_DATETIME);
+    dt_add(x, p, "end", xf_take(x, s, 9), DT_DATETIME);
+    if (cJSON_GetArraySize(p))
+        xf_put(res, "period", p);
+    else
+        cJSON_Delete(p);
+    return 0;
+}
+
+static const xf_field_fn nk1_fns[] = {nk1_name, nk1_relationship, nk1_contact, nk1_period};
 
 const struct xf_segmap seg_nk1 = {"NK1", "RelatedPerson", nk1_fns,
                                   sizeof nk1_fns / sizeof nk1_fns[0]};
@@ -63,4 +81,26 @@ void seg_nk1_add(struct xf_ctx *x, const struct hl7_seg *s)
     snprintf(seed, sizeof seed, "%s\x1f%.*s\x1f%u", x->patient_key, (int)set_id.len,
              set_id.p ? set_id.p : "", (unsigned)hl7_seg_seq(x->msg, s));
     xf_bundle_add(x, url, r, NULL, seed);
+}
+
+void seg_nk1_contact(struct xf_ctx *x, const struct hl7_seg *s, cJSON *patient)
+{
+    /* Patient.contact holds one name, one address: the first of each (IG NK1[Patient]). */
+    cJSON *person = cJSON_CreateObject(), *c = cJSON_CreateObject(), *item;
+    xf_segmap_apply(x, &seg_nk1, s, person);
+    static const char *const members[] = {"relationship", "telecom", "period"};
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
+        if ((item = cJSON_DetachItemFromObject(person, members[i])))
+            xf_put(c, members[i], item);
+    if ((item = cJSON_GetArrayItem(cJSON_GetObjectItem(person, "name"), 0)))
+        xf_put(c, "name", cJSON_Duplicate(item, 1));
+    if ((item = cJSON_GetArrayItem(cJSON_GetObjectItem(person, "address"), 0)))
+        xf_put(c, "address", cJSON_Duplicate(item, 1));
+    cJSON_Delete(person);
+    if (cJSON_GetArraySize(c) == 0) {
+        cJSON_Delete(c);
+        return;
+    }
+    cJSON *list = cJSON_GetObjectItem(patient, "contact");
+    cJSON_AddItemToArray(list ? list : xf_put_array(patient, "contact"), c);
 }

@@ -25,6 +25,17 @@ static const struct dt_code_row order_status[] = {
     {"IP", "active", NULL},  {"RP", "revoked", NULL},          {"SC", "active", NULL},
 };
 
+/* HL7 table 0119 order control -> request-status (IG OrderControlCode map; codes it leaves
+ * unmapped are not listed). */
+static const struct dt_code_row order_control[] = {
+    {"AF", "active", NULL},    {"CA", "active", NULL},  {"CR", "revoked", NULL},
+    {"DC", "revoked", NULL},   {"DF", "revoked", NULL}, {"DR", "revoked", NULL},
+    {"FU", "completed", NULL}, {"HD", "active", NULL},  {"HR", "on-hold", NULL},
+    {"NW", "active", NULL},    {"OC", "revoked", NULL}, {"OD", "revoked", NULL},
+    {"OH", "on-hold", NULL},   {"OK", "active", NULL},  {"PR", "active", NULL},
+    {"PY", "active", NULL},    {"RL", "active", NULL},
+};
+
 /* An order number (EI) typed PLAC or FILL; NULL when empty. */
 static cJSON *order_id(struct xf_ctx *x, struct hl7_view ei, const char *type)
 {
@@ -34,18 +45,20 @@ static cJSON *order_id(struct xf_ctx *x, struct hl7_view ei, const char *type)
     return id;
 }
 
-/* Placer from ORC-2 else OBR-2, filler from ORC-3 else OBR-3, into res.identifier. */
+/* Placer from ORC-2 else OBR-2, filler from ORC-3 else OBR-3, into res.identifier, the
+ * number in field `first` first: it is the resource's key (placer for the request, filler
+ * for the report). */
 static void order_ids(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
-                      cJSON *res, bool filler_only)
+                      cJSON *res, uint32_t first)
 {
-    for (uint32_t f = 2; f <= 3; f++) {
+    const uint32_t fields[2] = {first, first == 2 ? 3 : 2};
+    for (int i = 0; i < 2; i++) {
+        uint32_t f = fields[i];
         struct hl7_view v = orc ? xf_take(x, orc, f) : (struct hl7_view){0};
         struct hl7_view w = xf_take(x, obr, f);
         cJSON *id = order_id(x, xf_has(v) ? v : w, f == 2 ? "PLAC" : "FILL");
-        if (!id || (filler_only && f == 2)) {
-            cJSON_Delete(id);
+        if (!id)
             continue;
-        }
         cJSON *list = cJSON_GetObjectItem(res, "identifier");
         cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
     }
@@ -72,6 +85,17 @@ static struct hl7_view xcn_family(struct xf_ctx *x, struct hl7_view field)
     return xf_sub(x, xf_comp(x, xf_rep(x, field, 1), 2), 1);
 }
 
+/* OBR-53 (alternate placer order number, a CX) is one more identifier of the request. */
+static void alternate_placer(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *sr)
+{
+    const char *system;
+    cJSON *id = dt_identifier(x, xf_rep(x, xf_take(x, obr, 53), 1), &system);
+    if (!id)
+        return;
+    cJSON *list = cJSON_GetObjectItem(sr, "identifier");
+    cJSON_AddItemToArray(list ? list : xf_put_array(sr, "identifier"), id);
+}
+
 static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res)
 {
     const struct dt_code_row *st = dt_code_find(
@@ -94,19 +118,23 @@ static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res
     return 0;
 }
 
-static int request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
-                          cJSON *res, const char *report_status_code)
+/* IG: ORC-5 (order status) decides; else ORC-1 (order control); else unknown. */
+static const char *request_status(struct xf_ctx *x, const struct hl7_seg *orc)
 {
     const struct dt_code_row *st =
         orc ? dt_code_find(order_status, sizeof order_status / sizeof order_status[0],
                            xf_take(x, orc, 5), x)
             : NULL;
-    const char *derived =
-        strcmp(report_status_code, "final") == 0 || strcmp(report_status_code, "corrected") == 0
-            ? "completed"
-        : strcmp(report_status_code, "cancelled") == 0 ? "revoked"
-                                                       : "active";
-    xf_put_str(res, "status", st ? st->code : derived);
+    if (!st && orc)
+        st = dt_code_find(order_control, sizeof order_control / sizeof order_control[0],
+                          xf_take(x, orc, 1), x);
+    return st ? st->code : "unknown";
+}
+
+static int request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
+                          cJSON *res)
+{
+    xf_put_str(res, "status", request_status(x, orc));
     xf_put_str(res, "intent", "order");
     cJSON *code = dt_codeable(x, hl7_field(x->msg, obr, 4));
     if (code)
@@ -126,8 +154,9 @@ int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_se
 {
     cJSON *sr = xf_resource("ServiceRequest"), *dr = xf_resource("DiagnosticReport");
     *request = *report = NULL;
-    order_ids(x, orc, obr, sr, false);
-    order_ids(x, orc, obr, dr, true);
+    order_ids(x, orc, obr, sr, 2);
+    order_ids(x, orc, obr, dr, 3);
+    alternate_placer(x, obr, sr);
     if (!cJSON_GetObjectItem(sr, "identifier")) {
         cJSON_Delete(sr), cJSON_Delete(dr);
         return xf_fail(x, obr, 3, 101, "no order number in OBR-2/3 or ORC-2/3");
@@ -136,7 +165,7 @@ int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_se
         cJSON_Delete(sr), cJSON_Delete(dr);
         return -1;
     }
-    request_fields(x, orc, obr, sr, cJSON_GetObjectItem(dr, "status")->valuestring);
+    request_fields(x, orc, obr, sr);
     /* The report's key: its filler number, else the placer number the request has. */
     cJSON *ids = cJSON_GetObjectItem(dr, "identifier");
     const cJSON *kid = ids ? cJSON_GetArrayItem(ids, 0)

@@ -130,6 +130,9 @@ static int pv1_locations(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 
 static int pv1_service(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
+    cJSON *type = dt_codeable(x, xf_take(x, s, 4)); /* admission type */
+    if (type)
+        cJSON_AddItemToArray(xf_put_array(res, "type"), type);
     const char *code = xf_text(x, xf_comp(x, xf_take(x, s, 10), 1));
     if (code)
         xf_put(res, "serviceType",
@@ -137,9 +140,23 @@ static int pv1_service(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
+/* A CWE field as a CodeableConcept member of obj, when it has one. */
+static void put_codeable(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v)
+{
+    cJSON *cc = dt_codeable(x, xf_rep(x, v, 1));
+    if (cc)
+        xf_put(obj, name, cc);
+}
+
 static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *h = cJSON_CreateObject();
+    const char *system;
+    cJSON *pre = dt_identifier(x, xf_take(x, s, 5), &system);
+    if (pre)
+        xf_put(h, "preAdmissionIdentifier", pre);
+    put_codeable(x, h, "reAdmission", xf_take(x, s, 13));
+    put_codeable(x, h, "specialCourtesy", xf_take(x, s, 16));
     const char *src = xf_text(x, xf_comp(x, xf_take(x, s, 14), 1));
     if (src)
         xf_put(h, "admitSource",
@@ -148,6 +165,9 @@ static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
     if (disp)
         xf_put(h, "dischargeDisposition",
                dt_concept("http://terminology.hl7.org/CodeSystem/v2-0112", disp, NULL));
+    cJSON *diet = dt_codeable(x, xf_rep(x, xf_take(x, s, 38), 1));
+    if (diet)
+        cJSON_AddItemToArray(xf_put_array(h, "dietPreference"), diet);
     if (cJSON_GetArraySize(h))
         xf_put(res, "hospitalization", h);
     else

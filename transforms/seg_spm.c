@@ -7,10 +7,12 @@
 #include "transforms/dt_ident.h"
 #include "transforms/dt_time.h"
 
-/* SPM-2 is an EIP: placer^filler, each an EI in sub-components. */
+/* SPM-2 is an EIP: placer^filler, each an EI in sub-components, typed PGN/FGN as the IG's
+ * EIP maps say; SPM-30 is the accession number. */
 static int spm_identifier(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     struct hl7_view eip = xf_take(x, s, 2);
+    static const char *const types[] = {"PGN", "FGN"};
     (void)xf_take(x, s, 1);
     for (uint32_t k = 1; k <= 2; k++) {
         struct hl7_view ei = xf_comp(x, eip, k);
@@ -18,10 +20,37 @@ static int spm_identifier(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         if (!value)
             continue;
         cJSON *id = cJSON_CreateObject();
-        xf_put_str(id, "value", value);
+        xf_put(id, "type",
+               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", types[k - 1], NULL));
+        xf_put_str(id, "value", xf_text(x, xf_sub(x, ei, 1)));
         cJSON *list = cJSON_GetObjectItem(res, "identifier");
         cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
     }
+    const char *system;
+    cJSON *accession = dt_identifier(x, xf_rep(x, xf_take(x, s, 30), 1), &system);
+    if (accession)
+        xf_put(res, "accessionIdentifier", accession);
+    return 0;
+}
+
+/* SPM-6 additive and SPM-27 container type -> container; SPM-24 condition. */
+static int spm_container(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *container = cJSON_CreateObject(), *cc;
+    if ((cc = dt_codeable(x, xf_rep(x, xf_take(x, s, 27), 1))))
+        xf_put(container, "type", cc);
+    if ((cc = dt_codeable(x, xf_rep(x, xf_take(x, s, 6), 1))))
+        xf_put(container, "additiveCodeableConcept", cc);
+    if (cJSON_GetArraySize(container))
+        cJSON_AddItemToArray(xf_put_array(res, "container"), container);
+    else
+        cJSON_Delete(container);
+    struct hl7_view cond = xf_take(x, s, 24);
+    for (uint32_t r = 1; r <= xf_nreps(x, cond); r++)
+        if ((cc = dt_codeable(x, xf_rep(x, cond, r)))) {
+            cJSON *list = cJSON_GetObjectItem(res, "condition");
+            cJSON_AddItemToArray(list ? list : xf_put_array(res, "condition"), cc);
+        }
     return 0;
 }
 
@@ -36,8 +65,18 @@ static int spm_type(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 static int spm_collection(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *c = cJSON_CreateObject();
-    struct hl7_view when = xf_comp(x, xf_take(x, s, 17), 1); /* DR: start^end */
-    dt_add(x, c, "collectedDateTime", when, DT_DATETIME);
+    struct hl7_view when = xf_take(x, s, 17); /* DR: start^end; a period when it has an end */
+    cJSON *period = cJSON_CreateObject();
+    if (dt_add(x, period, "end", xf_comp(x, when, 2), DT_DATETIME)) {
+        dt_add(x, period, "start", xf_comp(x, when, 1), DT_DATETIME);
+        xf_put(c, "collectedPeriod", period);
+    } else {
+        cJSON_Delete(period);
+        dt_add(x, c, "collectedDateTime", xf_comp(x, when, 1), DT_DATETIME);
+    }
+    cJSON *method = dt_codeable(x, xf_take(x, s, 7));
+    if (method)
+        xf_put(c, "method", method);
     cJSON *site = dt_codeable(x, xf_take(x, s, 8));
     if (site)
         xf_put(c, "bodySite", site);
@@ -49,7 +88,7 @@ static int spm_collection(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn spm_fns[] = {spm_identifier, spm_type, spm_collection};
+static const xf_field_fn spm_fns[] = {spm_identifier, spm_type, spm_collection, spm_container};
 
 const struct xf_segmap seg_spm = {"SPM", "Specimen", spm_fns, sizeof spm_fns / sizeof spm_fns[0]};
 
@@ -65,5 +104,36 @@ void seg_spm_add(struct xf_ctx *x, const struct hl7_seg *s, const char *report_k
     struct hl7_view set_id = hl7_field(x->msg, s, 1);
     snprintf(seed, sizeof seed, "%s\x1f%.*s", report_key, (int)set_id.len,
              set_id.p ? set_id.p : "");
+    xf_bundle_add(x, url, sp, NULL, seed);
+}
+
+void seg_spm_from_obr(struct xf_ctx *x, const struct hl7_seg *obr, const char *report_key,
+                      char url[XF_URL_MAX])
+{
+    cJSON *sp = xf_resource("Specimen"), *c = cJSON_CreateObject();
+    char seed[400];
+    struct hl7_view source = xf_take(x, obr, 15); /* SPS: specimen^additive^text^body site */
+    cJSON *type = dt_codeable_sub(x, xf_comp(x, source, 1));
+    if (type)
+        xf_put(sp, "type", type);
+    cJSON *period = cJSON_CreateObject();
+    if (dt_add(x, period, "end", xf_take(x, obr, 8), DT_DATETIME) &&
+        dt_add(x, period, "start", hl7_field(x->msg, obr, 7), DT_DATETIME))
+        xf_put(c, "collectedPeriod", period);
+    else {
+        cJSON_Delete(period);
+        dt_add(x, c, "collectedDateTime", hl7_field(x->msg, obr, 7), DT_DATETIME);
+    }
+    cJSON *site = dt_codeable_sub(x, xf_comp(x, source, 4));
+    if (site)
+        xf_put(c, "bodySite", site);
+    if (cJSON_GetArraySize(c))
+        xf_put(sp, "collection", c);
+    else
+        cJSON_Delete(c);
+    if (x->patient_ref[0])
+        xf_put(sp, "subject", xf_ref(x->patient_ref));
+    xf_full_url(x, obr, "Specimen", url);
+    snprintf(seed, sizeof seed, "%s\x1fobr-specimen", report_key);
     xf_bundle_add(x, url, sp, NULL, seed);
 }
