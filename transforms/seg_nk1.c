@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "transforms/dt_code.h"
+#include "transforms/dt_ident.h"
 #include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
 
@@ -64,7 +65,35 @@ static int nk1_period(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn nk1_fns[] = {nk1_name, nk1_relationship, nk1_contact, nk1_period};
+/* NK1-33 identifiers, NK1-15 sex, NK1-16 birth date, NK1-20 language. */
+static int nk1_person(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    static const char *const sexes[][2] = {{"F", "female"},  {"M", "male"},  {"O", "other"},
+                                           {"U", "unknown"}, {"A", "other"}, {"N", "other"}};
+    struct hl7_view ids = xf_take(x, s, 33);
+    for (uint32_t r = 1; r <= xf_nreps(x, ids); r++) {
+        const char *system;
+        cJSON *id = dt_identifier(x, xf_rep(x, ids, r), &system);
+        cJSON *list = cJSON_GetObjectItem(res, "identifier");
+        if (id)
+            cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
+    }
+    struct hl7_view sex = xf_comp(x, xf_take(x, s, 15), 1);
+    for (size_t i = 0; i < sizeof sexes / sizeof sexes[0]; i++)
+        if (xf_eq(sex, sexes[i][0]))
+            xf_put_str(res, "gender", sexes[i][1]);
+    dt_add(x, res, "birthDate", xf_take(x, s, 16), DT_DATE);
+    cJSON *lang = dt_codeable(x, xf_take(x, s, 20));
+    if (lang) {
+        cJSON *c = cJSON_CreateObject();
+        xf_put(c, "language", lang);
+        cJSON_AddItemToArray(xf_put_array(res, "communication"), c);
+    }
+    return 0;
+}
+
+static const xf_field_fn nk1_fns[] = {nk1_name, nk1_relationship, nk1_contact, nk1_period,
+                                      nk1_person};
 
 const struct xf_segmap seg_nk1 = {"NK1", "RelatedPerson", nk1_fns,
                                   sizeof nk1_fns / sizeof nk1_fns[0]};
@@ -88,7 +117,7 @@ void seg_nk1_contact(struct xf_ctx *x, const struct hl7_seg *s, cJSON *patient)
     /* Patient.contact holds one name, one address: the first of each (IG NK1[Patient]). */
     cJSON *person = cJSON_CreateObject(), *c = cJSON_CreateObject(), *item;
     xf_segmap_apply(x, &seg_nk1, s, person);
-    static const char *const members[] = {"relationship", "telecom", "period"};
+    static const char *const members[] = {"relationship", "telecom", "period", "gender"};
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
         if ((item = cJSON_DetachItemFromObject(person, members[i])))
             xf_put(c, members[i], item);
@@ -97,7 +126,9 @@ void seg_nk1_contact(struct xf_ctx *x, const struct hl7_seg *s, cJSON *patient)
     if ((item = cJSON_GetArrayItem(cJSON_GetObjectItem(person, "address"), 0)))
         xf_put(c, "address", cJSON_Duplicate(item, 1));
     cJSON_Delete(person);
-    if (cJSON_GetArraySize(c) == 0) {
+    /* pat-1: a contact needs details (name, telecom, address) or an organisation */
+    if (!cJSON_GetObjectItem(c, "name") && !cJSON_GetObjectItem(c, "telecom") &&
+        !cJSON_GetObjectItem(c, "address")) {
         cJSON_Delete(c);
         return;
     }

@@ -110,7 +110,15 @@ static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res
     if (!code)
         return xf_fail(x, obr, 4, 101, "OBR-4 (universal service identifier) is empty");
     xf_put(res, "code", code);
-    dt_add(x, res, "effectiveDateTime", xf_take(x, obr, 7), DT_DATETIME);
+    /* OBR-7 to OBR-8 (observation end) is a period; OBR-7 alone a time */
+    cJSON *period = cJSON_CreateObject();
+    if (dt_add(x, period, "end", xf_take(x, obr, 8), DT_DATETIME) &&
+        dt_add(x, period, "start", xf_take(x, obr, 7), DT_DATETIME)) {
+        xf_put(res, "effectivePeriod", period);
+    } else {
+        cJSON_Delete(period);
+        dt_add(x, res, "effectiveDateTime", xf_take(x, obr, 7), DT_DATETIME);
+    }
     dt_add(x, res, "issued", xf_take(x, obr, 22), DT_INSTANT);
     /* OBR-32 is an NDL whose first component is a CNN: id&family&given... */
     by_name(x, res, "resultsInterpreter", xf_sub(x, xf_comp(x, xf_take(x, obr, 32), 1), 2));

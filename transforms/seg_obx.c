@@ -55,15 +55,20 @@ static int obx_range(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 
 static int obx_interpretation(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
+    /* OBX-8 abnormal flags: a CWE; a bare code (as before v2.7) is a v3
+     * ObservationInterpretation code, which HL7 table 0078 shares. */
     struct hl7_view v = xf_take(x, s, 8);
     cJSON *list = cJSON_CreateArray();
     for (uint32_t r = 1; r <= xf_nreps(x, v); r++) {
-        const char *code = xf_text(x, xf_comp(x, xf_rep(x, v, r), 1));
-        if (code)
-            cJSON_AddItemToArray(
-                list,
-                dt_concept("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
-                           code, NULL));
+        struct hl7_view flag = xf_rep(x, v, r);
+        cJSON *cc = NULL;
+        if (xf_has(xf_comp(x, flag, 2)) || xf_has(xf_comp(x, flag, 3)))
+            cc = dt_codeable(x, flag);
+        else if (xf_text(x, xf_comp(x, flag, 1)))
+            cc = dt_concept("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                            xf_text(x, xf_comp(x, flag, 1)), NULL);
+        if (cc)
+            cJSON_AddItemToArray(list, cc);
     }
     if (cJSON_GetArraySize(list))
         xf_put(res, "interpretation", list);
@@ -85,8 +90,16 @@ static int obx_performer(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn obx_fns[] = {obx_status, obx_code,           obx_effective,
-                                      obx_range,  obx_interpretation, obx_performer};
+static int obx_method(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *cc = dt_codeable(x, xf_rep(x, xf_take(x, s, 17), 1));
+    if (cc)
+        xf_put(res, "method", cc);
+    return 0;
+}
+
+static const xf_field_fn obx_fns[] = {obx_status,         obx_code,      obx_effective, obx_range,
+                                      obx_interpretation, obx_performer, obx_method};
 
 const struct xf_segmap seg_obx = {"OBX", "Observation", obx_fns,
                                   sizeof obx_fns / sizeof obx_fns[0]};
@@ -104,6 +117,14 @@ int seg_obx_map(struct xf_ctx *x, const struct hl7_seg *obx, cJSON **obs, cJSON 
     if (rc == 1) { /* the value is a document: it belongs to the report, not here */
         cJSON_Delete(o);
         return 0;
+    }
+    if (rc == 2) { /* no value: say why, from OBX-11 (X cannot be obtained, N not asked) */
+        struct hl7_view st = xf_comp(x, hl7_field(x->msg, obx, 11), 1);
+        const char *why = xf_eq(st, "X")   ? "cannot-be-obtained"
+                          : xf_eq(st, "N") ? "not-asked"
+                                           : "unknown";
+        xf_put(o, "dataAbsentReason",
+               dt_concept("http://terminology.hl7.org/CodeSystem/data-absent-reason", why, NULL));
     }
     *obs = o;
     return 0;

@@ -8,6 +8,7 @@
 #include "transforms/dt_ident.h"
 #include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
+#include "transforms/dt_value.h"
 
 #define ACT_CODE  "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 #define PART_TYPE "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
@@ -156,7 +157,9 @@ static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
     if (pre)
         xf_put(h, "preAdmissionIdentifier", pre);
     put_codeable(x, h, "reAdmission", xf_take(x, s, 13));
-    put_codeable(x, h, "specialCourtesy", xf_take(x, s, 16));
+    cJSON *vip = dt_codeable(x, xf_rep(x, xf_take(x, s, 16), 1));
+    if (vip)
+        cJSON_AddItemToArray(xf_put_array(h, "specialCourtesy"), vip);
     const char *src = xf_text(x, xf_comp(x, xf_take(x, s, 14), 1));
     if (src)
         xf_put(h, "admitSource",
@@ -190,7 +193,25 @@ static int pv2_reason(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn pv2_fns[] = {pv2_reason};
+/* PV2-11 actual length of stay (days), PV2-25 visit priority. */
+static int pv2_length_priority(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const char *days = xf_text(x, xf_take(x, s, 11));
+    char dec[32];
+    if (days && dt_decimal(days, dec, sizeof dec) == 0) {
+        cJSON *q = xf_put_object(res, "length");
+        xf_put_raw(q, "value", dec);
+        xf_put_str(q, "unit", "days");
+        xf_put_str(q, "system", "http://unitsofmeasure.org");
+        xf_put_str(q, "code", "d");
+    }
+    cJSON *prio = dt_codeable(x, xf_take(x, s, 25));
+    if (prio)
+        xf_put(res, "priority", prio);
+    return 0;
+}
+
+static const xf_field_fn pv2_fns[] = {pv2_reason, pv2_length_priority};
 
 const struct xf_segmap seg_pv2 = {"PV2", "Encounter", pv2_fns, sizeof pv2_fns / sizeof pv2_fns[0]};
 

@@ -6,6 +6,7 @@
 #include "transforms/dt_code.h"
 #include "transforms/dt_ident.h"
 #include "transforms/dt_time.h"
+#include "transforms/dt_value.h"
 
 /* SPM-2 is an EIP: placer^filler, each an EI in sub-components, typed PGN/FGN as the IG's
  * EIP maps say; SPM-30 is the accession number. */
@@ -73,6 +74,16 @@ static int spm_collection(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     } else {
         cJSON_Delete(period);
         dt_add(x, c, "collectedDateTime", xf_comp(x, when, 1), DT_DATETIME);
+    }
+    struct hl7_view amount = xf_take(x, s, 12); /* CQ: quantity^units */
+    const char *n = xf_text(x, xf_comp(x, amount, 1));
+    char dec[32];
+    if (n && dt_decimal(n, dec, sizeof dec) == 0) {
+        cJSON *q = xf_put_object(c, "quantity");
+        xf_put_raw(q, "value", dec);
+        const char *unit = xf_text(x, xf_sub(x, xf_comp(x, amount, 2), 1));
+        if (unit)
+            xf_put_str(q, "unit", unit);
     }
     cJSON *method = dt_codeable(x, xf_take(x, s, 7));
     if (method)
