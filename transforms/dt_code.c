@@ -133,3 +133,15 @@ cJSON *dt_codeable_sub(struct xf_ctx *x, struct hl7_view cwe)
 {
     return codeable(x, cwe, x->msg->enc.sub);
 }
+
+cJSON *dt_codeable_table(struct xf_ctx *x, struct hl7_view cwe, const char *table)
+{
+    cJSON *cc = dt_codeable(x, cwe);
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(cc, "coding"), 0);
+    if (first && !cJSON_GetObjectItem(first, "system") && !xf_has(xf_comp(x, cwe, 3))) {
+        char uri[64];
+        snprintf(uri, sizeof uri, "http://terminology.hl7.org/CodeSystem/v2-%s", table);
+        xf_put_str(first, "system", uri);
+    }
+    return cc;
+}

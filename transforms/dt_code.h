@@ -23,6 +23,9 @@ const struct dt_code_row *dt_code_find(const struct dt_code_row *rows, size_t n,
 const char *dt_code_system(struct xf_ctx *x, struct hl7_view name);
 /* CWE (also CE, CNE, CF) -> CodeableConcept; NULL when it holds nothing. */
 cJSON *dt_codeable(struct xf_ctx *x, struct hl7_view cwe);
+/* A CWE from an HL7-table field: as dt_codeable, but a primary coding without CWE-3 gets
+ * the table's system (http://terminology.hl7.org/CodeSystem/v2-NNNN). */
+cJSON *dt_codeable_table(struct xf_ctx *x, struct hl7_view cwe, const char *table);
 /* The same for a CWE nested in a component (its parts are sub-components, as in SPS). */
 cJSON *dt_codeable_sub(struct xf_ctx *x, struct hl7_view cwe);
 /* A Coding with system, code and display (display may be NULL). */

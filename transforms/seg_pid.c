@@ -199,13 +199,17 @@ static int pid_address(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 
 static int pid_marital(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
+    /* The sender's code (HL7 table 0002), and the IG's v3 equivalent beside it. */
     struct hl7_view v = xf_take(x, s, 16);
     const struct dt_code_row *m = dt_code_find(marital, sizeof marital / sizeof marital[0], v, x);
-    cJSON *cc = m ? dt_concept("http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", m->code,
-                               m->display)
-                  : dt_codeable(x, v);
-    if (cc)
-        xf_put(res, "maritalStatus", cc);
+    cJSON *cc = dt_codeable_table(x, v, "0002");
+    if (!cc)
+        return 0;
+    if (m)
+        cJSON_AddItemToArray(cJSON_GetObjectItem(cc, "coding"),
+                             dt_coding("http://terminology.hl7.org/CodeSystem/v3-MaritalStatus",
+                                       m->code, m->display));
+    xf_put(res, "maritalStatus", cc);
     return 0;
 }
 

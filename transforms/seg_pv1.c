@@ -134,10 +134,9 @@ static int pv1_service(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *type = dt_codeable(x, xf_take(x, s, 4)); /* admission type */
     if (type)
         cJSON_AddItemToArray(xf_put_array(res, "type"), type);
-    const char *code = xf_text(x, xf_comp(x, xf_take(x, s, 10), 1));
-    if (code)
-        xf_put(res, "serviceType",
-               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0069", code, NULL));
+    cJSON *service = dt_codeable_table(x, xf_take(x, s, 10), "0069");
+    if (service)
+        xf_put(res, "serviceType", service);
     return 0;
 }
 
@@ -160,14 +159,12 @@ static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
     cJSON *vip = dt_codeable(x, xf_rep(x, xf_take(x, s, 16), 1));
     if (vip)
         cJSON_AddItemToArray(xf_put_array(h, "specialCourtesy"), vip);
-    const char *src = xf_text(x, xf_comp(x, xf_take(x, s, 14), 1));
+    cJSON *src = dt_codeable_table(x, xf_take(x, s, 14), "0023");
     if (src)
-        xf_put(h, "admitSource",
-               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0023", src, NULL));
-    const char *disp = xf_text(x, xf_comp(x, xf_take(x, s, 36), 1));
+        xf_put(h, "admitSource", src);
+    cJSON *disp = dt_codeable_table(x, xf_take(x, s, 36), "0112");
     if (disp)
-        xf_put(h, "dischargeDisposition",
-               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0112", disp, NULL));
+        xf_put(h, "dischargeDisposition", disp);
     cJSON *diet = dt_codeable(x, xf_rep(x, xf_take(x, s, 38), 1));
     if (diet)
         cJSON_AddItemToArray(xf_put_array(h, "dietPreference"), diet);

@@ -12,8 +12,9 @@ The inventory tests one field at a time and leaves out what Solent requires of a
 PID-3 = SOLENT-TEST^^^TEST^MR, an OBR, OBR-3 = SOLENT-FILLER and OBR-4 = SOLENT^Test^L,
 so the field under test can be compared. Resources Solent makes only because of what the
 harness supplied are not counted against either side.
-Prints per-folder coverage and the elements not found; exits 0 when every folder is at
-or above the floor in FLOOR below, 77 when the corpus is absent.
+Prints per-folder coverage and the elements not found; exits 0 when the share of their
+elements present in ours is at least FLOOR (a regression guard, raised as coverage
+grows), 77 when the corpus is absent.
 usage: reportstream.py SOLENT CORPUS_DIR"""
 import datetime
 import glob
@@ -29,7 +30,7 @@ FOLDERS = ["cx", "xpn", "xad", "xtn", "cwe", "ce", "dt", "dtm", "ei", "hd", "pl"
 KINDS = {"Patient", "Encounter", "Observation", "DiagnosticReport", "ServiceRequest", "Specimen",
          "RelatedPerson", "Coverage"}
 IGNORED = {"extension", "modifierExtension", "id", "meta", "text", "reference", "fullUrl", "assigner"}
-FLOOR = 0.0  # raised as coverage grows; the figure is printed either way
+FLOOR = 0.87  # overall share that must be present; raised as coverage grows
 
 
 def instant(s):
@@ -114,10 +115,10 @@ def main():
         share = found / total if total else 1.0
         grand_found += found
         grand_total += total
-        ok = ok and share >= FLOOR
         print(f"  {folder:8} {cases:3} cases, {converted:3} converted: {found}/{total} elements ({100 * share:.0f}%)")
         for path in sorted(missing)[:8]:
             print(f"      missing {path} (e.g. {missing[path]})")
+    ok = grand_total > 0 and grand_found >= FLOOR * grand_total
     print(f"reportstream conformance: {grand_found}/{grand_total} elements of theirs present in ours "
           f"({100.0 * grand_found / max(grand_total, 1):.1f}%)")
     print(f"{1 if ok else 0} passed, {0 if ok else 1} failed")
