@@ -165,6 +165,11 @@ static void run_convert(const struct corpus *c, double seconds)
     printf("bench convert: %zu messages, %zu bytes: %zu converted, %zu not (unsupported or "
            "invalid)\n  %.0f messages/s over all of them (%zu rounds, %.1f s, one core)\n",
            c->n, c->bytes, made, c->n - made, msgs / el, rounds, el);
+    size_t all_cap = 0;
+    double *all = grow_array(NULL, &all_cap, c->n, sizeof *all);
+    memcpy(all, per, c->n * sizeof *per);
+    print_spread("all", all, c->n, (double)rounds);
+    free(all);
     size_t k = 0; /* converted ones first: their spread is the figure that matters */
     for (size_t i = 0; i < c->n; i++)
         if (ok[i]) {

@@ -203,8 +203,12 @@ int msg_add_observation(struct xf_ctx *x, const struct hl7_seg *obx, const char 
                     sub = hl7_field(x->msg, obx, 4);
     if (!xf_has(sub)) /* several OBX may share a code (lines of a text report): the set id */
         sub = hl7_field(x->msg, obx, 1);
-    snprintf(seed, sizeof seed, "%s\x1f%.*s\x1f%.*s", report_key ? report_key : x->patient_key,
-             (int)code.len, code.p ? code.p : "", (int)sub.len, sub.p ? sub.p : "");
+    struct strbuf sb = {seed, 0, sizeof seed, sizeof seed - 1}; /* on the stack, capped */
+    strbuf_puts(&sb, report_key ? report_key : x->patient_key);
+    strbuf_putc(&sb, '\x1f');
+    strbuf_append(&sb, code.p ? code.p : "", code.p ? code.len : 0);
+    strbuf_putc(&sb, '\x1f');
+    strbuf_append(&sb, sub.p ? sub.p : "", sub.p ? sub.len : 0);
     xf_full_url(x, obx, "Observation", url);
     xf_bundle_add(x, url, obs, NULL, seed);
     return 0;

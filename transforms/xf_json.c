@@ -14,10 +14,21 @@ static const unsigned char stop[256] = {
     [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['"'] = 1, ['\\'] = 1,
 };
 
+/* One byte, with the common case (room left) inline: the serialiser writes many. */
+static inline int put(struct strbuf *out, char c)
+{
+    if (out->len + 1 < out->cap) {
+        out->p[out->len++] = c;
+        out->p[out->len] = '\0';
+        return 0;
+    }
+    return strbuf_putc(out, c);
+}
+
 static int write_string(const char *s, struct strbuf *out)
 {
     static const char hex[] = "0123456789abcdef";
-    if (strbuf_putc(out, '"') != 0)
+    if (put(out, '"') != 0)
         return -1;
     for (;;) {
         size_t run = 0;
@@ -41,7 +52,7 @@ static int write_string(const char *s, struct strbuf *out)
         if (strbuf_puts(out, short_form ? short_form : u) != 0)
             return -1;
     }
-    return strbuf_putc(out, '"');
+    return put(out, '"');
 }
 
 static int write_number(double d, struct strbuf *out)
@@ -58,17 +69,17 @@ static int write_number(double d, struct strbuf *out)
 
 static int write_members(const cJSON *item, struct strbuf *out, int object)
 {
-    if (strbuf_putc(out, object ? '{' : '[') != 0)
+    if (put(out, object ? '{' : '[') != 0)
         return -1;
     for (const cJSON *c = item->child; c; c = c->next) {
-        if (c != item->child && strbuf_putc(out, ',') != 0)
+        if (c != item->child && put(out, ',') != 0)
             return -1;
-        if (object && (write_string(c->string, out) != 0 || strbuf_putc(out, ':') != 0))
+        if (object && (write_string(c->string, out) != 0 || put(out, ':') != 0))
             return -1; /* keys are short literals: the general path is fine */
         if (xf_json_write(c, out) != 0)
             return -1;
     }
-    return strbuf_putc(out, object ? '}' : ']');
+    return put(out, object ? '}' : ']');
 }
 
 int xf_json_write(const cJSON *item, struct strbuf *out)
