@@ -18,9 +18,9 @@ static const struct dt_code_row name_use[] = {
 
 /* HL7 table 0190 address type -> Address.use and .type. */
 static const struct dt_code_row address_use[] = {
-    {"H", "home", NULL},        {"B", "work", NULL},  {"C", "temp", NULL},   {"O", "work", NULL},
-    {"BA", "old", NULL},        {"BDL", NULL, NULL},  {"M", NULL, "postal"}, {"SH", NULL, "postal"},
-    {"BR", "home", "physical"}, {"RH", "home", NULL}, {"P", "home", NULL},
+    {"H", "home", NULL},    {"B", "work", NULL},        {"C", "temp", NULL},  {"O", "work", NULL},
+    {"BA", "old", NULL},    {"BI", "billing", NULL},    {"BDL", NULL, NULL},  {"M", NULL, "postal"},
+    {"SH", NULL, "postal"}, {"BR", "home", "physical"}, {"RH", "home", NULL}, {"P", "home", NULL},
 };
 
 static void add_to_array(cJSON *obj, const char *name, cJSON *item)
@@ -51,6 +51,15 @@ cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn)
     add_str_to_array(x, n, "prefix", xf_comp(x, xpn, 5));
     add_str_to_array(x, n, "suffix", xf_comp(x, xpn, 4));
     add_str_to_array(x, n, "suffix", xf_comp(x, xpn, 6));
+    /* XPN-10 (validity range) or XPN-12/13 (effective, expiration) -> period */
+    struct hl7_view range = xf_comp(x, xpn, 10);
+    cJSON *p = cJSON_CreateObject();
+    dt_add(x, p, "start", xf_has(range) ? xf_sub(x, range, 1) : xf_comp(x, xpn, 12), DT_DATETIME);
+    dt_add(x, p, "end", xf_has(range) ? xf_sub(x, range, 2) : xf_comp(x, xpn, 13), DT_DATETIME);
+    if (cJSON_GetArraySize(p))
+        xf_put(n, "period", p);
+    else
+        cJSON_Delete(p);
     if (!cJSON_GetObjectItem(n, "family") && !cJSON_GetObjectItem(n, "given")) {
         cJSON_Delete(n);
         return NULL;
@@ -93,7 +102,8 @@ cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad)
     xf_add_str(x, a, "country", xf_comp(x, xad, 6));
     address_period(x, xad, a);
     if (!cJSON_GetObjectItem(a, "line") && !cJSON_GetObjectItem(a, "city") &&
-        !cJSON_GetObjectItem(a, "postalCode")) {
+        !cJSON_GetObjectItem(a, "postalCode") && !cJSON_GetObjectItem(a, "country") &&
+        !cJSON_GetObjectItem(a, "state") && !cJSON_GetObjectItem(a, "district")) {
         cJSON_Delete(a);
         return NULL;
     }

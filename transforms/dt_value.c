@@ -48,32 +48,52 @@ static cJSON *quantity(struct xf_ctx *x, const char *num, struct hl7_view units)
     return q;
 }
 
+/* The IG's text form of an SN that is no number: "OBX-5.1 OBX-5.2 OBX-5.3 OBX-5.4 OBX-6". */
+static int sn_text(struct xf_ctx *x, const char *const parts[4], struct hl7_view units, cJSON *obs)
+{
+    char text[300] = "";
+    const char *unit = xf_text(x, xf_comp(x, units, 1));
+    for (int i = 0; i < 5; i++) {
+        const char *p = i < 4 ? parts[i] : unit;
+        size_t len = strlen(text);
+        if (p && p[0])
+            snprintf(text + len, sizeof text - len, "%s%s", len ? " " : "", p);
+    }
+    if (!text[0])
+        return -1;
+    xf_put_str(obs, "valueString", text);
+    return 0;
+}
+
+/* SN by the IG: <> or + as text; : or / a Ratio and - a Range (OBX-6 units on both
+ * parts); otherwise a Quantity with its comparator; anything unreadable as text. */
 static int value_sn(struct xf_ctx *x, struct hl7_view v, struct hl7_view units, cJSON *obs)
 {
-    char cmp[4] = "", n1[64] = "", sep[4] = "", n2[64] = "";
-    const char *s;
-    if ((s = xf_text(x, xf_comp(x, v, 1))))
-        snprintf(cmp, sizeof cmp, "%s", s);
-    if ((s = xf_text(x, xf_comp(x, v, 2))))
-        snprintf(n1, sizeof n1, "%s", s);
-    if ((s = xf_text(x, xf_comp(x, v, 3))))
-        snprintf(sep, sizeof sep, "%s", s);
-    if ((s = xf_text(x, xf_comp(x, v, 4))))
-        snprintf(n2, sizeof n2, "%s", s);
-    if (n2[0] && (strcmp(sep, ":") == 0 || strcmp(sep, "/") == 0 || strcmp(sep, "-") == 0)) {
+    char part[4][64] = {"", "", "", ""};
+    for (uint32_t k = 0; k < 4; k++) {
+        const char *s = xf_text(x, xf_comp(x, v, k + 1));
+        if (s)
+            snprintf(part[k], sizeof part[k], "%s", s);
+    }
+    const char *const parts[4] = {part[0], part[1], part[2], part[3]};
+    const char *cmp = part[0], *sep = part[2];
+    if (strcmp(cmp, "<>") == 0 || strcmp(sep, "+") == 0)
+        return sn_text(x, parts, units, obs);
+    if (part[3][0] && (strcmp(sep, ":") == 0 || strcmp(sep, "/") == 0 || strcmp(sep, "-") == 0)) {
         bool range = strcmp(sep, "-") == 0;
-        cJSON *a = quantity(x, n1, range ? units : (struct hl7_view){0}),
-              *b = quantity(x, n2, range ? units : (struct hl7_view){0});
-        if (!a || !b)
-            return cJSON_Delete(a), cJSON_Delete(b), -1;
+        cJSON *a = quantity(x, part[1], units), *b = quantity(x, part[3], units);
+        if (!a || !b) {
+            cJSON_Delete(a), cJSON_Delete(b);
+            return sn_text(x, parts, units, obs);
+        }
         cJSON *r = xf_put_object(obs, range ? "valueRange" : "valueRatio");
         xf_put(r, range ? "low" : "numerator", a);
         xf_put(r, range ? "high" : "denominator", b);
         return 0;
     }
-    cJSON *q = quantity(x, n1, units);
+    cJSON *q = quantity(x, part[1], units);
     if (!q)
-        return -1;
+        return sn_text(x, parts, units, obs);
     if (strcmp(cmp, "<") == 0 || strcmp(cmp, ">") == 0 || strcmp(cmp, "<=") == 0 ||
         strcmp(cmp, ">=") == 0)
         xf_put_str(q, "comparator", cmp);
@@ -141,6 +161,36 @@ static cJSON *attachment_ed(struct xf_ctx *x, struct hl7_view ed)
     return a;
 }
 
+static int value_period(struct xf_ctx *x, struct hl7_view dr, cJSON *obs)
+{
+    cJSON *p = cJSON_CreateObject();
+    dt_add(x, p, "start", xf_comp(x, dr, 1), DT_DATETIME);
+    dt_add(x, p, "end", xf_comp(x, dr, 2), DT_DATETIME);
+    if (cJSON_GetArraySize(p) == 0) {
+        cJSON_Delete(p);
+        return -1;
+    }
+    xf_put(obs, "valuePeriod", p);
+    return 0;
+}
+
+static int value_range(struct xf_ctx *x, struct hl7_view nr, cJSON *obs)
+{
+    cJSON *r = cJSON_CreateObject();
+    static const char *const ends[] = {"low", "high"};
+    for (uint32_t k = 1; k <= 2; k++) {
+        cJSON *q = quantity(x, xf_text(x, xf_comp(x, nr, k)), (struct hl7_view){0});
+        if (q)
+            xf_put(r, ends[k - 1], q);
+    }
+    if (cJSON_GetArraySize(r) == 0) {
+        cJSON_Delete(r);
+        return -1;
+    }
+    xf_put(obs, "valueRange", r);
+    return 0;
+}
+
 int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON **attachment)
 {
     struct hl7_view type = xf_comp(x, xf_take(x, obx, 2), 1);
@@ -171,6 +221,23 @@ int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON 
         xf_put_str(obs, tm ? "valueTime" : "valueDateTime", dt);
         return 0;
     }
+    if (xf_eq(type, "VR")) { /* value range: the IG writes "low-high" */
+        char text[200];
+        const char *lo = xf_text(x, xf_comp(x, first, 1));
+        snprintf(text, sizeof text, "%s-", lo ? lo : "");
+        const char *hi = xf_text(x, xf_comp(x, first, 2));
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s", hi ? hi : "");
+        xf_put_str(obs, "valueString", text);
+        return 0;
+    }
+    if (xf_eq(type, "IS") || xf_eq(type, "ID")) { /* a coded value without a system */
+        xf_put(obs, "valueCodeableConcept", dt_codeable(x, first));
+        return 0;
+    }
+    if (xf_eq(type, "DR")) /* date range: start^end */
+        return value_period(x, first, obs);
+    if (xf_eq(type, "NR")) /* numeric range: low^high */
+        return value_range(x, first, obs);
     if (xf_eq(type, "ED") || xf_eq(type, "RP")) {
         cJSON *a = xf_eq(type, "ED") ? attachment_ed(x, first) : cJSON_CreateObject();
         if (a && xf_eq(type, "RP"))

@@ -8,13 +8,12 @@
 #include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
 
-/* NK1-2 (name), or NK1-30 (contact person's name) when the next of kin is an organisation. */
+/* NK1-2 (name) and NK1-30 (contact person's name, when the next of kin is an organisation). */
 static int nk1_name(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     (void)xf_take(x, s, 1);
     dt_add_each(x, res, "name", xf_take(x, s, 2), dt_human_name);
-    if (!cJSON_GetObjectItem(res, "name"))
-        dt_add_each(x, res, "name", xf_take(x, s, 30), dt_human_name);
+    dt_add_each(x, res, "name", xf_take(x, s, 30), dt_human_name); /* contact person's */
     return 0;
 }
 
@@ -48,6 +47,8 @@ static int nk1_contact(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     dt_add_each(x, res, "telecom", xf_take(x, s, 5), home);
     dt_add_each(x, res, "telecom", xf_take(x, s, 6), work);
     dt_add_each(x, res, "telecom", xf_take(x, s, 31), home); /* contact person's */
+    dt_add_each(x, res, "telecom", xf_take(x, s, 40), home); /* v2.7+ next of kin telecom */
+    dt_add_each(x, res, "telecom", xf_take(x, s, 41), work);
     dt_add_each(x, res, "address", xf_take(x, s, 4), dt_address);
     dt_add_each(x, res, "address", xf_take(x, s, 32), dt_address); /* contact person's */
     return 0;

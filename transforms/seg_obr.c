@@ -10,12 +10,12 @@
 
 #define V2_0203 "http://terminology.hl7.org/CodeSystem/v2-0203"
 
-/* HL7 table 0123 result status -> diagnostic-report-status (IG ResultStatus map). */
+/* HL7 table 0123 result status -> diagnostic-report-status, exactly the IG's
+ * ResultStatus[Non-Queries] map; codes it leaves unmapped (A, Y, Z...) give unknown. */
 static const struct dt_code_row report_status[] = {
-    {"O", "registered", NULL}, {"I", "registered", NULL},  {"S", "partial", NULL},
-    {"A", "partial", NULL},    {"P", "preliminary", NULL}, {"C", "corrected", NULL},
-    {"R", "partial", NULL},    {"F", "final", NULL},       {"X", "cancelled", NULL},
-    {"Y", "unknown", NULL},    {"Z", "unknown", NULL},
+    {"O", "registered", NULL},  {"I", "registered", NULL}, {"S", "registered", NULL},
+    {"P", "preliminary", NULL}, {"C", "corrected", NULL},  {"R", "partial", NULL},
+    {"F", "final", NULL},       {"X", "cancelled", NULL},
 };
 
 /* HL7 table 0038 order status -> request-status (IG OrderStatus map). */
@@ -144,10 +144,27 @@ static int request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const str
 {
     xf_put_str(res, "status", request_status(x, orc));
     xf_put_str(res, "intent", "order");
+    struct hl7_view reasons = xf_take(x, obr, 31); /* reason for study */
+    for (uint32_t r = 1; r <= xf_nreps(x, reasons); r++) {
+        cJSON *cc = dt_codeable(x, xf_rep(x, reasons, r)), *list;
+        if (cc && !(list = cJSON_GetObjectItem(res, "reasonCode")))
+            list = xf_put_array(res, "reasonCode");
+        if (cc)
+            cJSON_AddItemToArray(list, cc);
+    }
     cJSON *code = dt_codeable(x, hl7_field(x->msg, obr, 4));
     if (code)
         xf_put(res, "code", code);
     if (orc) {
+        /* ORC-4 placer group number (EI, or EIP from v2.7): the requisition, typed PGN */
+        const char *group = xf_text(x, xf_sub(x, xf_comp(x, xf_take(x, orc, 4), 1), 1));
+        if (group) {
+            cJSON *req = xf_put_object(res, "requisition");
+            xf_put(req, "type",
+                   dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "PGN", NULL));
+            xf_put_str(req, "value",
+                       xf_text(x, xf_sub(x, xf_comp(x, hl7_field(x->msg, orc, 4), 1), 1)));
+        }
         (void)xf_take(x, orc, 1);
         dt_add(x, res, "authoredOn", xf_take(x, orc, 9), DT_DATETIME);
         by_name(x, res, "requester", xcn_family(x, xf_take(x, orc, 12)));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "transforms/dt_code.h"
+#include "transforms/dt_ident.h"
 #include "transforms/dt_time.h"
 #include "transforms/dt_value.h"
 
@@ -95,6 +96,15 @@ static int obx_method(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *cc = dt_codeable(x, xf_rep(x, xf_take(x, s, 17), 1));
     if (cc)
         xf_put(res, "method", cc);
+    cJSON *site = dt_codeable(x, xf_rep(x, xf_take(x, s, 20), 1)); /* observation site */
+    if (site)
+        xf_put(res, "bodySite", site);
+    cJSON *id = dt_ei(x, xf_take(x, s, 21)); /* observation instance identifier */
+    if (id) {
+        xf_put(id, "type",
+               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "FILL", NULL));
+        cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
+    }
     return 0;
 }
 

@@ -64,12 +64,18 @@ static int pv1_visit(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     const char *system;
     cJSON *id = dt_identifier(x, xf_take(x, s, 19), &system);
-    if (id) {
-        if (!cJSON_GetObjectItem(id, "type")) /* IG: the visit number is typed VN */
-            xf_put(id, "type",
-                   dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "VN", NULL));
+    if (id) { /* first: the visit number is the Encounter's key; the IG types it VN */
+        cJSON_DeleteItemFromObject(id, "type");
+        xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "VN", NULL));
         xf_put_str(id, "use", "official");
         cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
+    }
+    struct hl7_view alts = xf_take(x, s, 50); /* alternate visit ids */
+    for (uint32_t r = 1; r <= xf_nreps(x, alts); r++) {
+        cJSON *alt = dt_identifier(x, xf_rep(x, alts, r), &system);
+        cJSON *list = cJSON_GetObjectItem(res, "identifier");
+        if (alt)
+            cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), alt);
     }
     return 0;
 }
@@ -156,9 +162,14 @@ static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
     if (pre)
         xf_put(h, "preAdmissionIdentifier", pre);
     put_codeable(x, h, "reAdmission", xf_take(x, s, 13));
-    cJSON *vip = dt_codeable(x, xf_rep(x, xf_take(x, s, 16), 1));
-    if (vip)
-        cJSON_AddItemToArray(xf_put_array(h, "specialCourtesy"), vip);
+    struct hl7_view vips = xf_take(x, s, 16);
+    for (uint32_t r = 1; r <= xf_nreps(x, vips); r++) {
+        cJSON *vip = dt_codeable(x, xf_rep(x, vips, r)), *list;
+        if (vip && !(list = cJSON_GetObjectItem(h, "specialCourtesy")))
+            list = xf_put_array(h, "specialCourtesy");
+        if (vip)
+            cJSON_AddItemToArray(list, vip);
+    }
     cJSON *src = dt_codeable_table(x, xf_take(x, s, 14), "0023");
     if (src)
         xf_put(h, "admitSource", src);
@@ -180,6 +191,20 @@ static const xf_field_fn pv1_fns[] = {
 };
 
 const struct xf_segmap seg_pv1 = {"PV1", "Encounter", pv1_fns, sizeof pv1_fns / sizeof pv1_fns[0]};
+
+/* PV2-1: the location the patient is expected to move to, planned (IG PV2[Encounter]). */
+static int pv2_pending(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *loc = dt_location(x, xf_take(x, s, 1), "pending-loc");
+    if (!loc)
+        return 0;
+    contain(res, loc);
+    cJSON *el = cJSON_CreateObject(), *list = cJSON_GetObjectItem(res, "location");
+    xf_put(el, "location", xf_ref("#pending-loc"));
+    xf_put_str(el, "status", "planned");
+    cJSON_AddItemToArray(list ? list : xf_put_array(res, "location"), el);
+    return 0;
+}
 
 /* PV2-3: the admit reason. */
 static int pv2_reason(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
@@ -208,7 +233,7 @@ static int pv2_length_priority(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
     return 0;
 }
 
-static const xf_field_fn pv2_fns[] = {pv2_reason, pv2_length_priority};
+static const xf_field_fn pv2_fns[] = {pv2_pending, pv2_reason, pv2_length_priority};
 
 const struct xf_segmap seg_pv2 = {"PV2", "Encounter", pv2_fns, sizeof pv2_fns / sizeof pv2_fns[0]};
 

@@ -57,6 +57,10 @@ static int spm_container(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 
 static int spm_type(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
+    struct hl7_view available = xf_take(x, s, 20); /* Y/N -> available/unavailable */
+    if (xf_eq(xf_comp(x, available, 1), "Y") || xf_eq(xf_comp(x, available, 1), "N"))
+        xf_put_str(res, "status",
+                   xf_eq(xf_comp(x, available, 1), "Y") ? "available" : "unavailable");
     cJSON *cc = dt_codeable(x, xf_take(x, s, 4));
     if (cc)
         xf_put(res, "type", cc);
@@ -68,8 +72,9 @@ static int spm_collection(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *c = cJSON_CreateObject();
     struct hl7_view when = xf_take(x, s, 17); /* DR: start^end; a period when it has an end */
     cJSON *period = cJSON_CreateObject();
-    if (dt_add(x, period, "end", xf_comp(x, when, 2), DT_DATETIME)) {
+    if (xf_has(xf_comp(x, when, 2))) { /* IG: SPM-17.2 valued means a period */
         dt_add(x, period, "start", xf_comp(x, when, 1), DT_DATETIME);
+        dt_add(x, period, "end", xf_comp(x, when, 2), DT_DATETIME);
         xf_put(c, "collectedPeriod", period);
     } else {
         cJSON_Delete(period);
@@ -138,10 +143,21 @@ void seg_spm_from_obr(struct xf_ctx *x, const struct hl7_seg *obr, const char *r
     cJSON *site = dt_codeable_sub(x, xf_comp(x, source, 4));
     if (site)
         xf_put(c, "bodySite", site);
+    struct hl7_view volume = xf_take(x, obr, 9); /* CQ: quantity^units */
+    const char *n = xf_text(x, xf_comp(x, volume, 1));
+    char dec[32];
+    if (n && dt_decimal(n, dec, sizeof dec) == 0) {
+        cJSON *q = xf_put_object(c, "quantity");
+        xf_put_raw(q, "value", dec);
+        const char *unit = xf_text(x, xf_sub(x, xf_comp(x, volume, 2), 1));
+        if (unit)
+            xf_put_str(q, "unit", unit);
+    }
     if (cJSON_GetArraySize(c))
         xf_put(sp, "collection", c);
     else
         cJSON_Delete(c);
+    dt_add(x, sp, "receivedTime", xf_take(x, obr, 14), DT_DATETIME);
     if (x->patient_ref[0])
         xf_put(sp, "subject", xf_ref(x->patient_ref));
     xf_full_url(x, obr, "Specimen", url);
