@@ -66,18 +66,28 @@ static int nk1_period(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-/* NK1-33 identifiers, NK1-15 sex, NK1-16 birth date, NK1-20 language. */
+/* NK1-12 and NK1-33 identifiers, NK1-37 SSN, NK1-15 sex, NK1-16 birth date, NK1-20 language. */
 static int nk1_person(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     static const char *const sexes[][2] = {{"F", "female"},  {"M", "male"},  {"O", "other"},
                                            {"U", "unknown"}, {"A", "other"}, {"N", "other"}};
-    struct hl7_view ids = xf_take(x, s, 33);
-    for (uint32_t r = 1; r <= xf_nreps(x, ids); r++) {
-        const char *system;
-        cJSON *id = dt_identifier(x, xf_rep(x, ids, r), &system);
-        cJSON *list = cJSON_GetObjectItem(res, "identifier");
-        if (id)
-            cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
+    for (uint32_t f = 12; f <= 33; f += 21) { /* NK1-12 associated party's ids, NK1-33 */
+        struct hl7_view ids = xf_take(x, s, f);
+        for (uint32_t r = 1; r <= xf_nreps(x, ids); r++) {
+            const char *system;
+            cJSON *id = dt_identifier(x, xf_rep(x, ids, r), &system);
+            cJSON *list = cJSON_GetObjectItem(res, "identifier");
+            if (id)
+                cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
+        }
+    }
+    const char *ssn = xf_text(x, xf_take(x, s, 37)); /* contact person's SSN, as PID-19 */
+    if (ssn) {
+        cJSON *id = cJSON_CreateObject(), *list = cJSON_GetObjectItem(res, "identifier");
+        xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "SS", NULL));
+        xf_put_str(id, "system", "http://hl7.org/fhir/sid/us-ssn");
+        xf_put_str(id, "value", xf_text(x, hl7_field(x->msg, s, 37)));
+        cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
     }
     struct hl7_view sex = xf_comp(x, xf_take(x, s, 15), 1);
     for (size_t i = 0; i < sizeof sexes / sizeof sexes[0]; i++)

@@ -289,3 +289,33 @@ int seg_pid_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl
     *patient = p;
     return 0;
 }
+
+void seg_pid_mother(struct xf_ctx *x, const struct hl7_seg *pid, cJSON *patient)
+{
+    struct hl7_view ids = xf_take(x, pid, 21);
+    cJSON *mother = xf_resource("RelatedPerson"), *list = NULL;
+    char url[XF_URL_MAX], seed[400];
+    for (uint32_t r = 1; r <= xf_nreps(x, ids); r++) {
+        const char *system;
+        cJSON *id = dt_identifier(x, xf_rep(x, ids, r), &system);
+        if (id && !list)
+            list = xf_put_array(mother, "identifier");
+        if (id)
+            cJSON_AddItemToArray(list, id);
+    }
+    if (!list) {
+        cJSON_Delete(mother);
+        return;
+    }
+    xf_put(mother, "patient", xf_ref(x->patient_ref));
+    cJSON_AddItemToArray(
+        xf_put_array(mother, "relationship"),
+        dt_concept("http://terminology.hl7.org/CodeSystem/v3-RoleCode", "MTH", "mother"));
+    xf_full_url(x, pid, "RelatedPerson-mother", url);
+    cJSON *link = cJSON_CreateObject(), *links = cJSON_GetObjectItem(patient, "link");
+    xf_put(link, "other", xf_ref(url));
+    xf_put_str(link, "type", "seealso");
+    cJSON_AddItemToArray(links ? links : xf_put_array(patient, "link"), link);
+    snprintf(seed, sizeof seed, "%s\x1fmother", x->patient_key);
+    xf_bundle_add(x, url, mother, NULL, seed);
+}

@@ -18,4 +18,8 @@ extern const struct xf_segmap seg_pd1;
 int seg_pid_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl7_seg *pd1,
                     cJSON **patient);
 
+/* Adds PID-21 (mother's identifier) as a RelatedPerson of the Patient with the v3 role MTH,
+ * and a Patient.link seealso to it, per the IG's CX[RelatedPerson-Mother] map. */
+void seg_pid_mother(struct xf_ctx *x, const struct hl7_seg *pid, cJSON *patient);
+
 #endif

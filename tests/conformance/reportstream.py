@@ -37,7 +37,7 @@ FOLDERS = ["cx", "xpn", "xad", "xtn", "cwe", "ce", "dt", "dtm", "ei", "hd", "pl"
 KINDS = {"Patient", "Encounter", "Observation", "DiagnosticReport", "ServiceRequest", "Specimen",
          "RelatedPerson", "Coverage"}
 IGNORED = {"extension", "modifierExtension", "id", "meta", "text", "reference", "fullUrl", "assigner"}
-FLOOR = 0.87  # overall share that must be present; raised as coverage grows
+FLOOR = 0.91  # overall share that must be present; raised as coverage grows
 
 
 def instant(s):
