@@ -63,14 +63,21 @@ cJSON *xf_put_raw(cJSON *obj, const char *key, const char *json)
 
 void xf_init(struct xf_ctx *x, const struct hl7_msg *m, const struct xf_config *cfg)
 {
-    memset(x, 0, sizeof *x);
+    /* Field by field: the warnings array is ~10 KB and only nwarnings of it is ever read. */
     xf_arena_begin();
     x->msg = m;
     x->cfg = cfg;
     x->entries = cJSON_CreateArray();
+    x->patient_ref[0] = x->patient_key[0] = x->encounter_ref[0] = '\0';
+    x->patient_ident = NULL;
+    x->nwarnings = 0;
+    memset(&x->error, 0, sizeof x->error);
+    x->cur_seg = NULL;
+    x->cur_field = 0;
+    x->seed_len = 0;
     size_t cap = 0;
     x->used = grow_array(NULL, &cap, m->nsegs ? m->nsegs : 1, sizeof *x->used);
-    memset(x->used, 0, cap * sizeof *x->used);
+    memset(x->used, 0, (m->nsegs ? m->nsegs : 1) * sizeof *x->used);
     strbuf_init(&x->tmp, m->len + 64);
 }
 
