@@ -78,13 +78,8 @@ cJSON *dt_identifier(struct xf_ctx *x, struct hl7_view cx, const char **system)
         *system = NULL;
         return NULL;
     }
-    cJSON *period = cJSON_CreateObject(); /* CX-7 effective, CX-8 expiration */
-    dt_add(x, period, "start", xf_comp(x, cx, 7), DT_DATETIME);
-    dt_add(x, period, "end", xf_comp(x, cx, 8), DT_DATETIME);
-    if (cJSON_GetArraySize(period))
-        xf_put(id, "period", period);
-    else
-        cJSON_Delete(period);
+    /* CX-7 effective, CX-8 expiration */
+    dt_add_period(x, id, "period", xf_comp(x, cx, 7), xf_comp(x, cx, 8), DT_DATETIME);
     const char *auth = xf_text(x, xf_sub(x, hd, 1));
     if (!*system && auth) { /* no system known: say who assigned it */
         cJSON *assigner = xf_put_object(id, "assigner");

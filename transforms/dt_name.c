@@ -23,19 +23,11 @@ static const struct dt_code_row address_use[] = {
     {"SH", NULL, "postal"}, {"BR", "home", "physical"}, {"RH", "home", NULL}, {"P", "home", NULL},
 };
 
-static void add_to_array(cJSON *obj, const char *name, cJSON *item)
-{
-    cJSON *a = cJSON_GetObjectItem(obj, name);
-    if (!a)
-        a = xf_put_array(obj, name);
-    cJSON_AddItemToArray(a, item);
-}
-
 static void add_str_to_array(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v)
 {
     const char *s = xf_text(x, v);
     if (s)
-        add_to_array(obj, name, cJSON_CreateString(s));
+        xf_append(obj, name, cJSON_CreateString(s));
 }
 
 cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn)
@@ -53,13 +45,8 @@ cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn)
     add_str_to_array(x, n, "suffix", xf_comp(x, xpn, 6));
     /* XPN-10 (validity range) or XPN-12/13 (effective, expiration) -> period */
     struct hl7_view range = xf_comp(x, xpn, 10);
-    cJSON *p = cJSON_CreateObject();
-    dt_add(x, p, "start", xf_has(range) ? xf_sub(x, range, 1) : xf_comp(x, xpn, 12), DT_DATETIME);
-    dt_add(x, p, "end", xf_has(range) ? xf_sub(x, range, 2) : xf_comp(x, xpn, 13), DT_DATETIME);
-    if (cJSON_GetArraySize(p))
-        xf_put(n, "period", p);
-    else
-        cJSON_Delete(p);
+    dt_add_period(x, n, "period", xf_has(range) ? xf_sub(x, range, 1) : xf_comp(x, xpn, 12),
+                  xf_has(range) ? xf_sub(x, range, 2) : xf_comp(x, xpn, 13), DT_DATETIME);
     if (!cJSON_GetObjectItem(n, "family") && !cJSON_GetObjectItem(n, "given")) {
         cJSON_Delete(n);
         return NULL;
@@ -71,15 +58,8 @@ cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn)
 static void address_period(struct xf_ctx *x, struct hl7_view xad, cJSON *a)
 {
     struct hl7_view range = xf_comp(x, xad, 12);
-    struct hl7_view from = xf_has(range) ? xf_sub(x, range, 1) : xf_comp(x, xad, 13);
-    struct hl7_view to = xf_has(range) ? xf_sub(x, range, 2) : xf_comp(x, xad, 14);
-    cJSON *p = cJSON_CreateObject();
-    dt_add(x, p, "start", from, DT_DATETIME);
-    dt_add(x, p, "end", to, DT_DATETIME);
-    if (cJSON_GetArraySize(p))
-        xf_put(a, "period", p);
-    else
-        cJSON_Delete(p);
+    dt_add_period(x, a, "period", xf_has(range) ? xf_sub(x, range, 1) : xf_comp(x, xad, 13),
+                  xf_has(range) ? xf_sub(x, range, 2) : xf_comp(x, xad, 14), DT_DATETIME);
 }
 
 cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad)
@@ -171,7 +151,7 @@ void dt_add_each(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view
     for (uint32_t r = 1; r <= xf_nreps(x, field); r++) {
         cJSON *item = fn(x, xf_rep(x, field, r));
         if (item)
-            add_to_array(obj, name, item);
+            xf_append(obj, name, item);
     }
 }
 
@@ -190,7 +170,7 @@ cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id)
         if (system)
             xf_put_str(ident, "system", system);
         xf_add_str(x, ident, "value", xf_comp(x, first, 1));
-        add_to_array(p, "identifier", ident);
+        xf_append(p, "identifier", ident);
     }
     cJSON *name = cJSON_CreateObject();
     xf_add_str(x, name, "family", xf_sub(x, xf_comp(x, first, 2), 1));
@@ -199,7 +179,7 @@ cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id)
     add_str_to_array(x, name, "prefix", xf_comp(x, first, 6));
     add_str_to_array(x, name, "suffix", xf_comp(x, first, 5));
     if (cJSON_GetArraySize(name) > 0)
-        add_to_array(p, "name", name);
+        xf_append(p, "name", name);
     else
         cJSON_Delete(name);
     if (!ident && !cJSON_GetObjectItem(p, "name")) {

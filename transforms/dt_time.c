@@ -156,7 +156,7 @@ int dt_format(struct xf_ctx *x, struct hl7_view v, enum dt_kind kind, char out[D
         return 1;
     int rc = kind == DT_TIME ? parse_tm(c.p, c.len, out) : parse_dtm(c.p, c.len, &t);
     if (rc != 0) {
-        xf_warn_here(x, kind == DT_TIME ? "invalid time, left out" : "invalid date, left out");
+        xf_warn_at(x, c, kind == DT_TIME ? "invalid time, left out" : "invalid date, left out");
         return -1;
     }
     if (kind != DT_TIME)
@@ -170,6 +170,20 @@ int dt_add(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v, en
     if (dt_format(x, v, kind, out) != 0)
         return 0;
     xf_put_str(obj, name, out);
+    return 1;
+}
+
+int dt_add_period(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view start,
+                  struct hl7_view end, enum dt_kind kind)
+{
+    cJSON *p = cJSON_CreateObject();
+    dt_add(x, p, "start", start, kind);
+    dt_add(x, p, "end", end, kind);
+    if (cJSON_GetArraySize(p) == 0) {
+        cJSON_Delete(p);
+        return 0;
+    }
+    xf_put(obj, name, p);
     return 1;
 }
 

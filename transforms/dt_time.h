@@ -26,6 +26,9 @@ enum dt_kind {
 int dt_format(struct xf_ctx *x, struct hl7_view v, enum dt_kind kind, char out[DT_MAX]);
 /* Adds v as member name of obj when valid; returns 1 when added. */
 int dt_add(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v, enum dt_kind kind);
+/* Adds {start, end} as member name of obj when either end is valid; returns 1 if added. */
+int dt_add_period(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view start,
+                  struct hl7_view end, enum dt_kind kind);
 /* Makes tz the process's time zone for times without an offset; -1 if unknown. */
 int xf_tz_apply(const char *tz);
 

@@ -163,15 +163,9 @@ static cJSON *attachment_ed(struct xf_ctx *x, struct hl7_view ed)
 
 static int value_period(struct xf_ctx *x, struct hl7_view dr, cJSON *obs)
 {
-    cJSON *p = cJSON_CreateObject();
-    dt_add(x, p, "start", xf_comp(x, dr, 1), DT_DATETIME);
-    dt_add(x, p, "end", xf_comp(x, dr, 2), DT_DATETIME);
-    if (cJSON_GetArraySize(p) == 0) {
-        cJSON_Delete(p);
-        return -1;
-    }
-    xf_put(obs, "valuePeriod", p);
-    return 0;
+    return dt_add_period(x, obs, "valuePeriod", xf_comp(x, dr, 1), xf_comp(x, dr, 2), DT_DATETIME)
+               ? 0
+               : -1;
 }
 
 static int value_range(struct xf_ctx *x, struct hl7_view nr, cJSON *obs)
@@ -189,6 +183,20 @@ static int value_range(struct xf_ctx *x, struct hl7_view nr, cJSON *obs)
     }
     xf_put(obs, "valueRange", r);
     return 0;
+}
+
+cJSON *dt_quantity_cq(struct xf_ctx *x, struct hl7_view cq)
+{
+    const char *n = xf_text(x, xf_comp(x, cq, 1));
+    char dec[64];
+    if (!n || dt_decimal(n, dec, sizeof dec) != 0)
+        return NULL;
+    cJSON *q = cJSON_CreateObject();
+    xf_put_raw(q, "value", dec);
+    const char *unit = xf_text(x, xf_sub(x, xf_comp(x, cq, 2), 1)); /* units: a CWE inside */
+    if (unit)
+        xf_put_str(q, "unit", unit);
+    return q;
 }
 
 int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON **attachment)

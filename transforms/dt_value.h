@@ -12,6 +12,8 @@
 
 /* Writes s as a FHIR decimal (JSON number text) into out; -1 when s is not a number. */
 int dt_decimal(const char *s, char *out, size_t n);
+/* CQ (quantity^units) -> SimpleQuantity {value, unit}; NULL when it holds no number. */
+cJSON *dt_quantity_cq(struct xf_ctx *x, struct hl7_view cq);
 /* Sets obs.value[x] from the OBX segment. 0: set; 1: *attachment set instead; 2: no value;
  * -1: not mappable (warned at OBX-5). */
 int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON **attachment);

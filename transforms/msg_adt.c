@@ -27,8 +27,7 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
         cJSON *id = dt_identifier(x, xf_rep(x, ids, r), &system);
         if (!id)
             continue;
-        cJSON *list = cJSON_GetObjectItem(p, "identifier");
-        cJSON_AddItemToArray(list ? list : xf_put_array(p, "identifier"), id);
+        xf_append(p, "identifier", id);
         /* The key: an NHS number first (as for the survivor), else any known system. */
         if (system && (!key || strcmp(system, XF_NHS_SYSTEM) == 0))
             key = id;

@@ -60,10 +60,10 @@ void msg_add_notes(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res, const 
                 break;
         }
         if (all.len) {
-            cJSON *note = cJSON_CreateObject(), *list = cJSON_GetObjectItem(res, name);
+            cJSON *note = cJSON_CreateObject();
             xf_put_str(note, "text", all.p);
             dt_add(x, note, "time", xf_take(x, n, 6), DT_DATETIME); /* entered */
-            cJSON_AddItemToArray(list ? list : xf_put_array(res, name), note);
+            xf_append(res, name, note);
         }
         strbuf_cleanup(&all);
     }

@@ -11,8 +11,7 @@
 
 static void add_ref(cJSON *res, const char *name, const char *url)
 {
-    cJSON *list = cJSON_GetObjectItem(res, name);
-    cJSON_AddItemToArray(list ? list : xf_put_array(res, name), xf_ref(url));
+    xf_append(res, name, xf_ref(url));
 }
 
 /* The OBX and SPM segments of the group that starts at obr, until the next OBR/ORC. */

@@ -39,7 +39,7 @@ static int al1_kind(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     const struct dt_code_row *k =
         dt_code_find(criticality, sizeof criticality / sizeof criticality[0], xf_take(x, s, 4), x);
     if (c)
-        cJSON_AddItemToArray(xf_put_array(res, "category"), cJSON_CreateString(c->code));
+        xf_append(res, "category", cJSON_CreateString(c->code));
     if (k)
         xf_put_str(res, "criticality", k->code);
     return 0;
@@ -63,7 +63,7 @@ static int al1_reaction(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     }
     cJSON *reaction = cJSON_CreateObject();
     xf_put(reaction, "manifestation", manif);
-    cJSON_AddItemToArray(xf_put_array(res, "reaction"), reaction);
+    xf_append(res, "reaction", reaction);
     return 0;
 }
 

@@ -11,9 +11,9 @@ static int dg1_code(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *cc = dt_codeable(x, xf_take(x, s, 3));
     (void)xf_take(x, s, 1);
-    cJSON_AddItemToArray(xf_put_array(res, "category"),
-                         dt_concept("http://terminology.hl7.org/CodeSystem/condition-category",
-                                    "encounter-diagnosis", "Encounter Diagnosis"));
+    xf_append(res, "category",
+              dt_concept("http://terminology.hl7.org/CodeSystem/condition-category",
+                         "encounter-diagnosis", "Encounter Diagnosis"));
     if (cc)
         xf_put(res, "code", cc);
     return 0;
@@ -29,7 +29,7 @@ static int dg1_identifier(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *id = dt_ei(x, xf_take(x, s, 20));
     if (id)
-        cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
+        xf_append(res, "identifier", id);
     return 0;
 }
 

@@ -24,19 +24,13 @@ static int in1_policy(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         return 0;
     cJSON *id = cJSON_CreateObject();
     xf_put_str(id, "value", number);
-    cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
+    xf_append(res, "identifier", id);
     return 0;
 }
 
 static int in1_period(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    cJSON *p = cJSON_CreateObject();
-    dt_add(x, p, "start", xf_take(x, s, 12), DT_DATE);
-    dt_add(x, p, "end", xf_take(x, s, 13), DT_DATE);
-    if (cJSON_GetArraySize(p))
-        xf_put(res, "period", p);
-    else
-        cJSON_Delete(p);
+    dt_add_period(x, res, "period", xf_take(x, s, 12), xf_take(x, s, 13), DT_DATE);
     return 0;
 }
 
@@ -60,7 +54,7 @@ static void add_payor(struct xf_ctx *x, const struct hl7_seg *s, char url[XF_URL
     char seed[400];
     cJSON *id = dt_identifier(x, xf_rep(x, xf_take(x, s, 3), 1), &system);
     if (id) {
-        cJSON_AddItemToArray(xf_put_array(org, "identifier"), id);
+        xf_append(org, "identifier", id);
         key = system ? id : NULL;
     }
     const char *name = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, s, 4), 1), 1));
@@ -80,7 +74,7 @@ void seg_in1_add(struct xf_ctx *x, const struct hl7_seg *s)
     add_payor(x, s, payor);
     xf_segmap_apply(x, &seg_in1, s, c);
     xf_put(c, "beneficiary", xf_ref(x->patient_ref));
-    cJSON_AddItemToArray(xf_put_array(c, "payor"), xf_ref(payor));
+    xf_append(c, "payor", xf_ref(payor));
     xf_full_url(x, s, "Coverage", url);
     struct hl7_view policy = hl7_field(x->msg, s, 36), set_id = hl7_field(x->msg, s, 1);
     snprintf(seed, sizeof seed, "%s\x1f%.*s\x1f%.*s", x->patient_key, (int)policy.len,

@@ -39,7 +39,7 @@ static int msh_parties(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *dest = cJSON_CreateObject();
     endpoint(x, xf_take(x, s, 5), dest);
-    cJSON_AddItemToArray(xf_put_array(res, "destination"), dest);
+    xf_append(res, "destination", dest);
     const char *receiver = xf_text(x, xf_comp(x, xf_take(x, s, 6), 1));
     if (receiver) {
         cJSON *r = xf_put_object(dest, "receiver");
@@ -110,7 +110,7 @@ void seg_msh_provenance(struct xf_ctx *x, const struct hl7_seg *evn)
            dt_concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type",
                       "assembler", "Assembler"));
     xf_put_str(who, "display", "Solent HL7v2-to-FHIR interface engine");
-    cJSON_AddItemToArray(xf_put_array(p, "agent"), agent);
+    xf_append(p, "agent", agent);
     if (evn) { /* EVN-1 (type) and EVN-2 (recorded) repeat MSH-9 and MSH-7 */
         (void)xf_take(x, evn, 1);
         (void)xf_take(x, evn, 2);

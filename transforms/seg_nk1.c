@@ -56,13 +56,7 @@ static int nk1_contact(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 
 static int nk1_period(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    cJSON *p = cJSON_CreateObject();
-    dt_add(x, p, "start", xf_take(x, s, 8), DT_DATETIME);
-    dt_add(x, p, "end", xf_take(x, s, 9), DT_DATETIME);
-    if (cJSON_GetArraySize(p))
-        xf_put(res, "period", p);
-    else
-        cJSON_Delete(p);
+    dt_add_period(x, res, "period", xf_take(x, s, 8), xf_take(x, s, 9), DT_DATETIME);
     return 0;
 }
 
@@ -76,18 +70,17 @@ static int nk1_person(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         for (uint32_t r = 1; r <= xf_nreps(x, ids); r++) {
             const char *system;
             cJSON *id = dt_identifier(x, xf_rep(x, ids, r), &system);
-            cJSON *list = cJSON_GetObjectItem(res, "identifier");
             if (id)
-                cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
+                xf_append(res, "identifier", id);
         }
     }
     const char *ssn = xf_text(x, xf_take(x, s, 37)); /* contact person's SSN, as PID-19 */
     if (ssn) {
-        cJSON *id = cJSON_CreateObject(), *list = cJSON_GetObjectItem(res, "identifier");
+        cJSON *id = cJSON_CreateObject();
         xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "SS", NULL));
         xf_put_str(id, "system", "http://hl7.org/fhir/sid/us-ssn");
         xf_put_str(id, "value", xf_text(x, hl7_field(x->msg, s, 37)));
-        cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
+        xf_append(res, "identifier", id);
     }
     struct hl7_view sex = xf_comp(x, xf_take(x, s, 15), 1);
     for (size_t i = 0; i < sizeof sexes / sizeof sexes[0]; i++)
@@ -98,7 +91,7 @@ static int nk1_person(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (lang) {
         cJSON *c = cJSON_CreateObject();
         xf_put(c, "language", lang);
-        cJSON_AddItemToArray(xf_put_array(res, "communication"), c);
+        xf_append(res, "communication", c);
     }
     return 0;
 }
@@ -143,6 +136,5 @@ void seg_nk1_contact(struct xf_ctx *x, const struct hl7_seg *s, cJSON *patient)
         cJSON_Delete(c);
         return;
     }
-    cJSON *list = cJSON_GetObjectItem(patient, "contact");
-    cJSON_AddItemToArray(list ? list : xf_put_array(patient, "contact"), c);
+    xf_append(patient, "contact", c);
 }

@@ -59,8 +59,7 @@ static void order_ids(struct xf_ctx *x, const struct hl7_seg *orc, const struct 
         cJSON *id = order_id(x, xf_has(v) ? v : w, f == 2 ? "PLAC" : "FILL");
         if (!id)
             continue;
-        cJSON *list = cJSON_GetObjectItem(res, "identifier");
-        cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
+        xf_append(res, "identifier", id);
     }
 }
 
@@ -76,7 +75,7 @@ static void by_name(struct xf_ctx *x, cJSON *res, const char *name, struct hl7_v
     if (strcmp(name, "requester") == 0)
         xf_put(res, name, ref);
     else
-        cJSON_AddItemToArray(xf_put_array(res, name), ref);
+        xf_append(res, name, ref);
 }
 
 /* The surname of the first XCN of a field (XCN-2, first sub-component). */
@@ -92,8 +91,7 @@ static void alternate_placer(struct xf_ctx *x, const struct hl7_seg *obr, cJSON 
     cJSON *id = dt_identifier(x, xf_rep(x, xf_take(x, obr, 53), 1), &system);
     if (!id)
         return;
-    cJSON *list = cJSON_GetObjectItem(sr, "identifier");
-    cJSON_AddItemToArray(list ? list : xf_put_array(sr, "identifier"), id);
+    xf_append(sr, "identifier", id);
 }
 
 static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res)
@@ -111,14 +109,9 @@ static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res
         return xf_fail(x, obr, 4, 101, "OBR-4 (universal service identifier) is empty");
     xf_put(res, "code", code);
     /* OBR-7 to OBR-8 (observation end) is a period; OBR-7 alone a time */
-    cJSON *period = cJSON_CreateObject();
-    if (dt_add(x, period, "end", xf_take(x, obr, 8), DT_DATETIME) &&
-        dt_add(x, period, "start", xf_take(x, obr, 7), DT_DATETIME)) {
-        xf_put(res, "effectivePeriod", period);
-    } else {
-        cJSON_Delete(period);
-        dt_add(x, res, "effectiveDateTime", xf_take(x, obr, 7), DT_DATETIME);
-    }
+    struct hl7_view from = xf_take(x, obr, 7), to = xf_take(x, obr, 8);
+    if (!xf_has(to) || !dt_add_period(x, res, "effectivePeriod", from, to, DT_DATETIME))
+        dt_add(x, res, "effectiveDateTime", from, DT_DATETIME);
     dt_add(x, res, "issued", xf_take(x, obr, 22), DT_INSTANT);
     /* OBR-32 is an NDL whose first component is a CNN: id&family&given... */
     by_name(x, res, "resultsInterpreter", xf_sub(x, xf_comp(x, xf_take(x, obr, 32), 1), 2));
@@ -146,11 +139,9 @@ static int request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const str
     xf_put_str(res, "intent", "order");
     struct hl7_view reasons = xf_take(x, obr, 31); /* reason for study */
     for (uint32_t r = 1; r <= xf_nreps(x, reasons); r++) {
-        cJSON *cc = dt_codeable(x, xf_rep(x, reasons, r)), *list;
-        if (cc && !(list = cJSON_GetObjectItem(res, "reasonCode")))
-            list = xf_put_array(res, "reasonCode");
+        cJSON *cc = dt_codeable(x, xf_rep(x, reasons, r));
         if (cc)
-            cJSON_AddItemToArray(list, cc);
+            xf_append(res, "reasonCode", cc);
     }
     cJSON *code = dt_codeable(x, hl7_field(x->msg, obr, 4));
     if (code)

@@ -50,7 +50,7 @@ static int obx_range(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         return 0;
     cJSON *r = cJSON_CreateObject();
     xf_put_str(r, "text", text);
-    cJSON_AddItemToArray(xf_put_array(res, "referenceRange"), r);
+    xf_append(res, "referenceRange", r);
     return 0;
 }
 
@@ -87,7 +87,7 @@ static int obx_performer(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *ref = cJSON_CreateObject();
     xf_put_str(ref, "type", "Practitioner");
     xf_put_str(ref, "display", family);
-    cJSON_AddItemToArray(xf_put_array(res, "performer"), ref);
+    xf_append(res, "performer", ref);
     return 0;
 }
 
@@ -103,7 +103,7 @@ static int obx_method(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (id) {
         xf_put(id, "type",
                dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "FILL", NULL));
-        cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
+        xf_append(res, "identifier", id);
     }
     return 0;
 }

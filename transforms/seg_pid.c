@@ -101,11 +101,7 @@ static int pid_other_ids(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         cJSON *id = cJSON_CreateObject();
         xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "DL", NULL));
         xf_put_str(id, "value", xf_text(x, xf_comp(x, dln, 1)));
-        cJSON *period = cJSON_CreateObject();
-        if (dt_add(x, period, "end", xf_comp(x, dln, 3), DT_DATE))
-            xf_put(id, "period", period);
-        else
-            cJSON_Delete(period);
+        dt_add_period(x, id, "period", (struct hl7_view){0}, xf_comp(x, dln, 3), DT_DATE);
         cJSON_AddItemToArray(list, id);
     }
     return 0;
@@ -172,7 +168,6 @@ static int pid_birth(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 
 static int pid_death(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    /* take each field just before its use: datatype warnings name the field last taken */
     bool dated = dt_add(x, res, "deceasedDateTime", xf_take(x, s, 29), DT_DATETIME);
     struct hl7_view flag = xf_take(x, s, 30);
     if (!dated && xf_has(flag))
@@ -190,8 +185,7 @@ static int pid_address(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *list = cJSON_GetObjectItem(res, "address");
     cJSON *first = list ? cJSON_GetArrayItem(list, 0) : NULL;
     if (!first)
-        cJSON_AddItemToArray(list ? list : xf_put_array(res, "address"),
-                             first = cJSON_CreateObject());
+        xf_append(res, "address", first = cJSON_CreateObject());
     if (!cJSON_GetObjectItem(first, "district"))
         xf_put_str(first, "district", xf_text(x, hl7_field(x->msg, s, 12)));
     return 0;
@@ -231,7 +225,7 @@ static int pid_language(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         return 0;
     cJSON *c = cJSON_CreateObject();
     xf_put(c, "language", lang);
-    cJSON_AddItemToArray(xf_put_array(res, "communication"), c);
+    xf_append(res, "communication", c);
     return 0;
 }
 
@@ -257,7 +251,7 @@ static int pd1_gp(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         xf_add_str(x, id, "value", xf_comp(x, gp, 1));
     }
     xf_put_str(ref, "type", "Practitioner");
-    cJSON_AddItemToArray(xf_put_array(res, "generalPractitioner"), ref);
+    xf_append(res, "generalPractitioner", ref);
     return 0;
 }
 

@@ -33,7 +33,7 @@ static int pr1_surgeon(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *performer = cJSON_CreateObject(), *actor = xf_put_object(performer, "actor");
     xf_put_str(actor, "type", "Practitioner");
     xf_put_str(actor, "display", xf_text(x, xf_sub(x, xf_comp(x, who, 2), 1)));
-    cJSON_AddItemToArray(xf_put_array(res, "performer"), performer);
+    xf_append(res, "performer", performer);
     return 0;
 }
 
@@ -41,7 +41,7 @@ static int pr1_identifier(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *id = dt_ei(x, xf_take(x, s, 19));
     if (id)
-        cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
+        xf_append(res, "identifier", id);
     return 0;
 }
 

@@ -68,27 +68,20 @@ static int pv1_visit(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         cJSON_DeleteItemFromObject(id, "type");
         xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "VN", NULL));
         xf_put_str(id, "use", "official");
-        cJSON_AddItemToArray(xf_put_array(res, "identifier"), id);
+        xf_append(res, "identifier", id);
     }
     struct hl7_view alts = xf_take(x, s, 50); /* alternate visit ids */
     for (uint32_t r = 1; r <= xf_nreps(x, alts); r++) {
         cJSON *alt = dt_identifier(x, xf_rep(x, alts, r), &system);
-        cJSON *list = cJSON_GetObjectItem(res, "identifier");
         if (alt)
-            cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), alt);
+            xf_append(res, "identifier", alt);
     }
     return 0;
 }
 
 static int pv1_period(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    cJSON *p = cJSON_CreateObject();
-    dt_add(x, p, "start", xf_take(x, s, 44), DT_DATETIME);
-    dt_add(x, p, "end", xf_take(x, s, 45), DT_DATETIME);
-    if (cJSON_GetArraySize(p))
-        xf_put(res, "period", p);
-    else
-        cJSON_Delete(p);
+    dt_add_period(x, res, "period", xf_take(x, s, 44), xf_take(x, s, 45), DT_DATETIME);
     return 0;
 }
 
@@ -104,8 +97,7 @@ static int pv1_doctors(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         cJSON *part = cJSON_CreateObject(), *types = xf_put_array(part, "type");
         cJSON_AddItemToArray(types, dt_concept(PART_TYPE, doctors[i].type, doctors[i].display));
         xf_put(part, "individual", xf_ref(ref));
-        cJSON *list = cJSON_GetObjectItem(res, "participant");
-        cJSON_AddItemToArray(list ? list : xf_put_array(res, "participant"), part);
+        xf_append(res, "participant", part);
     }
     return 0;
 }
@@ -129,8 +121,7 @@ static int pv1_locations(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         cJSON *el = cJSON_CreateObject();
         xf_put(el, "location", xf_ref(ref));
         xf_put_str(el, "status", planned && i == 0 ? "planned" : places[i].status);
-        cJSON *list = cJSON_GetObjectItem(res, "location");
-        cJSON_AddItemToArray(list ? list : xf_put_array(res, "location"), el);
+        xf_append(res, "location", el);
     }
     return 0;
 }
@@ -139,7 +130,7 @@ static int pv1_service(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *type = dt_codeable(x, xf_take(x, s, 4)); /* admission type */
     if (type)
-        cJSON_AddItemToArray(xf_put_array(res, "type"), type);
+        xf_append(res, "type", type);
     cJSON *service = dt_codeable_table(x, xf_take(x, s, 10), "0069");
     if (service)
         xf_put(res, "serviceType", service);
@@ -164,11 +155,9 @@ static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
     put_codeable(x, h, "reAdmission", xf_take(x, s, 13));
     struct hl7_view vips = xf_take(x, s, 16);
     for (uint32_t r = 1; r <= xf_nreps(x, vips); r++) {
-        cJSON *vip = dt_codeable(x, xf_rep(x, vips, r)), *list;
-        if (vip && !(list = cJSON_GetObjectItem(h, "specialCourtesy")))
-            list = xf_put_array(h, "specialCourtesy");
+        cJSON *vip = dt_codeable(x, xf_rep(x, vips, r));
         if (vip)
-            cJSON_AddItemToArray(list, vip);
+            xf_append(h, "specialCourtesy", vip);
     }
     cJSON *src = dt_codeable_table(x, xf_take(x, s, 14), "0023");
     if (src)
@@ -178,7 +167,7 @@ static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
         xf_put(h, "dischargeDisposition", disp);
     cJSON *diet = dt_codeable(x, xf_rep(x, xf_take(x, s, 38), 1));
     if (diet)
-        cJSON_AddItemToArray(xf_put_array(h, "dietPreference"), diet);
+        xf_append(h, "dietPreference", diet);
     if (cJSON_GetArraySize(h))
         xf_put(res, "hospitalization", h);
     else
@@ -199,10 +188,10 @@ static int pv2_pending(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (!loc)
         return 0;
     contain(res, loc);
-    cJSON *el = cJSON_CreateObject(), *list = cJSON_GetObjectItem(res, "location");
+    cJSON *el = cJSON_CreateObject();
     xf_put(el, "location", xf_ref("#pending-loc"));
     xf_put_str(el, "status", "planned");
-    cJSON_AddItemToArray(list ? list : xf_put_array(res, "location"), el);
+    xf_append(res, "location", el);
     return 0;
 }
 
@@ -211,7 +200,7 @@ static int pv2_reason(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *cc = dt_codeable(x, xf_take(x, s, 3));
     if (cc)
-        cJSON_AddItemToArray(xf_put_array(res, "reasonCode"), cc);
+        xf_append(res, "reasonCode", cc);
     return 0;
 }
 

@@ -24,8 +24,7 @@ static int spm_identifier(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         xf_put(id, "type",
                dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", types[k - 1], NULL));
         xf_put_str(id, "value", xf_text(x, xf_sub(x, ei, 1)));
-        cJSON *list = cJSON_GetObjectItem(res, "identifier");
-        cJSON_AddItemToArray(list ? list : xf_put_array(res, "identifier"), id);
+        xf_append(res, "identifier", id);
     }
     const char *system;
     cJSON *accession = dt_identifier(x, xf_rep(x, xf_take(x, s, 30), 1), &system);
@@ -43,14 +42,13 @@ static int spm_container(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if ((cc = dt_codeable(x, xf_rep(x, xf_take(x, s, 6), 1))))
         xf_put(container, "additiveCodeableConcept", cc);
     if (cJSON_GetArraySize(container))
-        cJSON_AddItemToArray(xf_put_array(res, "container"), container);
+        xf_append(res, "container", container);
     else
         cJSON_Delete(container);
     struct hl7_view cond = xf_take(x, s, 24);
     for (uint32_t r = 1; r <= xf_nreps(x, cond); r++)
         if ((cc = dt_codeable(x, xf_rep(x, cond, r)))) {
-            cJSON *list = cJSON_GetObjectItem(res, "condition");
-            cJSON_AddItemToArray(list ? list : xf_put_array(res, "condition"), cc);
+            xf_append(res, "condition", cc);
         }
     return 0;
 }
@@ -71,25 +69,14 @@ static int spm_collection(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *c = cJSON_CreateObject();
     struct hl7_view when = xf_take(x, s, 17); /* DR: start^end; a period when it has an end */
-    cJSON *period = cJSON_CreateObject();
-    if (xf_has(xf_comp(x, when, 2))) { /* IG: SPM-17.2 valued means a period */
-        dt_add(x, period, "start", xf_comp(x, when, 1), DT_DATETIME);
-        dt_add(x, period, "end", xf_comp(x, when, 2), DT_DATETIME);
-        xf_put(c, "collectedPeriod", period);
-    } else {
-        cJSON_Delete(period);
+    if (xf_has(xf_comp(x, when, 2)))          /* IG: SPM-17.2 valued means a period */
+        dt_add_period(x, c, "collectedPeriod", xf_comp(x, when, 1), xf_comp(x, when, 2),
+                      DT_DATETIME);
+    else
         dt_add(x, c, "collectedDateTime", xf_comp(x, when, 1), DT_DATETIME);
-    }
-    struct hl7_view amount = xf_take(x, s, 12); /* CQ: quantity^units */
-    const char *n = xf_text(x, xf_comp(x, amount, 1));
-    char dec[32];
-    if (n && dt_decimal(n, dec, sizeof dec) == 0) {
-        cJSON *q = xf_put_object(c, "quantity");
-        xf_put_raw(q, "value", dec);
-        const char *unit = xf_text(x, xf_sub(x, xf_comp(x, amount, 2), 1));
-        if (unit)
-            xf_put_str(q, "unit", unit);
-    }
+    cJSON *quantity = dt_quantity_cq(x, xf_take(x, s, 12)); /* collected amount */
+    if (quantity)
+        xf_put(c, "quantity", quantity);
     cJSON *method = dt_codeable(x, xf_take(x, s, 7));
     if (method)
         xf_put(c, "method", method);
@@ -132,27 +119,15 @@ void seg_spm_from_obr(struct xf_ctx *x, const struct hl7_seg *obr, const char *r
     cJSON *type = dt_codeable_sub(x, xf_comp(x, source, 1));
     if (type)
         xf_put(sp, "type", type);
-    cJSON *period = cJSON_CreateObject();
-    if (dt_add(x, period, "end", xf_take(x, obr, 8), DT_DATETIME) &&
-        dt_add(x, period, "start", hl7_field(x->msg, obr, 7), DT_DATETIME))
-        xf_put(c, "collectedPeriod", period);
-    else {
-        cJSON_Delete(period);
-        dt_add(x, c, "collectedDateTime", hl7_field(x->msg, obr, 7), DT_DATETIME);
-    }
+    struct hl7_view from = hl7_field(x->msg, obr, 7), to = xf_take(x, obr, 8);
+    if (!xf_has(to) || !dt_add_period(x, c, "collectedPeriod", from, to, DT_DATETIME))
+        dt_add(x, c, "collectedDateTime", from, DT_DATETIME);
     cJSON *site = dt_codeable_sub(x, xf_comp(x, source, 4));
     if (site)
         xf_put(c, "bodySite", site);
-    struct hl7_view volume = xf_take(x, obr, 9); /* CQ: quantity^units */
-    const char *n = xf_text(x, xf_comp(x, volume, 1));
-    char dec[32];
-    if (n && dt_decimal(n, dec, sizeof dec) == 0) {
-        cJSON *q = xf_put_object(c, "quantity");
-        xf_put_raw(q, "value", dec);
-        const char *unit = xf_text(x, xf_sub(x, xf_comp(x, volume, 2), 1));
-        if (unit)
-            xf_put_str(q, "unit", unit);
-    }
+    cJSON *quantity = dt_quantity_cq(x, xf_take(x, obr, 9)); /* collected amount */
+    if (quantity)
+        xf_put(c, "quantity", quantity);
     if (cJSON_GetArraySize(c))
         xf_put(sp, "collection", c);
     else

@@ -61,6 +61,13 @@ cJSON *xf_put_raw(cJSON *obj, const char *key, const char *json)
     return xf_put(obj, key, cJSON_CreateRaw(json));
 }
 
+cJSON *xf_append(cJSON *obj, const char *key, cJSON *item)
+{
+    cJSON *list = cJSON_GetObjectItem(obj, key);
+    cJSON_AddItemToArray(list ? list : xf_put_array(obj, key), item);
+    return item;
+}
+
 void xf_init(struct xf_ctx *x, const struct hl7_msg *m, const struct xf_config *cfg)
 {
     /* Field by field: the warnings array is ~10 KB and only nwarnings of it is ever read. */
@@ -72,8 +79,6 @@ void xf_init(struct xf_ctx *x, const struct hl7_msg *m, const struct xf_config *
     x->patient_ident = NULL;
     x->nwarnings = 0;
     memset(&x->error, 0, sizeof x->error);
-    x->cur_seg = NULL;
-    x->cur_field = 0;
     x->seed_len = 0;
     size_t cap = 0;
     x->used = grow_array(NULL, &cap, m->nsegs ? m->nsegs : 1, sizeof *x->used);
@@ -109,9 +114,15 @@ void xf_warn(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, const ch
         set_problem(x, &x->warnings[x->nwarnings++], s, field, 0, text);
 }
 
-void xf_warn_here(struct xf_ctx *x, const char *text)
+void xf_warn_at(struct xf_ctx *x, struct hl7_view v, const char *text)
 {
-    xf_warn(x, x->cur_seg, x->cur_field, text);
+    if (x->nwarnings == XF_MAX_WARNINGS)
+        return;
+    struct xf_problem *p = &x->warnings[x->nwarnings++];
+    memset(p, 0, sizeof *p);
+    if (v.p && v.p >= x->msg->buf && v.p < x->msg->buf + x->msg->len)
+        hl7_locate(x->msg, (size_t)(v.p - x->msg->buf), &p->loc);
+    snprintf(p->text, sizeof p->text, "%s", text);
 }
 
 int xf_fail(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, int code, const char *text)
@@ -124,8 +135,6 @@ int xf_fail(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, int code,
 struct hl7_view xf_take(struct xf_ctx *x, const struct hl7_seg *s, uint32_t n)
 {
     struct hl7_view v = hl7_field(x->msg, s, n);
-    x->cur_seg = s;
-    x->cur_field = n;
     if (s && n > 0 && n < XF_MAX_FIELDS) {
         size_t i = (size_t)(s - x->msg->segs);
         x->used[i][n / 8] |= (unsigned char)(1u << (n % 8));

@@ -53,9 +53,7 @@ struct xf_ctx {
     char encounter_ref[64]; /* fullUrl of the Encounter, "" when none */
     struct xf_problem warnings[XF_MAX_WARNINGS];
     size_t nwarnings;
-    struct xf_problem error;       /* the first error; code 0 when none */
-    const struct hl7_seg *cur_seg; /* the field last taken, for datatype warnings */
-    uint32_t cur_field;
+    struct xf_problem error;                  /* the first error; code 0 when none */
     unsigned char (*used)[XF_MAX_FIELDS / 8]; /* per segment: fields consumed */
     struct strbuf tmp;                        /* scratch for decoded text */
     char seed[512];                           /* sender and control id, for fullUrls */
@@ -71,6 +69,8 @@ cJSON *xf_put_object(cJSON *obj, const char *key);
 cJSON *xf_put_bool(cJSON *obj, const char *key, int value);
 cJSON *xf_put_number(cJSON *obj, const char *key, double value);
 cJSON *xf_put_raw(cJSON *obj, const char *key, const char *json);
+/* Appends item to the array member key of obj, creating the array on first use. */
+cJSON *xf_append(cJSON *obj, const char *key, cJSON *item);
 
 /* The built-in configuration: NHS numbers, UK site time zone Europe/London. */
 const struct xf_config *xf_config_default(void);
@@ -81,8 +81,8 @@ void xf_init(struct xf_ctx *x, const struct hl7_msg *m, const struct xf_config *
 /* Frees what x owns, and every cJSON tree made since xf_init() (bundles included). */
 void xf_cleanup(struct xf_ctx *x);
 
-/* Records a warning at the field last taken with xf_take(). */
-void xf_warn_here(struct xf_ctx *x, const char *text);
+/* Records a warning at the position of v in the message (segment, field, component). */
+void xf_warn_at(struct xf_ctx *x, struct hl7_view v, const char *text);
 /* Records a warning at seg/field (seg may be NULL: the message). */
 void xf_warn(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, const char *text);
 /* Records the first error (code from table 0357); always returns -1. */
