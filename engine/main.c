@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/cmd_bench.h"
+#include "engine/cmd_check.h"
 #include "engine/cmd_convert.h"
 #include "engine/cmd_parse.h"
 
@@ -15,6 +16,7 @@ struct command {
 static const struct command commands[] = {
     {"parse", cmd_parse_run, "print HL7v2 messages as JSON, or values with --get PATH"},
     {"convert", cmd_convert_run, "print HL7v2 messages as FHIR R4 transaction Bundles"},
+    {"check-config", cmd_check_run, "validate the configuration file: check-config [-c FILE]"},
     {"bench", cmd_bench_run, "measure throughput: bench parse|convert DIR"},
 };
 
@@ -22,7 +24,7 @@ static int usage(FILE *to)
 {
     fputs("usage: solent COMMAND [OPTIONS] [ARGS]\n\ncommands:\n", to);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(to, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fputs("\nsolent COMMAND --help describes one command.\n", to);
     return to == stdout ? 0 : 2;
 }

@@ -1,0 +1,429 @@
+/* conf — INI configuration from declarative key tables into struct conf. */
+#include "engine/conf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_type { K_STR, K_ENUM, K_U32, K_SIZE, K_DURATION, K_LIST, K_WHERE };
+
+/* One key of a section: where it goes in the section's struct and its default. */
+struct key {
+    const char *name;
+    enum key_type type;
+    size_t offset, size;
+    const char *dflt;
+    const char *choices; /* K_ENUM: "a|b|c" */
+};
+
+#define KEY(T, type, field, dflt, choices)                                                         \
+    {                                                                                              \
+#field, type, offsetof(struct T, field), sizeof(((struct T *)0)->field), dflt, choices     \
+    }
+
+static const struct key engine_keys[] = {
+    KEY(conf_engine, K_STR, site_tz, "Europe/London", NULL),
+    KEY(conf_engine, K_ENUM, log_level, "info", "error|warn|info|debug"),
+    KEY(conf_engine, K_STR, data_dir, "data", NULL),
+    KEY(conf_engine, K_ENUM, on_no_match, "reject", "reject|park"),
+    KEY(conf_engine, K_SIZE, max_message, "16M", NULL),
+    KEY(conf_engine, K_U32, max_segments, "10000", NULL),
+    KEY(conf_engine, K_U32, max_fields, "1000", NULL),
+};
+
+static const struct key store_keys[] = {
+    KEY(conf_store, K_ENUM, kind, "sqlite", "sqlite"),
+    KEY(conf_store, K_STR, path, "data/solent.db", NULL),
+};
+
+static const struct key listener_keys[] = {
+    KEY(conf_listener, K_STR, bind, "127.0.0.1", NULL),
+    KEY(conf_listener, K_U32, port, "2575", NULL),
+    KEY(conf_listener, K_STR, charset, "UNICODE UTF-8", NULL),
+    KEY(conf_listener, K_SIZE, max_message, "1M", NULL),
+    KEY(conf_listener, K_DURATION, idle_timeout_ms, "300s", NULL),
+    KEY(conf_listener, K_U32, max_connections, "64", NULL),
+    KEY(conf_listener, K_LIST, routes, "", NULL),
+};
+
+static const struct key route_keys[] = {
+    KEY(conf_route, K_LIST, listeners, "", NULL),
+    KEY(conf_route, K_STR, sending_app, "*", NULL),
+    KEY(conf_route, K_STR, sending_facility, "*", NULL),
+    KEY(conf_route, K_STR, receiving_app, "*", NULL),
+    KEY(conf_route, K_STR, receiving_facility, "*", NULL),
+    KEY(conf_route, K_STR, type, "*", NULL),
+    KEY(conf_route, K_STR, version, "*", NULL),
+    KEY(conf_route, K_WHERE, where, "", NULL),
+    KEY(conf_route, K_ENUM, transform, "fhir", "fhir"),
+    KEY(conf_route, K_LIST, destinations, "", NULL),
+};
+
+static const struct key destination_keys[] = {
+    KEY(conf_destination, K_ENUM, kind, "directory", "fhir|directory"),
+    KEY(conf_destination, K_STR, url, "", NULL),
+    KEY(conf_destination, K_STR, path, "data/outbox", NULL),
+};
+
+/* The section kinds: singletons live in struct conf, named ones in its arrays. */
+struct section_kind {
+    const char *name;
+    const struct key *keys;
+    size_t nkeys;
+    bool named;
+};
+
+#define KIND(name, keys, named)                                                                    \
+    {                                                                                              \
+        name, keys, sizeof keys / sizeof keys[0], named                                            \
+    }
+
+static const struct section_kind kinds[] = {
+    KIND("engine", engine_keys, false),          KIND("store", store_keys, false),
+    KIND("listener", listener_keys, true),       KIND("route", route_keys, true),
+    KIND("destination", destination_keys, true),
+};
+
+struct loader {
+    struct conf *c;
+    const char *file;
+    int line;
+    const struct section_kind *kind; /* NULL inside [identifiers] */
+    void *base;                      /* the struct the current section's keys go into */
+    bool identifiers, any;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct loader *l, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(l->err, l->errlen, "%s:%d: ", l->file, l->line);
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < l->errlen)
+        vsnprintf(l->err + n, l->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* A number with an optional unit: sizes K/M/G, durations ms/s/m/h. -1 when malformed. */
+static int parse_scaled(const char *v, bool duration, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || errno || *v == '-')
+        return -1;
+    static const struct {
+        const char *unit;
+        uint64_t mult;
+        bool duration;
+    } units[] = {{"", 1, false},           {"K", 1024, false},  {"M", 1048576, false},
+                 {"G", 1073741824, false}, {"ms", 1, true},     {"s", 1000, true},
+                 {"m", 60000, true},       {"h", 3600000, true}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (units[i].duration == duration && strcmp(end, units[i].unit) == 0 &&
+            (*end || !duration)) {
+            *out = n * units[i].mult;
+            return n > UINT64_MAX / units[i].mult ? -1 : 0;
+        }
+    return -1;
+}
+
+static int set_list(struct loader *l, struct conf_list *list, char *v)
+{
+    list->n = 0;
+    for (char *tok = v, *next; tok && *tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        char *name = trim(tok);
+        if (!*name)
+            continue;
+        if (list->n == CONF_MAX_LIST || strlen(name) >= CONF_NAME)
+            return fail(l, "too many names, or a name too long, in the list");
+        snprintf(list->v[list->n++], CONF_NAME, "%s", name);
+    }
+    return 0;
+}
+
+static bool is_choice(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = choices; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, v, n) == 0)
+            return true;
+        p += len + (bar != NULL);
+    }
+    return false;
+}
+
+/* Writes value v of key k into the section struct at base. */
+static int set_key(struct loader *l, const struct key *k, void *base, char *v)
+{
+    char *field = (char *)base + k->offset;
+    uint64_t n;
+    switch (k->type) {
+    case K_ENUM:
+        if (!is_choice(k->choices, v))
+            return fail(l, "%s must be one of %s, not \"%s\"", k->name, k->choices, v);
+        /* fall through */
+    case K_STR:
+        if (strlen(v) >= k->size)
+            return fail(l, "%s is too long (at most %zu characters)", k->name, k->size - 1);
+        memcpy(field, v, strlen(v) + 1);
+        return 0;
+    case K_U32:
+        if (parse_scaled(v, false, &n) != 0 || strpbrk(v, "KMG") || n > UINT32_MAX)
+            return fail(l, "%s must be a whole number, not \"%s\"", k->name, v);
+        *(uint32_t *)(void *)field = (uint32_t)n;
+        return 0;
+    case K_SIZE:
+        if (parse_scaled(v, false, &n) != 0 || n == 0)
+            return fail(l, "%s must be a size such as 4096, 64K or 16M, not \"%s\"", k->name, v);
+        *(size_t *)(void *)field = (size_t)n;
+        return 0;
+    case K_DURATION:
+        if (parse_scaled(v, true, &n) != 0 || n > UINT32_MAX)
+            return fail(l, "%s must be a duration such as 500ms, 30s or 5m, not \"%s\"", k->name,
+                        v);
+        *(uint32_t *)(void *)field = (uint32_t)n;
+        return 0;
+    case K_LIST: return set_list(l, (struct conf_list *)(void *)field, v);
+    case K_WHERE: {
+        struct conf_route *r = base;
+        if (!*v)
+            return 0;
+        if (r->nwhere == CONF_MAX_WHERE || strlen(v) >= CONF_TEXT)
+            return fail(l, "at most %d where lines per route", CONF_MAX_WHERE);
+        snprintf(r->where[r->nwhere++], CONF_TEXT, "%s", v);
+        return 0;
+    }
+    }
+    return fail(l, "internal: unknown key type");
+}
+
+static int set_defaults(struct loader *l, const struct section_kind *kind, void *base)
+{
+    for (size_t i = 0; i < kind->nkeys; i++) {
+        char v[CONF_TEXT];
+        snprintf(v, sizeof v, "%s", kind->keys[i].dflt);
+        if (set_key(l, &kind->keys[i], base, v) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The struct a new [kind NAME] section fills, after checking the name is new. */
+static void *new_named(struct loader *l, const struct section_kind *kind, const char *name)
+{
+    struct conf *c = l->c;
+    size_t *n = kind->keys == listener_keys ? &c->nlisteners
+                : kind->keys == route_keys  ? &c->nroutes
+                                            : &c->ndestinations;
+    size_t size = kind->keys == listener_keys ? sizeof c->listeners[0]
+                  : kind->keys == route_keys  ? sizeof c->routes[0]
+                                              : sizeof c->destinations[0];
+    char *array = kind->keys == listener_keys ? (char *)c->listeners
+                  : kind->keys == route_keys  ? (char *)c->routes
+                                              : (char *)c->destinations;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(((struct conf_named *)(void *)(array + i * size))->name, name) == 0)
+            return fail(l, "[%s %s] is defined twice", kind->name, name), NULL;
+    if (*n == CONF_MAX_SECTIONS)
+        return fail(l, "at most %d [%s] sections", CONF_MAX_SECTIONS, kind->name), NULL;
+    char *base = array + (*n)++ * size;
+    struct conf_named *id = (struct conf_named *)(void *)base; /* every named struct starts so */
+    snprintf(id->name, CONF_NAME, "%s", name);
+    id->line = l->line;
+    return set_defaults(l, kind, base) == 0 ? base : NULL;
+}
+
+/* "[kind]" or "[kind NAME]". */
+static int on_section(struct loader *l, char *text)
+{
+    char *close = strchr(text, ']');
+    if (!close || close[1])
+        return fail(l, "a section header is [kind] or [kind NAME]");
+    *close = '\0';
+    char *kind = trim(text + 1), *name = strchr(kind, ' ');
+    if (name)
+        *name++ = '\0', name = trim(name);
+    l->kind = NULL;
+    l->identifiers = strcmp(kind, "identifiers") == 0 && !name;
+    if (l->identifiers)
+        return 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (strcmp(kinds[i].name, kind) != 0)
+            continue;
+        if (kinds[i].named != (name && *name))
+            return fail(l, kinds[i].named ? "[%s] needs a name: [%s NAME]" : "[%s] takes no name",
+                        kind, kind);
+        if (name && strlen(name) >= CONF_NAME)
+            return fail(l, "section name too long");
+        l->kind = &kinds[i];
+        l->base = kinds[i].named           ? new_named(l, &kinds[i], name)
+                  : &kinds[i] == &kinds[0] ? (void *)&l->c->engine
+                                           : (void *)&l->c->store;
+        return l->base ? 0 : -1;
+    }
+    return fail(l, "unknown section [%s]", kind);
+}
+
+/* [identifiers]: AUTHORITY[:TYPE] = system URI. */
+static int on_identifier(struct loader *l, char *key, char *value)
+{
+    struct conf *c = l->c;
+    if (c->nidents == CONF_MAX_IDENTS)
+        return fail(l, "at most %d identifier rules", CONF_MAX_IDENTS);
+    if (!strchr(value, ':') || strlen(value) >= CONF_TEXT || strlen(key) >= CONF_TEXT)
+        return fail(l, "an identifier system must be a URI (urn:... or https://...)");
+    char *type = strchr(key, ':');
+    if (type)
+        *type++ = '\0';
+    char(*t)[CONF_TEXT] = c->ident_text[c->nidents];
+    snprintf(t[0], CONF_TEXT, "%s", trim(key));
+    snprintf(t[1], CONF_TEXT, "%s", type ? trim(type) : "");
+    snprintf(t[2], CONF_TEXT, "%s", value);
+    c->idents[c->nidents++] = (struct xf_ident_rule){t[0][0] && strcmp(t[0], "*") ? t[0] : NULL,
+                                                     t[1][0] ? t[1] : NULL, t[2]};
+    return 0;
+}
+
+static int on_line(struct loader *l, char *line)
+{
+    char *text = trim(line);
+    if (!*text || *text == '#' || *text == ';')
+        return 0;
+    if (*text == '[')
+        return on_section(l, text);
+    char *eq = strchr(text, '=');
+    if (!eq)
+        return fail(l, "expected key = value");
+    *eq = '\0';
+    char *key = trim(text), *value = trim(eq + 1);
+    for (char *p = value; *p; p++) /* a comment after the value: " ;" or " #" */
+        if ((*p == ';' || *p == '#') && p > value && (p[-1] == ' ' || p[-1] == '\t')) {
+            *p = '\0';
+            value = trim(value);
+            break;
+        }
+    if (l->identifiers)
+        return on_identifier(l, key, value);
+    if (!l->kind)
+        return fail(l, "key %s outside any section", key);
+    for (size_t i = 0; i < l->kind->nkeys; i++)
+        if (strcmp(l->kind->keys[i].name, key) == 0)
+            return set_key(l, &l->kind->keys[i], l->base, value);
+    return fail(l, "unknown key %s in [%s]", key, l->kind->name);
+}
+
+static bool has_name(const char *name, const char *array, size_t n, size_t size)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(((const struct conf_named *)(const void *)(array + i * size))->name, name) == 0)
+            return true;
+    return false;
+}
+
+/* What only the whole file can tell: references between sections, required values. */
+static int validate(struct loader *l)
+{
+    struct conf *c = l->c;
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        const struct conf_listener *li = &c->listeners[i];
+        l->line = li->id.line;
+        for (size_t k = 0; k < li->routes.n; k++)
+            if (!has_name(li->routes.v[k], (char *)c->routes, c->nroutes, sizeof c->routes[0]))
+                return fail(l, "[listener %s] feeds route %s, which is not defined", li->id.name,
+                            li->routes.v[k]);
+        if (li->port == 0 || li->port > 65535)
+            return fail(l, "[listener %s] port must be 1 to 65535", li->id.name);
+    }
+    for (size_t i = 0; i < c->nroutes; i++) {
+        const struct conf_route *r = &c->routes[i];
+        l->line = r->id.line;
+        if (r->destinations.n == 0)
+            return fail(l, "[route %s] has no destinations", r->id.name);
+        for (size_t k = 0; k < r->destinations.n; k++)
+            if (!has_name(r->destinations.v[k], (char *)c->destinations, c->ndestinations,
+                          sizeof c->destinations[0]))
+                return fail(l, "[route %s] sends to destination %s, which is not defined",
+                            r->id.name, r->destinations.v[k]);
+    }
+    for (size_t i = 0; i < c->ndestinations; i++) {
+        l->line = c->destinations[i].id.line;
+        if (strcmp(c->destinations[i].kind, "fhir") == 0 && !c->destinations[i].url[0])
+            return fail(l, "[destination %s] of kind fhir needs a url", c->destinations[i].id.name);
+    }
+    return 0;
+}
+
+struct conf *conf_load(const char *path, char *err, size_t errlen)
+{
+    struct conf *c = calloc(1, sizeof *c);
+    struct loader l = {.c = c, .file = path, .err = err, .errlen = errlen};
+    FILE *f = fopen(path, "r");
+    if (!c)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        free(c);
+        return NULL;
+    }
+    snprintf(c->file, sizeof c->file, "%s", path);
+    int rc = set_defaults(&l, &kinds[0], &c->engine) | set_defaults(&l, &kinds[1], &c->store);
+    char *line = NULL;
+    size_t cap = 0;
+    while (rc == 0 && getline(&line, &cap, f) != -1) {
+        l.line++;
+        rc = on_line(&l, line);
+    }
+    free(line);
+    fclose(f);
+    if (rc == 0)
+        rc = validate(&l);
+    if (rc != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void conf_free(struct conf *c)
+{
+    free(c);
+}
+
+const struct conf_key_info *conf_keys(void)
+{
+    static struct conf_key_info all[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        for (size_t k = 0; k < kinds[i].nkeys && n + 1 < sizeof all / sizeof all[0]; k++)
+            all[n++] =
+                (struct conf_key_info){kinds[i].name, kinds[i].keys[k].name, kinds[i].keys[k].dflt};
+    all[n] = (struct conf_key_info){NULL, NULL, NULL};
+    return all;
+}
+
+struct xf_config conf_xf(const struct conf *c)
+{
+    return (struct xf_config){c->idents, c->nidents, c->engine.site_tz};
+}

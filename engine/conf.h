@@ -1,0 +1,112 @@
+/*
+ * conf — the configuration file: INI sections [engine], [store],
+ * [listener NAME], [route NAME], [destination NAME], [identifiers].
+ *
+ * Loading has no side effects: it builds a whole struct conf from declarative
+ * key tables, or fails with "file:line: problem" (unknown sections and keys,
+ * bad values, duplicate names, a route naming a missing destination, a
+ * listener naming a missing route). Reload builds a new conf the same way and
+ * swaps it in only when it loaded (engine later). Not here: applying it.
+ */
+#ifndef SOLENT_ENGINE_CONF_H
+#define SOLENT_ENGINE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "transforms/xf.h"
+
+#define CONF_NAME         64
+#define CONF_TEXT         256
+#define CONF_MAX_LIST     16
+#define CONF_MAX_SECTIONS 32
+#define CONF_MAX_IDENTS   64
+#define CONF_MAX_WHERE    8
+
+/* A list of names, as "a, b, c" in the file. */
+struct conf_list {
+    char v[CONF_MAX_LIST][CONF_NAME];
+    size_t n;
+};
+
+/* What every named section starts with: its name and the line of its header. */
+struct conf_named {
+    char name[CONF_NAME];
+    int line;
+};
+
+struct conf_engine {
+    char site_tz[CONF_NAME];
+    char log_level[16];
+    char data_dir[CONF_TEXT];
+    char on_no_match[16]; /* reject (AR 200/201) | park (accept, store, no delivery) */
+    size_t max_message;
+    uint32_t max_segments, max_fields;
+};
+
+struct conf_store {
+    char kind[16]; /* sqlite */
+    char path[CONF_TEXT];
+};
+
+struct conf_listener {
+    struct conf_named id;
+    char bind[CONF_NAME];
+    uint32_t port;
+    char charset[32]; /* assumed when MSH-18 is empty */
+    size_t max_message;
+    uint32_t idle_timeout_ms, max_connections;
+    struct conf_list routes;
+};
+
+struct conf_route {
+    struct conf_named id;
+    struct conf_list listeners; /* empty: any */
+    char sending_app[CONF_NAME], sending_facility[CONF_NAME];
+    char receiving_app[CONF_NAME], receiving_facility[CONF_NAME];
+    char type[CONF_NAME];    /* MSH-9 pattern, e.g. ADT^* or ORU^R01; * matches anything */
+    char version[CONF_NAME]; /* MSH-12 pattern */
+    char where[CONF_MAX_WHERE][CONF_TEXT]; /* field predicates, e.g. PV1-2 = I */
+    size_t nwhere;
+    char transform[CONF_NAME]; /* fhir */
+    struct conf_list destinations;
+};
+
+struct conf_destination {
+    struct conf_named id;
+    char kind[16]; /* fhir | directory */
+    char url[CONF_TEXT];
+    char path[CONF_TEXT];
+};
+
+struct conf {
+    char file[CONF_TEXT];
+    struct conf_engine engine;
+    struct conf_store store;
+    struct conf_listener listeners[CONF_MAX_SECTIONS];
+    size_t nlisteners;
+    struct conf_route routes[CONF_MAX_SECTIONS];
+    size_t nroutes;
+    struct conf_destination destinations[CONF_MAX_SECTIONS];
+    size_t ndestinations;
+    struct xf_ident_rule idents[CONF_MAX_IDENTS]; /* point into ident_text */
+    char ident_text[CONF_MAX_IDENTS][3][CONF_TEXT];
+    size_t nidents;
+};
+
+/* One key the loader knows: its section kind, name and default, for documentation checks. */
+struct conf_key_info {
+    const char *section, *key, *dflt;
+};
+
+/* Loads path into a new conf (caller frees with conf_free); NULL with "file:line: problem". */
+struct conf *conf_load(const char *path, char *err, size_t errlen);
+/* Frees a conf; NULL is fine. */
+void conf_free(struct conf *c);
+/* Every key of every section kind (NULL-terminated array). */
+const struct conf_key_info *conf_keys(void);
+/* The transform configuration (identifier systems, site zone) this conf describes. */
+struct xf_config conf_xf(const struct conf *c);
+
+#endif

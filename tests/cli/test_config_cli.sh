@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Drives `solent check-config`: the shipped file is valid; a broken one is reported as
+# file:line: problem with exit status 1. usage: test_config_cli.sh SOLENT SOURCE_ROOT
+set -u
+solent=$1
+root=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+check() { # name expected actual
+    if [ "$2" == "$3" ]; then passed=$((passed + 1)); else
+        failed=$((failed + 1))
+        printf 'FAIL %s\n  expected: %q\n  actual:   %q\n' "$1" "$2" "$3"
+    fi
+}
+out=$("$solent" check-config -c "$root/conf/solent.conf")
+check "shipped file" "$root/conf/solent.conf: ok: 1 listeners, 2 routes, 1 destinations, 0 identifier rules" "$out"
+printf '[engine]\nsite_tz = UTC\n\n[route r]\ntype = ADT^*\ndestinations = phr\n' > "$tmp/bad.conf"
+check "missing destination" "$tmp/bad.conf:4: [route r] sends to destination phr, which is not defined" \
+    "$("$solent" check-config -c "$tmp/bad.conf" 2>&1)"
+check "exit status" 1 "$("$solent" check-config -c "$tmp/bad.conf" >/dev/null 2>&1; echo $?)"
+check "missing file" 1 "$("$solent" check-config -c "$tmp/none.conf" >/dev/null 2>&1; echo $?)"
+printf '[engine]\nsite_tz = Nowhere/Land\n' > "$tmp/tz.conf"
+check "unknown zone" "$tmp/tz.conf: [engine] site_tz Nowhere/Land is not a known time zone" \
+    "$("$solent" check-config -c "$tmp/tz.conf" 2>&1)"
+check "usage" 2 "$("$solent" check-config --bogus >/dev/null 2>&1; echo $?)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,162 @@
+/*
+ * Unit tests for engine/conf: every kind of error, reported as file:line: problem;
+ * defaults and values of a good file; and the shipped conf/solent.conf documents
+ * every key the loader knows, with its default.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/conf.h"
+#include "tests/unit/testutil.h"
+
+static char path[64];
+
+static struct conf *load_text(const char *text, char *err, size_t errlen)
+{
+    snprintf(path, sizeof path, "/tmp/solent-conf-%d.conf", (int)getpid());
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    struct conf *c = conf_load(path, err, errlen);
+    unlink(path);
+    return c;
+}
+
+struct bad_case {
+    const char *text;
+    int line;
+    const char *problem;
+};
+
+static const struct bad_case bad_cases[] = {
+    {"[engine]\nbogus = 1\n", 2, "unknown key bogus in [engine]"},
+    {"[nonsense]\n", 1, "unknown section [nonsense]"},
+    {"key = 1\n", 1, "outside any section"},
+    {"[engine]\njust text\n", 2, "expected key = value"},
+    {"[engine\n", 1, "a section header is"},
+    {"[listener]\n", 1, "needs a name"},
+    {"[engine x]\n", 1, "takes no name"},
+    {"[engine]\nlog_level = loud\n", 2, "log_level must be one of error|warn|info|debug"},
+    {"[engine]\nmax_message = lots\n", 2, "max_message must be a size"},
+    {"[engine]\nmax_segments = -3\n", 2, "max_segments must be a whole number"},
+    {"[listener a]\nidle_timeout_ms = 5\n", 2, "must be a duration"},
+    {"[listener a]\nport = 0\n", 1, "port must be 1 to 65535"},
+    {"[listener a]\nroutes = missing\n", 1, "feeds route missing, which is not defined"},
+    {"[route r]\ntype = ADT^*\n", 1, "[route r] has no destinations"},
+    {"[route r]\ndestinations = gone\n", 1, "sends to destination gone, which is not defined"},
+    {"[destination d]\nkind = fhir\n", 1, "of kind fhir needs a url"},
+    {"[destination d]\nkind = ftp\n", 2, "kind must be one of fhir|directory"},
+    {"[destination d]\n[destination d]\n", 2, "[destination d] is defined twice"},
+    {"[identifiers]\nRHM = not a uri\n", 2, "must be a URI"},
+    {"[store]\nkind = oracle\n", 2, "kind must be one of sqlite"},
+};
+
+START_TEST(test_bad_files)
+{
+    const struct bad_case *c = &bad_cases[_i];
+    char err[512], want[96];
+    struct conf *conf = load_text(c->text, err, sizeof err);
+    ck_assert_ptr_null(conf);
+    snprintf(want, sizeof want, "%s:%d: ", path, c->line);
+    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s: wanted line prefix %s", err, want);
+    ck_assert_msg(strstr(err, c->problem) != NULL, "%s: wanted %s", err, c->problem);
+}
+END_TEST
+
+START_TEST(test_good_file)
+{
+    char err[512];
+    struct conf *c = load_text("; comment\n[engine]\nsite_tz = UTC  # inline comment\n"
+                               "max_message = 2M\n[listener lab]\nport = 2600\n"
+                               "idle_timeout_ms = 5m\nroutes = r1, r2\n"
+                               "[route r1]\ntype = ORU^R01\nwhere = PV1-2 = I\nwhere = MSH-11 = P\n"
+                               "destinations = phr\n[route r2]\ndestinations = phr\n"
+                               "[destination phr]\nkind = fhir\nurl = https://phr.example/fhir\n"
+                               "[identifiers]\nRHM:MR = https://fhir.example.nhs.uk/Id/mrn\n",
+                               err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_str_eq(c->engine.site_tz, "UTC");
+    ck_assert_uint_eq(c->engine.max_message, 2u << 20);
+    ck_assert_uint_eq(c->engine.max_segments, 10000); /* default */
+    ck_assert_uint_eq(c->nlisteners, 1);
+    ck_assert_uint_eq(c->listeners[0].port, 2600);
+    ck_assert_uint_eq(c->listeners[0].idle_timeout_ms, 300000);
+    ck_assert_str_eq(c->listeners[0].bind, "127.0.0.1");
+    ck_assert_uint_eq(c->listeners[0].routes.n, 2);
+    ck_assert_str_eq(c->listeners[0].routes.v[1], "r2");
+    ck_assert_uint_eq(c->routes[0].nwhere, 2);
+    ck_assert_str_eq(c->routes[0].where[1], "MSH-11 = P");
+    ck_assert_str_eq(c->routes[1].type, "*");
+    ck_assert_str_eq(c->destinations[0].url, "https://phr.example/fhir");
+    ck_assert_uint_eq(c->nidents, 1);
+    ck_assert_str_eq(c->idents[0].authority, "RHM");
+    ck_assert_str_eq(c->idents[0].type, "MR");
+    struct xf_config x = conf_xf(c);
+    ck_assert_uint_eq(x.nidents, 1);
+    ck_assert_str_eq(x.site_tz, "UTC");
+    conf_free(c);
+}
+END_TEST
+
+/* The section text of [kind ...] sections in the shipped file, concatenated. */
+static void sections_of(const char *text, const char *kind, char *out, size_t n)
+{
+    char head[64];
+    out[0] = '\0';
+    snprintf(head, sizeof head, "\n[%s", kind);
+    for (const char *p = strstr(text, head); p; p = strstr(p + 1, head)) {
+        const char *end = strstr(p + 1, "\n[");
+        size_t len = end ? (size_t)(end - p) : strlen(p), used = strlen(out);
+        if (used + len + 1 < n)
+            strncat(out, p, len);
+    }
+}
+
+START_TEST(test_shipped_file_documents_every_key)
+{
+    char err[512], *text = malloc(1 << 16), *section = malloc(1 << 16);
+    FILE *f = fopen(SOLENT_CONF, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, (1 << 16) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    for (const struct conf_key_info *k = conf_keys(); k->section; k++) {
+        char line[128], commented[128];
+        sections_of(text, k->section, section, 1 << 16);
+        snprintf(line, sizeof line, "\n%s =", k->key);           /* set */
+        snprintf(commented, sizeof commented, "# %s =", k->key); /* shown, commented out */
+        const char *at = strstr(section, line);
+        if (!at)
+            at = strstr(section, commented);
+        ck_assert_msg(at != NULL, "[%s] %s is not documented in %s", k->section, k->key,
+                      SOLENT_CONF);
+        const char *eol = strchr(at + 1, '\n');
+        ck_assert_msg(!k->dflt[0] || (strstr(at, k->dflt) && strstr(at, k->dflt) < eol),
+                      "[%s] %s is documented without its default %s", k->section, k->key, k->dflt);
+    }
+    struct conf *c = conf_load(SOLENT_CONF, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    conf_free(c);
+    free(text);
+    free(section);
+}
+END_TEST
+
+static Suite *conf_suite(void)
+{
+    Suite *s = suite_create("conf");
+    TCase *tc = tcase_create("core");
+    tcase_add_loop_test(tc, test_bad_files, 0, sizeof bad_cases / sizeof bad_cases[0]);
+    tcase_add_test(tc, test_good_file);
+    tcase_add_test(tc, test_shipped_file_documents_every_key);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return test_run(conf_suite());
+}
