@@ -1,6 +1,8 @@
 /* conf — INI configuration from declarative key tables into struct conf. */
 #include "engine/conf.h"
 
+#include "routes/route.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -208,8 +210,12 @@ static int set_key(struct loader *l, const struct key *k, void *base, char *v)
     case K_LIST: return set_list(l, (struct conf_list *)(void *)field, v);
     case K_WHERE: {
         struct conf_route *r = base;
+        struct route_pred pred;
+        char why[160];
         if (!*v)
             return 0;
+        if (route_pred_parse(v, &pred, why, sizeof why) != 0)
+            return fail(l, "where %s: %s", v, why);
         if (r->nwhere == CONF_MAX_WHERE || strlen(v) >= CONF_TEXT)
             return fail(l, "at most %d where lines per route", CONF_MAX_WHERE);
         snprintf(r->where[r->nwhere++], CONF_TEXT, "%s", v);

@@ -6,6 +6,7 @@
 #include "engine/cmd_check.h"
 #include "engine/cmd_convert.h"
 #include "engine/cmd_parse.h"
+#include "engine/cmd_route.h"
 
 struct command {
     const char *name;
@@ -17,6 +18,7 @@ static const struct command commands[] = {
     {"parse", cmd_parse_run, "print HL7v2 messages as JSON, or values with --get PATH"},
     {"convert", cmd_convert_run, "print HL7v2 messages as FHIR R4 transaction Bundles"},
     {"check-config", cmd_check_run, "validate the configuration file: check-config [-c FILE]"},
+    {"route", cmd_route_run, "show the route each message takes: route [-c FILE] FILE..."},
     {"bench", cmd_bench_run, "measure throughput: bench parse|convert DIR"},
 };
 

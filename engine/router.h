@@ -1,0 +1,26 @@
+/*
+ * router — the routing table of a loaded configuration: rules built from its
+ * [route] sections (strings point into the conf, which must outlive them),
+ * and the ACK code a message gets when no rule takes it.
+ */
+#ifndef SOLENT_ENGINE_ROUTER_H
+#define SOLENT_ENGINE_ROUTER_H
+
+#include "engine/conf.h"
+#include "routes/route.h"
+
+struct router {
+    struct route_rule rules[CONF_MAX_SECTIONS];
+    size_t n;
+    const struct conf *conf;
+};
+
+/* Builds the rules of c into r (c's where lines were checked when it loaded). */
+void router_build(struct router *r, const struct conf *c);
+/* The [route] section of a matched rule. */
+const struct conf_route *router_route(const struct router *r, const struct route_rule *rule);
+/* For a message no rule takes: 201 (unsupported event) when some rule takes its message
+ * code with another trigger, else 200 (unsupported message type). */
+int router_no_match_code(const struct router *r, const char *listener, const struct hl7_msg *m);
+
+#endif
