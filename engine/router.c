@@ -33,19 +33,23 @@ const struct conf_route *router_route(const struct router *r, const struct route
 
 int router_no_match_code(const struct router *r, const char *listener, const struct hl7_msg *m)
 {
-    /* Would any rule take the message if its type were compared on the code alone? */
-    for (size_t i = 0; i < r->n; i++) {
-        struct route_rule loose = r->rules[i];
-        char code[16];
-        if (!loose.type || strcmp(loose.type, "*") == 0)
+    /* Among the rules for this listener, does any route this message code (MSH-9.1) at all?
+     * Then only the event or a condition differs: 201. Otherwise the type is not ours: 200. */
+    struct hl7_view code = hl7_piece(hl7_piece(hl7_field(m, &m->segs[0], 9), m->enc.rep, 1),
+                                     m->enc.comp, 1);
+    for (size_t i = 0; m->has_header && i < r->n; i++) {
+        const struct route_rule *rule = &r->rules[i];
+        bool on_listener = rule->nlisteners == 0;
+        for (size_t k = 0; k < rule->nlisteners && !on_listener; k++)
+            on_listener = listener && strcmp(rule->listeners[k], listener) == 0;
+        char pattern[CONF_NAME];
+        const char *type = rule->type ? rule->type : "*";
+        size_t n = strcspn(type, "^");
+        if (!on_listener || n >= sizeof pattern)
             continue;
-        size_t n = strcspn(loose.type, "^");
-        if (n >= sizeof code)
-            continue;
-        memcpy(code, loose.type, n);
-        code[n] = '\0';
-        loose.type = code;
-        if (route_matches(&loose, listener, m))
+        memcpy(pattern, type, n);
+        pattern[n] = '\0';
+        if (route_glob(pattern, code.p ? code.p : "", code.p ? code.len : 0))
             return 201;
     }
     return 200;

@@ -19,8 +19,9 @@ struct router {
 void router_build(struct router *r, const struct conf *c);
 /* The [route] section of a matched rule. */
 const struct conf_route *router_route(const struct router *r, const struct route_rule *rule);
-/* For a message no rule takes: 201 (unsupported event) when some rule takes its message
- * code with another trigger, else 200 (unsupported message type). */
+/* For a message no rule takes: 201 (unsupported event code) when some rule for this
+ * listener routes its message code (MSH-9.1) — only the event or a condition differs —
+ * else 200 (unsupported message type). */
 int router_no_match_code(const struct router *r, const char *listener, const struct hl7_msg *m);
 
 #endif
