@@ -35,8 +35,8 @@ int router_no_match_code(const struct router *r, const char *listener, const str
 {
     /* Among the rules for this listener, does any route this message code (MSH-9.1) at all?
      * Then only the event or a condition differs: 201. Otherwise the type is not ours: 200. */
-    struct hl7_view code = hl7_piece(hl7_piece(hl7_field(m, &m->segs[0], 9), m->enc.rep, 1),
-                                     m->enc.comp, 1);
+    struct hl7_view code =
+        hl7_piece(hl7_piece(hl7_field(m, &m->segs[0], 9), m->enc.rep, 1), m->enc.comp, 1);
     for (size_t i = 0; m->has_header && i < r->n; i++) {
         const struct route_rule *rule = &r->rules[i];
         bool on_listener = rule->nlisteners == 0;

@@ -1,0 +1,310 @@
+/*
+ * store_sqlite — the embedded store: one SQLite file, WAL, synchronous=FULL,
+ * numbered migrations, parameterised statements only.
+ */
+#include "engine/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *insert_message, *insert_outbox, *find_duplicate;
+    struct store_stats stats;
+};
+
+/* Migration n brings the schema from version n - 1 to n. Append, never edit. */
+static const char *const migrations[] = {
+    /* 1: messages and their outbox rows */
+    "CREATE TABLE messages ("
+    " id INTEGER PRIMARY KEY,"
+    " received_at INTEGER NOT NULL,"
+    " listener TEXT NOT NULL,"
+    " sending_app TEXT NOT NULL,"
+    " sending_facility TEXT NOT NULL,"
+    " control_id TEXT NOT NULL,"
+    " message_type TEXT NOT NULL,"
+    " content_hash BLOB NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN"
+    "   ('accepted', 'error', 'rejected', 'duplicate', 'parked')),"
+    " error_code INTEGER NOT NULL DEFAULT 0,"
+    " error_location TEXT NOT NULL DEFAULT '',"
+    " raw BLOB NOT NULL,"
+    " ack BLOB);"
+    "CREATE INDEX messages_sender ON messages (sending_app, sending_facility, control_id);"
+    "CREATE INDEX messages_received ON messages (received_at);"
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " message_id INTEGER NOT NULL REFERENCES messages (id),"
+    " destination TEXT NOT NULL,"
+    " ordering_key TEXT NOT NULL,"
+    " bundle BLOB NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+    "   ('pending', 'delivered', 'retry', 'dead')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    " last_http_status INTEGER,"
+    " lease_until INTEGER);"
+    "CREATE INDEX outbox_due ON outbox (destination, status, next_attempt_at);"
+    "CREATE INDEX outbox_order ON outbox (ordering_key, id);",
+};
+
+static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
+
+static int db_fail(struct store *s, const char *what, char *err, size_t errlen)
+{
+    /* The SQLite message names tables and constraints, never bound values. */
+    snprintf(err, errlen, "store: %s: %s", what, sqlite3_errmsg(s->db));
+    return -1;
+}
+
+static int exec(struct store *s, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    snprintf(err, errlen, "store: %s", msg ? msg : "error");
+    sqlite3_free(msg);
+    return -1;
+}
+
+int store_schema_version(struct store *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Applies the migrations the file has not seen, each in its own transaction. */
+static int migrate(struct store *s, char *err, size_t errlen)
+{
+    int have = store_schema_version(s), want = (int)(sizeof migrations / sizeof migrations[0]);
+    if (have < 0)
+        return db_fail(s, "reading the schema version", err, errlen);
+    if (have > want) {
+        snprintf(err, errlen, "store: schema version %d is newer than this solent (%d)", have,
+                 want);
+        return -1;
+    }
+    for (int v = have; v < want; v++) {
+        char bump[48];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v + 1); /* a constant */
+        if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
+            return -1;
+        if (exec(s, migrations[v], err, errlen) != 0 || exec(s, bump, err, errlen) != 0) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        if (exec(s, "COMMIT", err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int prepare(struct store *s, char *err, size_t errlen)
+{
+    static const char *const sql[] = {
+        "INSERT INTO messages (received_at, listener, sending_app, sending_facility, control_id,"
+        " message_type, content_hash, status, error_code, error_location, raw, ack)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO outbox (message_id, destination, ordering_key, bundle)"
+        " VALUES (?1, ?2, ?3, ?4)",
+        "SELECT content_hash, ack FROM messages WHERE sending_app = ?1 AND sending_facility = ?2"
+        " AND control_id = ?3 AND status != 'duplicate' ORDER BY id LIMIT 1",
+    };
+    sqlite3_stmt **out[] = {&s->insert_message, &s->insert_outbox, &s->find_duplicate};
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
+        if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, out[i], NULL) !=
+            SQLITE_OK)
+            return db_fail(s, "preparing statements", err, errlen);
+    return 0;
+}
+
+/* Creates the file readable by its owner only before SQLite opens it. */
+static int create_private(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "store: %s: %s", path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    err[0] = '\0';
+    if (create_private(path, err, errlen) != 0) {
+        free(s);
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        exec(s,
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+             " PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+             err, errlen) != 0 ||
+        migrate(s, err, errlen) != 0 || prepare(s, err, errlen) != 0) {
+        if (s->db && !err[0])
+            db_fail(s, "opening", err, errlen);
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->insert_message);
+    sqlite3_finalize(s->insert_outbox);
+    sqlite3_finalize(s->find_duplicate);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+static int insert_one(struct store *s, struct store_message *m)
+{
+    sqlite3_stmt *st = s->insert_message;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, m->received_at_ms);
+    bind_text(st, 2, m->listener);
+    bind_text(st, 3, m->sending_app);
+    bind_text(st, 4, m->sending_facility);
+    bind_text(st, 5, m->control_id);
+    bind_text(st, 6, m->message_type);
+    sqlite3_bind_blob(st, 7, m->hash, STORE_HASH_LEN, SQLITE_STATIC);
+    bind_text(st, 8, status_names[m->status]);
+    sqlite3_bind_int(st, 9, m->error_code);
+    bind_text(st, 10, m->error_location);
+    sqlite3_bind_blob64(st, 11, m->raw ? m->raw : "", m->raw_len, SQLITE_STATIC);
+    if (m->ack)
+        sqlite3_bind_blob64(st, 12, m->ack, m->ack_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 12);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return -1;
+    m->id = sqlite3_last_insert_rowid(s->db);
+    for (size_t i = 0; i < m->noutbox; i++) {
+        const struct store_outbox *o = &m->outbox[i];
+        sqlite3_stmt *ob = s->insert_outbox;
+        sqlite3_reset(ob);
+        sqlite3_bind_int64(ob, 1, m->id);
+        bind_text(ob, 2, o->destination);
+        bind_text(ob, 3, o->ordering_key);
+        sqlite3_bind_blob64(ob, 4, o->bundle, o->bundle_len, SQLITE_STATIC);
+        if (sqlite3_step(ob) != SQLITE_DONE)
+            return -1;
+    }
+    return 0;
+}
+
+int store_commit(struct store *s, struct store_message *msgs, size_t n, char *err, size_t errlen)
+{
+    if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (insert_one(s, &msgs[i]) != 0) {
+            db_fail(s, "storing a message", err, errlen);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    /* COMMIT returns once the WAL is fsync'd (synchronous=FULL): durable from here on. */
+    if (exec(s, "COMMIT", err, errlen) != 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    s->stats.transactions++;
+    s->stats.messages += n;
+    return 0;
+}
+
+int store_find_duplicate(struct store *s, const char *app, const char *facility,
+                         const char *control_id, const unsigned char hash[STORE_HASH_LEN],
+                         struct strbuf *ack)
+{
+    sqlite3_stmt *st = s->find_duplicate;
+    sqlite3_reset(st);
+    bind_text(st, 1, app);
+    bind_text(st, 2, facility);
+    bind_text(st, 3, control_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return -1;
+    const void *h = sqlite3_column_blob(st, 0);
+    if (sqlite3_column_bytes(st, 0) != STORE_HASH_LEN || memcmp(h, hash, STORE_HASH_LEN) != 0)
+        return 2; /* the same control id with other content: a new message */
+    const void *a = sqlite3_column_blob(st, 1);
+    if (a && strbuf_append(ack, a, (size_t)sqlite3_column_bytes(st, 1)) != 0)
+        return -1;
+    return 1;
+}
+
+int store_list(struct store *s, const struct store_filter *f,
+               void (*fn)(void *arg, const struct store_row *row), void *arg)
+{
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT m.id, m.received_at, m.listener, m.sending_app, m.sending_facility,"
+        " m.control_id, m.message_type, m.status, m.error_code, m.error_location, length(m.raw),"
+        " (SELECT count(*) FROM outbox o WHERE o.message_id = m.id)"
+        " FROM messages m WHERE (?1 IS NULL OR m.status = ?1)"
+        " AND (?2 IS NULL OR m.message_type LIKE ?2 || '%') AND m.received_at >= ?3"
+        " ORDER BY m.id DESC LIMIT ?4";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (f->status)
+        sqlite3_bind_text(st, 1, f->status, -1, SQLITE_STATIC);
+    if (f->type)
+        sqlite3_bind_text(st, 2, f->type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, f->since_ms);
+    sqlite3_bind_int64(st, 4, f->limit ? (sqlite3_int64)f->limit : 1000);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_row r = {
+            .id = sqlite3_column_int64(st, 0),
+            .received_at_ms = sqlite3_column_int64(st, 1),
+            .listener = (const char *)sqlite3_column_text(st, 2),
+            .sending_app = (const char *)sqlite3_column_text(st, 3),
+            .sending_facility = (const char *)sqlite3_column_text(st, 4),
+            .control_id = (const char *)sqlite3_column_text(st, 5),
+            .message_type = (const char *)sqlite3_column_text(st, 6),
+            .status = (const char *)sqlite3_column_text(st, 7),
+            .error_code = sqlite3_column_int(st, 8),
+            .error_location = (const char *)sqlite3_column_text(st, 9),
+            .raw_len = (size_t)sqlite3_column_int64(st, 10),
+            .noutbox = (size_t)sqlite3_column_int64(st, 11),
+        };
+        fn(arg, &r);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+struct store_stats store_stats(const struct store *s)
+{
+    return s->stats;
+}

@@ -1,0 +1,180 @@
+/*
+ * Unit tests for engine/store (SQLite) on a temporary file: a batch is one transaction,
+ * duplicates are found by sender, facility and control id and told apart by content,
+ * everything survives a reopen, the file is private, and failures say why.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/store.h"
+#include "tests/unit/testutil.h"
+
+static char dir[64], path[128];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/solent-store-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/solent.db", dir);
+}
+
+static void teardown(void)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct store_message message(const char *ctrl, char fill, const char *type)
+{
+    static const struct store_outbox out[] = {{"phr", "phr|nhs|9434765919", "{\"b\":1}", 7}};
+    struct store_message m = {.received_at_ms = 1700000000000,
+                              .listener = "pas",
+                              .sending_app = "PAS",
+                              .sending_facility = "RHM",
+                              .control_id = ctrl,
+                              .message_type = type,
+                              .status = STORE_ACCEPTED,
+                              .raw = "MSH|^~\\&|PAS",
+                              .raw_len = 12,
+                              .ack = "MSH|ACK",
+                              .ack_len = 7,
+                              .outbox = out,
+                              .noutbox = 1};
+    memset(m.hash, fill, sizeof m.hash);
+    return m;
+}
+
+struct tally {
+    size_t rows, outbox;
+    int64_t last_id;
+};
+
+static void count(void *arg, const struct store_row *r)
+{
+    struct tally *t = arg;
+    t->rows++;
+    t->outbox += r->noutbox;
+    t->last_id = r->id;
+}
+
+START_TEST(test_batch_is_one_transaction_and_survives_reopen)
+{
+    char err[256];
+    struct store *s = store_open(path, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(store_schema_version(s), 1);
+    struct store_message batch[3] = {message("1", 'a', "ADT^A01"), message("2", 'b', "ADT^A08"),
+                                     message("3", 'c', "ORU^R01")};
+    batch[2].status = STORE_ERROR;
+    batch[2].error_code = 101;
+    batch[2].error_location = "PID-3";
+    batch[2].noutbox = 0;
+    ck_assert_int_eq(store_commit(s, batch, 3, err, sizeof err), 0);
+    ck_assert(batch[0].id > 0 && batch[1].id == batch[0].id + 1 && batch[2].id == batch[1].id + 1);
+    ck_assert_uint_eq(store_stats(s).transactions, 1);
+    ck_assert_uint_eq(store_stats(s).messages, 3);
+    store_close(s);
+
+    s = store_open(path, err, sizeof err); /* reopen: nothing lost, no migration re-run */
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(store_schema_version(s), 1);
+    struct tally t = {0};
+    struct store_filter all = {0};
+    ck_assert_int_eq(store_list(s, &all, count, &t), 0);
+    ck_assert_uint_eq(t.rows, 3);
+    ck_assert_uint_eq(t.outbox, 2);
+    struct store_filter errors = {.status = "error"}, adt = {.type = "ADT"};
+    t = (struct tally){0};
+    store_list(s, &errors, count, &t);
+    ck_assert_uint_eq(t.rows, 1);
+    ck_assert_int_eq(t.last_id, batch[2].id);
+    t = (struct tally){0};
+    store_list(s, &adt, count, &t);
+    ck_assert_uint_eq(t.rows, 2);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_duplicates)
+{
+    char err[256];
+    struct strbuf ack;
+    struct store *s = store_open(path, err, sizeof err);
+    struct store_message m = message("42", 'x', "ADT^A01");
+    unsigned char same[STORE_HASH_LEN], other[STORE_HASH_LEN];
+    memset(same, 'x', sizeof same);
+    memset(other, 'y', sizeof other);
+    strbuf_init(&ack, 1024);
+    ck_assert_int_eq(store_find_duplicate(s, "PAS", "RHM", "42", same, &ack), 0);
+    ck_assert_int_eq(store_commit(s, &m, 1, err, sizeof err), 0);
+    ck_assert_int_eq(store_find_duplicate(s, "PAS", "RHM", "42", same, &ack), 1);
+    ck_assert_uint_eq(ack.len, 7);
+    ck_assert_int_eq(memcmp(ack.p, "MSH|ACK", 7), 0);
+    ck_assert_int_eq(store_find_duplicate(s, "PAS", "RHM", "42", other, &ack), 2);
+    ck_assert_int_eq(store_find_duplicate(s, "PAS", "OTHER", "42", same, &ack), 0);
+    strbuf_cleanup(&ack);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_many_messages_one_transaction)
+{
+    char err[256], ids[1000][8];
+    struct store *s = store_open(path, err, sizeof err);
+    static struct store_message batch[1000];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(ids[i], sizeof ids[i], "%d", i);
+        batch[i] = message(ids[i], (char)i, "ORU^R01");
+    }
+    ck_assert_int_eq(store_commit(s, batch, 1000, err, sizeof err), 0);
+    ck_assert_uint_eq(store_stats(s).transactions, 1);
+    ck_assert_uint_eq(store_stats(s).messages, 1000);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_private_file_and_failures)
+{
+    char err[256];
+    struct stat st;
+    struct store *s = store_open(path, err, sizeof err);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    store_close(s);
+    char missing[200];
+    snprintf(missing, sizeof missing, "%s/no/such/dir/solent.db", dir);
+    ck_assert_ptr_null(store_open(missing, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "No such file or directory"));
+    /* a file that is not a database is refused, not overwritten */
+    char junk[160];
+    snprintf(junk, sizeof junk, "%s/junk.db", dir);
+    FILE *f = fopen(junk, "w");
+    fputs("this is not a database, and it is long enough to be read as a header......", f);
+    fclose(f);
+    ck_assert_ptr_null(store_open(junk, err, sizeof err));
+    ck_assert(err[0] != '\0');
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("sqlite");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_batch_is_one_transaction_and_survives_reopen);
+    tcase_add_test(tc, test_duplicates);
+    tcase_add_test(tc, test_many_messages_one_transaction);
+    tcase_add_test(tc, test_private_file_and_failures);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return test_run(store_suite());
+}
