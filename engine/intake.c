@@ -1,0 +1,171 @@
+/* intake — a store thread committing whatever is queued in one transaction. */
+#include "engine/intake.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsers/grow.h"
+
+struct intake_item {
+    struct store_message msg;
+    struct store_outbox *outbox;
+    char *strings; /* one block holding every string and byte the message points to */
+    intake_done_cb done;
+    void *arg;
+    struct intake_item *next;
+};
+
+struct intake {
+    struct store *store;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct intake_item *head, **tail;
+    bool stopping;
+};
+
+/* Copies n bytes into the block at *at; returns the copy. */
+static const char *copy(char **at, const char *p, size_t n)
+{
+    char *dst = *at;
+    if (n)
+        memcpy(dst, p, n);
+    dst[n] = '\0';
+    *at += n + 1;
+    return dst;
+}
+
+static size_t slen(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
+struct intake_item *intake_item_new(const struct store_message *m, intake_done_cb done, void *arg)
+{
+    struct intake_item *it = calloc(1, sizeof *it);
+    size_t total = m->raw_len + m->ack_len + slen(m->listener) + slen(m->sending_app) +
+                   slen(m->sending_facility) + slen(m->control_id) + slen(m->message_type) +
+                   slen(m->error_location) + 8;
+    for (size_t i = 0; i < m->noutbox; i++)
+        total += slen(m->outbox[i].destination) + slen(m->outbox[i].ordering_key) +
+                 m->outbox[i].bundle_len + 3;
+    size_t cap = 0, ocap = 0;
+    if (!it)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    it->strings = grow_array(NULL, &cap, total, 1);
+    char *at = it->strings;
+    it->msg = *m;
+    it->msg.raw = copy(&at, m->raw ? m->raw : "", m->raw_len);
+    it->msg.ack = m->ack ? copy(&at, m->ack, m->ack_len) : NULL;
+    it->msg.listener = copy(&at, m->listener, slen(m->listener));
+    it->msg.sending_app = copy(&at, m->sending_app, slen(m->sending_app));
+    it->msg.sending_facility = copy(&at, m->sending_facility, slen(m->sending_facility));
+    it->msg.control_id = copy(&at, m->control_id, slen(m->control_id));
+    it->msg.message_type = copy(&at, m->message_type, slen(m->message_type));
+    it->msg.error_location = copy(&at, m->error_location, slen(m->error_location));
+    it->outbox = m->noutbox ? grow_array(NULL, &ocap, m->noutbox, sizeof *it->outbox) : NULL;
+    for (size_t i = 0; i < m->noutbox; i++) {
+        const struct store_outbox *o = &m->outbox[i];
+        it->outbox[i].destination = copy(&at, o->destination, slen(o->destination));
+        it->outbox[i].ordering_key = copy(&at, o->ordering_key, slen(o->ordering_key));
+        it->outbox[i].bundle = copy(&at, o->bundle, o->bundle_len);
+        it->outbox[i].bundle_len = o->bundle_len;
+    }
+    it->msg.outbox = it->outbox;
+    it->done = done;
+    it->arg = arg;
+    return it;
+}
+
+static void item_free(struct intake_item *it)
+{
+    free(it->strings);
+    free(it->outbox);
+    free(it);
+}
+
+/* Commits one batch (a list) in one transaction and reports every item. */
+static void commit_batch(struct intake *in, struct intake_item *batch)
+{
+    size_t n = 0, cap = 0;
+    for (struct intake_item *it = batch; it; it = it->next)
+        n++;
+    struct store_message *msgs = grow_array(NULL, &cap, n, sizeof *msgs);
+    size_t i = 0;
+    for (struct intake_item *it = batch; it; it = it->next)
+        msgs[i++] = it->msg;
+    char err[256];
+    int rc = store_commit(in->store, msgs, n, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "event=store_commit_failed messages=%zu error=\"%s\"\n", n, err);
+    i = 0;
+    for (struct intake_item *it = batch, *next; it; it = next) {
+        next = it->next;
+        it->done(it->arg, rc, rc == 0 ? msgs[i].id : 0);
+        i++;
+        item_free(it);
+    }
+    free(msgs);
+}
+
+static void *run(void *arg)
+{
+    struct intake *in = arg;
+    pthread_mutex_lock(&in->lock);
+    for (;;) {
+        while (!in->head && !in->stopping)
+            pthread_cond_wait(&in->wake, &in->lock);
+        if (!in->head && in->stopping)
+            break;
+        struct intake_item *batch = in->head; /* everything waiting: one transaction */
+        in->head = NULL;
+        in->tail = &in->head;
+        pthread_mutex_unlock(&in->lock);
+        commit_batch(in, batch);
+        pthread_mutex_lock(&in->lock);
+    }
+    pthread_mutex_unlock(&in->lock);
+    return NULL;
+}
+
+struct intake *intake_start(struct store *s, char *err, size_t errlen)
+{
+    struct intake *in = calloc(1, sizeof *in);
+    if (!in)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    in->store = s;
+    in->tail = &in->head;
+    pthread_mutex_init(&in->lock, NULL);
+    pthread_cond_init(&in->wake, NULL);
+    if (pthread_create(&in->thread, NULL, run, in) != 0) {
+        snprintf(err, errlen, "intake: cannot start the store thread");
+        free(in);
+        return NULL;
+    }
+    return in;
+}
+
+void intake_submit(struct intake *in, struct intake_item *item)
+{
+    pthread_mutex_lock(&in->lock);
+    item->next = NULL;
+    *in->tail = item;
+    in->tail = &item->next;
+    pthread_cond_signal(&in->wake);
+    pthread_mutex_unlock(&in->lock);
+}
+
+void intake_stop(struct intake *in)
+{
+    pthread_mutex_lock(&in->lock);
+    in->stopping = true;
+    pthread_cond_signal(&in->wake);
+    pthread_mutex_unlock(&in->lock);
+    pthread_join(in->thread, NULL);
+    pthread_mutex_destroy(&in->lock);
+    pthread_cond_destroy(&in->wake);
+    free(in);
+}

@@ -1,0 +1,33 @@
+/*
+ * intake — the store thread and its group commit.
+ *
+ * The event loop submits messages; the store thread takes everything waiting,
+ * commits it in ONE transaction, then reports each message's outcome through
+ * its done callback (on the store thread: the engine hands it back to its loop).
+ * A positive ACK may be sent only from that callback. A failed commit reports
+ * failure for every message of the batch (nothing of it is stored), and the
+ * thread goes on serving later batches.
+ */
+#ifndef SOLENT_ENGINE_INTAKE_H
+#define SOLENT_ENGINE_INTAKE_H
+
+#include "engine/store.h"
+
+struct intake_item;
+
+/* Called once per item on the store thread: rc 0 and the id when durable, -1 when not. */
+typedef void (*intake_done_cb)(void *arg, int rc, int64_t id);
+
+/* A message to commit; every byte it points to is copied (the caller's buffers may go). */
+struct intake_item *intake_item_new(const struct store_message *m, intake_done_cb done, void *arg);
+
+struct intake;
+
+/* Starts the store thread over s (which it uses alone from now on); NULL with a reason. */
+struct intake *intake_start(struct store *s, char *err, size_t errlen);
+/* Queues item (taken); the done callback comes after its batch commits. */
+void intake_submit(struct intake *in, struct intake_item *item);
+/* Commits what is queued, stops the thread and frees the intake (not the store). */
+void intake_stop(struct intake *in);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * Unit tests for engine/intake: everything queued while the store thread is busy is
+ * committed in ONE transaction, every item is reported once and only after its batch
+ * is durable, and stopping drains the queue.
+ */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/intake.h"
+#include "tests/unit/testutil.h"
+
+#define N 1000
+
+static sem_t release;
+static int done_count, failures, first_started;
+static int64_t ids[N];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_done(void *arg, int rc, int64_t id)
+{
+    intptr_t i = (intptr_t)arg;
+    if (i == 0) { /* hold the store thread until the other N - 1 are queued */
+        pthread_mutex_lock(&lock);
+        first_started = 1;
+        pthread_mutex_unlock(&lock);
+        sem_wait(&release);
+    }
+    pthread_mutex_lock(&lock);
+    done_count++;
+    failures += rc != 0;
+    ids[i] = id;
+    pthread_mutex_unlock(&lock);
+}
+
+START_TEST(test_group_commit)
+{
+    char dir[] = "/tmp/solent-intake-XXXXXX", path[128], err[256], ctrl[16];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/solent.db", dir);
+    struct store *s = store_open(path, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    struct intake *in = intake_start(s, err, sizeof err);
+    ck_assert_ptr_nonnull(in);
+    sem_init(&release, 0, 0);
+    for (intptr_t i = 0; i < N; i++) {
+        struct store_outbox out = {"phr", "phr|key", "{}", 2};
+        snprintf(ctrl, sizeof ctrl, "%ld", (long)i);
+        struct store_message m = {.listener = "pas",
+                                  .sending_app = "PAS",
+                                  .sending_facility = "F",
+                                  .control_id = ctrl,
+                                  .message_type = "ADT^A01",
+                                  .status = STORE_ACCEPTED,
+                                  .raw = "MSH|x",
+                                  .raw_len = 5,
+                                  .outbox = &out,
+                                  .noutbox = 1};
+        intake_submit(in, intake_item_new(&m, on_done, (void *)i));
+        for (int started = 0; i == 0 && !started; usleep(1000)) {
+            pthread_mutex_lock(&lock); /* the first item's batch is committed and reporting */
+            started = first_started;
+            pthread_mutex_unlock(&lock);
+        }
+    }
+    sem_post(&release);
+    intake_stop(in);
+    ck_assert_int_eq(done_count, N);
+    ck_assert_int_eq(failures, 0);
+    ck_assert_uint_eq(store_stats(s).messages, N);
+    ck_assert_uint_eq(store_stats(s).transactions, 2); /* the first alone, the other 999 together */
+    for (int i = 1; i < N; i++)
+        ck_assert_int_eq(ids[i], ids[i - 1] + 1); /* committed in submission order */
+    store_close(s);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("intake");
+    TCase *tc = tcase_create("group commit");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_group_commit);
+    suite_add_tcase(s, tc);
+    return test_run(s);
+}
