@@ -431,5 +431,14 @@ const struct conf_key_info *conf_keys(void)
 
 struct xf_config conf_xf(const struct conf *c)
 {
-    return (struct xf_config){c->idents, c->nidents, c->engine.site_tz};
+    /* The file's rules first, then the built-in ones (NHS numbers), which the file may
+     * override but cannot lose. */
+    static _Thread_local struct xf_ident_rule rules[CONF_MAX_IDENTS + 8];
+    const struct xf_config *builtin = xf_config_default();
+    size_t n = 0;
+    for (size_t i = 0; i < c->nidents; i++)
+        rules[n++] = c->idents[i];
+    for (size_t i = 0; i < builtin->nidents && n < sizeof rules / sizeof rules[0]; i++)
+        rules[n++] = builtin->idents[i];
+    return (struct xf_config){rules, n, c->engine.site_tz};
 }

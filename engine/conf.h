@@ -106,7 +106,8 @@ struct conf *conf_load(const char *path, char *err, size_t errlen);
 void conf_free(struct conf *c);
 /* Every key of every section kind (NULL-terminated array). */
 const struct conf_key_info *conf_keys(void);
-/* The transform configuration (identifier systems, site zone) this conf describes. */
+/* The transform configuration this conf describes: its identifier rules then the built-in
+ * ones (NHS numbers), and its site zone. Valid until the next call on this thread. */
 struct xf_config conf_xf(const struct conf *c);
 
 #endif

@@ -95,7 +95,9 @@ START_TEST(test_good_file)
     ck_assert_str_eq(c->idents[0].authority, "RHM");
     ck_assert_str_eq(c->idents[0].type, "MR");
     struct xf_config x = conf_xf(c);
-    ck_assert_uint_eq(x.nidents, 1);
+    ck_assert_uint_eq(x.nidents, 3); /* the file's rule, then the two built-in NHS rules */
+    ck_assert_str_eq(x.idents[0].authority, "RHM");
+    ck_assert_str_eq(x.idents[1].system, XF_NHS_SYSTEM);
     ck_assert_str_eq(x.site_tz, "UTC");
     conf_free(c);
 }
