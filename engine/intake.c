@@ -15,6 +15,7 @@ struct intake_item {
     char *strings; /* one block holding every string and byte the message points to */
     intake_done_cb done;
     void *arg;
+    struct strbuf first_ack; /* for a duplicate: the ACK sent the first time */
     struct intake_item *next;
 };
 
@@ -77,14 +78,35 @@ struct intake_item *intake_item_new(const struct store_message *m, intake_done_c
     it->msg.outbox = it->outbox;
     it->done = done;
     it->arg = arg;
+    strbuf_init(&it->first_ack, 1 << 20);
     return it;
 }
 
 static void item_free(struct intake_item *it)
 {
+    strbuf_cleanup(&it->first_ack);
     free(it->strings);
     free(it->outbox);
     free(it);
+}
+
+/* A message seen before (same sender, facility, control id and content) becomes a duplicate
+ * record without outbox rows, answered with the first ACK. Only accepted messages are checked:
+ * a rejected frame has no trustworthy identity. */
+static void mark_duplicate(struct intake *in, struct intake_item *it)
+{
+    struct store_message *m = &it->msg;
+    if (m->status == STORE_REJECTED || !m->control_id[0])
+        return;
+    int rc = store_find_duplicate(in->store, m->sending_app, m->sending_facility, m->control_id,
+                                  m->hash, &it->first_ack);
+    if (rc == 1) {
+        m->status = STORE_DUPLICATE;
+        m->noutbox = 0;
+    } else if (rc == 2) { /* identifiers only: the content is not logged */
+        fprintf(stderr, "event=control_id_reused msh10=\"%s\" msh3=\"%s\"\n", m->control_id,
+                m->sending_app);
+    }
 }
 
 /* Commits one batch (a list) in one transaction and reports every item. */
@@ -95,8 +117,10 @@ static void commit_batch(struct intake *in, struct intake_item *batch)
         n++;
     struct store_message *msgs = grow_array(NULL, &cap, n, sizeof *msgs);
     size_t i = 0;
-    for (struct intake_item *it = batch; it; it = it->next)
+    for (struct intake_item *it = batch; it; it = it->next) {
+        mark_duplicate(in, it);
         msgs[i++] = it->msg;
+    }
     char err[256];
     int rc = store_commit(in->store, msgs, n, err, sizeof err);
     if (rc != 0)
@@ -104,7 +128,9 @@ static void commit_batch(struct intake *in, struct intake_item *batch)
     i = 0;
     for (struct intake_item *it = batch, *next; it; it = next) {
         next = it->next;
-        it->done(it->arg, rc, rc == 0 ? msgs[i].id : 0);
+        bool dup = it->msg.status == STORE_DUPLICATE && it->first_ack.len;
+        it->done(it->arg, rc, rc == 0 ? msgs[i].id : 0, dup ? it->first_ack.p : it->msg.ack,
+                 dup ? it->first_ack.len : it->msg.ack_len);
         i++;
         item_free(it);
     }

@@ -6,7 +6,9 @@
  * its done callback (on the store thread: the engine hands it back to its loop).
  * A positive ACK may be sent only from that callback. A failed commit reports
  * failure for every message of the batch (nothing of it is stored), and the
- * thread goes on serving later batches.
+ * thread goes on serving later batches. Before committing, each item is looked up: the same
+ * sender, facility and control id with the same content is a duplicate — stored as such,
+ * with no outbox rows, and answered with the first ACK.
  */
 #ifndef SOLENT_ENGINE_INTAKE_H
 #define SOLENT_ENGINE_INTAKE_H
@@ -15,8 +17,9 @@
 
 struct intake_item;
 
-/* Called once per item on the store thread: rc 0 and the id when durable, -1 when not. */
-typedef void (*intake_done_cb)(void *arg, int rc, int64_t id);
+/* Called once per item on the store thread: rc 0 and the id when durable, -1 when not; ack
+ * is the ACK to send (for a duplicate, the one sent the first time), valid for the call. */
+typedef void (*intake_done_cb)(void *arg, int rc, int64_t id, const char *ack, size_t ack_len);
 
 /* A message to commit; every byte it points to is copied (the caller's buffers may go). */
 struct intake_item *intake_item_new(const struct store_message *m, intake_done_cb done, void *arg);
