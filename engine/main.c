@@ -7,6 +7,7 @@
 #include "engine/cmd_convert.h"
 #include "engine/cmd_parse.h"
 #include "engine/cmd_route.h"
+#include "engine/cmd_run.h"
 
 struct command {
     const char *name;
@@ -15,6 +16,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"run", cmd_run_run, "run the engine: listen, store, acknowledge: run [-c FILE]"},
     {"parse", cmd_parse_run, "print HL7v2 messages as JSON, or values with --get PATH"},
     {"convert", cmd_convert_run, "print HL7v2 messages as FHIR R4 transaction Bundles"},
     {"check-config", cmd_check_run, "validate the configuration file: check-config [-c FILE]"},

@@ -1,0 +1,224 @@
+/* conn — MLLP connections: framing, one message at a time, ACK after durability. */
+#include "engine/conn.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "engine/pipeline.h"
+#include "parsers/hl7_ack.h"
+#include "parsers/mllp.h"
+
+enum conn_state { CONN_READING, CONN_COMMITTING, CONN_CLOSING };
+
+static const char *const state_names[] = {"reading", "committing", "closing"};
+
+struct conn {
+    struct daemon_listener *l;
+    struct bufferevent *bev;
+    struct mllp_framer framer;
+    enum conn_state state;
+    struct pipeline_result result;
+    char peer[64];
+    unsigned long long id;
+    struct conn *prev, *next; /* in the daemon's list */
+};
+
+static void conn_set_state(struct conn *c, enum conn_state s)
+{
+    if (c->l->d->conf->engine.log_level[0] == 'd')
+        fprintf(stderr, "event=conn_state conn=%llu from=%s to=%s\n", c->id, state_names[c->state],
+                state_names[s]);
+    c->state = s;
+}
+
+static void conn_free(struct conn *c)
+{
+    fprintf(stderr, "event=conn_closed listener=%s conn=%llu peer=%s frames=%llu skipped=%llu\n",
+            c->l->conf->id.name, c->id, c->peer, (unsigned long long)c->framer.frames,
+            (unsigned long long)c->framer.skipped);
+    c->l->nconns--;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->l->d->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    bufferevent_free(c->bev);
+    mllp_cleanup(&c->framer);
+    pipeline_result_cleanup(&c->result);
+    free(c);
+}
+
+/* Writes one ACK frame in one write, as real clients need. */
+static void send_frame(struct conn *c, const char *p, size_t n)
+{
+    struct strbuf framed;
+    strbuf_init(&framed, n + 8);
+    mllp_wrap(p, n, &framed);
+    bufferevent_write(c->bev, framed.p, framed.len);
+    strbuf_cleanup(&framed);
+}
+
+static void on_intake_done(void *arg, int rc, int64_t id, const char *ack, size_t ack_len)
+{
+    struct conn *c = arg; /* store thread: hand it to the loop */
+    struct daemon *d = c->l->d;
+    struct completion *k = calloc(1, sizeof *k);
+    if (!k)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    (void)id;
+    k->conn = c;
+    k->rc = rc;
+    k->ack_len = ack_len;
+    k->ack = malloc(ack_len + 1);
+    if (!k->ack)
+        abort();
+    memcpy(k->ack, ack ? ack : "", ack_len);
+    pthread_mutex_lock(&d->lock);
+    *d->done_tail = k;
+    d->done_tail = &k->next;
+    pthread_mutex_unlock(&d->lock);
+    event_active(d->wake, EV_READ, 0);
+}
+
+static void frame_context(struct conn *c, struct pipeline_ctx *ctx, char *id, char *when)
+{
+    struct daemon *d = c->l->d;
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    snprintf(id, 32, "SOLENT%lld%04llu", (long long)tv.tv_sec, ++d->acks % 10000);
+    strftime(when, 32, "%Y%m%d%H%M%S+0000", &tm);
+    *ctx = (struct pipeline_ctx){
+        d->conf, &d->router, c->l->conf, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, id, when};
+}
+
+/* A whole frame: process it and submit it; reading pauses until it is committed. */
+static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
+{
+    struct conn *c = arg;
+    if (ev == MLLP_OVERSIZE) { /* not stored (never whole): refused at once */
+        struct hl7_err e = {HL7_E_TOO_LONG, {{0}, 0, 0, 0, 0, 0}, 0, "frame too large"};
+        struct hl7_ack a = {"AR", "SOLENT-OVERSIZE", "19700101000000+0000", NULL, &e, 0};
+        struct strbuf ack;
+        strbuf_init(&ack, 4096);
+        hl7_ack_build(NULL, &a, &ack);
+        send_frame(c, ack.p, ack.len);
+        strbuf_cleanup(&ack);
+        fprintf(stderr, "event=frame_oversize listener=%s conn=%llu max=%zu\n", c->l->conf->id.name,
+                c->id, c->l->conf->max_message);
+        return 0;
+    }
+    struct pipeline_ctx ctx;
+    char id[32], when[32];
+    frame_context(c, &ctx, id, when);
+    pipeline_process(&ctx, p, n, &c->result);
+    conn_set_state(c, CONN_COMMITTING);
+    bufferevent_disable(c->bev, EV_READ);
+    c->l->d->inflight++;
+    intake_submit(c->l->d->intake, intake_item_new(&c->result.record, on_intake_done, c));
+    return 1; /* stop feeding: one message at a time */
+}
+
+/* Feeds what is buffered to the framer until a frame goes to commit or nothing is left. */
+static void conn_read_input(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    while (c->state == CONN_READING && evbuffer_get_length(in) > 0) {
+        size_t n = evbuffer_get_length(in);
+        const char *data = (const char *)evbuffer_pullup(in, -1);
+        size_t used = mllp_feed(&c->framer, data, n, on_frame, c);
+        evbuffer_drain(in, used);
+    }
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    conn_read_input(arg);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
+        return;
+    if (what & BEV_EVENT_TIMEOUT)
+        fprintf(stderr, "event=conn_idle_timeout listener=%s conn=%llu\n", c->l->conf->id.name,
+                c->id);
+    if (c->state == CONN_COMMITTING) { /* the commit still comes back: free then */
+        conn_set_state(c, CONN_CLOSING);
+        return;
+    }
+    conn_free(c);
+}
+
+void conn_committed(struct conn *c, int rc, const char *ack, size_t ack_len)
+{
+    daemon_inflight_done(c->l->d);
+    if (c->state == CONN_CLOSING) {
+        conn_free(c);
+        return;
+    }
+    if (rc != 0) { /* not durable: no positive ACK; the sender will resend */
+        fprintf(stderr, "event=conn_closed_store_failure listener=%s conn=%llu\n",
+                c->l->conf->id.name, c->id);
+        conn_free(c);
+        return;
+    }
+    if (ack_len)
+        send_frame(c, ack, ack_len);
+    conn_set_state(c, CONN_READING);
+    bufferevent_enable(c->bev, EV_READ);
+    conn_read_input(c); /* frames already buffered (pipelined) */
+}
+
+void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer)
+{
+    static unsigned long long next_id;
+    if (l->nconns >= l->conf->max_connections || l->d->stopping) {
+        fprintf(stderr, "event=conn_refused listener=%s peer=%s reason=%s\n", l->conf->id.name,
+                peer, l->d->stopping ? "stopping" : "max_connections");
+        evutil_closesocket(fd);
+        return;
+    }
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    c->l = l;
+    c->id = ++next_id;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    c->bev = bufferevent_socket_new(l->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    mllp_init(&c->framer, l->conf->max_message);
+    pipeline_result_init(&c->result);
+    l->nconns++;
+    c->next = l->d->conns;
+    if (c->next)
+        c->next->prev = c;
+    l->d->conns = c;
+    struct timeval idle = {l->conf->idle_timeout_ms / 1000,
+                           (l->conf->idle_timeout_ms % 1000) * 1000};
+    bufferevent_set_timeouts(c->bev, &idle, NULL);
+    bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+    bufferevent_enable(c->bev, EV_READ);
+    fprintf(stderr, "event=conn_open listener=%s conn=%llu peer=%s\n", l->conf->id.name, c->id,
+            peer);
+}
+
+void conn_close_all(struct daemon *d)
+{
+    while (d->conns) {
+        struct conn *c = d->conns;
+        struct evbuffer *out = bufferevent_get_output(c->bev);
+        while (evbuffer_get_length(out) > 0 && evbuffer_write(out, bufferevent_getfd(c->bev)) > 0)
+            ; /* ACKs already decided go out before the close */
+        conn_free(c);
+    }
+}

@@ -1,0 +1,22 @@
+/*
+ * conn — one MLLP connection: a bufferevent, a framer, and a small state
+ * machine. READING frames; one frame at a time goes to the pipeline and the
+ * store (MLLP is one message at a time per connection), reading paused
+ * (COMMITTING) until the commit is durable and the ACK is written; CLOSING when
+ * the peer left during a commit (freed when the commit comes back).
+ */
+#ifndef SOLENT_ENGINE_CONN_H
+#define SOLENT_ENGINE_CONN_H
+
+#include <event2/util.h>
+
+#include "engine/daemon.h"
+
+/* Takes a new connection on fd accepted by listener l. */
+void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer);
+/* The commit of the connection's current frame is done (loop thread). */
+void conn_committed(struct conn *c, int rc, const char *ack, size_t ack_len);
+/* At exit: writes out what each connection has pending, then closes and frees them all. */
+void conn_close_all(struct daemon *d);
+
+#endif

@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""solent run, driven from outside over loopback.
+
+The peer is python-hl7's MLLP client (not ours) for ordinary exchanges, and raw
+sockets for what a well-behaved client never does: pipelined frames, a frame
+sent byte by byte, junk, oversize frames, a peer that vanishes mid-frame. The
+store is read back with Python's sqlite3. Checks: every ACK's code, MSA-2 and
+ERR position; duplicates answered with the first ACK; rows and outbox rows; a
+clean exit 0 on SIGTERM; every ACKed message still there after kill -9; no
+patient data in the log.
+
+usage: test_daemon.py SOLENT REPO_ROOT
+"""
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import hl7.client
+
+SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def message(control_id, event="A01", extra=b""):
+    """The sample A01 with its own control id (original-mode ACKs: MSH-15/16 empty)."""
+    return (
+        b"MSH|^~\\&|PAS|RHM|SOLENT|TRUST|20261129083000+0000||ADT^" + event.encode()
+        + b"^ADT_A01|" + control_id.encode() + b"|P|2.5.1\r"
+        b"EVN|" + event.encode() + b"|20261129083000+0000\r"
+        b"PID|1||9434765919^^^NHS^NH~RHM1000001^^^RHM^MR||Zebedee^Quentin^J||19850412|U|||"
+        b"2 Example Road^^Southampton^^SO16 6YD^GBR\r"
+        b"PV1|1|I|WARD1^BED2^^RHM\r" + extra
+    )
+
+
+def frame(m):
+    return SB + m + EB + CR
+
+
+def read_frame(sock, timeout=10):
+    sock.settimeout(timeout)
+    buf = b""
+    while not buf.endswith(EB + CR):
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed after %r" % buf)
+        buf += chunk
+    return buf
+
+
+def fields(ack):
+    """{segment id: [fields]} of an ACK frame."""
+    body = ack.strip(SB).rstrip(CR).rstrip(EB)
+    return {s.split(b"|")[0].decode(): s.decode().split("|") for s in body.split(CR) if s}
+
+
+class Engine:
+    def __init__(self, solent, root, work, port, extra_conf=""):
+        self.solent, self.work, self.port = solent, work, port
+        self.conf = os.path.join(work, "solent.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""[engine]
+data_dir = {work}/data
+[store]
+path = {work}/data/solent.db
+[listener pas]
+port = {port}
+max_message = 8K
+idle_timeout_ms = 60s
+routes = adt
+[route adt]
+type = ADT^*
+destinations = local
+[destination local]
+kind = directory
+path = {work}/data/outbox
+{extra_conf}""")
+        self.log_path = os.path.join(work, "solent.log")
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([self.solent, "run", "-c", self.conf], stderr=self.log)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("solent run exited %d" % self.proc.returncode)
+                time.sleep(0.05)
+        raise RuntimeError("solent run did not listen")
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=30)
+        self.log.close()
+        return rc
+
+    def rows(self, sql, *args):
+        db = sqlite3.connect(os.path.join(self.work, "data", "solent.db"))
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+
+
+def test_exchanges(e):
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        first = c.send_message(message("T0001"))
+        a = fields(first)
+        check(a["MSA"][1] == "AA" and a["MSA"][2] == "T0001", "A01 answered AA for T0001: %r" % first)
+        check(a["MSH"][8].startswith("ACK^A01"), "ACK MSH-9 is ACK^A01: %r" % a["MSH"][8])
+        again = c.send_message(message("T0001"))
+        check(again == first, "a resent message gets the first ACK, byte for byte")
+        reused = fields(c.send_message(message("T0001", extra=b"NK1|1|Other^Person\r")))
+        check(reused["MSA"][1] == "AA", "a reused control id with new content is still accepted")
+        odd = fields(c.send_message(message("T0002", event="Z99")))
+        check(odd["MSA"][1] == "AE" and odd["ERR"][3].startswith("201^") and odd["ERR"][2] == "MSH^1^9",
+              "a routed event no transform knows is AE 201 at MSH-9: %r" % odd)
+        orm = fields(c.send_message(message("T0004").replace(b"ADT^A01^ADT_A01", b"ORM^O01")))
+        check(orm["MSA"][1] == "AR" and orm["ERR"][3].startswith("200^"),
+              "a message type no route takes is AR 200: %r" % orm)
+        bad = fields(c.send_message(b"PID|1||123\r"))
+        check(bad["MSA"][1] == "AR" and bad["ERR"][3].startswith("100^"),
+              "a message without MSH is AR 100: %r" % bad)
+        broken = fields(c.send_message(
+            b"MSH|^~\\&|PAS|RHM|SOLENT|TRUST|20261129083000||ADT^A01|T0003|P|2.5.1\r"
+            b"PID|1||9434765919^^^NHS^NH||Zebedee^Quentin||notadate\r"))
+        check(broken["MSA"][1] in ("AE", "AA"), "a bad date is accepted or AE, never dropped")
+    rows = dict(((r[0], r[1]), r[2]) for r in e.rows(
+        "select control_id, status, count(*) from messages group by control_id, status"))
+    check(rows.get(("T0001", "accepted")) == 2, "T0001 stored twice as accepted (first, reused): %r" % rows)
+    check(rows.get(("T0001", "duplicate")) == 1, "T0001's resend stored as a duplicate")
+    check(rows.get(("T0002", "error")) == 1, "the Z99 is stored as an error: %r" % rows)
+    check(rows.get(("T0004", "rejected")) == 1, "the unroutable ORM is stored as rejected: %r" % rows)
+    outbox = e.rows("select count(*) from outbox o join messages m on m.id = o.message_id "
+                    "where m.control_id = 'T0001'")[0][0]
+    check(outbox == 2, "an outbox row per accepted T0001, none for the duplicate: %d" % outbox)
+
+
+def test_raw_framing(e):
+    s = socket.create_connection(("127.0.0.1", e.port))
+    # three frames in one write, behind junk that is not a frame
+    s.sendall(b"junk\r\n" + frame(message("P0001")) + frame(message("P0002")) + frame(message("P0003")))
+    ids = [fields(read_frame(s))["MSA"][2] for _ in range(3)]
+    check(ids == ["P0001", "P0002", "P0003"], "pipelined frames answered in order: %r" % ids)
+    # one frame, one byte at a time
+    for b in frame(message("B0001")):
+        s.send(bytes([b]))
+    check(fields(read_frame(s))["MSA"][2] == "B0001", "a frame sent byte by byte is answered")
+    # oversize (listener max 8K): refused, and the connection still serves
+    s.sendall(frame(message("O0001", extra=b"NTE|1||" + b"x" * 20000 + b"\r")))
+    big = fields(read_frame(s))
+    check(big["MSA"][1] == "AR" and big["ERR"][3].startswith("104^"), "oversize frame is AR 104: %r" % big)
+    s.sendall(frame(message("O0002")))
+    check(fields(read_frame(s))["MSA"][2] == "O0002", "the connection serves after an oversize frame")
+    s.close()
+    # a peer that vanishes mid-frame costs nothing to anyone else
+    gone = socket.create_connection(("127.0.0.1", e.port))
+    gone.sendall(SB + message("G0001")[:40])
+    gone.close()
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        check(fields(c.send_message(message("G0002")))["MSA"][1] == "AA", "served after a vanished peer")
+    check(not e.rows("select 1 from messages where control_id = 'G0001'"), "a half frame is not stored")
+
+
+def test_parallel(e, clients=20, each=10):
+    errors = []
+
+    def client(k):
+        try:
+            with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+                for i in range(each):
+                    cid = "C%02d%03d" % (k, i)
+                    a = fields(c.send_message(message(cid)))
+                    if a["MSA"][1] != "AA" or a["MSA"][2] != cid:
+                        errors.append((cid, a["MSA"]))
+        except Exception as x:  # noqa: BLE001 - reported below
+            errors.append((k, repr(x)))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errors, "every parallel client's message answered AA: %r" % errors[:3])
+    n = e.rows("select count(*) from messages where control_id like 'C%' and status = 'accepted'")[0][0]
+    check(n == clients * each, "%d parallel messages stored, expected %d" % (n, clients * each))
+
+
+def test_crash(e):
+    acked = []
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        for i in range(50):
+            cid = "K%04d" % i
+            if fields(c.send_message(message(cid)))["MSA"][1] == "AA":
+                acked.append(cid)
+    e.proc.kill()
+    e.proc.wait()
+    e.log.close()
+    stored = {r[0] for r in e.rows("select control_id from messages where control_id like 'K%'")}
+    missing = [c for c in acked if c not in stored]
+    check(len(acked) == 50 and not missing, "every ACKed message survives kill -9: missing %r" % missing)
+
+
+def main():
+    solent, root = sys.argv[1], sys.argv[2]
+    with tempfile.TemporaryDirectory() as work:
+        e = Engine(solent, root, work, free_port())
+        e.start()
+        test_exchanges(e)
+        test_raw_framing(e)
+        test_parallel(e)
+        rc = e.stop()
+        check(rc == 0, "SIGTERM: exit 0, got %r" % rc)
+        mode = os.stat(os.path.join(work, "data", "solent.db")).st_mode & 0o777
+        check(mode == 0o600, "the store is 0600: %o" % mode)
+        e.start()  # restart on the same store: still serving, history intact
+        test_crash(e)
+        log = open(e.log_path, "rb").read()
+        for secret in (b"Zebedee", b"Quentin", b"9434765919", b"SO16"):
+            check(secret not in log, "patient data %r not in the log" % secret)
+        check(b"event=stopped" in log and b"event=conn_open" in log, "the log records the lifecycle")
+    if failures:
+        print("%d failures" % len(failures))
+        return 1
+    print("daemon: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
