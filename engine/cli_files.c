@@ -176,3 +176,45 @@ int cli_split(const char *data, size_t len, size_t max_frame, struct hl7_batch *
         err->code = HL7_E_SEGMENT_SEQUENCE;
     return -1;
 }
+
+static void corpus_add(struct cli_corpus *c, const char *p, size_t n)
+{
+    size_t cap = c->cap;
+    c->data = grow_array(c->data, &c->cap, c->n + 1, sizeof *c->data);
+    c->len = grow_array(c->len, &cap, c->n + 1, sizeof *c->len);
+    size_t mcap = 0;
+    c->data[c->n] = grow_array(NULL, &mcap, n + 1, 1);
+    memcpy(c->data[c->n], p, n);
+    c->len[c->n++] = n;
+    c->bytes += n;
+}
+
+void cli_corpus_free(struct cli_corpus *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->data[i]);
+    free(c->data);
+    free(c->len);
+}
+
+int cli_corpus_load(struct cli_corpus *c, const struct cli_paths *paths, const char *prog)
+{
+    struct hl7_batch b;
+    hl7_batch_init(&b);
+    for (size_t i = 0; i < paths->n; i++) {
+        char why[512];
+        size_t len;
+        struct hl7_err err;
+        char *data = cli_read_file(paths->v[i], 64u << 20, &len, why, sizeof why);
+        if (!data) {
+            fprintf(stderr, "%s: %s\n", prog, why);
+            continue;
+        }
+        if (cli_split(data, len, 64u << 20, &b, &err) == 0)
+            for (size_t k = 0; k < b.n; k++)
+                corpus_add(c, data + b.msgs[k].off, b.msgs[k].len);
+        free(data);
+    }
+    hl7_batch_cleanup(&b);
+    return c->n ? 0 : -1;
+}

@@ -31,4 +31,17 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char *err, size_t
 int cli_split(const char *data, size_t len, size_t max_frame, struct hl7_batch *b,
               struct hl7_err *err);
 
+/* Every message of a list of paths, in memory: one owned buffer each. */
+struct cli_corpus {
+    char **data;
+    size_t *len;
+    size_t n, cap, bytes;
+};
+
+/* Loads every message of paths into c (zeroed); unreadable files are reported on stderr
+ * prefixed with prog. -1 when no message was loaded. */
+int cli_corpus_load(struct cli_corpus *c, const struct cli_paths *paths, const char *prog);
+/* Frees what cli_corpus_load loaded. */
+void cli_corpus_free(struct cli_corpus *c);
+
 #endif

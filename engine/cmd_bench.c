@@ -22,54 +22,6 @@
 #include "transforms/transform.h"
 #include "transforms/xf_json.h"
 
-struct corpus {
-    char **data; /* one owned buffer per message */
-    size_t *len;
-    size_t n, cap, bytes;
-};
-
-static void corpus_add(struct corpus *c, const char *p, size_t n)
-{
-    size_t cap = c->cap;
-    c->data = grow_array(c->data, &c->cap, c->n + 1, sizeof *c->data);
-    c->len = grow_array(c->len, &cap, c->n + 1, sizeof *c->len);
-    size_t mcap = 0;
-    c->data[c->n] = grow_array(NULL, &mcap, n + 1, 1);
-    memcpy(c->data[c->n], p, n);
-    c->len[c->n++] = n;
-    c->bytes += n;
-}
-
-static void corpus_free(struct corpus *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        free(c->data[i]);
-    free(c->data);
-    free(c->len);
-}
-
-static int load(struct corpus *c, const struct cli_paths *paths)
-{
-    struct hl7_batch b;
-    hl7_batch_init(&b);
-    for (size_t i = 0; i < paths->n; i++) {
-        char why[512];
-        size_t len;
-        struct hl7_err err;
-        char *data = cli_read_file(paths->v[i], 64u << 20, &len, why, sizeof why);
-        if (!data) {
-            fprintf(stderr, "solent bench: %s\n", why);
-            continue;
-        }
-        if (cli_split(data, len, 64u << 20, &b, &err) == 0)
-            for (size_t k = 0; k < b.n; k++)
-                corpus_add(c, data + b.msgs[k].off, b.msgs[k].len);
-        free(data);
-    }
-    hl7_batch_cleanup(&b);
-    return c->n ? 0 : -1;
-}
-
 static double now(void)
 {
     struct timespec ts;
@@ -77,7 +29,7 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void run_parse(const struct corpus *c, double seconds)
+static void run_parse(const struct cli_corpus *c, double seconds)
 {
     struct hl7_msg m;
     struct hl7_err err;
@@ -168,7 +120,7 @@ static size_t partition(double *a, double *b, const char *ok, size_t n)
     return k;
 }
 
-static void run_convert(const struct corpus *c, double seconds)
+static void run_convert(const struct cli_corpus *c, double seconds)
 {
     struct hl7_msg m;
     struct hl7_opts o = hl7_opts_default();
@@ -219,7 +171,7 @@ int cmd_bench_run(int argc, char **argv)
         return 2;
     }
     struct cli_paths paths;
-    struct corpus c = {0};
+    struct cli_corpus c = {0};
     cli_paths_init(&paths);
     for (i = 2; i < argc; i++) {
         char why[512];
@@ -228,14 +180,14 @@ int cmd_bench_run(int argc, char **argv)
         else if (cli_paths_add(&paths, argv[i], why, sizeof why) != 0)
             fprintf(stderr, "solent bench: %s\n", why);
     }
-    int rc = load(&c, &paths) == 0 ? 0 : 1;
+    int rc = cli_corpus_load(&c, &paths, "solent bench") == 0 ? 0 : 1;
     if (rc == 0 && convert)
         run_convert(&c, seconds > 0 ? seconds : 3);
     else if (rc == 0)
         run_parse(&c, seconds > 0 ? seconds : 3);
     else
         fputs("solent bench: no messages to parse\n", stderr);
-    corpus_free(&c);
+    cli_corpus_free(&c);
     cli_paths_cleanup(&paths);
     return rc;
 }

@@ -3,6 +3,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,9 @@
 #include "parsers/hl7_ack.h"
 #include "parsers/mllp.h"
 
-enum conn_state { CONN_READING, CONN_COMMITTING, CONN_CLOSING };
+enum conn_state { CONN_READING, CONN_COMMITTING, CONN_CLOSING, CONN_DRAINING };
 
-static const char *const state_names[] = {"reading", "committing", "closing"};
+static const char *const state_names[] = {"reading", "committing", "closing", "draining"};
 
 struct conn {
     struct daemon_listener *l;
@@ -25,6 +26,7 @@ struct conn {
     struct pipeline_result result;
     char peer[64];
     unsigned long long id;
+    bool eof;                 /* the peer has finished sending (it may still read) */
     struct conn *prev, *next; /* in the daemon's list */
 };
 
@@ -144,12 +146,45 @@ static void read_cb(struct bufferevent *bev, void *arg)
     conn_read_input(arg);
 }
 
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+
+static void write_drained(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    conn_free(arg);
+}
+
+/* The peer sent everything it will: once the ACKs written so far are out, close. */
+static void conn_finish(struct conn *c)
+{
+    if (mllp_in_frame(&c->framer))
+        fprintf(stderr, "event=frame_truncated listener=%s conn=%llu\n", c->l->conf->id.name,
+                c->id);
+    bufferevent_disable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        conn_free(c);
+        return;
+    }
+    conn_set_state(c, CONN_DRAINING);
+    bufferevent_setcb(c->bev, NULL, write_drained, event_cb, c);
+}
+
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
     (void)bev;
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
         return;
+    if (c->state == CONN_DRAINING) { /* the peer is gone for good: nothing left to do */
+        conn_free(c);
+        return;
+    }
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->state != CONN_CLOSING) {
+        c->eof = true; /* half-close: answer what was sent, then close */
+        if (c->state == CONN_READING)
+            conn_finish(c);
+        return;
+    }
     if (what & BEV_EVENT_TIMEOUT)
         fprintf(stderr, "event=conn_idle_timeout listener=%s conn=%llu\n", c->l->conf->id.name,
                 c->id);
@@ -178,6 +213,8 @@ void conn_committed(struct conn *c, int rc, const char *ack, size_t ack_len)
     conn_set_state(c, CONN_READING);
     bufferevent_enable(c->bev, EV_READ);
     conn_read_input(c); /* frames already buffered (pipelined) */
+    if (c->state == CONN_READING && c->eof)
+        conn_finish(c);
 }
 
 void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer)

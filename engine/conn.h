@@ -3,7 +3,9 @@
  * machine. READING frames; one frame at a time goes to the pipeline and the
  * store (MLLP is one message at a time per connection), reading paused
  * (COMMITTING) until the commit is durable and the ACK is written; CLOSING when
- * the peer left during a commit (freed when the commit comes back).
+ * the peer failed during a commit (freed when the commit comes back); DRAINING
+ * when the peer half-closed: every frame it sent is answered, and the
+ * connection closes once those ACKs are written.
  */
 #ifndef SOLENT_ENGINE_CONN_H
 #define SOLENT_ENGINE_CONN_H

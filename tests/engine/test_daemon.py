@@ -41,6 +41,17 @@ def free_port():
     return port
 
 
+def port_free(port):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def message(control_id, event="A01", extra=b""):
     """The sample A01 with its own control id (original-mode ACKs: MSH-15/16 empty)."""
     return (
@@ -87,9 +98,16 @@ path = {work}/data/solent.db
 port = {port}
 max_message = 8K
 idle_timeout_ms = 60s
-routes = adt
+routes = adt, oru
+[listener quiet]
+port = {port + 1}
+idle_timeout_ms = 1s
+routes = adt, oru
 [route adt]
 type = ADT^*
+destinations = local
+[route oru]
+type = ORU^R01
 destinations = local
 [destination local]
 kind = directory
@@ -186,7 +204,56 @@ def test_raw_framing(e):
     check(not e.rows("select 1 from messages where control_id = 'G0001'"), "a half frame is not stored")
 
 
-def test_parallel(e, clients=20, each=10):
+def test_idle(e):
+    """A peer that connects and never sends is closed after the listener's idle timeout."""
+    s = socket.create_connection(("127.0.0.1", e.port + 1))
+    s.settimeout(15)
+    check(s.recv(1) == b"", "a silent peer is disconnected after idle_timeout_ms")
+    s.close()
+
+
+def run(*args, stdin=None):
+    p = subprocess.run(list(args), input=stdin, capture_output=True, timeout=120)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def test_socat(e):
+    """Pre-framed messages piped through socat: ACKs come back in order."""
+    rc, out, err = run("socat", "-t", "5", "-", "TCP:127.0.0.1:%d" % e.port,
+                       stdin=frame(message("X0001")) + frame(message("X0002")))
+    acks = [fields(SB + f + EB + CR)["MSA"][1:3] for f in out.encode().strip(SB).split(EB + CR + SB) if f]
+    check(rc == 0 and [a[1] for a in acks] == ["X0001", "X0002"] and all(a[0] == "AA" for a in acks),
+          "socat peer gets AA for X0001, X0002: %r %r" % (acks, err))
+
+
+def test_send_and_messages(e, root):
+    target = "127.0.0.1:%d" % e.port
+    rc, out, _ = run(e.solent, "send", target, os.path.join(root, "conf", "samples"))
+    check(rc == 0 and out.count(": CA ") + out.count(": AA ") == 2 and "accepted 2," in out,
+          "solent send: both samples accepted, one line each: %r" % out)
+    rc, out, _ = run(e.solent, "send", "--count", "300", "--connections", "8", "--quiet", target,
+                     os.path.join(root, "conf", "samples", "adt_a01.hl7"))
+    check(rc == 0 and "sent 300 messages over 8 connections" in out and "accepted 300," in out
+          and "p99" in out, "solent send --count 300 --connections 8: %r" % out)
+    rc, out, _ = run(e.solent, "send", "--quiet", target, os.path.join(root, "tests", "data"))
+    check(rc == 1, "solent send exits 1 unless every message is accepted")
+    rc, out, _ = run(e.solent, "send", "--timeout", "2", "127.0.0.1:%d" % free_port(),
+                     os.path.join(root, "conf", "samples"))
+    check(rc == 1 and "no ACK 2" in out, "solent send to a closed port: no ACK 2: %r" % out)
+    rc, out, _ = run(e.solent, "messages", "-c", e.conf, "--status", "duplicate")
+    check(rc == 0 and "T0001" in out and "duplicate" in out and "T0004" not in out,
+          "solent messages --status duplicate lists T0001 only: %r" % out)
+    rc, out, _ = run(e.solent, "messages", "-c", e.conf, "--type", "ORM", "--since", "1h")
+    check(rc == 0 and "T0004" in out and "200@" in out, "solent messages --type ORM: %r" % out)
+    rc, all_rows, _ = run(e.solent, "messages", "-c", e.conf, "--limit", "100000")
+    check(rc == 0 and all_rows.count("\n") > 300, "solent messages lists everything")
+    for secret in ("Zebedee", "Quentin", "9434765919"):
+        check(secret not in all_rows, "no patient data in solent messages: %s" % secret)
+    rc, _, err = run(e.solent, "messages", "-c", e.conf, "--status", "lost")
+    check(rc == 2, "solent messages rejects an unknown status")
+
+
+def test_parallel(e, clients=50, each=4):
     errors = []
 
     def client(k):
@@ -228,11 +295,17 @@ def test_crash(e):
 def main():
     solent, root = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as work:
-        e = Engine(solent, root, work, free_port())
+        port = free_port()
+        while not port_free(port + 1):
+            port = free_port()
+        e = Engine(solent, root, work, port)
         e.start()
         test_exchanges(e)
         test_raw_framing(e)
         test_parallel(e)
+        test_idle(e)
+        test_socat(e)
+        test_send_and_messages(e, root)
         rc = e.stop()
         check(rc == 0, "SIGTERM: exit 0, got %r" % rc)
         mode = os.stat(os.path.join(work, "data", "solent.db")).st_mode & 0o777

@@ -1,0 +1,126 @@
+/*
+ * cmd_messages — `solent messages [-c FILE] [--status S] [--type T] [--since T] [--limit N]`:
+ * one line per stored message, newest first: id, time received (UTC), listener, sender,
+ * type, control id, status, error code and position, size, outbox rows. Never content:
+ * no field of the message body is printed.
+ */
+#include "engine/cmd_messages.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/conf.h"
+#include "engine/store.h"
+
+#define DEFAULT_CONF "conf/solent.conf"
+
+static const char usage_text[] =
+    "usage: solent messages [-c FILE] [--status S] [--type T] [--since T] [--limit N]\n"
+    "Lists stored messages, newest first, metadata only (never message content).\n"
+    "  --status S  accepted | error | rejected | duplicate | parked\n"
+    "  --type T    message type prefix, e.g. ADT or ADT^A08\n"
+    "  --since T   YYYY-MM-DD[THH:MM[:SS]] (UTC), or an age: 30s, 15m, 2h, 7d\n"
+    "  --limit N   at most N lines (default 1000)\n";
+
+/* Milliseconds since the epoch for --since; -1 when it is neither a time nor an age. */
+static int64_t parse_since(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end != s && end[0] && !end[1] && strchr("smhd", end[0]) && v >= 0) {
+        double unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 86400;
+        return ((int64_t)time(NULL) - (int64_t)(v * unit)) * 1000;
+    }
+    struct tm tm = {0};
+    const char *rest = strptime(s, "%Y-%m-%d", &tm);
+    if (rest && *rest == 'T')
+        rest = strptime(rest + 1, "%H:%M", &tm);
+    if (rest && *rest == ':')
+        rest = strptime(rest + 1, "%S", &tm);
+    if (!rest || *rest)
+        return -1;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+static void print_row(void *arg, const struct store_row *r)
+{
+    char when[32], err[48] = "-", sender[2 * 64 + 2];
+    time_t t = (time_t)(r->received_at_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (r->error_code)
+        snprintf(err, sizeof err, "%d@%s", r->error_code,
+                 r->error_location && r->error_location[0] ? r->error_location : "-");
+    snprintf(sender, sizeof sender, "%.64s|%.64s", r->sending_app ? r->sending_app : "",
+             r->sending_facility ? r->sending_facility : "");
+    printf("%-7lld %s %-10s %-16s %-16s %-20s %-9s %-12s %7zu %zu\n", (long long)r->id, when,
+           r->listener ? r->listener : "-", sender,
+           r->message_type && r->message_type[0] ? r->message_type : "-",
+           r->control_id && r->control_id[0] ? r->control_id : "-", r->status, err, r->raw_len,
+           r->noutbox);
+    ++*(size_t *)arg;
+}
+
+int cmd_messages_run(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"status", required_argument, NULL, 's'},
+                                         {"type", required_argument, NULL, 't'},
+                                         {"since", required_argument, NULL, 'S'},
+                                         {"limit", required_argument, NULL, 'l'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    static const char *const statuses[] = {"accepted", "error", "rejected", "duplicate", "parked"};
+    const char *path = DEFAULT_CONF;
+    struct store_filter f = {0};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': path = optarg; break;
+        case 's': f.status = optarg; break;
+        case 't': f.type = optarg; break;
+        case 'S': f.since_ms = parse_since(optarg); break;
+        case 'l': f.limit = strtoul(optarg, NULL, 10); break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: fputs(usage_text, stderr); return 2;
+        }
+    }
+    bool known = !f.status;
+    for (size_t i = 0; i < sizeof statuses / sizeof *statuses && !known; i++)
+        known = strcmp(f.status, statuses[i]) == 0;
+    if (optind != argc || f.since_ms < 0 || !known) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    char err[512];
+    struct conf *c = conf_load(path, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "solent messages: %s\n", err);
+        return 1;
+    }
+    int rc = 1;
+    struct store *s = NULL;
+    size_t n = 0;
+    if (access(c->store.path, R_OK) != 0)
+        fprintf(stderr, "solent messages: no store at %s (has solent run started?)\n",
+                c->store.path);
+    else if (!(s = store_open(c->store.path, err, sizeof err)))
+        fprintf(stderr, "solent messages: %s\n", err);
+    else if (printf("%-7s %-20s %-10s %-16s %-16s %-20s %-9s %-12s %7s %s\n", "ID", "RECEIVED",
+                    "LISTENER", "SENDER", "TYPE", "CONTROL-ID", "STATUS", "ERROR", "BYTES",
+                    "OUTBOX") < 0 ||
+             store_list(s, &f, print_row, &n) != 0)
+        fprintf(stderr, "solent messages: cannot read the store at %s\n", c->store.path);
+    else
+        rc = 0;
+    store_close(s);
+    conf_free(c);
+    return rc;
+}
