@@ -3,16 +3,20 @@
  * every message into memory, then works through them in a loop on one core
  * for S seconds. parse: messages/s, MB/s and the mean time per message.
  * convert (parse + transform + JSON): messages/s and the median and 99th
- * percentile of the time per message. Figures, not tests: nothing here
+ * percentile of the time per message. `solent bench fsync DIR`: the disk's
+ * fdatasync rate, the ceiling for sequential durable commits. Figures, not tests: nothing here
  * passes or fails on speed.
  */
 #include "engine/cmd_bench.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/cli_files.h"
 #include "parsers/grow.h"
@@ -161,13 +165,52 @@ static void run_convert(const struct cli_corpus *c, double seconds)
     free(ok);
 }
 
+/* The disk's own durable-write rate: 4 KiB overwrites, each followed by fdatasync, for
+ * `seconds` in dir — the physical limit on sequential commits there. */
+static int run_fsync(const char *dir, double seconds)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.solent-fsync-probe", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "solent bench: cannot write in %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    char block[4096];
+    memset(block, 'x', sizeof block);
+    size_t n = 0;
+    double t0 = now(), t1 = t0;
+    while (t1 - t0 < seconds) {
+        if (pwrite(fd, block, sizeof block, (off_t)(n % 16) * 4096) != (ssize_t)sizeof block ||
+            fdatasync(fd) != 0) {
+            fprintf(stderr, "solent bench: write or fdatasync failed in %s: %s\n", dir,
+                    strerror(errno));
+            close(fd);
+            unlink(path);
+            return 1;
+        }
+        n++;
+        t1 = now();
+    }
+    close(fd);
+    unlink(path);
+    printf("bench fsync: %s: %.0f fdatasync/s (%.3f ms each, %zu in %.1f s)\n", dir,
+           (double)n / (t1 - t0), (t1 - t0) / (double)n * 1e3, n, t1 - t0);
+    return 0;
+}
+
 int cmd_bench_run(int argc, char **argv)
 {
     double seconds = 3;
     int i = 1;
     bool convert = argc >= 2 && strcmp(argv[1], "convert") == 0;
+    if (argc >= 3 && strcmp(argv[1], "fsync") == 0)
+        return run_fsync(
+            argv[2], argc >= 5 && strcmp(argv[3], "--seconds") == 0 ? strtod(argv[4], NULL) : 2);
     if (argc < 2 || (!convert && strcmp(argv[1], "parse") != 0)) {
-        fputs("usage: solent bench parse|convert [--seconds S] FILE|DIR...\n", stderr);
+        fputs("usage: solent bench parse|convert [--seconds S] FILE|DIR...\n"
+              "       solent bench fsync DIR [--seconds S]\n",
+              stderr);
         return 2;
     }
     struct cli_paths paths;
