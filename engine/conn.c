@@ -43,7 +43,6 @@ static void conn_free(struct conn *c)
     fprintf(stderr, "event=conn_closed listener=%s conn=%llu peer=%s frames=%llu skipped=%llu\n",
             c->l->conf->id.name, c->id, c->peer, (unsigned long long)c->framer.frames,
             (unsigned long long)c->framer.skipped);
-    c->l->nconns--;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -53,6 +52,8 @@ static void conn_free(struct conn *c)
     bufferevent_free(c->bev);
     mllp_cleanup(&c->framer);
     pipeline_result_cleanup(&c->result);
+    c->l->nconns--;
+    daemon_listener_release(c->l);
     free(c);
 }
 

@@ -5,12 +5,14 @@
 #include <event2/thread.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "engine/conn.h"
+#include "transforms/dt_time.h"
 
 static void peer_name(const struct sockaddr *sa, char *out, size_t n)
 {
@@ -45,6 +47,8 @@ static void on_accept_error(struct evconnlistener *ev, void *arg)
     fprintf(stderr, "event=accept_error listener=%s error=%s\n", l->conf->id.name,
             evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
+
+static void retire_all(struct daemon *d);
 
 static void maybe_exit(struct daemon *d)
 {
@@ -87,58 +91,184 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     d->stopping = true;
     fprintf(stderr, "event=stopping signal=%s inflight=%zu\n", sig == SIGTERM ? "TERM" : "INT",
             d->inflight);
-    for (size_t i = 0; i < d->nlisteners; i++) {
-        evconnlistener_free(d->listeners[i].ev);
-        d->listeners[i].ev = NULL;
-    }
+    retire_all(d);
     maybe_exit(d);
 }
 
-static void on_hup(evutil_socket_t sig, short what, void *arg)
+/* A new listener for section cl, listening; NULL with a reason. Not yet in the list. */
+static struct daemon_listener *listener_open(struct daemon *d, const struct conf_listener *cl,
+                                             char *err, size_t errlen)
 {
-    (void)sig;
-    (void)what;
-    (void)arg;
-    fprintf(stderr, "event=reload_unsupported detail=restart solent to apply a changed "
-                    "configuration\n");
-}
-
-static int listen_on(struct daemon *d, struct daemon_listener *l, char *err, size_t errlen)
-{
+    struct daemon_listener *l = calloc(1, sizeof *l);
+    if (!l)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    l->d = d;
+    l->own = *cl;
+    l->conf = &l->own;
     char port[16];
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
                     *ai = NULL;
-    snprintf(port, sizeof port, "%u", l->conf->port);
-    int gai = getaddrinfo(l->conf->bind, port, &hints, &ai);
+    snprintf(port, sizeof port, "%u", cl->port);
+    int gai = getaddrinfo(cl->bind, port, &hints, &ai);
     if (gai != 0) {
-        snprintf(err, errlen, "listener %s: bind %s: %s", l->conf->id.name, l->conf->bind,
-                 gai_strerror(gai));
-        return -1;
+        snprintf(err, errlen, "listener %s: bind %s: %s", cl->id.name, cl->bind, gai_strerror(gai));
+        free(l);
+        return NULL;
     }
     l->ev = evconnlistener_new_bind(
         d->base, on_accept, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
         128, ai->ai_addr, (int)ai->ai_addrlen);
     freeaddrinfo(ai);
     if (!l->ev) {
-        snprintf(err, errlen, "listener %s: cannot listen on %s:%u: %s", l->conf->id.name,
-                 l->conf->bind, l->conf->port,
-                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        return -1;
+        snprintf(err, errlen, "listener %s: cannot listen on %s:%u: %s", cl->id.name, cl->bind,
+                 cl->port, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        free(l);
+        return NULL;
     }
     evconnlistener_set_error_cb(l->ev, on_accept_error);
-    fprintf(stderr, "event=listening listener=%s bind=%s port=%u\n", l->conf->id.name,
-            l->conf->bind, l->conf->port);
+    fprintf(stderr, "event=listening listener=%s bind=%s port=%u\n", cl->id.name, cl->bind,
+            cl->port);
+    return l;
+}
+
+static void listener_unlink_free(struct daemon_listener *l)
+{
+    for (struct daemon_listener **p = &l->d->listeners; *p; p = &(*p)->next)
+        if (*p == l) {
+            *p = l->next;
+            break;
+        }
+    free(l);
+}
+
+void daemon_listener_release(struct daemon_listener *l)
+{
+    if (!l->ev && l->nconns == 0)
+        listener_unlink_free(l);
+}
+
+/* Stops accepting on l; it goes when its last connection does. */
+static void listener_retire(struct daemon_listener *l)
+{
+    if (l->ev) {
+        evconnlistener_free(l->ev);
+        l->ev = NULL;
+        fprintf(stderr, "event=listener_closed listener=%s open_connections=%zu\n",
+                l->conf->id.name, l->nconns);
+    }
+    daemon_listener_release(l);
+}
+
+static void retire_all(struct daemon *d)
+{
+    for (struct daemon_listener *l = d->listeners, *next; l; l = next) {
+        next = l->next;
+        listener_retire(l);
+    }
+}
+
+static const struct conf_listener *find_section(const struct conf *c, const char *name)
+{
+    for (size_t i = 0; i < c->nlisteners; i++)
+        if (strcmp(c->listeners[i].id.name, name) == 0)
+            return &c->listeners[i];
+    return NULL;
+}
+
+static bool same_address(const struct conf_listener *a, const struct conf_listener *b)
+{
+    return a->port == b->port && strcmp(a->bind, b->bind) == 0;
+}
+
+/* An open listener named name, NULL when there is none. */
+static struct daemon_listener *find_open(struct daemon *d, const char *name)
+{
+    for (struct daemon_listener *l = d->listeners; l; l = l->next)
+        if (l->ev && strcmp(l->conf->id.name, name) == 0)
+            return l;
+    return NULL;
+}
+
+/* Opens a listener for every section of c not already open at the same address, into
+ * *fresh; -1 with a reason (and *fresh closed and emptied) when one cannot listen. */
+static int open_new(struct daemon *d, const struct conf *c, struct daemon_listener **fresh,
+                    char *err, size_t errlen)
+{
+    *fresh = NULL;
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        struct daemon_listener *old = find_open(d, c->listeners[i].id.name);
+        if (old && same_address(old->conf, &c->listeners[i]))
+            continue;
+        struct daemon_listener *l = listener_open(d, &c->listeners[i], err, errlen);
+        if (!l) {
+            while (*fresh) {
+                struct daemon_listener *next = (*fresh)->next;
+                evconnlistener_free((*fresh)->ev);
+                free(*fresh);
+                *fresh = next;
+            }
+            return -1;
+        }
+        l->next = *fresh;
+        *fresh = l;
+    }
     return 0;
+}
+
+/* SIGHUP: the whole file again; swapped in only when all of it is good. */
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+    char err[512];
+    struct daemon_listener *fresh;
+    (void)sig;
+    (void)what;
+    if (d->stopping)
+        return;
+    struct conf *n = conf_load(d->conf->file, err, sizeof err);
+    bool ok = n != NULL;
+    if (ok && xf_tz_apply(n->engine.site_tz) != 0) {
+        snprintf(err, sizeof err, "%s: [engine] site_tz %s is not a known time zone", n->file,
+                 n->engine.site_tz);
+        ok = false;
+    }
+    if (!ok || open_new(d, n, &fresh, err, sizeof err) != 0) {
+        fprintf(stderr, "event=reload_failed kept=previous error=\"%s\"\n", err);
+        xf_tz_apply(d->conf->engine.site_tz);
+        conf_free(n);
+        return;
+    }
+    for (struct daemon_listener *l = d->listeners, *next; l; l = next) {
+        next = l->next;
+        const struct conf_listener *cl = l->ev ? find_section(n, l->conf->id.name) : NULL;
+        if (cl && same_address(l->conf, cl))
+            l->own = *cl; /* unchanged address: new settings, connections stay */
+        else
+            listener_retire(l);
+    }
+    while (fresh) {
+        struct daemon_listener *l = fresh;
+        fresh = l->next;
+        l->next = d->listeners;
+        d->listeners = l;
+    }
+    if (strcmp(n->store.path, d->conf->store.path) != 0 ||
+        strcmp(n->store.kind, d->conf->store.kind) != 0)
+        fprintf(stderr, "event=reload_store_unchanged detail=a new [store] takes a restart\n");
+    struct conf *old = d->conf;
+    d->conf = n;
+    router_build(&d->router, n);
+    conf_free(old);
+    fprintf(stderr, "event=reloaded listeners=%zu routes=%zu destinations=%zu\n", n->nlisteners,
+            n->nroutes, n->ndestinations);
 }
 
 static void daemon_cleanup(struct daemon *d)
 {
-    for (size_t i = 0; i < d->nlisteners; i++)
-        if (d->listeners[i].ev)
-            evconnlistener_free(d->listeners[i].ev);
-    conn_close_all(d);
+    retire_all(d);
+    conn_close_all(d); /* frees the listeners they kept */
     if (d->intake)
         intake_stop(d->intake);
     /* commits the stop flushed may have queued completions: nobody is waiting now */
@@ -159,6 +289,7 @@ static void daemon_cleanup(struct daemon *d)
     if (d->base)
         event_base_free(d->base);
     pthread_mutex_destroy(&d->lock);
+    conf_free(d->conf);
 }
 
 int daemon_run(struct conf *conf, char *err, size_t errlen)
@@ -183,19 +314,16 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     d->wake = event_new(d->base, -1, EV_READ | EV_PERSIST, on_wake, d);
     d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
     d->sigint = evsignal_new(d->base, SIGINT, on_stop_signal, d);
-    d->sighup = evsignal_new(d->base, SIGHUP, on_hup, d);
+    d->sighup = evsignal_new(d->base, SIGHUP, on_reload, d);
     if (!d->wake || !d->sigterm || !d->sigint || !d->sighup || event_add(d->wake, NULL) ||
         event_add(d->sigterm, NULL) || event_add(d->sigint, NULL) || event_add(d->sighup, NULL)) {
         snprintf(err, errlen, "cannot register the loop's events");
         goto out;
     }
-    for (size_t i = 0; i < conf->nlisteners; i++) {
-        struct daemon_listener *l = &d->listeners[d->nlisteners++];
-        l->d = d;
-        l->conf = &conf->listeners[i];
-        if (listen_on(d, l, err, errlen) != 0)
-            goto out;
-    }
+    struct daemon_listener *fresh;
+    if (open_new(d, conf, &fresh, err, errlen) != 0)
+        goto out;
+    d->listeners = fresh;
     fprintf(stderr, "event=started version=%s store=%s listeners=%zu routes=%zu\n", SOLENT_VERSION,
             conf->store.path, conf->nlisteners, conf->nroutes);
     if (event_base_dispatch(d->base) < 0) {

@@ -3,7 +3,10 @@
  * the store thread (intake) committing what the connections submit. Completions
  * come back to the loop through a queue and a libevent user event; only then is
  * an ACK written. SIGTERM/SIGINT: stop accepting, let in-flight commits finish
- * and their ACKs go out, then exit 0.
+ * and their ACKs go out, then exit 0. SIGHUP: load and check the whole file again;
+ * on success open new listeners, close removed ones (their open connections run
+ * to their end), keep unchanged ones and their connections, and swap the routing
+ * table; on any error keep everything as it was and log why.
  */
 #ifndef SOLENT_ENGINE_DAEMON_H
 #define SOLENT_ENGINE_DAEMON_H
@@ -19,11 +22,14 @@
 
 struct conn;
 
+/* A listener owns a copy of its section, so a reload can free the old conf at once. */
 struct daemon_listener {
     struct daemon *d;
-    const struct conf_listener *conf;
-    struct evconnlistener *ev;
+    struct conf_listener own;
+    const struct conf_listener *conf; /* &own */
+    struct evconnlistener *ev;        /* NULL once retired (removed by a reload, or stopping) */
     size_t nconns;
+    struct daemon_listener *next;
 };
 
 /* A finished commit, handed from the store thread to the loop. */
@@ -41,8 +47,7 @@ struct daemon {
     struct router router;
     struct store *store;
     struct intake *intake;
-    struct daemon_listener listeners[CONF_MAX_SECTIONS];
-    size_t nlisteners;
+    struct daemon_listener *listeners; /* open ones, and retired ones still serving a peer */
     struct event *wake, *sigterm, *sigint, *sighup;
     struct conn *conns;   /* every open connection */
     pthread_mutex_t lock; /* guards done */
@@ -52,9 +57,12 @@ struct daemon {
     unsigned long long acks; /* for unique ACK control ids */
 };
 
-/* Loads nothing: runs the daemon on a loaded conf until a stop signal; 0 on a clean stop. */
+/* Runs the daemon on a loaded conf (taken: freed here) until a stop signal; 0 on a clean
+ * stop, -1 with a reason when it cannot start. */
 int daemon_run(struct conf *conf, char *err, size_t errlen);
 /* Called by a connection when its commit is handed back (loop thread). */
 void daemon_inflight_done(struct daemon *d);
+/* Called when a connection of l closes: frees l if it was retired and this was its last. */
+void daemon_listener_release(struct daemon_listener *l);
 
 #endif

@@ -86,9 +86,15 @@ def fields(ack):
 
 
 class Engine:
-    def __init__(self, solent, root, work, port, extra_conf=""):
+    def __init__(self, solent, root, work, port):
         self.solent, self.work, self.port = solent, work, port
         self.conf = os.path.join(work, "solent.conf")
+        self.write()
+        self.log_path = os.path.join(work, "solent.log")
+        self.proc = None
+
+    def write(self, routes="adt, oru", extra=""):
+        work, port = self.work, self.port
         with open(self.conf, "w") as f:
             f.write(f"""[engine]
 data_dir = {work}/data
@@ -98,7 +104,7 @@ path = {work}/data/solent.db
 port = {port}
 max_message = 8K
 idle_timeout_ms = 60s
-routes = adt, oru
+routes = {routes}
 [listener quiet]
 port = {port + 1}
 idle_timeout_ms = 1s
@@ -112,9 +118,16 @@ destinations = local
 [destination local]
 kind = directory
 path = {work}/data/outbox
-{extra_conf}""")
-        self.log_path = os.path.join(work, "solent.log")
-        self.proc = None
+{extra}""")
+
+    def wait_log(self, text, count=1, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with open(self.log_path, "rb") as f:
+                if f.read().count(text) >= count:
+                    return True
+            time.sleep(0.05)
+        return False
 
     def start(self):
         self.log = open(self.log_path, "ab")
@@ -253,6 +266,66 @@ def test_send_and_messages(e, root):
     check(rc == 2, "solent messages rejects an unknown status")
 
 
+def connects(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_reload(e):
+    """SIGHUP while a client keeps sending: new route and listener, a broken file, a removal."""
+    sent, errors, stop = [], [], threading.Event()
+
+    def stream():
+        try:
+            with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+                while not stop.is_set():
+                    cid = "RL%05d" % len(sent)
+                    a = fields(c.send_message(message(cid)))
+                    sent.append(cid)
+                    if a["MSA"][1] != "AA":
+                        errors.append((cid, a["MSA"]))
+        except Exception as x:  # noqa: BLE001 - reported below
+            errors.append(repr(x))
+
+    def orm(cid):
+        with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+            return fields(c.send_message(message(cid).replace(b"ADT^A01^ADT_A01", b"ORM^O01")))
+
+    t = threading.Thread(target=stream)
+    t.start()
+    time.sleep(0.3)
+    extra = "[listener extra]\nport = %d\nroutes = adt\n[route orm]\ntype = ORM^*\ndestinations = local\n" % (e.port + 2)
+    e.write(routes="adt, oru, orm", extra=extra)
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=reloaded", 1), "reload logged")
+    check(connects(e.port + 2), "a listener added by reload accepts connections")
+    a = orm("H0001")  # routed now; no transform makes FHIR of an ORM: AE, not AR 200
+    check(a["MSA"][1] == "AE", "a route added by reload takes effect: %r" % a)
+    e.write(routes="adt, oru, orm", extra=extra + "[route broken]\ndestinations = nowhere\n")
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=reload_failed", 1), "a broken file is logged as reload_failed")
+    log = open(e.log_path, "rb").read()
+    check(b"solent.conf:" in log.split(b"event=reload_failed")[-1].split(b"\n")[0],
+          "reload_failed names file:line")
+    check(orm("H0002")["MSA"][1] == "AE", "a broken file leaves the previous table in force")
+    e.write()
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=reloaded", 2), "second reload logged")
+    check(not connects(e.port + 2), "a listener removed by reload stops accepting")
+    a = orm("H0003")
+    check(a["MSA"][1] == "AR" and a["ERR"][3].startswith("200^"), "a removed route no longer matches")
+    time.sleep(0.3)
+    stop.set()
+    t.join()
+    check(len(sent) > 10 and not errors, "the client sending through 3 reloads: %d sent, errors %r"
+          % (len(sent), errors[:3]))
+    stored = e.rows("select count(*) from messages where control_id like 'RL%' and status = 'accepted'")[0][0]
+    check(stored == len(sent), "every message sent during reloads stored: %d of %d" % (stored, len(sent)))
+
+
 def test_parallel(e, clients=50, each=4):
     errors = []
 
@@ -338,6 +411,7 @@ def main():
         test_idle(e)
         test_socat(e)
         test_send_and_messages(e, root)
+        test_reload(e)
         rc = e.stop()
         check(rc == 0, "SIGTERM: exit 0, got %r" % rc)
         mode = os.stat(os.path.join(work, "data", "solent.db")).st_mode & 0o777
