@@ -301,6 +301,7 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     d->done_tail = &d->done;
     pthread_mutex_init(&d->lock, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a failed write (EFBIG), not a kill */
     int rc = -1;
     if (evthread_use_pthreads() != 0 || !(d->base = event_base_new())) {
         snprintf(err, errlen, "cannot start the event loop");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "parsers/grow.h"
 
@@ -123,6 +124,10 @@ static void commit_batch(struct intake *in, struct intake_item *batch)
     }
     char err[256];
     int rc = store_commit(in->store, msgs, n, err, sizeof err);
+    if (rc == -2) { /* no ACK goes out; the senders resend to the restarted engine */
+        fprintf(stderr, "event=fsync_failed messages=%zu error=\"%s\" action=stopping\n", n, err);
+        _exit(70);
+    }
     if (rc != 0)
         fprintf(stderr, "event=store_commit_failed messages=%zu error=\"%s\"\n", n, err);
     i = 0;

@@ -6,9 +6,10 @@
  * its done callback (on the store thread: the engine hands it back to its loop).
  * A positive ACK may be sent only from that callback. A failed commit reports
  * failure for every message of the batch (nothing of it is stored), and the
- * thread goes on serving later batches. Before committing, each item is looked up: the same
- * sender, facility and control id with the same content is a duplicate — stored as such,
- * with no outbox rows, and answered with the first ACK.
+ * thread goes on serving later batches — except after a failed fsync, which
+ * stops the process at once (exit 70): the disk's state is unknown then. Before committing, each
+ * item is looked up: the same sender, facility and control id with the same content is a duplicate
+ * — stored as such, with no outbox rows, and answered with the first ACK.
  */
 #ifndef SOLENT_ENGINE_INTAKE_H
 #define SOLENT_ENGINE_INTAKE_H

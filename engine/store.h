@@ -79,7 +79,8 @@ struct store *store_open(const char *path, char *err, size_t errlen);
 /* Closes; NULL is fine. */
 void store_close(struct store *s);
 /* Commits the n messages in one transaction and sets their ids; -1 with a reason
- * (nothing of the batch is stored then). */
+ * (nothing of the batch is stored then); -2 when an fsync failed: the store's state on
+ * disk is unknown and the process must stop (never retry). */
 int store_commit(struct store *s, struct store_message *msgs, size_t n, char *err, size_t errlen);
 /* An earlier message with this sender, facility and control id: 1 and its ACK appended to
  * ack when the content hash is the same, 2 when the content differs (control-id reuse),

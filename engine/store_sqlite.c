@@ -60,7 +60,9 @@ static const char *const status_names[] = {"accepted", "error", "rejected", "dup
 static int db_fail(struct store *s, const char *what, char *err, size_t errlen)
 {
     /* The SQLite message names tables and constraints, never bound values. */
-    snprintf(err, errlen, "store: %s: %s", what, sqlite3_errmsg(s->db));
+    int sys = sqlite3_system_errno(s->db);
+    snprintf(err, errlen, "store: %s: %s%s%s", what, sqlite3_errmsg(s->db), sys ? ": " : "",
+             sys ? strerror(sys) : "");
     return -1;
 }
 
@@ -69,7 +71,9 @@ static int exec(struct store *s, const char *sql, char *err, size_t errlen)
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
         return 0;
-    snprintf(err, errlen, "store: %s", msg ? msg : "error");
+    int sys = sqlite3_system_errno(s->db);
+    snprintf(err, errlen, "store: %s%s%s", msg ? msg : "error", sys ? ": " : "",
+             sys ? strerror(sys) : "");
     sqlite3_free(msg);
     return -1;
 }
@@ -232,8 +236,11 @@ int store_commit(struct store *s, struct store_message *msgs, size_t n, char *er
     }
     /* COMMIT returns once the WAL is fsync'd (synchronous=FULL): durable from here on. */
     if (exec(s, "COMMIT", err, errlen) != 0) {
+        int code = sqlite3_extended_errcode(s->db);
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return -1;
+        /* After a failed fsync the kernel may have dropped the dirty pages: what is on disk
+         * is unknown, and retrying can report success for data that is gone. */
+        return code == SQLITE_IOERR_FSYNC || code == SQLITE_IOERR_DIR_FSYNC ? -2 : -1;
     }
     s->stats.transactions++;
     s->stats.messages += n;

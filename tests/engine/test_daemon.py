@@ -129,9 +129,14 @@ path = {work}/data/outbox
             time.sleep(0.05)
         return False
 
-    def start(self):
+    def start(self, max_file_bytes=None):
+        def limit():
+            import resource
+            resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.solent, "run", "-c", self.conf], stderr=self.log)
+        self.proc = subprocess.Popen([self.solent, "run", "-c", self.conf], stderr=self.log,
+                                     preexec_fn=limit if max_file_bytes else None)
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -326,6 +331,44 @@ def test_reload(e):
     check(stored == len(sent), "every message sent during reloads stored: %d of %d" % (stored, len(sent)))
 
 
+def test_disk_full(solent, root):
+    """The store's files cannot grow (RLIMIT_FSIZE: writes fail as on a full disk): no positive
+    ACK for what is not stored, the process keeps serving, and after a restart with room
+    everything ACKed is there and the refused message is accepted on resend."""
+    with tempfile.TemporaryDirectory() as work:
+        e = Engine(solent, root, work, free_port())
+        e.start(max_file_bytes=400 * 1024)
+        acked, refused = [], None
+        s = socket.create_connection(("127.0.0.1", e.port))
+        for i in range(3000):
+            cid = "F%05d" % i
+            try:
+                s.sendall(frame(message(cid)))
+                a = fields(read_frame(s))
+            except (OSError, ConnectionError):
+                refused = cid
+                break
+            if a["MSA"][1] != "AA":
+                refused = cid
+                break
+            acked.append(cid)
+        s.close()
+        check(refused is not None and len(acked) > 10,
+              "a full disk refuses a message after %d were stored" % len(acked))
+        check(e.proc.poll() is None, "the engine keeps running when the disk is full")
+        check(connects(e.port), "the engine still accepts connections when the disk is full")
+        check(e.wait_log(b"event=store_commit_failed", 1), "a failed commit is logged")
+        check(e.stop() == 0, "SIGTERM after store failures: exit 0")
+        e.start()
+        stored = {r[0] for r in e.rows("select control_id from messages where status = 'accepted'")}
+        check(all(c in stored for c in acked), "every ACKed message is stored after the disk fills")
+        check(refused not in stored, "the refused message was not stored")
+        with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+            check(fields(c.send_message(message(refused)))["MSA"][1] == "AA",
+                  "the refused message is accepted when resent with room on disk")
+        check(e.stop() == 0, "clean stop after the disk-full run")
+
+
 def test_parallel(e, clients=50, each=4):
     errors = []
 
@@ -422,6 +465,7 @@ def main():
         for secret in (b"Zebedee", b"Quentin", b"9434765919", b"SO16"):
             check(secret not in log, "patient data %r not in the log" % secret)
         check(b"event=stopped" in log and b"event=conn_open" in log, "the log records the lifecycle")
+    test_disk_full(solent, root)
     if failures:
         print("%d failures" % len(failures))
         return 1
