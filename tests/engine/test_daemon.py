@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """solent run, driven from outside over loopback.
 
-The peer is python-hl7's MLLP client (not ours) for ordinary exchanges, and raw
-sockets for what a well-behaved client never does: pipelined frames, a frame
-sent byte by byte, junk, oversize frames, a peer that vanishes mid-frame. The
+Peers that are not ours: python-hl7's MLLP client, @medplum/hl7's Hl7Client
+(node), socat piping pre-framed bytes; raw sockets for what a well-behaved
+client never does: pipelined frames, a frame sent byte by byte, junk, oversize
+frames, a peer that vanishes mid-frame or never sends; and `solent send`. The
 store is read back with Python's sqlite3. Checks: every ACK's code, MSA-2 and
-ERR position; duplicates answered with the first ACK; rows and outbox rows; a
-clean exit 0 on SIGTERM; every ACKed message still there after kill -9; no
-patient data in the log.
+ERR position; duplicates answered with the first ACK; rows and outbox rows; 50
+parallel connections; SIGHUP reloads under load (added and removed listeners
+and routes, a broken file); exit 0 on SIGTERM; kill -9 at random points, each
+ACKed message stored once; a full disk (RLIMIT_FSIZE) refusing without a
+positive ACK while the engine keeps serving; no patient data in the log.
 
 usage: test_daemon.py SOLENT REPO_ROOT
 """
@@ -244,6 +247,15 @@ def test_socat(e):
           "socat peer gets AA for X0001, X0002: %r %r" % (acks, err))
 
 
+def test_medplum(e, root):
+    """@medplum/hl7's client as a second peer that is not ours."""
+    script = os.path.join(root, "tests", "engine", "medplum_send.js")
+    rc, out, err = run("node", script, str(e.port), "MP", "5")
+    lines = [l.split() for l in out.splitlines()]
+    check(rc == 0 and len(lines) == 5 and all(l[1] == "AA" and l[2] == l[0] for l in lines),
+          "@medplum/hl7 client: 5 messages, each AA with its own MSA-2: %r %r" % (out, err[-300:]))
+
+
 def test_send_and_messages(e, root):
     target = "127.0.0.1:%d" % e.port
     rc, out, _ = run(e.solent, "send", target, os.path.join(root, "conf", "samples"))
@@ -453,6 +465,7 @@ def main():
         test_parallel(e)
         test_idle(e)
         test_socat(e)
+        test_medplum(e, root)
         test_send_and_messages(e, root)
         test_reload(e)
         rc = e.stop()
