@@ -106,9 +106,12 @@ static void frame_context(struct conn *c, struct pipeline_ctx *ctx, char *id, ch
 static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
 {
     struct conn *c = arg;
+    struct pipeline_ctx ctx;
+    char id[32], when[32];
+    frame_context(c, &ctx, id, when);
     if (ev == MLLP_OVERSIZE) { /* not stored (never whole): refused at once */
         struct hl7_err e = {HL7_E_TOO_LONG, {{0}, 0, 0, 0, 0, 0}, 0, "frame too large"};
-        struct hl7_ack a = {"AR", "SOLENT-OVERSIZE", "19700101000000+0000", NULL, &e, 0};
+        struct hl7_ack a = {"AR", id, when, NULL, &e, 0};
         struct strbuf ack;
         strbuf_init(&ack, 4096);
         hl7_ack_build(NULL, &a, &ack);
@@ -118,9 +121,6 @@ static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
                 c->id, c->l->conf->max_message);
         return 0;
     }
-    struct pipeline_ctx ctx;
-    char id[32], when[32];
-    frame_context(c, &ctx, id, when);
     pipeline_process(&ctx, p, n, &c->result);
     conn_set_state(c, CONN_COMMITTING);
     bufferevent_disable(c->bev, EV_READ);
@@ -211,6 +211,10 @@ void conn_committed(struct conn *c, int rc, const char *ack, size_t ack_len)
     }
     if (ack_len)
         send_frame(c, ack, ack_len);
+    if (c->l->d->stopping) { /* no new message now: this ACK out, then close */
+        conn_finish(c);
+        return;
+    }
     conn_set_state(c, CONN_READING);
     bufferevent_enable(c->bev, EV_READ);
     conn_read_input(c); /* frames already buffered (pipelined) */
@@ -248,6 +252,15 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
     bufferevent_enable(c->bev, EV_READ);
     fprintf(stderr, "event=conn_open listener=%s conn=%llu peer=%s\n", l->conf->id.name, c->id,
             peer);
+}
+
+void conn_stop_all(struct daemon *d)
+{
+    for (struct conn *c = d->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->state == CONN_READING) /* between messages: nothing to answer */
+            conn_free(c);
+    }
 }
 
 void conn_close_all(struct daemon *d)

@@ -92,6 +92,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     fprintf(stderr, "event=stopping signal=%s inflight=%zu\n", sig == SIGTERM ? "TERM" : "INT",
             d->inflight);
     retire_all(d);
+    conn_stop_all(d);
     maybe_exit(d);
 }
 

@@ -468,11 +468,30 @@ def main():
         test_medplum(e, root)
         test_send_and_messages(e, root)
         test_reload(e)
+        stopping_acked = []
+
+        def stream():  # keeps sending while SIGTERM arrives
+            try:
+                s = socket.create_connection(("127.0.0.1", e.port))
+                for i in range(100000):
+                    s.sendall(frame(message("S%05d" % i)))
+                    if fields(read_frame(s, timeout=5))["MSA"][1] == "AA":
+                        stopping_acked.append("S%05d" % i)
+            except (OSError, ConnectionError, KeyError):
+                pass
+
+        t = threading.Thread(target=stream)
+        t.start()
+        time.sleep(0.3)
         rc = e.stop()
-        check(rc == 0, "SIGTERM: exit 0, got %r" % rc)
+        t.join()
+        check(rc == 0, "SIGTERM while a client streams: exit 0, got %r" % rc)
         mode = os.stat(os.path.join(work, "data", "solent.db")).st_mode & 0o777
         check(mode == 0o600, "the store is 0600: %o" % mode)
         e.start()  # restart on the same store: still serving, history intact
+        stored = {r[0] for r in e.rows("select control_id from messages where control_id like 'S%'")}
+        check(stopping_acked and all(c in stored for c in stopping_acked),
+              "every message ACKed up to the SIGTERM is stored (%d)" % len(stopping_acked))
         test_crash(e)
         log = open(e.log_path, "rb").read()
         for secret in (b"Zebedee", b"Quentin", b"9434765919", b"SO16"):
