@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/cli_files.h"
+#include "engine/codemap.h"
 #include "engine/cmd_parse.h"
 #include "parsers/hl7_ack.h"
 #include "parsers/hl7_batch.h"
@@ -22,11 +23,15 @@
 
 #define MAX_IDENTS 32
 
+#define MAX_CODE_MAPS 16
+
 struct convert_cmd {
     bool pretty, explain;
     struct hl7_opts opts;
     struct xf_ident_rule idents[MAX_IDENTS];
     struct xf_config cfg;
+    struct codemap codes[MAX_CODE_MAPS];
+    struct xf_code_map maps[MAX_CODE_MAPS];
     const char *file;
     size_t index, messages, converted, failed;
     struct hl7_msg msg;
@@ -34,12 +39,14 @@ struct convert_cmd {
 
 static const char usage[] =
     "usage: solent convert [--pretty] [--explain] [--ident AUTHORITY[:TYPE]=URI]... [--tz ZONE]\n"
-    "                      [--charset CS] FILE|DIR|- ...\n"
+    "                      [--codes LOCAL_SYSTEM=FILE.csv]... [--charset CS] FILE|DIR|- ...\n"
     "  Prints each message as a FHIR R4 transaction Bundle, one per line (--pretty: indented).\n"
     "  --explain also reports on stderr every populated field the mapping did not use.\n"
     "  --ident maps an assigning authority (CX-4), and optionally a type (CX-5), to an\n"
     "  identifier system URI, e.g. --ident RHM:MR=https://fhir.example.nhs.uk/Id/mrn\n"
-    "  --tz is the site time zone for times without an offset (default Europe/London).\n";
+    "  --tz is the site time zone for times without an offset (default Europe/London).\n"
+    "  --codes adds, to each code of a local coding system (CWE-3), the standard coding a CSV\n"
+    "  map gives it (local_code,system,code,display), as [codes] does in the config file.\n";
 
 static void report(struct convert_cmd *c, const char *kind, const struct xf_problem *p)
 {
@@ -145,23 +152,37 @@ static int add_ident(struct convert_cmd *c, char *arg)
     return 0;
 }
 
+/* LOCAL_SYSTEM=FILE.csv */
+static int add_codes(struct convert_cmd *c, char *arg)
+{
+    char *eq = strchr(arg, '='), why[512];
+    if (!eq || eq == arg || !eq[1] || c->cfg.nmaps == MAX_CODE_MAPS)
+        return fprintf(stderr, "solent convert: --codes wants LOCAL_SYSTEM=FILE.csv\n"), -1;
+    *eq = '\0';
+    struct codemap *m = &c->codes[c->cfg.nmaps];
+    if (codemap_load(m, eq + 1, why, sizeof why) != 0)
+        return fprintf(stderr, "solent convert: %s\n", why), -1;
+    c->maps[c->cfg.nmaps++] = (struct xf_code_map){arg, m->rows, m->n};
+    return 0;
+}
+
 static int parse_args(struct convert_cmd *c, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"pretty", no_argument, NULL, 'p'},
-                                             {"explain", no_argument, NULL, 'e'},
-                                             {"ident", required_argument, NULL, 'i'},
-                                             {"tz", required_argument, NULL, 'z'},
-                                             {"charset", required_argument, NULL, 's'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"pretty", no_argument, NULL, 'p'},      {"explain", no_argument, NULL, 'e'},
+        {"ident", required_argument, NULL, 'i'}, {"tz", required_argument, NULL, 'z'},
+        {"codes", required_argument, NULL, 'm'}, {"charset", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     int opt;
-    while ((opt = getopt_long(argc, argv, "pei:z:s:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "pei:z:s:hm:", longopts, NULL)) != -1) {
         if (opt == 'p')
             c->pretty = true;
         else if (opt == 'e')
             c->explain = true;
         else if (opt == 'i' && add_ident(c, optarg) != 0)
             return fprintf(stderr, "solent convert: --ident wants AUTHORITY=URI\n"), -1;
+        else if (opt == 'm' && add_codes(c, optarg) != 0)
+            return -1;
         else if (opt == 'z')
             c->cfg.site_tz = optarg;
         else if (opt == 's' && hl7_charset_from_name(optarg, strlen(optarg), &c->opts.fallback))
@@ -181,12 +202,14 @@ int cmd_convert_run(int argc, char **argv)
     struct convert_cmd c = {.opts = hl7_opts_default()};
     const struct xf_config *def = xf_config_default();
     memcpy(c.idents, def->idents, def->nidents * sizeof *def->idents);
-    c.cfg = (struct xf_config){c.idents, def->nidents, def->site_tz};
-    if (parse_args(&c, argc, argv) != 0)
-        return 2;
+    c.cfg = (struct xf_config){c.idents, def->nidents, def->site_tz, c.maps, 0};
+    int status = 0;
+    if (parse_args(&c, argc, argv) != 0) {
+        status = 2;
+        goto out;
+    }
     struct cli_paths paths;
     char why[512];
-    int status = 0;
     hl7_msg_init(&c.msg);
     cli_paths_init(&paths);
     for (int i = optind; i < argc; i++)
@@ -208,5 +231,9 @@ int cmd_convert_run(int argc, char **argv)
                 c.messages, c.converted, c.failed);
     cli_paths_cleanup(&paths);
     hl7_msg_cleanup(&c.msg);
-    return status || c.failed ? 1 : 0;
+    status = status || c.failed ? 1 : 0;
+out:
+    for (size_t i = 0; i < c.cfg.nmaps; i++)
+        codemap_free(&c.codes[i]);
+    return status;
 }

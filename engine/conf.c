@@ -94,7 +94,7 @@ struct loader {
     int line;
     const struct section_kind *kind; /* NULL inside [identifiers] */
     void *base;                      /* the struct the current section's keys go into */
-    bool identifiers, any;
+    bool identifiers, codes, any;
     char *err;
     size_t errlen;
 };
@@ -273,7 +273,8 @@ static int on_section(struct loader *l, char *text)
         *name++ = '\0', name = trim(name);
     l->kind = NULL;
     l->identifiers = strcmp(kind, "identifiers") == 0 && !name;
-    if (l->identifiers)
+    l->codes = strcmp(kind, "codes") == 0 && !name;
+    if (l->identifiers || l->codes)
         return 0;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         if (strcmp(kinds[i].name, kind) != 0)
@@ -312,6 +313,27 @@ static int on_identifier(struct loader *l, char *key, char *value)
     return 0;
 }
 
+/* [codes]: LOCAL_SYSTEM = path of a CSV map (local_code,system,code,display). */
+static int on_codes(struct loader *l, char *key, char *value)
+{
+    struct conf *c = l->c;
+    char why[512];
+    if (c->ncodes == CONF_MAX_SECTIONS)
+        return fail(l, "at most %d code maps", CONF_MAX_SECTIONS);
+    if (!*key || strlen(key) >= CONF_NAME)
+        return fail(l, "a code map is LOCAL_SYSTEM = FILE.csv");
+    for (size_t i = 0; i < c->ncodes; i++)
+        if (strcmp(c->code_names[i], key) == 0)
+            return fail(l, "the local system %s has a map already", key);
+    if (codemap_load(&c->codes[c->ncodes], value, why, sizeof why) != 0)
+        return fail(l, "[codes] %s: %s", key, why);
+    snprintf(c->code_names[c->ncodes], CONF_NAME, "%s", key);
+    c->maps[c->ncodes] = (struct xf_code_map){c->code_names[c->ncodes], c->codes[c->ncodes].rows,
+                                              c->codes[c->ncodes].n};
+    c->ncodes++;
+    return 0;
+}
+
 static int on_line(struct loader *l, char *line)
 {
     char *text = trim(line);
@@ -332,6 +354,8 @@ static int on_line(struct loader *l, char *line)
         }
     if (l->identifiers)
         return on_identifier(l, key, value);
+    if (l->codes)
+        return on_codes(l, key, value);
     if (!l->kind)
         return fail(l, "key %s outside any section", key);
     for (size_t i = 0; i < l->kind->nkeys; i++)
@@ -406,7 +430,7 @@ struct conf *conf_load(const char *path, char *err, size_t errlen)
     if (rc == 0)
         rc = validate(&l);
     if (rc != 0) {
-        free(c);
+        conf_free(c);
         return NULL;
     }
     return c;
@@ -414,6 +438,8 @@ struct conf *conf_load(const char *path, char *err, size_t errlen)
 
 void conf_free(struct conf *c)
 {
+    for (size_t i = 0; c && i < c->ncodes; i++)
+        codemap_free(&c->codes[i]);
     free(c);
 }
 
@@ -440,5 +466,5 @@ struct xf_config conf_xf(const struct conf *c)
         rules[n++] = c->idents[i];
     for (size_t i = 0; i < builtin->nidents && n < sizeof rules / sizeof rules[0]; i++)
         rules[n++] = builtin->idents[i];
-    return (struct xf_config){rules, n, c->engine.site_tz};
+    return (struct xf_config){rules, n, c->engine.site_tz, c->maps, c->ncodes};
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/codemap.h"
 #include "transforms/xf.h"
 
 #define CONF_NAME         64
@@ -93,6 +94,10 @@ struct conf {
     struct xf_ident_rule idents[CONF_MAX_IDENTS]; /* point into ident_text */
     char ident_text[CONF_MAX_IDENTS][3][CONF_TEXT];
     size_t nidents;
+    struct codemap codes[CONF_MAX_SECTIONS]; /* [codes]: one CSV map per local system */
+    char code_names[CONF_MAX_SECTIONS][CONF_NAME];
+    struct xf_code_map maps[CONF_MAX_SECTIONS]; /* point into codes and code_names */
+    size_t ncodes;
 };
 
 /* One key the loader knows: its section kind, name and default, for documentation checks. */

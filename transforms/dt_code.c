@@ -2,6 +2,7 @@
 #include "transforms/dt_code.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct system_row {
@@ -102,6 +103,30 @@ static cJSON *coding_at(struct xf_ctx *x, struct hl7_view cwe, char sep, uint32_
     return c;
 }
 
+static int by_code(const void *key, const void *entry)
+{
+    return strcmp(key, ((const struct xf_code_entry *)entry)->code);
+}
+
+/* The site's mapping of the primary code (CWE-1 under the local system CWE-3), or NULL. */
+static const struct xf_code_entry *code_map_find(struct xf_ctx *x, struct hl7_view cwe, char sep)
+{
+    if (!x->cfg->nmaps)
+        return NULL;
+    char local[64];
+    const char *text = xf_text(x, part(cwe, sep, 3)); /* x->tmp: the next call reuses it */
+    if (!text || snprintf(local, sizeof local, "%s", text) >= (int)sizeof local)
+        return NULL;
+    const char *code = xf_text(x, part(cwe, sep, 1));
+    if (!code)
+        return NULL;
+    for (size_t i = 0; i < x->cfg->nmaps; i++)
+        if (strcmp(x->cfg->maps[i].local, local) == 0)
+            return bsearch(code, x->cfg->maps[i].v, x->cfg->maps[i].n, sizeof *x->cfg->maps[i].v,
+                           by_code);
+    return NULL;
+}
+
 /* The IG's CWE[CodeableConcept]: the primary coding (1-3, version 7), the alternate
  * (4-6, version 8), the second alternate (10-12, version 13), and the original text (9). */
 static cJSON *codeable(struct xf_ctx *x, struct hl7_view cwe, char sep)
@@ -115,6 +140,12 @@ static cJSON *codeable(struct xf_ctx *x, struct hl7_view cwe, char sep)
         if (!codings)
             codings = xf_put_array(cc, "coding");
         cJSON_AddItemToArray(codings, c);
+    }
+    const struct xf_code_entry *m = code_map_find(x, cwe, sep);
+    if (m) { /* the site's map: the standard coding next to the local one */
+        if (!codings)
+            codings = xf_put_array(cc, "coding");
+        cJSON_AddItemToArray(codings, dt_coding(m->system, m->target, m->display));
     }
     xf_add_str(x, cc, "text", part(cwe, sep, 9));
     if (cJSON_GetArraySize(cc) == 0) {

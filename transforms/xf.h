@@ -28,11 +28,25 @@ struct xf_ident_rule {
     const char *system;
 };
 
-/* Site configuration: filled by the config file later, by xf_config_default() now. */
+/* One row of a local code map: a local code and the standard coding it stands for. */
+struct xf_code_entry {
+    const char *code, *system, *target, *display;
+};
+
+/* The map of one local coding system (the CWE-3 name it is used under), sorted by code. */
+struct xf_code_map {
+    const char *local;
+    const struct xf_code_entry *v;
+    size_t n;
+};
+
+/* Site configuration: from the config file, or xf_config_default(). */
 struct xf_config {
     const struct xf_ident_rule *idents;
     size_t nidents;
-    const char *site_tz; /* IANA name, e.g. Europe/London: offset of times without one */
+    const char *site_tz;            /* IANA name, e.g. Europe/London: offset of times without one */
+    const struct xf_code_map *maps; /* a local code gets its standard coding added */
+    size_t nmaps;
 };
 
 /* A problem by position; text never holds message content. */

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "engine/conf.h"
+#include "transforms/transform.h"
+#include "transforms/xf_json.h"
 #include "tests/unit/testutil.h"
 
 static char path[64];
@@ -117,6 +119,108 @@ static void sections_of(const char *text, const char *kind, char *out, size_t n)
     }
 }
 
+/* Writes a CSV map to /tmp and returns its path. */
+static const char *csv(int k, const char *text)
+{
+    static char paths[4][64];
+    snprintf(paths[k], sizeof paths[k], "/tmp/solent-codes-%d-%d.csv", (int)getpid(), k);
+    FILE *f = fopen(paths[k], "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return paths[k];
+}
+
+struct csv_case {
+    const char *csv, *problem;
+};
+
+static const struct csv_case csv_cases[] = {
+    {"local_code,system,code\nK,http://loinc.org,2823-3\n", ".csv:1: expected 4 columns"},
+    {"code,system,target,display\n",
+     ".csv:1: the first line must be local_code,system,code,display"},
+    {"local_code,system,code,display\n\nK,loinc,2823-3,Potassium\n",
+     ".csv:3: system must be a URI"},
+    {"local_code,system,code,display\nK,http://loinc.org,,Potassium\n",
+     ".csv:2: local_code and code must not be empty"},
+    {"local_code,system,code,display\n\"K,http://loinc.org,2823-3,x\n",
+     ".csv:2: a quoted field does not end"},
+    {"local_code,system,code,display\nK,http://loinc.org,1,a\nK,http://loinc.org,2,b\n",
+     "local code K is mapped twice"},
+    {"", "empty: the first line must be"},
+};
+
+START_TEST(test_bad_code_maps)
+{
+    char text[256], err[512];
+    snprintf(text, sizeof text, "[engine]\n[codes]\nRHMLAB = %s\n", csv(0, csv_cases[_i].csv));
+    struct conf *c = load_text(text, err, sizeof err);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err, ":3: [codes] RHMLAB: ") && strstr(err, csv_cases[_i].problem),
+                  "%s: wanted line 3 and %s", err, csv_cases[_i].problem);
+    snprintf(text, sizeof text, "[codes]\nRHMLAB = /nonexistent/map.csv\n");
+    ck_assert_ptr_null(load_text(text, err, sizeof err));
+    ck_assert_msg(strstr(err, ":2: [codes] RHMLAB: /nonexistent/map.csv: No such file"), "%s", err);
+}
+END_TEST
+
+/* A map in the file reaches the transform: a local OBX-3 code gains its LOINC coding. */
+START_TEST(test_code_map_reaches_transform)
+{
+    char text[512], err[512];
+    snprintf(text, sizeof text, "[codes]\nRHMLAB = %s\nOTHER = %s\n",
+             csv(1, "local_code,system,code,display\r\n"
+                    "NA,http://loinc.org,2951-2,\"Sodium, \"\"serum\"\"\"\r\n"
+                    "K,http://loinc.org,2823-3,Potassium\r\n"),
+             csv(2, "local_code,system,code,display\n"));
+    struct conf *c = load_text(text, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->ncodes, 2);
+    ck_assert_uint_eq(c->codes[0].n, 2);
+    ck_assert_str_eq(c->codes[0].rows[0].code, "K"); /* sorted */
+    ck_assert_str_eq(c->codes[0].rows[1].display, "Sodium, \"serum\"");
+    snprintf(text, sizeof text, "[codes]\nRHMLAB = %s\nRHMLAB = %s\n",
+             csv(3, "local_code,system,code,display\n"),
+             csv(3, "local_code,system,code,display\n"));
+    ck_assert_ptr_null(load_text(text, err, sizeof err));
+    ck_assert_msg(strstr(err, ":3: the local system RHMLAB has a map already"), "%s", err);
+
+    static const char msg[] =
+        "MSH|^~\\&|LAB|RHM|SOLENT|TRUST|20261129091500+0000||ORU^R01^ORU_R01|L1|P|2.5.1\r"
+        "PID|1||9434765919^^^NHS^NH||Testpatient^Alex\r"
+        "OBR|1|ORD1|LAB1|26958-3^Panel^LN|||20261129080000+0000\r"
+        "OBX|1|NM|K^Potassium^RHMLAB||4.1|mmol/L|||||F\r"
+        "OBX|2|NM|ZZ^Unmapped^RHMLAB||7|mmol/L|||||F\r";
+    struct hl7_msg m;
+    struct hl7_err e;
+    struct hl7_opts o = hl7_opts_default();
+    hl7_msg_init(&m);
+    ck_assert_int_eq(hl7_msg_parse(&m, msg, sizeof msg - 1, &o, &e), 0);
+    struct xf_config cfg = conf_xf(c);
+    struct xf_ctx x;
+    cJSON *bundle = NULL;
+    xf_init(&x, &m, &cfg);
+    ck_assert_int_eq(transform_run(&x, &bundle), 0);
+    struct strbuf out;
+    strbuf_init(&out, 1 << 20);
+    xf_json_write(bundle, &out);
+    strbuf_append(&out, "", 1);
+    const char *json = out.p;
+    ck_assert_msg(
+        strstr(json, "{\"code\":\"K\",\"display\":\"Potassium\"},{\"system\":\"http://loinc.org\","
+                     "\"code\":\"2823-3\",\"display\":\"Potassium\"}"),
+        "the mapped coding follows the local one: %s", json);
+    ck_assert_msg(strstr(json, "{\"code\":\"ZZ\",\"display\":\"Unmapped\"}]"),
+                  "unmapped stays alone: %s", json);
+    strbuf_cleanup(&out);
+    xf_cleanup(&x);
+    hl7_msg_cleanup(&m);
+    conf_free(c);
+    for (int k = 0; k < 4; k++)
+        unlink(csv(k, ""));
+}
+END_TEST
+
 START_TEST(test_shipped_file_documents_every_key)
 {
     char err[512], *text = malloc(1 << 16), *section = malloc(1 << 16);
@@ -153,6 +257,8 @@ static Suite *conf_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, test_bad_files, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(tc, test_good_file);
+    tcase_add_loop_test(tc, test_bad_code_maps, 0, sizeof csv_cases / sizeof csv_cases[0]);
+    tcase_add_test(tc, test_code_map_reaches_transform);
     tcase_add_test(tc, test_shipped_file_documents_every_key);
     suite_add_tcase(s, tc);
     return s;
