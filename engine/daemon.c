@@ -332,9 +332,15 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
         snprintf(err, errlen, "the event loop failed");
         goto out;
     }
-    fprintf(stderr, "event=stopped\n");
     rc = 0;
 out:
+    if (rc == 0 && d->intake) { /* the last commits first, then the figures */
+        intake_stop(d->intake);
+        d->intake = NULL;
+        struct store_stats st = store_stats(d->store);
+        fprintf(stderr, "event=stopped transactions=%llu messages=%llu\n",
+                (unsigned long long)st.transactions, (unsigned long long)st.messages);
+    }
     daemon_cleanup(d);
     return rc;
 }
