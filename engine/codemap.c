@@ -121,7 +121,8 @@ int codemap_load(struct codemap *m, const char *path, char *err, size_t errlen)
         codemap_free(m);
         return -1;
     }
-    qsort(m->rows, m->n, sizeof *m->rows, by_code);
+    if (m->n) /* an empty map (header only) has no rows to sort */
+        qsort(m->rows, m->n, sizeof *m->rows, by_code);
     for (size_t i = 1; i < m->n; i++)
         if (strcmp(m->rows[i].code, m->rows[i - 1].code) == 0) {
             snprintf(err, errlen, "%s: local code %s is mapped twice", path, m->rows[i].code);

@@ -121,7 +121,7 @@ static const struct xf_code_entry *code_map_find(struct xf_ctx *x, struct hl7_vi
     if (!code)
         return NULL;
     for (size_t i = 0; i < x->cfg->nmaps; i++)
-        if (strcmp(x->cfg->maps[i].local, local) == 0)
+        if (strcmp(x->cfg->maps[i].local, local) == 0 && x->cfg->maps[i].n)
             return bsearch(code, x->cfg->maps[i].v, x->cfg->maps[i].n, sizeof *x->cfg->maps[i].v,
                            by_code);
     return NULL;

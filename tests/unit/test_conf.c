@@ -190,7 +190,8 @@ START_TEST(test_code_map_reaches_transform)
         "PID|1||9434765919^^^NHS^NH||Testpatient^Alex\r"
         "OBR|1|ORD1|LAB1|26958-3^Panel^LN|||20261129080000+0000\r"
         "OBX|1|NM|K^Potassium^RHMLAB||4.1|mmol/L|||||F\r"
-        "OBX|2|NM|ZZ^Unmapped^RHMLAB||7|mmol/L|||||F\r";
+        "OBX|2|NM|ZZ^Unmapped^RHMLAB||7|mmol/L|||||F\r"
+        "OBX|3|NM|Q^Empty map^OTHER||1|mmol/L|||||F\r";
     struct hl7_msg m;
     struct hl7_err e;
     struct hl7_opts o = hl7_opts_default();
@@ -212,6 +213,8 @@ START_TEST(test_code_map_reaches_transform)
         "the mapped coding follows the local one: %s", json);
     ck_assert_msg(strstr(json, "{\"code\":\"ZZ\",\"display\":\"Unmapped\"}]"),
                   "unmapped stays alone: %s", json);
+    ck_assert_msg(strstr(json, "{\"code\":\"Q\",\"display\":\"Empty map\"}]"), "empty map: %s",
+                  json);
     strbuf_cleanup(&out);
     xf_cleanup(&x);
     hl7_msg_cleanup(&m);
