@@ -4,16 +4,7 @@
 set -u
 solent=$1
 root=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-check() { # name expected actual
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); else
-        failed=$((failed + 1))
-        printf 'FAIL %s\n  expected: %q\n  actual:   %q\n' "$1" "$2" "$3"
-    fi
-}
+. "$(dirname "$0")/check.sh"
 out=$("$solent" check-config -c "$root/conf/solent.conf")
 check "shipped file" "$root/conf/solent.conf: ok: 1 listeners, 2 routes, 1 destinations, 0 identifier rules" "$out"
 printf '[engine]\nsite_tz = UTC\n\n[route r]\ntype = ADT^*\ndestinations = phr\n' > "$tmp/bad.conf"
@@ -25,5 +16,4 @@ printf '[engine]\nsite_tz = Nowhere/Land\n' > "$tmp/tz.conf"
 check "unknown zone" "$tmp/tz.conf: [engine] site_tz Nowhere/Land is not a known time zone" \
     "$("$solent" check-config -c "$tmp/tz.conf" 2>&1)"
 check "usage" 2 "$("$solent" check-config --bogus >/dev/null 2>&1; echo $?)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

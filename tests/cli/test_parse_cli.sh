@@ -5,19 +5,7 @@
 set -u
 solent=$1
 data=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-check() { # name expected actual
-    if [ "$2" == "$3" ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        printf 'FAIL %s\n  expected: %q\n  actual:   %q\n' "$1" "$2" "$3"
-    fi
-}
+. "$(dirname "$0")/check.sh"
 
 adt=$data/adt_a01_escapes.hl7
 
@@ -76,5 +64,4 @@ check "no file" 2 "$("$solent" parse >/dev/null 2>&1; echo $?)"
 check "missing file" 1 "$("$solent" parse "$tmp/none.hl7" >/dev/null 2>&1; echo $?)"
 check "unknown command" 2 "$("$solent" frobnicate >/dev/null 2>&1; echo $?)"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -5,16 +5,7 @@
 set -u
 solent=$1
 root=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-check() { # name expected actual
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); else
-        failed=$((failed + 1))
-        printf 'FAIL %s\n  expected: %q\n  actual:   %q\n' "$1" "$2" "$3"
-    fi
-}
+. "$(dirname "$0")/check.sh"
 cat > "$tmp/r.conf" <<'CONF'
 [route inpatients]
 listeners = pas
@@ -50,5 +41,4 @@ check "park" "$tmp/vxu.hl7: message 1: no route: parked (accepted, stored, not d
     "$("$solent" route -c "$tmp/park.conf" "$tmp/vxu.hl7")"
 check "shipped table" "$root/conf/samples/oru_r01.hl7: message 1: route oru -> fhir -> local" \
     "$("$solent" route -c "$root/conf/solent.conf" "$root/conf/samples/oru_r01.hl7")"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
