@@ -145,6 +145,7 @@ static void commit_batch(struct intake *in, struct intake_item *batch)
 static void *run(void *arg)
 {
     struct intake *in = arg;
+    pthread_setname_np(pthread_self(), "solent-store"); /* for top, perf and gdb */
     pthread_mutex_lock(&in->lock);
     for (;;) {
         while (!in->head && !in->stopping)
