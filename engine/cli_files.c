@@ -8,7 +8,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "engine/conf.h"
+#include "engine/store.h"
 #include "parsers/grow.h"
 #include "parsers/mllp.h"
 
@@ -217,4 +221,35 @@ int cli_corpus_load(struct cli_corpus *c, const struct cli_paths *paths, const c
     }
     hl7_batch_cleanup(&b);
     return c->n ? 0 : -1;
+}
+
+int64_t cli_parse_since(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end != s && end[0] && !end[1] && strchr("smhd", end[0]) && v >= 0) {
+        double unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 86400;
+        return ((int64_t)time(NULL) - (int64_t)(v * unit)) * 1000;
+    }
+    struct tm tm = {0};
+    const char *rest = strptime(s, "%Y-%m-%d", &tm);
+    if (rest && *rest == 'T')
+        rest = strptime(rest + 1, "%H:%M", &tm);
+    if (rest && *rest == ':')
+        rest = strptime(rest + 1, "%S", &tm);
+    if (!rest || *rest)
+        return -1;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+struct store *cli_store_open(const struct conf *c, const char *cmd)
+{
+    char err[512];
+    struct store *s = NULL;
+    if (access(c->store.path, R_OK) != 0)
+        fprintf(stderr, "solent %s: no store at %s (has solent run started?)\n", cmd,
+                c->store.path);
+    else if (!(s = store_open(c->store.path, err, sizeof err)))
+        fprintf(stderr, "solent %s: %s\n", cmd, err);
+    return s;
 }

@@ -10,6 +10,7 @@
 #define SOLENT_ENGINE_CLI_FILES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "parsers/hl7.h"
 #include "parsers/hl7_batch.h"
@@ -43,5 +44,14 @@ struct cli_corpus {
 int cli_corpus_load(struct cli_corpus *c, const struct cli_paths *paths, const char *prog);
 /* Frees what cli_corpus_load loaded. */
 void cli_corpus_free(struct cli_corpus *c);
+
+/* Milliseconds since the epoch for a --since argument: YYYY-MM-DD[THH:MM[:SS]] (UTC) or an
+ * age (30s, 15m, 2h, 7d); -1 when it is neither. */
+int64_t cli_parse_since(const char *s);
+
+struct conf;
+struct store;
+/* Opens the store c names for command cmd; NULL after saying why on stderr. */
+struct store *cli_store_open(const struct conf *c, const char *cmd);
 
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/cli_files.h"
 #include "engine/conf.h"
 #include "engine/store.h"
 
@@ -26,26 +27,6 @@ static const char usage_text[] =
     "  --type T    message type prefix, e.g. ADT or ADT^A08\n"
     "  --since T   YYYY-MM-DD[THH:MM[:SS]] (UTC), or an age: 30s, 15m, 2h, 7d\n"
     "  --limit N   at most N lines (default 1000)\n";
-
-/* Milliseconds since the epoch for --since; -1 when it is neither a time nor an age. */
-static int64_t parse_since(const char *s)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end != s && end[0] && !end[1] && strchr("smhd", end[0]) && v >= 0) {
-        double unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 86400;
-        return ((int64_t)time(NULL) - (int64_t)(v * unit)) * 1000;
-    }
-    struct tm tm = {0};
-    const char *rest = strptime(s, "%Y-%m-%d", &tm);
-    if (rest && *rest == 'T')
-        rest = strptime(rest + 1, "%H:%M", &tm);
-    if (rest && *rest == ':')
-        rest = strptime(rest + 1, "%S", &tm);
-    if (!rest || *rest)
-        return -1;
-    return (int64_t)timegm(&tm) * 1000;
-}
 
 static void print_row(void *arg, const struct store_row *r)
 {
@@ -86,7 +67,7 @@ int cmd_messages_run(int argc, char **argv)
         case 'c': path = optarg; break;
         case 's': f.status = optarg; break;
         case 't': f.type = optarg; break;
-        case 'S': f.since_ms = parse_since(optarg); break;
+        case 'S': f.since_ms = cli_parse_since(optarg); break;
         case 'l': f.limit = strtoul(optarg, NULL, 10); break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
@@ -108,11 +89,8 @@ int cmd_messages_run(int argc, char **argv)
     int rc = 1;
     struct store *s = NULL;
     size_t n = 0;
-    if (access(c->store.path, R_OK) != 0)
-        fprintf(stderr, "solent messages: no store at %s (has solent run started?)\n",
-                c->store.path);
-    else if (!(s = store_open(c->store.path, err, sizeof err)))
-        fprintf(stderr, "solent messages: %s\n", err);
+    if (!(s = cli_store_open(c, "messages")))
+        ;
     else if (printf("%-7s %-20s %-10s %-16s %-16s %-20s %-9s %-12s %7s %s\n", "ID", "RECEIVED",
                     "LISTENER", "SENDER", "TYPE", "CONTROL-ID", "STATUS", "ERROR", "BYTES",
                     "OUTBOX") < 0 ||

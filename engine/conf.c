@@ -67,6 +67,19 @@ static const struct key destination_keys[] = {
     KEY(conf_destination, K_ENUM, kind, "directory", "fhir|directory"),
     KEY(conf_destination, K_STR, url, "", NULL),
     KEY(conf_destination, K_STR, path, "data/outbox", NULL),
+    KEY(conf_destination, K_U32, concurrency, "8", NULL),
+    KEY(conf_destination, K_DURATION, timeout_ms, "30s", NULL),
+    KEY(conf_destination, K_DURATION, retry_base_ms, "1s", NULL),
+    KEY(conf_destination, K_DURATION, retry_cap_ms, "5m", NULL),
+    KEY(conf_destination, K_U32, max_attempts, "0", NULL),
+    KEY(conf_destination, K_DURATION, max_age_ms, "7d", NULL),
+    KEY(conf_destination, K_ENUM, auth, "none", "none|basic|bearer"),
+    KEY(conf_destination, K_STR, username, "", NULL),
+    KEY(conf_destination, K_STR, password, "", NULL),
+    KEY(conf_destination, K_STR, token, "", NULL),
+    KEY(conf_destination, K_STR, ca_file, "", NULL),
+    KEY(conf_destination, K_STR, client_cert, "", NULL),
+    KEY(conf_destination, K_STR, client_key, "", NULL),
 };
 
 /* The section kinds: singletons live in struct conf, named ones in its arrays. */
@@ -134,9 +147,9 @@ static int parse_scaled(const char *v, bool duration, uint64_t *out)
         const char *unit;
         uint64_t mult;
         bool duration;
-    } units[] = {{"", 1, false},           {"K", 1024, false},  {"M", 1048576, false},
-                 {"G", 1073741824, false}, {"ms", 1, true},     {"s", 1000, true},
-                 {"m", 60000, true},       {"h", 3600000, true}};
+    } units[] = {{"", 1, false},           {"K", 1024, false},   {"M", 1048576, false},
+                 {"G", 1073741824, false}, {"ms", 1, true},      {"s", 1000, true},
+                 {"m", 60000, true},       {"h", 3600000, true}, {"d", 86400000, true}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (units[i].duration == duration && strcmp(end, units[i].unit) == 0 &&
             (*end || !duration)) {
@@ -399,8 +412,25 @@ static int validate(struct loader *l)
     }
     for (size_t i = 0; i < c->ndestinations; i++) {
         l->line = c->destinations[i].id.line;
-        if (strcmp(c->destinations[i].kind, "fhir") == 0 && !c->destinations[i].url[0])
-            return fail(l, "[destination %s] of kind fhir needs a url", c->destinations[i].id.name);
+        const struct conf_destination *d = &c->destinations[i];
+        if (strcmp(d->kind, "fhir") == 0 && strncmp(d->url, "http://", 7) != 0 &&
+            strncmp(d->url, "https://", 8) != 0)
+            return fail(l, "[destination %s] of kind fhir needs a url starting http:// or https://",
+                        d->id.name);
+        if (d->concurrency == 0)
+            return fail(l, "[destination %s] concurrency must be at least 1", d->id.name);
+        if (strcmp(d->auth, "basic") == 0 && (!d->username[0] || !d->password[0]))
+            return fail(l, "[destination %s] auth = basic needs username and password", d->id.name);
+        if (strcmp(d->auth, "bearer") == 0 && !d->token[0])
+            return fail(l, "[destination %s] auth = bearer needs token", d->id.name);
+        const char *secrets[] = {d->password, d->token};
+        for (size_t k = 0; k < 2; k++)
+            if (secrets[k][0] && strncmp(secrets[k], "env:", 4) != 0 &&
+                strncmp(secrets[k], "file:", 5) != 0)
+                return fail(l,
+                            "[destination %s] secrets are read from env:VARIABLE or file:PATH, "
+                            "never written in the file",
+                            d->id.name);
     }
     return 0;
 }

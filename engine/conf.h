@@ -76,9 +76,17 @@ struct conf_route {
 
 struct conf_destination {
     struct conf_named id;
-    char kind[16]; /* fhir | directory */
-    char url[CONF_TEXT];
-    char path[CONF_TEXT];
+    char kind[16];        /* fhir | directory */
+    char url[CONF_TEXT];  /* fhir: the base URL; a transaction Bundle is POSTed to it */
+    char path[CONF_TEXT]; /* directory: where bundle files go */
+    uint32_t concurrency; /* fhir: requests in flight at most */
+    uint32_t timeout_ms, retry_base_ms, retry_cap_ms, max_attempts, max_age_ms;
+    char auth[16];            /* none | basic | bearer */
+    char username[CONF_NAME]; /* basic */
+    char password[CONF_TEXT]; /* basic: env:VARIABLE or file:PATH */
+    char token[CONF_TEXT];    /* bearer: env:VARIABLE or file:PATH */
+    char ca_file[CONF_TEXT];  /* trusted CAs (PEM) instead of the system's */
+    char client_cert[CONF_TEXT], client_key[CONF_TEXT]; /* mTLS, PEM */
 };
 
 struct conf {

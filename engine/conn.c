@@ -82,11 +82,7 @@ static void on_intake_done(void *arg, int rc, int64_t id, const char *ack, size_
     if (!k->ack)
         abort();
     memcpy(k->ack, ack ? ack : "", ack_len);
-    pthread_mutex_lock(&d->lock);
-    *d->done_tail = k;
-    d->done_tail = &k->next;
-    pthread_mutex_unlock(&d->lock);
-    event_active(d->wake, EV_READ, 0);
+    daemon_post(d, k);
 }
 
 static void frame_context(struct conn *c, struct pipeline_ctx *ctx, char *id, char *when)

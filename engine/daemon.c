@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "engine/conn.h"
+#include "engine/delivery.h"
 #include "transforms/dt_time.h"
 
 static void peer_name(const struct sockaddr *sa, char *out, size_t n)
@@ -56,7 +57,47 @@ static void maybe_exit(struct daemon *d)
         event_base_loopexit(d->base, NULL);
 }
 
-/* The store thread finished commits: hand each back to its connection. */
+void daemon_post(struct daemon *d, struct completion *k)
+{
+    pthread_mutex_lock(&d->lock);
+    k->next = NULL;
+    *d->done_tail = k;
+    d->done_tail = &k->next;
+    pthread_mutex_unlock(&d->lock);
+    event_active(d->wake, EV_READ, 0);
+}
+
+void daemon_call(struct daemon *d, void (*fn)(void *arg), void *arg)
+{
+    struct completion *k = calloc(1, sizeof *k);
+    if (!k)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    k->fn = fn;
+    k->arg = arg;
+    daemon_post(d, k);
+}
+
+/* Runs what the store thread finished: commits go back to their connections. */
+static void run_completions(struct daemon *d, struct completion *k)
+{
+    bool committed = false;
+    while (k) {
+        struct completion *next = k->next;
+        if (k->fn) {
+            k->fn(k->arg);
+        } else {
+            conn_committed(k->conn, k->rc, k->ack, k->ack_len);
+            committed = true;
+        }
+        free(k->ack);
+        free(k);
+        k = next;
+    }
+    if (committed && d->delivery)
+        delivery_kick(d->delivery); /* new outbox rows, perhaps */
+}
+
+/* The store thread finished work: hand each piece back. */
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
@@ -67,13 +108,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     d->done = NULL;
     d->done_tail = &d->done;
     pthread_mutex_unlock(&d->lock);
-    while (k) {
-        struct completion *next = k->next;
-        conn_committed(k->conn, k->rc, k->ack, k->ack_len);
-        free(k->ack);
-        free(k);
-        k = next;
-    }
+    run_completions(d, k);
     maybe_exit(d);
 }
 
@@ -93,6 +128,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
             d->inflight);
     retire_all(d);
     conn_stop_all(d);
+    delivery_stop(d->delivery);
     maybe_exit(d);
 }
 
@@ -261,6 +297,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     struct conf *old = d->conf;
     d->conf = n;
     router_build(&d->router, n);
+    delivery_configure(d->delivery, n);
     conf_free(old);
     fprintf(stderr, "event=reloaded listeners=%zu routes=%zu destinations=%zu\n", n->nlisteners,
             n->nroutes, n->ndestinations);
@@ -270,14 +307,19 @@ static void daemon_cleanup(struct daemon *d)
 {
     retire_all(d);
     conn_close_all(d); /* frees the listeners they kept */
+    delivery_stop(d->delivery);
     if (d->intake)
         intake_stop(d->intake);
-    /* commits the stop flushed may have queued completions: nobody is waiting now */
+    /* what the stop flushed may have queued completions: no connection waits for them now,
+     * other jobs' continuations still free what they own */
     for (struct completion *k = d->done, *next; k; k = next) {
         next = k->next;
+        if (k->fn)
+            k->fn(k->arg);
         free(k->ack);
         free(k);
     }
+    delivery_free(d->delivery);
     store_close(d->store);
     if (d->wake)
         event_free(d->wake);
@@ -311,8 +353,10 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     router_build(&d->router, conf);
     if (!(d->store = store_open(conf->store.path, err, errlen)))
         goto out;
-    if (!(d->intake = intake_start(d->store, err, errlen)))
+    if (!(d->intake = intake_start(d->store, err, errlen)) ||
+        !(d->delivery = delivery_start(d, err, errlen)))
         goto out;
+    delivery_configure(d->delivery, conf);
     d->wake = event_new(d->base, -1, EV_READ | EV_PERSIST, on_wake, d);
     d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
     d->sigint = evsignal_new(d->base, SIGINT, on_stop_signal, d);
@@ -335,6 +379,7 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     rc = 0;
 out:
     if (rc == 0 && d->intake) { /* the last commits first, then the figures */
+        delivery_stop(d->delivery);
         intake_stop(d->intake);
         d->intake = NULL;
         struct store_stats st = store_stats(d->store);

@@ -32,8 +32,11 @@ struct daemon_listener {
     struct daemon_listener *next;
 };
 
-/* A finished commit, handed from the store thread to the loop. */
+/* Work finished on the store thread, handed to the loop: a connection's commit, or (fn set)
+ * any other job's continuation, fn(arg). */
 struct completion {
+    void (*fn)(void *arg);
+    void *arg;
     struct conn *conn;
     int rc;
     char *ack; /* owned */
@@ -47,6 +50,7 @@ struct daemon {
     struct router router;
     struct store *store;
     struct intake *intake;
+    struct delivery *delivery;
     struct daemon_listener *listeners; /* open ones, and retired ones still serving a peer */
     struct event *wake, *sigterm, *sigint, *sighup;
     struct conn *conns;   /* every open connection */
@@ -60,6 +64,10 @@ struct daemon {
 /* Runs the daemon on a loaded conf (taken: freed here) until a stop signal; 0 on a clean
  * stop, -1 with a reason when it cannot start. */
 int daemon_run(struct conf *conf, char *err, size_t errlen);
+/* Hands k to the loop thread (from any thread). */
+void daemon_post(struct daemon *d, struct completion *k);
+/* Runs fn(arg) on the loop thread (from any thread). */
+void daemon_call(struct daemon *d, void (*fn)(void *arg), void *arg);
 /* Called by a connection when its commit is handed back (loop thread). */
 void daemon_inflight_done(struct daemon *d);
 /* Called when a connection of l closes: frees l if it was retired and this was its last. */

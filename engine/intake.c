@@ -20,12 +20,19 @@ struct intake_item {
     struct intake_item *next;
 };
 
+struct intake_job {
+    void (*fn)(struct store *s, void *arg);
+    void *arg;
+    struct intake_job *next;
+};
+
 struct intake {
     struct store *store;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct intake_item *head, **tail;
+    struct intake_job *jobs, **jobs_tail;
     bool stopping;
 };
 
@@ -148,15 +155,24 @@ static void *run(void *arg)
     pthread_setname_np(pthread_self(), "solent-store"); /* for top, perf and gdb */
     pthread_mutex_lock(&in->lock);
     for (;;) {
-        while (!in->head && !in->stopping)
+        while (!in->head && !in->jobs && !in->stopping)
             pthread_cond_wait(&in->wake, &in->lock);
-        if (!in->head && in->stopping)
+        if (!in->head && !in->jobs && in->stopping)
             break;
         struct intake_item *batch = in->head; /* everything waiting: one transaction */
+        struct intake_job *jobs = in->jobs;
         in->head = NULL;
         in->tail = &in->head;
+        in->jobs = NULL;
+        in->jobs_tail = &in->jobs;
         pthread_mutex_unlock(&in->lock);
-        commit_batch(in, batch);
+        for (struct intake_job *j = jobs, *next; j; j = next) {
+            next = j->next;
+            j->fn(in->store, j->arg);
+            free(j);
+        }
+        if (batch)
+            commit_batch(in, batch);
         pthread_mutex_lock(&in->lock);
     }
     pthread_mutex_unlock(&in->lock);
@@ -170,6 +186,7 @@ struct intake *intake_start(struct store *s, char *err, size_t errlen)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     in->store = s;
     in->tail = &in->head;
+    in->jobs_tail = &in->jobs;
     pthread_mutex_init(&in->lock, NULL);
     pthread_cond_init(&in->wake, NULL);
     if (pthread_create(&in->thread, NULL, run, in) != 0) {
@@ -186,6 +203,20 @@ void intake_submit(struct intake *in, struct intake_item *item)
     item->next = NULL;
     *in->tail = item;
     in->tail = &item->next;
+    pthread_cond_signal(&in->wake);
+    pthread_mutex_unlock(&in->lock);
+}
+
+void intake_call(struct intake *in, void (*fn)(struct store *s, void *arg), void *arg)
+{
+    struct intake_job *j = calloc(1, sizeof *j);
+    if (!j)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    j->fn = fn;
+    j->arg = arg;
+    pthread_mutex_lock(&in->lock);
+    *in->jobs_tail = j;
+    in->jobs_tail = &j->next;
     pthread_cond_signal(&in->wake);
     pthread_mutex_unlock(&in->lock);
 }

@@ -31,7 +31,11 @@ struct intake;
 struct intake *intake_start(struct store *s, char *err, size_t errlen);
 /* Queues item (taken); the done callback comes after its batch commits. */
 void intake_submit(struct intake *in, struct intake_item *item);
-/* Commits what is queued, stops the thread and frees the intake (not the store). */
+/* Runs fn(store, arg) on the store thread, before the next batch: the one writer of the store
+ * does delivery's claims and records too. fn reports back itself (daemon_call). */
+void intake_call(struct intake *in, void (*fn)(struct store *s, void *arg), void *arg);
+/* Runs what is queued (jobs, then commits), stops the thread and frees the intake (not the
+ * store). */
 void intake_stop(struct intake *in);
 
 #endif

@@ -8,6 +8,8 @@
 #include "engine/cmd_parse.h"
 #include "engine/cmd_route.h"
 #include "engine/cmd_messages.h"
+#include "engine/cmd_replay.h"
+#include "engine/cmd_status.h"
 #include "engine/cmd_run.h"
 #include "engine/cmd_send.h"
 
@@ -21,6 +23,8 @@ static const struct command commands[] = {
     {"run", cmd_run_run, "run the engine: listen, store, acknowledge: run [-c FILE]"},
     {"send", cmd_send_run, "send messages over MLLP and report ACKs: send HOST:PORT FILE..."},
     {"messages", cmd_messages_run, "list stored messages (metadata only): messages [--status S]"},
+    {"status", cmd_status_run, "the outbound queue per destination: status [-c FILE]"},
+    {"replay", cmd_replay_run, "queue stored messages again: replay --dead | MESSAGE_ID..."},
     {"parse", cmd_parse_run, "print HL7v2 messages as JSON, or values with --get PATH"},
     {"convert", cmd_convert_run, "print HL7v2 messages as FHIR R4 transaction Bundles"},
     {"check-config", cmd_check_run, "validate the configuration file: check-config [-c FILE]"},

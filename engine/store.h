@@ -96,4 +96,72 @@ struct store_stats store_stats(const struct store *s);
 /* The schema version the store is at (the number of migrations applied). */
 int store_schema_version(struct store *s);
 
+/* ---- delivery: the outbox as a queue (DESIGN section 5) ---- */
+
+/* An outbox row claimed for sending; owns its strings (store_claims_free). */
+struct store_claim {
+    int64_t id, message_id, created_at_ms;
+    int attempts; /* made before this one */
+    char *ordering_key;
+    char *bundle;
+    size_t bundle_len;
+};
+
+/* Claims up to max rows of destination that are due at now_ms, each the oldest row still to
+ * deliver of its ordering key (a key whose head is leased or waiting for its retry time gives
+ * nothing), and leases them until lease_until_ms, in one transaction. Returns how many (*out
+ * is an array the caller frees with store_claims_free), -1 with a reason. */
+int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_t lease_until_ms,
+                size_t max, struct store_claim **out, char *err, size_t errlen);
+void store_claims_free(struct store_claim *c, size_t n);
+
+enum store_result_kind { STORE_DELIVERED, STORE_RETRY, STORE_DEAD };
+
+/* What became of one delivery attempt. Strings are borrowed for the call. */
+struct store_result {
+    int64_t id;
+    enum store_result_kind kind;
+    int http_status;         /* 0: no HTTP answer */
+    int64_t at_ms;           /* when */
+    int64_t next_attempt_ms; /* STORE_RETRY: not before */
+    const char *error;       /* why it failed: never patient data */
+    const char *response;    /* STORE_DEAD: the server's answer (an OperationOutcome), kept */
+    size_t response_len;
+    const char *locations; /* STORE_DELIVERED: the server's Location of each entry, one per line */
+};
+
+/* Records the results in one transaction and releases their leases; -1 with a reason. */
+int store_record(struct store *s, const struct store_result *r, size_t n, char *err, size_t errlen);
+/* Releases every lease: for a store one process owns (SQLite), at start-up. */
+int store_release_leases(struct store *s, char *err, size_t errlen);
+
+/* Per destination, for `solent status`. */
+struct store_dest_status {
+    const char *destination;
+    uint64_t pending, in_flight, retrying, delivered, dead;
+    int64_t oldest_pending_ms; /* created_at of the oldest row still to deliver; 0: none */
+};
+int store_delivery_status(struct store *s, int64_t now_ms,
+                          void (*fn)(void *arg, const struct store_dest_status *d), void *arg);
+
+/* A dead letter not yet replayed. */
+struct store_dead {
+    int64_t outbox_id, message_id;
+    char destination[64];
+    int http_status;
+    char error[256];
+};
+/* The dead letters of destination (NULL: all) queued since since_ms, oldest first, into *out
+ * (the caller frees it); -1 on error. */
+int store_dead_list(struct store *s, const char *destination, int64_t since_ms,
+                    struct store_dead **out, size_t *n);
+/* The raw bytes, listener and receive time of message id: 1, 0 when there is none, -1. */
+int store_message_get(struct store *s, int64_t id, struct strbuf *raw, char *listener,
+                      size_t listener_len, int64_t *received_at_ms);
+/* Queues n new outbox rows for message id (a replay), marks a message that had failed as
+ * accepted, and the dead row replaced_id (0: none) as replayed, in one transaction. */
+int store_enqueue(struct store *s, int64_t message_id, int64_t created_at_ms,
+                  const struct store_outbox *o, size_t n, int64_t replaced_id, int64_t now_ms,
+                  char *err, size_t errlen);
+
 #endif

@@ -53,6 +53,21 @@ static const char *const migrations[] = {
     " lease_until INTEGER);"
     "CREATE INDEX outbox_due ON outbox (destination, status, next_attempt_at);"
     "CREATE INDEX outbox_order ON outbox (ordering_key, id);",
+    /* 2: delivery — when a row was queued and delivered, why it failed, what the server
+     * answered (a dead letter's OperationOutcome, the Locations of a delivered bundle),
+     * replays; the queue itself indexed by destination and by ordering key */
+    "ALTER TABLE outbox ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE outbox ADD COLUMN delivered_at INTEGER;"
+    "ALTER TABLE outbox ADD COLUMN last_error TEXT;"
+    "ALTER TABLE outbox ADD COLUMN response BLOB;"
+    "ALTER TABLE outbox ADD COLUMN locations TEXT;"
+    "ALTER TABLE outbox ADD COLUMN replayed_at INTEGER;"
+    "UPDATE outbox SET created_at = (SELECT received_at FROM messages m"
+    " WHERE m.id = outbox.message_id);"
+    "DROP INDEX outbox_due;"
+    "CREATE INDEX outbox_queue ON outbox (destination, id) WHERE status IN ('pending', 'retry');"
+    "CREATE INDEX outbox_key_queue ON outbox (ordering_key, id)"
+    " WHERE status IN ('pending', 'retry');",
 };
 
 static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
@@ -121,8 +136,8 @@ static int prepare(struct store *s, char *err, size_t errlen)
         "INSERT INTO messages (received_at, listener, sending_app, sending_facility, control_id,"
         " message_type, content_hash, status, error_code, error_location, raw, ack)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        "INSERT INTO outbox (message_id, destination, ordering_key, bundle)"
-        " VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO outbox (message_id, destination, ordering_key, bundle, created_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)",
         "SELECT content_hash, ack FROM messages WHERE sending_app = ?1 AND sending_facility = ?2"
         " AND control_id = ?3 AND status != 'duplicate' ORDER BY id LIMIT 1",
     };
@@ -217,6 +232,7 @@ static int insert_one(struct store *s, struct store_message *m)
         bind_text(ob, 2, o->destination);
         bind_text(ob, 3, o->ordering_key);
         sqlite3_bind_blob64(ob, 4, o->bundle, o->bundle_len, SQLITE_STATIC);
+        sqlite3_bind_int64(ob, 5, m->received_at_ms);
         if (sqlite3_step(ob) != SQLITE_DONE)
             return -1;
     }
@@ -314,4 +330,276 @@ int store_list(struct store *s, const struct store_filter *f,
 struct store_stats store_stats(const struct store *s)
 {
     return s->stats;
+}
+
+/* ---- delivery ---- */
+
+/* Runs BEGIN IMMEDIATE, then ends the transaction: COMMIT when ok, else ROLLBACK. */
+static int end_tx(struct store *s, int ok, const char *what, char *err, size_t errlen)
+{
+    if (ok != 0) {
+        db_fail(s, what, err, errlen);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (exec(s, "COMMIT", err, errlen) != 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static char *dup_column(sqlite3_stmt *st, int col, size_t *len)
+{
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    const void *p = sqlite3_column_blob(st, col);
+    char *out = malloc(n + 1);
+    if (!out)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    if (n)
+        memcpy(out, p, n);
+    out[n] = '\0';
+    if (len)
+        *len = n;
+    return out;
+}
+
+int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_t lease_until_ms,
+                size_t max, struct store_claim **out, char *err, size_t errlen)
+{
+    /* The head of each ordering key: its oldest row still to deliver. A leased head (in
+     * flight, here or in another process) or one waiting for its retry time holds its key. */
+    const char *sql =
+        "SELECT o.id, o.message_id, o.ordering_key, o.bundle, o.attempts, o.created_at"
+        " FROM outbox o WHERE o.destination = ?1 AND o.status IN ('pending', 'retry')"
+        " AND o.next_attempt_at <= ?2 AND (o.lease_until IS NULL OR o.lease_until <= ?2)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key"
+        "   AND p.status IN ('pending', 'retry') AND p.id < o.id)"
+        " ORDER BY o.id LIMIT ?3";
+    sqlite3_stmt *st = NULL, *lease = NULL;
+    size_t n = 0, cap = 0;
+    struct store_claim *rows = NULL;
+    *out = NULL;
+    if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    int bad = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+              sqlite3_prepare_v2(s->db, "UPDATE outbox SET lease_until = ?2 WHERE id = ?1", -1,
+                                 &lease, NULL) != SQLITE_OK;
+    if (!bad) {
+        sqlite3_bind_text(st, 1, destination, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now_ms);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                rows = realloc(rows, cap * sizeof *rows);
+                if (!rows)
+                    abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+            }
+            struct store_claim *c = &rows[n++];
+            c->id = sqlite3_column_int64(st, 0);
+            c->message_id = sqlite3_column_int64(st, 1);
+            c->ordering_key = dup_column(st, 2, NULL);
+            c->bundle = dup_column(st, 3, &c->bundle_len);
+            c->attempts = sqlite3_column_int(st, 4);
+            c->created_at_ms = sqlite3_column_int64(st, 5);
+        }
+        bad = rc != SQLITE_DONE;
+        for (size_t i = 0; !bad && i < n; i++) {
+            sqlite3_reset(lease);
+            sqlite3_bind_int64(lease, 1, rows[i].id);
+            sqlite3_bind_int64(lease, 2, lease_until_ms);
+            bad = sqlite3_step(lease) != SQLITE_DONE;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(lease);
+    if (end_tx(s, bad, "claiming outbox rows", err, errlen) != 0) {
+        store_claims_free(rows, n);
+        return -1;
+    }
+    *out = rows;
+    return (int)n;
+}
+
+void store_claims_free(struct store_claim *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++) {
+        free(c[i].ordering_key);
+        free(c[i].bundle);
+    }
+    free(c);
+}
+
+int store_record(struct store *s, const struct store_result *r, size_t n, char *err, size_t errlen)
+{
+    static const char *const status[] = {"delivered", "retry", "dead"};
+    const char *sql = "UPDATE outbox SET status = ?2, attempts = attempts + 1, lease_until = NULL,"
+                      " last_http_status = ?3, delivered_at = ?4, next_attempt_at = ?5,"
+                      " last_error = ?6, response = ?7, locations = ?8 WHERE id = ?1";
+    sqlite3_stmt *st = NULL;
+    if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    int bad = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK;
+    for (size_t i = 0; !bad && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        sqlite3_bind_int64(st, 1, r[i].id);
+        sqlite3_bind_text(st, 2, status[r[i].kind], -1, SQLITE_STATIC);
+        if (r[i].http_status)
+            sqlite3_bind_int(st, 3, r[i].http_status);
+        if (r[i].kind == STORE_DELIVERED)
+            sqlite3_bind_int64(st, 4, r[i].at_ms);
+        sqlite3_bind_int64(st, 5, r[i].kind == STORE_RETRY ? r[i].next_attempt_ms : 0);
+        if (r[i].error)
+            sqlite3_bind_text(st, 6, r[i].error, -1, SQLITE_STATIC);
+        if (r[i].response)
+            sqlite3_bind_blob64(st, 7, r[i].response, r[i].response_len, SQLITE_STATIC);
+        if (r[i].locations)
+            sqlite3_bind_text(st, 8, r[i].locations, -1, SQLITE_STATIC);
+        bad = sqlite3_step(st) != SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    return end_tx(s, bad, "recording deliveries", err, errlen);
+}
+
+int store_release_leases(struct store *s, char *err, size_t errlen)
+{
+    return exec(s, "UPDATE outbox SET lease_until = NULL WHERE lease_until IS NOT NULL", err,
+                errlen);
+}
+
+int store_delivery_status(struct store *s, int64_t now_ms,
+                          void (*fn)(void *arg, const struct store_dest_status *d), void *arg)
+{
+    const char *sql = "SELECT destination,"
+                      " sum(status = 'pending' AND (lease_until IS NULL OR lease_until <= ?1)),"
+                      " sum(status IN ('pending', 'retry') AND lease_until > ?1),"
+                      " sum(status = 'retry' AND (lease_until IS NULL OR lease_until <= ?1)),"
+                      " sum(status = 'delivered'), sum(status = 'dead' AND replayed_at IS NULL),"
+                      " min(CASE WHEN status IN ('pending', 'retry') THEN created_at END)"
+                      " FROM outbox GROUP BY destination ORDER BY destination";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, now_ms);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_dest_status d = {
+            .destination = (const char *)sqlite3_column_text(st, 0),
+            .pending = (uint64_t)sqlite3_column_int64(st, 1),
+            .in_flight = (uint64_t)sqlite3_column_int64(st, 2),
+            .retrying = (uint64_t)sqlite3_column_int64(st, 3),
+            .delivered = (uint64_t)sqlite3_column_int64(st, 4),
+            .dead = (uint64_t)sqlite3_column_int64(st, 5),
+            .oldest_pending_ms =
+                sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 6),
+        };
+        fn(arg, &d);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_dead_list(struct store *s, const char *destination, int64_t since_ms,
+                    struct store_dead **out, size_t *n)
+{
+    const char *sql = "SELECT o.id, o.message_id, o.destination, o.last_http_status,"
+                      " coalesce(o.last_error, '') FROM outbox o"
+                      " WHERE o.status = 'dead' AND o.replayed_at IS NULL"
+                      " AND (?1 IS NULL OR o.destination = ?1) AND o.created_at >= ?2"
+                      " ORDER BY o.id";
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (destination)
+        sqlite3_bind_text(st, 1, destination, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, since_ms);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = realloc(*out, cap * sizeof **out);
+            if (!*out)
+                abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+        }
+        struct store_dead *d = &(*out)[(*n)++];
+        d->outbox_id = sqlite3_column_int64(st, 0);
+        d->message_id = sqlite3_column_int64(st, 1);
+        snprintf(d->destination, sizeof d->destination, "%s", sqlite3_column_text(st, 2));
+        d->http_status = sqlite3_column_int(st, 3);
+        snprintf(d->error, sizeof d->error, "%s", sqlite3_column_text(st, 4));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_message_get(struct store *s, int64_t id, struct strbuf *raw, char *listener,
+                      size_t listener_len, int64_t *received_at_ms)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT raw, listener, received_at FROM messages WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), out = -1;
+    if (rc == SQLITE_DONE)
+        out = 0;
+    else if (rc == SQLITE_ROW && strbuf_append(raw, sqlite3_column_blob(st, 0),
+                                               (size_t)sqlite3_column_bytes(st, 0)) == 0) {
+        snprintf(listener, listener_len, "%s", sqlite3_column_text(st, 1));
+        *received_at_ms = sqlite3_column_int64(st, 2);
+        out = 1;
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+int store_enqueue(struct store *s, int64_t message_id, int64_t created_at_ms,
+                  const struct store_outbox *o, size_t n, int64_t replaced_id, int64_t now_ms,
+                  char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    int bad = 0;
+    for (size_t i = 0; !bad && i < n; i++) {
+        sqlite3_stmt *ob = s->insert_outbox;
+        sqlite3_reset(ob);
+        sqlite3_bind_int64(ob, 1, message_id);
+        bind_text(ob, 2, o[i].destination);
+        bind_text(ob, 3, o[i].ordering_key);
+        sqlite3_bind_blob64(ob, 4, o[i].bundle, o[i].bundle_len, SQLITE_STATIC);
+        sqlite3_bind_int64(ob, 5, created_at_ms);
+        bad = sqlite3_step(ob) != SQLITE_DONE;
+    }
+    /* A message that failed (AE) or was parked and now transforms is accepted from now on. */
+    if (!bad && n) {
+        bad = sqlite3_prepare_v2(s->db,
+                                 "UPDATE messages SET status = 'accepted', error_code = 0,"
+                                 " error_location = '' WHERE id = ?1"
+                                 " AND status IN ('error', 'parked')",
+                                 -1, &st, NULL) != SQLITE_OK;
+        if (!bad) {
+            sqlite3_bind_int64(st, 1, message_id);
+            bad = sqlite3_step(st) != SQLITE_DONE;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (!bad && replaced_id) {
+        bad = sqlite3_prepare_v2(s->db, "UPDATE outbox SET replayed_at = ?2 WHERE id = ?1", -1, &st,
+                                 NULL) != SQLITE_OK;
+        if (!bad) {
+            sqlite3_bind_int64(st, 1, replaced_id);
+            sqlite3_bind_int64(st, 2, now_ms);
+            bad = sqlite3_step(st) != SQLITE_DONE;
+        }
+        sqlite3_finalize(st);
+    }
+    return end_tx(s, bad, "queueing a replay", err, errlen);
 }

@@ -66,7 +66,7 @@ START_TEST(test_batch_is_one_transaction_and_survives_reopen)
     char err[256];
     struct store *s = store_open(path, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 1);
+    ck_assert_int_eq(store_schema_version(s), 2);
     struct store_message batch[3] = {message("1", 'a', "ADT^A01"), message("2", 'b', "ADT^A08"),
                                      message("3", 'c', "ORU^R01")};
     batch[2].status = STORE_ERROR;
@@ -81,7 +81,7 @@ START_TEST(test_batch_is_one_transaction_and_survives_reopen)
 
     s = store_open(path, err, sizeof err); /* reopen: nothing lost, no migration re-run */
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 1);
+    ck_assert_int_eq(store_schema_version(s), 2);
     struct tally t = {0};
     struct store_filter all = {0};
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
@@ -161,6 +161,152 @@ START_TEST(test_private_file_and_failures)
 }
 END_TEST
 
+/* Queues one message with one outbox row for (destination, key); returns the row's id. */
+static int64_t queue(struct store *s, const char *dest, const char *key, const char *ctrl)
+{
+    struct store_outbox o = {dest, key, "{\"resourceType\":\"Bundle\"}", 26};
+    struct store_message m = message(ctrl, ctrl[0], "ADT^A08");
+    char err[256];
+    m.outbox = &o;
+    m.noutbox = 1;
+    ck_assert_int_eq(store_commit(s, &m, 1, err, sizeof err), 0);
+    return m.id; /* message ids and outbox ids advance together here: one row each */
+}
+
+/* Claims for dest at now and returns how many; ids[] gets the claimed outbox ids. */
+static int claim(struct store *s, const char *dest, int64_t now, size_t max, int64_t *ids)
+{
+    struct store_claim *c;
+    char err[256];
+    int n = store_claim(s, dest, now, now + 1000, max, &c, err, sizeof err);
+    ck_assert_msg(n >= 0, "%s", err);
+    for (int i = 0; i < n; i++)
+        ids[i] = c[i].id;
+    store_claims_free(c, (size_t)n);
+    return n;
+}
+
+static void record(struct store *s, int64_t id, enum store_result_kind kind, int64_t next)
+{
+    struct store_result r = {.id = id,
+                             .kind = kind,
+                             .http_status = kind == STORE_DEAD ? 400 : 200,
+                             .at_ms = 1,
+                             .next_attempt_ms = next,
+                             .error = "HTTP 400",
+                             .response = "{\"resourceType\":\"OperationOutcome\"}",
+                             .response_len = 34};
+    char err[256];
+    ck_assert_int_eq(store_record(s, &r, 1, err, sizeof err), 0);
+}
+
+/* The ordering-key scheduler: one head per key, leases hold a key, a retry waits, a dead
+ * letter does not block the key's later rows, destinations are apart. */
+START_TEST(test_queue_order_per_key)
+{
+    char err[256];
+    struct store *s = store_open(path, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    /* outbox ids 1..5: key a gets 1, 3, 5; key b gets 2, 4; another destination: 6 */
+    queue(s, "phr", "phr|a", "1");
+    queue(s, "phr", "phr|b", "2");
+    queue(s, "phr", "phr|a", "3");
+    queue(s, "phr", "phr|b", "4");
+    queue(s, "phr", "phr|a", "5");
+    queue(s, "copy", "copy|a", "6");
+    int64_t ids[16];
+    ck_assert_int_eq(claim(s, "phr", 100, 10, ids), 2); /* the heads only */
+    ck_assert_int_eq(ids[0], 1);
+    ck_assert_int_eq(ids[1], 2);
+    ck_assert_int_eq(claim(s, "phr", 200, 10, ids), 0); /* both keys leased */
+    ck_assert_int_eq(claim(s, "copy", 200, 10, ids), 1);
+    ck_assert_int_eq(ids[0], 6);
+    record(s, 1, STORE_DELIVERED, 0);
+    ck_assert_int_eq(claim(s, "phr", 300, 10, ids), 1); /* a moves on; b still leased */
+    ck_assert_int_eq(ids[0], 3);
+    record(s, 2, STORE_RETRY, 5000);
+    ck_assert_int_eq(claim(s, "phr", 400, 10, ids), 0);  /* b waits for its retry time */
+    ck_assert_int_eq(claim(s, "phr", 5000, 10, ids), 2); /* 2 is due, 3's lease is over */
+    ck_assert_int_eq(ids[0], 2);
+    ck_assert_int_eq(ids[1], 3);
+    record(s, 3, STORE_DEAD, 0); /* a dead head: a's next row is free */
+    ck_assert_int_eq(claim(s, "phr", 5100, 10, ids), 1);
+    ck_assert_int_eq(ids[0], 5);
+    /* a lease that lapses (a crashed process) gives the row back */
+    ck_assert_int_eq(claim(s, "phr", 7000, 10, ids), 2);
+    ck_assert_int_eq(ids[0], 2);
+    ck_assert_int_eq(ids[1], 5);
+    ck_assert_int_eq(store_release_leases(s, err, sizeof err), 0);
+    ck_assert_int_eq(claim(s, "phr", 7001, 1, ids), 1); /* released: claimable, max honoured */
+    ck_assert_int_eq(ids[0], 2);
+    store_close(s);
+}
+END_TEST
+
+struct counts {
+    uint64_t delivered, dead, pending, in_flight, retrying;
+    int64_t oldest;
+};
+
+static void on_status(void *arg, const struct store_dest_status *d)
+{
+    struct counts *c = arg;
+    if (strcmp(d->destination, "phr") != 0)
+        return;
+    *c = (struct counts){d->delivered, d->dead,     d->pending,
+                         d->in_flight, d->retrying, d->oldest_pending_ms};
+}
+
+/* Status counts, the dead-letter list and a replay that replaces a dead letter. */
+START_TEST(test_status_dead_and_replay)
+{
+    char err[256];
+    struct store *s = store_open(path, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    queue(s, "phr", "phr|a", "1");
+    queue(s, "phr", "phr|b", "2");
+    queue(s, "phr", "phr|c", "3");
+    int64_t ids[8];
+    ck_assert_int_eq(claim(s, "phr", 100, 10, ids), 3);
+    record(s, 1, STORE_DELIVERED, 0);
+    record(s, 2, STORE_DEAD, 0);
+    struct counts c = {0};
+    ck_assert_int_eq(store_delivery_status(s, 200, on_status, &c), 0);
+    ck_assert_uint_eq(c.delivered, 1);
+    ck_assert_uint_eq(c.dead, 1);
+    ck_assert_uint_eq(c.in_flight, 1); /* 3 is still leased */
+    ck_assert_uint_eq(c.pending, 0);
+    ck_assert_int_eq(c.oldest, 1700000000000);
+    struct store_dead *d;
+    size_t n;
+    ck_assert_int_eq(store_dead_list(s, "phr", 0, &d, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(d[0].outbox_id, 2);
+    ck_assert_int_eq(d[0].message_id, 2);
+    ck_assert_int_eq(d[0].http_status, 400);
+    free(d);
+    struct store_outbox o = {"phr", "phr|b", "{}", 2};
+    ck_assert_int_eq(store_enqueue(s, 2, 9000, &o, 1, 2, 9000, err, sizeof err), 0);
+    ck_assert_int_eq(store_dead_list(s, NULL, 0, &d, &n), 0);
+    ck_assert_uint_eq(n, 0); /* replayed: no longer listed */
+    free(d);
+    c = (struct counts){0};
+    ck_assert_int_eq(store_delivery_status(s, 200, on_status, &c), 0);
+    ck_assert_uint_eq(c.dead, 0);
+    ck_assert_uint_eq(c.pending, 1);
+    struct strbuf raw;
+    char listener[64];
+    int64_t at;
+    strbuf_init(&raw, 1 << 20);
+    ck_assert_int_eq(store_message_get(s, 2, &raw, listener, sizeof listener, &at), 1);
+    ck_assert_str_eq(listener, "pas");
+    ck_assert_uint_eq(raw.len, 12);
+    ck_assert_int_eq(store_message_get(s, 99, &raw, listener, sizeof listener, &at), 0);
+    strbuf_cleanup(&raw);
+    store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -170,6 +316,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_duplicates);
     tcase_add_test(tc, test_many_messages_one_transaction);
     tcase_add_test(tc, test_private_file_and_failures);
+    tcase_add_test(tc, test_queue_order_per_key);
+    tcase_add_test(tc, test_status_dead_and_replay);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,779 @@
+/* delivery — the outbound queue on the loop: claims, HTTP through libcurl multi, records. */
+#include "engine/delivery.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <stdint.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "engine/daemon.h"
+#include "engine/delivery_policy.h"
+#include "engine/intake.h"
+#include "engine/store.h"
+
+#define POLL_MS        1000      /* retries coming due, rows queued by other processes */
+#define MAX_RESPONSE   (8 << 20) /* a larger answer is a failed attempt */
+#define LEASE_SLACK_MS 60000     /* a lease outlives its request by this much */
+#define DIR_BATCH      64
+
+struct dest {
+    struct delivery *dv;
+    struct conf_destination conf; /* a copy: reloads replace it */
+    bool removed;                 /* no longer in the configuration */
+    bool claiming, again;         /* a claim job is out; kicked meanwhile */
+    size_t inflight;
+    struct delivery_rng rng;
+    char secret[CONF_TEXT]; /* the password or token, read at configure */
+    bool secret_ok;
+    struct dest *next;
+};
+
+struct request {
+    struct dest *dest;
+    CURL *easy;
+    struct curl_slist *headers;
+    struct store_claim claim;
+    long entries;
+    struct strbuf body;
+    char retry_after[64];
+    char curl_error[CURL_ERROR_SIZE];
+    struct request *next;
+};
+
+/* A finished attempt waiting to be recorded; owns its strings. */
+struct pending_result {
+    struct store_result r;
+    char *error, *response, *locations;
+    struct pending_result *next;
+};
+
+struct delivery {
+    struct daemon *d;
+    CURLM *multi;
+    struct event *curl_timer, *poll, *retry_timer; /* retry_timer: a retry due before the poll */
+    struct dest *dests;
+    struct request *requests; /* in flight */
+    struct pending_result *results, **results_tail;
+    bool recording, stopping;
+    int64_t retry_at_ms; /* when retry_timer fires */
+};
+
+static int64_t now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static bool debug(const struct delivery *dv)
+{
+    return dv->d->conf->engine.log_level[0] == 'd';
+}
+
+static void pump(struct dest *ds);
+static void pump_all(struct delivery *dv);
+static void record_more(struct delivery *dv);
+
+/* ---- results: what became of an attempt, and recording them ---- */
+
+static char *dup_str(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (!p)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+/* The store result for claim c after an attempt that ended with outcome o. */
+static struct pending_result *decide(struct dest *ds, const struct store_claim *c,
+                                     const struct delivery_outcome *o, int http_status, int64_t now,
+                                     struct delivery_rng *rng)
+{
+    struct pending_result *p = calloc(1, sizeof *p);
+    if (!p)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    const struct conf_destination *cd = &ds->conf;
+    int attempt = c->attempts + 1;
+    p->r.id = c->id;
+    p->r.http_status = http_status;
+    p->r.at_ms = now;
+    p->error = dup_str(o->reason, strlen(o->reason));
+    p->r.error = p->error;
+    if (o->verdict == DELIVERY_OK) {
+        p->r.kind = STORE_DELIVERED;
+        p->r.error = NULL;
+        return p;
+    }
+    if (o->verdict == DELIVERY_RETRY) {
+        struct delivery_backoff b = {cd->retry_base_ms, cd->retry_cap_ms};
+        int64_t delay = delivery_backoff_ms(&b, attempt, o->retry_after_ms, rng);
+        bool too_many = cd->max_attempts && (uint32_t)attempt >= cd->max_attempts;
+        bool too_old = cd->max_age_ms && now + delay - c->created_at_ms > (int64_t)cd->max_age_ms;
+        if (!too_many && !too_old) {
+            p->r.kind = STORE_RETRY;
+            p->r.next_attempt_ms = now + delay;
+            fprintf(stderr,
+                    "event=delivery_retry destination=%s outbox_id=%lld attempt=%d reason=\"%s\""
+                    " next_in_ms=%lld\n",
+                    cd->id.name, (long long)c->id, attempt, o->reason, (long long)delay);
+            return p;
+        }
+        char why[300];
+        snprintf(why, sizeof why, "%s (gave up: %s)", o->reason,
+                 too_many ? "max_attempts reached" : "max_age reached");
+        free(p->error);
+        p->error = dup_str(why, strlen(why));
+        p->r.error = p->error;
+    }
+    p->r.kind = STORE_DEAD;
+    fprintf(stderr, "event=dead_letter destination=%s outbox_id=%lld attempts=%d reason=\"%s\"\n",
+            cd->id.name, (long long)c->id, attempt, p->error);
+    return p;
+}
+
+static void free_results(struct pending_result *p)
+{
+    while (p) {
+        struct pending_result *next = p->next;
+        free(p->error);
+        free(p->response);
+        free(p->locations);
+        free(p);
+        p = next;
+    }
+}
+
+struct record_job {
+    struct delivery *dv;
+    struct pending_result *results;
+};
+
+static void record_done(void *arg)
+{
+    struct record_job *j = arg;
+    struct delivery *dv = j->dv;
+    int64_t soonest = INT64_MAX;
+    for (struct pending_result *p = j->results; p; p = p->next)
+        if (p->r.kind == STORE_RETRY && p->r.next_attempt_ms < soonest)
+            soonest = p->r.next_attempt_ms;
+    if (soonest != INT64_MAX && !dv->stopping) {
+        int64_t wait = soonest - now_ms();
+        if (wait < 0)
+            wait = 0;
+        struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+        bool sooner = !evtimer_pending(dv->retry_timer, NULL) || soonest < dv->retry_at_ms;
+        if (wait < POLL_MS && sooner) { /* the poll covers later ones */
+            dv->retry_at_ms = soonest;
+            evtimer_add(dv->retry_timer, &tv);
+        }
+    }
+    free_results(j->results);
+    free(j);
+    dv->recording = false;
+    if (dv->stopping)
+        return;
+    record_more(dv); /* what finished meanwhile: the next transaction */
+    pump_all(dv);    /* the keys just recorded are free again */
+}
+
+static void record_run(struct store *s, void *arg)
+{
+    struct record_job *j = arg;
+    size_t n = 0, i = 0;
+    for (struct pending_result *p = j->results; p; p = p->next)
+        n++;
+    struct store_result *rs = calloc(n ? n : 1, sizeof *rs);
+    if (!rs)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    for (struct pending_result *p = j->results; p; p = p->next)
+        rs[i++] = p->r;
+    char err[256];
+    if (store_record(s, rs, n, err, sizeof err) != 0) /* leases lapse: the rows come back */
+        fprintf(stderr, "event=delivery_record_failed rows=%zu error=\"%s\"\n", n, err);
+    free(rs);
+    daemon_call(j->dv->d, record_done, j);
+}
+
+static void record_more(struct delivery *dv)
+{
+    if (dv->recording || !dv->results || dv->stopping)
+        return;
+    struct record_job *j = calloc(1, sizeof *j);
+    if (!j)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    j->dv = dv;
+    j->results = dv->results;
+    dv->results = NULL;
+    dv->results_tail = &dv->results;
+    dv->recording = true;
+    intake_call(dv->d->intake, record_run, j);
+}
+
+static void add_result(struct delivery *dv, struct pending_result *p)
+{
+    *dv->results_tail = p;
+    dv->results_tail = &p->next;
+    record_more(dv);
+}
+
+/* ---- directory destinations: written on the store thread ---- */
+
+/* Writes len bytes to dir/name atomically and durably (not yet the directory entry). */
+static int write_file(int dirfd, const char *name, const char *p, size_t len, char *err,
+                      size_t errlen)
+{
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a file: %s", strerror(errno));
+        return -1;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, p + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(err, errlen, "cannot write a file: %s", strerror(w < 0 ? errno : ENOSPC));
+            close(fd);
+            unlinkat(dirfd, tmp, 0);
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        snprintf(err, errlen, "cannot fsync a file: %s", strerror(errno));
+        unlinkat(dirfd, tmp, 0);
+        return -1;
+    }
+    if (renameat(dirfd, tmp, dirfd, name) != 0) {
+        snprintf(err, errlen, "cannot rename a file: %s", strerror(errno));
+        unlinkat(dirfd, tmp, 0);
+        return -1;
+    }
+    return 0;
+}
+
+struct claim_job {
+    struct dest *dest;
+    struct conf_destination conf; /* as it was when the job started */
+    size_t want;
+    int64_t now, lease_until;
+    struct delivery_rng rng;
+    struct store_claim *claims; /* fhir: handed to the loop */
+    int n;
+    struct pending_result *results; /* directory: already recorded */
+};
+
+static void dir_deliver(struct store *s, struct claim_job *j)
+{
+    char err[256] = "";
+    int dirfd = open(j->conf.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        snprintf(err, sizeof err, "cannot open the directory: %s", strerror(errno));
+    struct pending_result *head = NULL, **tail = &head;
+    struct dest tmp = {.conf = j->conf};
+    for (int i = 0; i < j->n; i++) {
+        struct store_claim *c = &j->claims[i];
+        char name[64], why[256] = "";
+        snprintf(name, sizeof name, "%012lld.json", (long long)c->id);
+        struct delivery_outcome o = {.verdict = DELIVERY_OK};
+        if (dirfd < 0 || write_file(dirfd, name, c->bundle, c->bundle_len, why, sizeof why) != 0) {
+            o.verdict = DELIVERY_RETRY;
+            snprintf(o.reason, sizeof o.reason, "%s", dirfd < 0 ? err : why);
+        } else {
+            snprintf(o.reason, sizeof o.reason, "written");
+        }
+        *tail = decide(&tmp, c, &o, 0, j->now, &j->rng);
+        tail = &(*tail)->next;
+    }
+    if (dirfd >= 0 && j->n > 0 && fsync(dirfd) != 0) { /* the new names, durably */
+        for (struct pending_result *p = head; p; p = p->next)
+            if (p->r.kind == STORE_DELIVERED) {
+                p->r.kind = STORE_RETRY;
+                p->r.next_attempt_ms = j->now + j->conf.retry_base_ms;
+            }
+    }
+    if (dirfd >= 0)
+        close(dirfd);
+    size_t n = 0, i = 0;
+    for (struct pending_result *p = head; p; p = p->next)
+        n++;
+    struct store_result *rs = calloc(n ? n : 1, sizeof *rs);
+    if (!rs)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    for (struct pending_result *p = head; p; p = p->next)
+        rs[i++] = p->r;
+    if (n && store_record(s, rs, n, err, sizeof err) != 0)
+        fprintf(stderr, "event=delivery_record_failed rows=%zu error=\"%s\"\n", n, err);
+    free(rs);
+    j->results = head;
+}
+
+static void claim_done(void *arg);
+
+static void claim_run(struct store *s, void *arg)
+{
+    struct claim_job *j = arg;
+    char err[256];
+    j->n = store_claim(s, j->conf.id.name, j->now, j->lease_until, j->want, &j->claims, err,
+                       sizeof err);
+    if (j->n < 0)
+        fprintf(stderr, "event=delivery_claim_failed destination=%s error=\"%s\"\n",
+                j->conf.id.name, err);
+    else if (strcmp(j->conf.kind, "directory") == 0)
+        dir_deliver(s, j);
+    daemon_call(j->dest->dv->d, claim_done, j);
+}
+
+/* ---- fhir destinations: HTTP through libcurl multi on the loop ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    struct request *rq = arg;
+    size_t len = size * n;
+    if (rq->body.len + len > MAX_RESPONSE || strbuf_append(&rq->body, p, len) != 0)
+        return 0; /* too large: the transfer fails, the attempt is retried */
+    return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+    struct request *rq = arg;
+    size_t len = size * n;
+    static const char name[] = "retry-after:";
+    if (len > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0) {
+        size_t v = len - (sizeof name - 1);
+        if (v >= sizeof rq->retry_after)
+            v = sizeof rq->retry_after - 1;
+        memcpy(rq->retry_after, p + sizeof name - 1, v);
+        rq->retry_after[v] = '\0';
+        rq->retry_after[strcspn(rq->retry_after, "\r\n")] = '\0';
+    }
+    return len;
+}
+
+static void request_free(struct request *rq)
+{
+    if (rq->easy) {
+        curl_multi_remove_handle(rq->dest->dv->multi, rq->easy);
+        curl_easy_cleanup(rq->easy);
+    }
+    curl_slist_free_all(rq->headers);
+    free(rq->claim.ordering_key);
+    free(rq->claim.bundle);
+    strbuf_cleanup(&rq->body);
+    free(rq);
+}
+
+static void unlink_request(struct delivery *dv, struct request *rq)
+{
+    for (struct request **p = &dv->requests; *p; p = &(*p)->next)
+        if (*p == rq) {
+            *p = rq->next;
+            return;
+        }
+}
+
+static void request_start(struct dest *ds, struct store_claim *c)
+{
+    struct delivery *dv = ds->dv;
+    const struct conf_destination *cd = &ds->conf;
+    struct request *rq = calloc(1, sizeof *rq);
+    if (!rq)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    rq->dest = ds;
+    rq->claim = *c; /* takes its strings */
+    rq->entries = delivery_bundle_entries(c->bundle, c->bundle_len);
+    strbuf_init(&rq->body, MAX_RESPONSE);
+    rq->headers = curl_slist_append(NULL, "Content-Type: application/fhir+json");
+    rq->headers = curl_slist_append(rq->headers, "Accept: application/fhir+json");
+    rq->headers = curl_slist_append(rq->headers, "Expect:");
+    if (strcmp(cd->auth, "bearer") == 0) {
+        char h[CONF_TEXT + 32];
+        snprintf(h, sizeof h, "Authorization: Bearer %s", ds->secret);
+        rq->headers = curl_slist_append(rq->headers, h);
+    }
+    CURL *e = rq->easy = curl_easy_init();
+    if (!e || !rq->headers)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    curl_easy_setopt(e, CURLOPT_URL, cd->url);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->claim.bundle);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->claim.bundle_len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->headers);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cd->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    if (cd->ca_file[0])
+        curl_easy_setopt(e, CURLOPT_CAINFO, cd->ca_file);
+    if (cd->client_cert[0])
+        curl_easy_setopt(e, CURLOPT_SSLCERT, cd->client_cert);
+    if (cd->client_key[0])
+        curl_easy_setopt(e, CURLOPT_SSLKEY, cd->client_key);
+    if (strcmp(cd->auth, "basic") == 0) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERNAME, cd->username);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, ds->secret);
+    }
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, rq);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, rq);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, rq->curl_error);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, rq);
+    rq->next = dv->requests;
+    dv->requests = rq;
+    ds->inflight++;
+    curl_multi_add_handle(dv->multi, e);
+}
+
+/* A finished transfer: classify, decide, queue the record. */
+static void request_done(struct request *rq, CURLcode code)
+{
+    struct dest *ds = rq->dest;
+    struct delivery *dv = ds->dv;
+    long status = 0;
+    curl_easy_getinfo(rq->easy, CURLINFO_RESPONSE_CODE, &status);
+    struct strbuf locations;
+    strbuf_init(&locations, 1 << 20);
+    char why[CURL_ERROR_SIZE + 64];
+    snprintf(why, sizeof why, "%s", rq->curl_error[0] ? rq->curl_error : curl_easy_strerror(code));
+    struct delivery_answer a = {
+        .transport_error = code != CURLE_OK,
+        .error = why,
+        .http_status = status,
+        .body = rq->body.p,
+        .body_len = rq->body.len,
+        .retry_after = rq->retry_after[0] ? rq->retry_after : NULL,
+        .request_entries = rq->entries < 0 ? 0 : (size_t)rq->entries,
+        .now_ms = now_ms(),
+    };
+    struct delivery_outcome o;
+    delivery_classify(&a, &o, &locations);
+    struct pending_result *p = decide(ds, &rq->claim, &o, (int)status, a.now_ms, &ds->rng);
+    if (p->r.kind == STORE_DELIVERED) {
+        p->locations = strbuf_take(&locations, NULL);
+        p->r.locations = p->locations;
+        if (debug(dv))
+            fprintf(stderr, "event=delivered destination=%s outbox_id=%lld http_status=%ld\n",
+                    ds->conf.id.name, (long long)rq->claim.id, status);
+    } else if (p->r.kind == STORE_DEAD && rq->body.len) {
+        p->response = dup_str(rq->body.p, rq->body.len); /* kept, never logged */
+        p->r.response = p->response;
+        p->r.response_len = rq->body.len;
+    }
+    strbuf_cleanup(&locations);
+    ds->inflight--;
+    unlink_request(dv, rq);
+    request_free(rq);
+    add_result(dv, p);
+    pump(ds);
+}
+
+static void check_done(struct delivery *dv)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(dv->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct request *rq;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&rq);
+        request_done(rq, m->data.result);
+    }
+}
+
+static void on_socket(evutil_socket_t fd, short what, void *arg)
+{
+    struct delivery *dv = arg;
+    int running,
+        flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+    curl_multi_socket_action(dv->multi, fd, flags, &running);
+    check_done(dv);
+}
+
+static int curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct delivery *dv = userp;
+    struct event *ev = socketp;
+    (void)e;
+    if (what == CURL_POLL_REMOVE) {
+        if (ev)
+            event_free(ev);
+        curl_multi_assign(dv->multi, s, NULL);
+        return 0;
+    }
+    short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) |
+                         (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST);
+    if (ev) {
+        event_del(ev);
+        event_assign(ev, dv->d->base, s, kind, on_socket, dv);
+    } else {
+        ev = event_new(dv->d->base, s, kind, on_socket, dv);
+        curl_multi_assign(dv->multi, s, ev);
+    }
+    event_add(ev, NULL);
+    return 0;
+}
+
+static void on_curl_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct delivery *dv = arg;
+    int running;
+    (void)fd;
+    (void)what;
+    curl_multi_socket_action(dv->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(dv);
+}
+
+static int curl_timer(CURLM *m, long timeout_ms, void *userp)
+{
+    struct delivery *dv = userp;
+    (void)m;
+    if (timeout_ms < 0) {
+        evtimer_del(dv->curl_timer);
+        return 0;
+    }
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    evtimer_add(dv->curl_timer, &tv);
+    return 0;
+}
+
+/* ---- claiming ---- */
+
+static void claim_done(void *arg)
+{
+    struct claim_job *j = arg;
+    struct dest *ds = j->dest;
+    struct delivery *dv = ds->dv;
+    ds->claiming = false;
+    int got = j->n > 0 ? j->n : 0;
+    if (strcmp(j->conf.kind, "directory") == 0 || dv->stopping) {
+        store_claims_free(j->claims, (size_t)got);
+        if (j->results && debug(dv))
+            fprintf(stderr, "event=delivered destination=%s files=%d\n", j->conf.id.name, got);
+        free_results(j->results);
+    } else {
+        for (int i = 0; i < got; i++)
+            request_start(ds, &j->claims[i]); /* takes the strings */
+        free(j->claims);
+    }
+    bool full = got > 0 && (size_t)got == j->want;
+    free(j);
+    if (dv->stopping)
+        return;
+    if (full || ds->again) /* more may be waiting */
+        pump(ds);
+}
+
+static void pump(struct dest *ds)
+{
+    struct delivery *dv = ds->dv;
+    if (dv->stopping || ds->removed) {
+        return;
+    }
+    if (ds->claiming) {
+        ds->again = true;
+        return;
+    }
+    bool dir = strcmp(ds->conf.kind, "directory") == 0;
+    size_t limit = dir ? DIR_BATCH : ds->conf.concurrency;
+    if (ds->inflight >= limit || (!dir && !ds->secret_ok))
+        return;
+    struct claim_job *j = calloc(1, sizeof *j);
+    if (!j)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    j->dest = ds;
+    j->conf = ds->conf;
+    j->want = limit - ds->inflight;
+    j->now = now_ms();
+    j->lease_until = j->now + (int64_t)ds->conf.timeout_ms + LEASE_SLACK_MS;
+    j->rng.state = delivery_rng_next(&ds->rng);
+    ds->claiming = true;
+    ds->again = false;
+    intake_call(dv->d->intake, claim_run, j);
+}
+
+static void pump_all(struct delivery *dv)
+{
+    for (struct dest *ds = dv->dests; ds; ds = ds->next)
+        pump(ds);
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pump_all(arg);
+}
+
+void delivery_kick(struct delivery *dv)
+{
+    pump_all(dv);
+}
+
+/* ---- configuration ---- */
+
+/* Reads a secret from env:VARIABLE or file:PATH into out; -1 with a reason (no secret). */
+static int read_secret(const char *spec, char *out, size_t n, char *why, size_t whylen)
+{
+    out[0] = '\0';
+    if (strncmp(spec, "env:", 4) == 0) {
+        const char *v = getenv(spec + 4);
+        if (!v || !*v) {
+            snprintf(why, whylen, "environment variable %s is not set", spec + 4);
+            return -1;
+        }
+        snprintf(out, n, "%s", v);
+        return 0;
+    }
+    FILE *f = fopen(spec + 5, "r");
+    if (!f) {
+        snprintf(why, whylen, "%s: %s", spec + 5, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "event=secret_file_open_to_others file=%s mode=%o\n", spec + 5,
+                (unsigned)(st.st_mode & 0777));
+    size_t got = fread(out, 1, n - 1, f);
+    fclose(f);
+    out[got] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!out[0]) {
+        snprintf(why, whylen, "%s is empty", spec + 5);
+        return -1;
+    }
+    return 0;
+}
+
+static void dest_apply(struct dest *ds, const struct conf_destination *cd)
+{
+    ds->conf = *cd;
+    ds->removed = false;
+    char why[CONF_TEXT + 64];
+    const char *spec = strcmp(cd->auth, "basic") == 0    ? cd->password
+                       : strcmp(cd->auth, "bearer") == 0 ? cd->token
+                                                         : "";
+    ds->secret_ok = true;
+    if (spec[0] && read_secret(spec, ds->secret, sizeof ds->secret, why, sizeof why) != 0) {
+        ds->secret_ok = false; /* its rows wait, nothing is dead-lettered */
+        fprintf(stderr, "event=destination_secret_missing destination=%s error=\"%s\"\n",
+                cd->id.name, why);
+    }
+    if (strcmp(cd->kind, "directory") == 0 && mkdir(cd->path, 0700) != 0 && errno != EEXIST)
+        fprintf(stderr, "event=destination_directory_failed destination=%s error=\"%s\"\n",
+                cd->id.name, strerror(errno));
+}
+
+void delivery_configure(struct delivery *dv, const struct conf *c)
+{
+    for (struct dest *ds = dv->dests; ds; ds = ds->next)
+        ds->removed = true;
+    for (size_t i = 0; i < c->ndestinations; i++) {
+        const struct conf_destination *cd = &c->destinations[i];
+        struct dest *ds = dv->dests;
+        while (ds && strcmp(ds->conf.id.name, cd->id.name) != 0)
+            ds = ds->next;
+        if (!ds) {
+            ds = calloc(1, sizeof *ds);
+            if (!ds)
+                abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+            ds->dv = dv;
+            ds->rng.state = (uint64_t)now_ms() ^ ((uint64_t)i << 32) ^ (uint64_t)getpid();
+            ds->next = dv->dests;
+            dv->dests = ds;
+        }
+        dest_apply(ds, cd);
+    }
+    pump_all(dv);
+}
+
+struct delivery *delivery_start(struct daemon *d, char *err, size_t errlen)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errlen, "delivery: libcurl cannot start");
+        return NULL;
+    }
+    if (store_release_leases(d->store, err, errlen) != 0) /* this process owns the store */
+        return NULL;
+    struct delivery *dv = calloc(1, sizeof *dv);
+    if (!dv)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    dv->d = d;
+    dv->results_tail = &dv->results;
+    dv->multi = curl_multi_init();
+    dv->curl_timer = evtimer_new(d->base, on_curl_timer, dv);
+    dv->poll = event_new(d->base, -1, EV_PERSIST, on_poll, dv);
+    dv->retry_timer = evtimer_new(d->base, on_poll, dv);
+    struct timeval every = {POLL_MS / 1000, (POLL_MS % 1000) * 1000};
+    if (!dv->multi || !dv->curl_timer || !dv->poll || !dv->retry_timer ||
+        event_add(dv->poll, &every) != 0) {
+        snprintf(err, errlen, "delivery: cannot start");
+        delivery_free(dv);
+        return NULL;
+    }
+    curl_multi_setopt(dv->multi, CURLMOPT_SOCKETFUNCTION, curl_socket);
+    curl_multi_setopt(dv->multi, CURLMOPT_SOCKETDATA, dv);
+    curl_multi_setopt(dv->multi, CURLMOPT_TIMERFUNCTION, curl_timer);
+    curl_multi_setopt(dv->multi, CURLMOPT_TIMERDATA, dv);
+    curl_multi_setopt(dv->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    return dv;
+}
+
+void delivery_stop(struct delivery *dv)
+{
+    if (!dv || dv->stopping)
+        return;
+    dv->stopping = true;
+    size_t abandoned = 0;
+    while (dv->requests) {
+        struct request *rq = dv->requests;
+        dv->requests = rq->next;
+        rq->dest->inflight--;
+        request_free(rq);
+        abandoned++;
+    }
+    if (abandoned)
+        fprintf(stderr, "event=delivery_stopped abandoned_requests=%zu\n", abandoned);
+}
+
+void delivery_free(struct delivery *dv)
+{
+    if (!dv)
+        return;
+    delivery_stop(dv);
+    free_results(dv->results);
+    while (dv->dests) {
+        struct dest *ds = dv->dests;
+        dv->dests = ds->next;
+        memset(ds->secret, 0, sizeof ds->secret);
+        free(ds);
+    }
+    if (dv->multi) /* first: it may still call the socket and timer callbacks */
+        curl_multi_cleanup(dv->multi);
+    if (dv->curl_timer)
+        event_free(dv->curl_timer);
+    if (dv->poll)
+        event_free(dv->poll);
+    if (dv->retry_timer)
+        event_free(dv->retry_timer);
+    free(dv);
+    curl_global_cleanup();
+}

@@ -1,0 +1,48 @@
+/*
+ * delivery — the outbound queue: every outbox row to its destination, in order
+ * per patient, through outages and restarts (DESIGN section 5).
+ *
+ * Runs on the daemon's loop. The store is touched only on the store thread
+ * (intake_call): a claim job takes, per destination, the oldest undelivered row
+ * of each ordering key that is due and leases it (a key whose head is leased or
+ * waiting for its retry gets nothing, so one bundle per patient is in flight and
+ * order holds); a record job writes what became of finished attempts in one
+ * transaction and releases their leases, which unblocks those keys.
+ *
+ * fhir destinations: libcurl's multi interface driven by libevent (socket and
+ * timer callbacks → curl_multi_socket_action), connections reused, HTTP/2 when
+ * the server offers it over TLS, TLS 1.2+ with verified certificates, at most
+ * `concurrency` requests in flight, each with a timeout. The answer is classified
+ * by delivery_policy: delivered (Locations kept), retry (backoff with full
+ * jitter, Retry-After honoured, dead after max_attempts or max_age), or dead
+ * (the server's OperationOutcome kept in the store, never logged).
+ *
+ * directory destinations: the claim job itself writes each bundle as
+ * PATH/<outbox id>.json (temp file, fsync, rename, directory fsync) and records it.
+ *
+ * Stopping abandons requests in flight: their leases are released at the next
+ * start (SQLite has one engine per store), and the server sees the same
+ * idempotent bundle again.
+ */
+#ifndef SOLENT_ENGINE_DELIVERY_H
+#define SOLENT_ENGINE_DELIVERY_H
+
+#include <stdbool.h>
+
+#include "engine/conf.h"
+
+struct daemon;
+struct delivery;
+
+/* Starts delivery for d's configuration (releasing every lease first); NULL with a reason. */
+struct delivery *delivery_start(struct daemon *d, char *err, size_t errlen);
+/* Takes a reloaded configuration: new destinations start, removed ones stop claiming. */
+void delivery_configure(struct delivery *dv, const struct conf *c);
+/* New outbox rows may be waiting. */
+void delivery_kick(struct delivery *dv);
+/* No more claims; requests in flight are abandoned. Before the store thread stops. */
+void delivery_stop(struct delivery *dv);
+/* Frees everything; NULL is fine. After the store thread has stopped. */
+void delivery_free(struct delivery *dv);
+
+#endif
