@@ -349,7 +349,7 @@ def test_disk_full(solent, root):
     everything ACKed is there and the refused message is accepted on resend."""
     with tempfile.TemporaryDirectory() as work:
         e = Engine(solent, root, work, free_port())
-        e.start(max_file_bytes=400 * 1024)
+        e.start(max_file_bytes=2 * 1024 * 1024)
         acked, refused = [], None
         s = socket.create_connection(("127.0.0.1", e.port))
         for i in range(3000):
