@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "engine/conn.h"
 #include "engine/delivery.h"
@@ -321,6 +324,8 @@ static void daemon_cleanup(struct daemon *d)
     }
     delivery_free(d->delivery);
     store_close(d->store);
+    if (d->store_lock >= 0)
+        close(d->store_lock);
     if (d->wake)
         event_free(d->wake);
     if (d->sigterm)
@@ -340,6 +345,7 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     static struct daemon dd; /* one per process: signals are process-wide */
     struct daemon *d = &dd;
     memset(d, 0, sizeof *d);
+    d->store_lock = -1;
     d->conf = conf;
     d->done_tail = &d->done;
     pthread_mutex_init(&d->lock, NULL);
@@ -353,10 +359,16 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     router_build(&d->router, conf);
     if (!(d->store = store_open(conf->store.path, err, errlen)))
         goto out;
-    if (!(d->intake = intake_start(d->store, err, errlen)) ||
-        !(d->delivery = delivery_start(d, err, errlen)))
+    /* one engine per SQLite store (a lock held while it runs), so what a crashed run had in
+     * flight is free again */
+    d->store_lock = open(conf->store.path, O_RDONLY | O_CLOEXEC);
+    if (d->store_lock < 0 || flock(d->store_lock, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "another solent run is using the store %s", conf->store.path);
         goto out;
-    delivery_configure(d->delivery, conf);
+    }
+    if (store_release_leases(d->store, err, errlen) != 0 ||
+        !(d->intake = intake_start(d->store, err, errlen)))
+        goto out;
     d->wake = event_new(d->base, -1, EV_READ | EV_PERSIST, on_wake, d);
     d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
     d->sigint = evsignal_new(d->base, SIGINT, on_stop_signal, d);
@@ -366,6 +378,9 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
         snprintf(err, errlen, "cannot register the loop's events");
         goto out;
     }
+    if (!(d->delivery = delivery_start(d, err, errlen))) /* its jobs answer through d->wake */
+        goto out;
+    delivery_configure(d->delivery, conf);
     struct daemon_listener *fresh;
     if (open_new(d, conf, &fresh, err, errlen) != 0)
         goto out;

@@ -57,6 +57,7 @@ struct daemon {
     pthread_mutex_t lock; /* guards done */
     struct completion *done, **done_tail;
     size_t inflight;
+    int store_lock; /* flock: one engine per store */
     bool stopping;
     unsigned long long acks; /* for unique ACK control ids */
 };

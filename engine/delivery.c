@@ -711,8 +711,6 @@ struct delivery *delivery_start(struct daemon *d, char *err, size_t errlen)
         snprintf(err, errlen, "delivery: libcurl cannot start");
         return NULL;
     }
-    if (store_release_leases(d->store, err, errlen) != 0) /* this process owns the store */
-        return NULL;
     struct delivery *dv = calloc(1, sizeof *dv);
     if (!dv)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */

@@ -34,7 +34,8 @@
 struct daemon;
 struct delivery;
 
-/* Starts delivery for d's configuration (releasing every lease first); NULL with a reason. */
+/* Starts delivery (the store's leases already released); delivery_configure starts the
+ * destinations. NULL with a reason. */
 struct delivery *delivery_start(struct daemon *d, char *err, size_t errlen);
 /* Takes a reloaded configuration: new destinations start, removed ones stop claiming. */
 void delivery_configure(struct delivery *dv, const struct conf *c);

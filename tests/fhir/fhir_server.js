@@ -16,10 +16,11 @@
 //   POST /$test/entry_fail?count=N&status=S the next N transactions answer 200 with a
 //                                           transaction-response whose first entry says S
 //   POST /$test/drop?count=N                the next N FHIR requests: connection closed
-//                                           after half the response headers
+//                                           a few bytes into a response body
 //   POST /$test/delay?ms=M                  every FHIR response waits M ms
 //   GET  /$test/requests                    every transaction received, in order:
-//                                           [{status, entries: [request.url...]}]
+//                                           [{status, applied, tag, entries: [url...]}]
+//                                           (tag: the first Patient's first given name)
 // Prints "listening PORT" on stdout once it accepts connections.
 'use strict';
 const http = require('http');
@@ -164,7 +165,7 @@ async function fhir(req, url, body, res) {
   if (controls.delayMs) await new Promise((r) => setTimeout(r, controls.delayMs));
   if (controls.drop > 0) {
     controls.drop--;
-    res.socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/fh');
+    res.socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 4000\r\n\r\n{"resourceType":"Bun');
     res.socket.destroy();
     return;
   }
@@ -175,9 +176,14 @@ async function fhir(req, url, body, res) {
     return send(res, 400, outcome(400, 'body is not JSON'));
   }
   const isTransaction = req.method === 'POST' && url.pathname === '/' && parsed?.type === 'transaction';
-  if (isTransaction) requests.push({ status: 0, entries: (parsed.entry || []).map((e) => e.request?.url) });
-  const record = (status) => {
-    if (isTransaction) requests[requests.length - 1].status = status;
+  if (isTransaction) {
+    // tag: the first Patient's first given name — tests put a sequence number there to check order
+    const patient = (parsed.entry || []).map((e) => e.resource).find((r) => r?.resourceType === 'Patient');
+    requests.push({ status: 0, tag: patient?.name?.[0]?.given?.[0], entries: (parsed.entry || []).map((e) => e.request?.url) });
+  }
+  // applied: the transaction went through the router and succeeded (not a staged failure)
+  const record = (status, applied = false) => {
+    if (isTransaction) Object.assign(requests[requests.length - 1], { status, applied });
   };
   const fail = controls.fail.shift();
   if (fail) {
@@ -214,7 +220,7 @@ async function fhir(req, url, body, res) {
     return send(res, core.getStatus(oo), oo);
   }
   const status = core.getStatus(result[0]);
-  record(status);
+  record(status, status < 300);
   send(res, status, result[1] || result[0]);
 }
 

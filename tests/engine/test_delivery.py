@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Delivery, end to end: solent run → a real FHIR R4 server on loopback.
+
+The server is tests/fhir/fhir_server.js (@medplum/fhir-router with validation on
+write, transactions that roll back, test controls). Senders are python-hl7's MLLP
+client. Checks, against what the server holds and what it saw:
+
+- ADT and ORU for many patients end as one Patient per identifier whose name is
+  the last one sent, one Encounter per visit, the Observations linked; every
+  transaction the server accepted for a patient arrived in the order sent.
+- An outage under load (the server killed, then back on the same port), 503s
+  flapping, 429 with Retry-After, connections dropped mid-response, a 2xx with a
+  nonsense body, a transaction-response with a failed entry, a server slower
+  than the timeout: everything delivered, in order, no duplicate resources.
+- A 400 with an OperationOutcome: a dead letter with the status and the outcome
+  kept in the store (not in the log); the patient's later bundles still go;
+  `solent replay --dead` sends it after the fault is gone; `solent status`.
+- kill -9 of the engine during delivery: after the restart every bundle is
+  delivered, once in effect.
+- directory destinations: each bundle a file, written atomically.
+
+usage: test_delivery.py SOLENT REPO_ROOT
+"""
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import hl7.client
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_daemon  # noqa: E402  (helpers shared with the intake tests)
+from test_daemon import Engine, check, fields, free_port  # noqa: E402
+
+MRN = "https://fhir.example.nhs.uk/Id/mrn"
+
+
+class FhirServer:
+    def __init__(self, root, port):
+        self.dir = os.path.join(root, "tests", "fhir")
+        self.port = port
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(["node", "fhir_server.js", str(self.port)], cwd=self.dir,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        line = self.proc.stdout.readline()
+        if not line.startswith(b"listening"):
+            raise RuntimeError("the FHIR test server did not start: %r" % line)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def call(self, method, path, body=None):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method,
+                                     data=json.dumps(body).encode() if body else None)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+    def control(self, what, **q):
+        return self.call("POST", "/$test/%s?%s" % (what, urllib.parse.urlencode(q)))
+
+    def search(self, query):
+        return self.call("GET", "/" + query)
+
+    def patient(self, mrn):
+        b = self.search("Patient?identifier=%s" % urllib.parse.quote("%s|%s" % (MRN, mrn)))
+        return [e["resource"] for e in b.get("entry", [])]
+
+    def requests(self):
+        return self.call("GET", "/$test/requests")
+
+
+class DeliveryEngine(Engine):
+    def __init__(self, solent, root, work, port, fhir_port, timeout="5s"):
+        self.fhir_port, self.timeout = fhir_port, timeout
+        super().__init__(solent, root, work, port)
+
+    def write(self, routes="adt, oru", extra=""):
+        with open(self.conf, "w") as f:
+            f.write(f"""[engine]
+data_dir = {self.work}/data
+[store]
+path = {self.work}/data/solent.db
+[listener pas]
+port = {self.port}
+routes = adt, oru
+[route adt]
+type = ADT^*
+destinations = phr, copy
+[route oru]
+type = ORU^R01
+destinations = phr
+[destination phr]
+kind = fhir
+url = http://127.0.0.1:{self.fhir_port}/
+concurrency = 8
+timeout_ms = {self.timeout}
+retry_base_ms = 50ms
+retry_cap_ms = 500ms
+[destination copy]
+kind = directory
+path = {self.work}/data/copy
+[identifiers]
+RHM:MR = {MRN}
+{extra}""")
+
+    def status(self):
+        out = subprocess.run([self.solent, "status", "-c", self.conf], capture_output=True,
+                             check=True).stdout.decode().splitlines()
+        rows = {}
+        for line in out[1:]:
+            f = line.split()
+            rows[f[0]] = dict(zip(["kind", "pending", "in_flight", "retrying", "delivered",
+                                   "dead", "oldest"], [f[1]] + [int(x) for x in f[2:7]] + [f[7]]))
+        return rows
+
+    def drained(self, timeout=60):
+        """Waits until no phr row is pending, retrying or in flight."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            left = self.rows("select count(*) from outbox where status in ('pending', 'retry')")[0][0]
+            if left == 0:
+                return True
+            time.sleep(0.1)
+        return False
+
+
+def adt(cid, mrn, seq, event="A01"):
+    pv1 = ["PV1", "1", "I", "WARD1^BED2^^RHM"] + [""] * 15 + ["V%s^^^RHM^VN" % mrn]
+    return ("MSH|^~\\&|PAS|RHM|SOLENT|TRUST|20261129083000+0000||ADT^%s^ADT_A01|%s|P|2.5.1\r"
+            "EVN|%s|20261129083000+0000\r"
+            "PID|1||%s^^^RHM^MR||Test^Seq%03d||19850412|U\r%s\r"
+            % (event, cid, event, mrn, seq, "|".join(pv1))).encode()
+
+
+def oru(cid, mrn, seq):
+    return ("MSH|^~\\&|LAB|RHM|SOLENT|TRUST|20261129091500+0000||ORU^R01^ORU_R01|%s|P|2.5.1\r"
+            "PID|1||%s^^^RHM^MR||Test^Seq%03d||19850412|U\r"
+            "ORC|RE|ORD%s^EPR|LAB%s^LAB\r"
+            "OBR|1|ORD%s^EPR|LAB%s^LAB|26958-3^Potassium and Sodium panel^LN|||20261129080000+0000"
+            "||||||||||||||||CH|F\r"
+            "OBX|1|NM|2823-3^Potassium^LN||4.1|mmol/L^mmol/L^UCUM|3.5-5.3|N|||F\r"
+            "OBX|2|NM|2951-2^Sodium^LN||139|mmol/L^mmol/L^UCUM|133-146|N|||F\r"
+            % (cid, mrn, seq, cid, cid, cid, cid)).encode()
+
+
+def traffic(prefix, patients):
+    """Per patient, in order: A01, A08, ORU, A08 — sequence numbers 1..4 in the given name."""
+    plan = {}
+    for p in range(patients):
+        mrn = "%s%04d" % (prefix, p)
+        plan[mrn] = [adt("%s%04dA" % (prefix, p), mrn, 1),
+                     adt("%s%04dB" % (prefix, p), mrn, 2, "A08"),
+                     oru("%s%04dC" % (prefix, p), mrn, 3),
+                     adt("%s%04dD" % (prefix, p), mrn, 4, "A08")]
+    return plan
+
+
+def send(port, plan, connections=4):
+    """Sends each patient's messages in order on one connection; patients interleave."""
+    mrns = sorted(plan)
+    errors = []
+
+    def client(k):
+        mine = mrns[k::connections]
+        try:
+            with hl7.client.MLLPClient("127.0.0.1", port) as c:
+                for step in range(4):
+                    for mrn in mine:
+                        a = fields(c.send_message(plan[mrn][step]))
+                        if a["MSA"][1] != "AA":
+                            errors.append((mrn, step, a["MSA"]))
+        except Exception as x:  # noqa: BLE001 - reported below
+            errors.append((k, repr(x)))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errors, "every message ACKed AA: %r" % errors[:3])
+
+
+def check_final_state(fhir, plan, what, allow_repeats=False):
+    """One Patient per identifier with the last name sent, one Encounter, two Observations;
+    the transactions the server accepted per patient in the order sent."""
+    bad = []
+    for mrn in sorted(plan):
+        pats = fhir.patient(mrn)
+        if len(pats) != 1:
+            bad.append((mrn, "patients", len(pats)))
+            continue
+        pid = pats[0]["id"]
+        if pats[0]["name"][0]["given"][0] != "Seq004":
+            bad.append((mrn, "name", pats[0]["name"][0]["given"][0]))
+        enc = fhir.search("Encounter?subject=Patient/%s" % pid).get("entry", [])
+        obs = fhir.search("Observation?subject=Patient/%s" % pid).get("entry", [])
+        if len(enc) != 1 or len(obs) != 2:
+            bad.append((mrn, "encounters", len(enc), "observations", len(obs)))
+    check(not bad, "%s: one Patient per identifier, last name, 1 Encounter, 2 Observations: %r"
+          % (what, bad[:5]))
+    order = {}
+    for r in fhir.requests():
+        if r["applied"] and r["entries"] and r["entries"][0].startswith("Patient?identifier=" + MRN):
+            mrn = r["entries"][0].rsplit("|", 1)[1]
+            if mrn in plan:
+                order.setdefault(mrn, []).append(r["tag"])
+    wrong = {}
+    for mrn in plan:
+        seen = order.get(mrn, [])
+        expect = ["Seq001", "Seq002", "Seq003", "Seq004"]
+        if allow_repeats:  # a bundle resent after a crash: the same one again, never an older one
+            ok = seen == sorted(seen) and sorted(set(seen)) == expect
+        else:
+            ok = seen == expect
+        if not ok:
+            wrong[mrn] = seen
+    check(not wrong, "%s: per patient, the server accepted the bundles in the order sent: %r"
+          % (what, list(wrong.items())[:3]))
+
+
+def log_of(e):
+    with open(e.log_path, "rb") as f:
+        return f.read()
+
+
+def test_end_to_end(e, fhir):
+    plan = traffic("E", 30)
+    send(e.port, plan)
+    check(e.drained(), "end to end: the queue drains")
+    check_final_state(fhir, plan, "end to end")
+    rows = e.rows("select status, count(*), min(last_http_status), max(last_http_status),"
+                  " sum(locations like '%Patient/%') from outbox where destination = 'phr'"
+                  " group by status")
+    check(rows == [("delivered", 120, 200, 200, 120)],
+          "end to end: 120 bundles delivered with HTTP 200 and the server's Locations: %r" % rows)
+    st = e.status()
+    check(st["phr"]["delivered"] == 120 and st["phr"]["dead"] == 0 and st["phr"]["pending"] == 0,
+          "solent status counts the delivered bundles: %r" % st.get("phr"))
+    files = sorted(glob.glob(os.path.join(e.work, "data", "copy", "*.json")))
+    check(len(files) == 90, "the directory destination has one file per ADT bundle: %d" % len(files))
+    if files:
+        b = json.load(open(files[0]))
+        check(b["resourceType"] == "Bundle" and oct(os.stat(files[0]).st_mode & 0o777) == "0o600",
+              "each file is a whole bundle, readable by its owner only")
+    check(not glob.glob(os.path.join(e.work, "data", "copy", ".*.tmp")), "no temp files left")
+
+
+def test_faults(e, fhir):
+    """503 flapping, 429 with Retry-After, dropped connections, nonsense 2xx, a failed entry,
+    then a server slower than the timeout."""
+    fhir.control("fail", count=6, status=503)
+    fhir.control("fail", count=1, status=429, retry_after=1)
+    fhir.control("drop", count=3)
+    fhir.control("fail", count=2, status=200, body="garbage")
+    fhir.control("entry_fail", count=2, status=503)
+    plan = traffic("F", 12)
+    send(e.port, plan)
+    check(e.drained(), "faults: the queue drains after 503s, a 429, drops and nonsense")
+    check_final_state(fhir, plan, "faults")
+    log = log_of(e)
+    check(b'reason="HTTP 503"' in log, "a 503 is logged as a retry")
+    check(b'reason="HTTP 429" next_in_ms=1' in log and b'reason="HTTP 429" next_in_ms=10' in log
+          or b'reason="HTTP 429" next_in_ms=1000' in log, "a 429's Retry-After: 1 s is honoured")
+    check(b'not a transaction-response' in log, "a 2xx with a nonsense body is a failure")
+    check(b'entry 1 has status 503' in log, "a failed entry in a transaction-response is retried")
+    check(b'reason="no answer' in log, "a connection dropped mid-response is retried")
+    dead = e.rows("select count(*) from outbox where status = 'dead'")[0][0]
+    check(dead == 0, "faults: no dead letters from transient faults: %d" % dead)
+
+
+def test_slow(e, fhir):
+    """Slower than the engine's timeout (2 s): retried; the server applied some of the timed-out
+    ones anyway, which the conditional updates make harmless."""
+    fhir.control("delay", ms=2500)
+    plan = traffic("S", 3)
+    send(e.port, plan, connections=1)
+    check(e.wait_log(b"timed out", 1, timeout=20) or e.wait_log(b"Timeout", 1, timeout=1),
+          "a request slower than timeout_ms is abandoned and retried")
+    fhir.control("delay", ms=0)
+    check(e.drained(), "slow: the queue drains once the server is fast again")
+    check_final_state(fhir, plan, "slow server", allow_repeats=True)
+
+
+def test_dead_letter_and_replay(e, fhir):
+    fhir.control("fail", count=1, status=400)
+    plan = traffic("D", 1)
+    send(e.port, plan, connections=1)
+    check(e.drained(), "dead letter: the rest of the queue drains")
+    dead = e.rows("select last_http_status, cast(response as text), last_error from outbox"
+                  " where status = 'dead'")
+    check(len(dead) == 1 and dead[0][0] == 400 and "OperationOutcome" in dead[0][1],
+          "a 400 is a dead letter with its status and OperationOutcome kept: %r" % dead)
+    check(b"failure requested by the test" not in log_of(e), "the OperationOutcome is not logged")
+    check(e.wait_log(b"event=dead_letter", 1), "the dead letter is logged")
+    mrn = sorted(plan)[0]
+    pats = fhir.patient(mrn)
+    check(len(pats) == 1 and pats[0]["name"][0]["given"][0] == "Seq004",
+          "a dead head does not block the patient's later bundles: %r" % pats)
+    st = e.status()
+    check(st["phr"]["dead"] == 1, "solent status shows the dead letter: %r" % st["phr"])
+    dry = subprocess.run([e.solent, "replay", "-c", e.conf, "--dead", "--dry-run"],
+                         capture_output=True)
+    check(dry.returncode == 0 and json.loads(dry.stdout)["resourceType"] == "Bundle",
+          "replay --dry-run prints the bundle: %r" % dry.stderr)
+    check(e.status()["phr"]["dead"] == 1, "a dry run changes nothing")
+    r = subprocess.run([e.solent, "replay", "-c", e.conf, "--dead", "--destination", "phr"],
+                       capture_output=True)
+    check(r.returncode == 0 and b"queued for phr" in r.stdout, "replay --dead queues: %r" % r.stderr)
+    check(e.drained(), "the replayed bundle is delivered")
+    st = e.status()
+    check(st["phr"]["dead"] == 0, "after replay no dead letter is left: %r" % st["phr"])
+    r = subprocess.run([e.solent, "replay", "-c", e.conf, "99999"], capture_output=True)
+    check(r.returncode == 1 and b"no such message" in r.stderr, "replay of an unknown id fails clearly")
+
+
+def test_outage(e, fhir):
+    """The server dies under load and comes back (empty: it keeps nothing): everything is
+    delivered, in order per patient."""
+    fhir.kill()
+    plan = traffic("O", 20)
+    send(e.port, plan)
+    time.sleep(1.5)
+    check(e.rows("select count(*) from outbox where status = 'retry'")[0][0] > 0,
+          "while the server is down bundles wait for retry")
+    fhir.start()
+    check(e.drained(timeout=90), "outage: the queue drains once the server is back")
+    check_final_state(fhir, plan, "outage")
+
+
+def test_kill_during_delivery(e, fhir):
+    fhir.control("delay", ms=150)
+    plan = traffic("K", 12)
+    send(e.port, plan)
+    time.sleep(0.5)
+    e.stop(signal.SIGKILL)
+    fhir.control("delay", ms=0)
+    e.start()
+    check(e.drained(), "after kill -9 the queue drains")
+    check_final_state(fhir, plan, "kill -9 during delivery", allow_repeats=True)
+
+
+def main():
+    solent, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    fhir = FhirServer(root, free_port())
+    fhir.start()
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            e = DeliveryEngine(solent, root, work, free_port(), fhir.port)
+            e.start()
+            second = subprocess.run([solent, "run", "-c", e.conf], capture_output=True, timeout=10)
+            check(second.returncode != 0 and b"another solent run is using the store" in second.stderr,
+                  "a second engine on the same store refuses to start: %r" % second.stderr)
+            test_end_to_end(e, fhir)
+            test_faults(e, fhir)
+            test_dead_letter_and_replay(e, fhir)
+            test_outage(e, fhir)
+            test_kill_during_delivery(e, fhir)
+            check(e.stop() == 0, "clean stop")
+            log = log_of(e)
+            for secret in (b"Seq00", b"Test^", b"Potassium"):
+                check(secret not in log, "patient data %r not in the log" % secret)
+        with tempfile.TemporaryDirectory() as work:
+            e = DeliveryEngine(solent, root, work, free_port(), fhir.port, timeout="2s")
+            e.start()
+            test_slow(e, fhir)
+            check(e.stop() == 0, "clean stop after the slow server")
+    finally:
+        fhir.kill()
+    if test_daemon.failures:
+        print("%d failures" % len(test_daemon.failures))
+        return 1
+    print("delivery: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
