@@ -73,10 +73,19 @@ static const struct key destination_keys[] = {
     KEY(conf_destination, K_DURATION, retry_cap_ms, "5m", NULL),
     KEY(conf_destination, K_U32, max_attempts, "0", NULL),
     KEY(conf_destination, K_DURATION, max_age_ms, "7d", NULL),
-    KEY(conf_destination, K_ENUM, auth, "none", "none|basic|bearer"),
+    KEY(conf_destination, K_ENUM, auth, "none",
+        "none|basic|bearer|oauth2_client_credentials|smart_backend"),
     KEY(conf_destination, K_STR, username, "", NULL),
     KEY(conf_destination, K_STR, password, "", NULL),
     KEY(conf_destination, K_STR, token, "", NULL),
+    KEY(conf_destination, K_STR, token_url, "", NULL),
+    KEY(conf_destination, K_STR, client_id, "", NULL),
+    KEY(conf_destination, K_STR, client_secret, "", NULL),
+    KEY(conf_destination, K_ENUM, client_auth, "basic", "basic|post"),
+    KEY(conf_destination, K_STR, scope, "system/*.write", NULL),
+    KEY(conf_destination, K_STR, private_key, "", NULL),
+    KEY(conf_destination, K_STR, kid, "", NULL),
+    KEY(conf_destination, K_ENUM, alg, "RS384", "RS384|ES384"),
     KEY(conf_destination, K_STR, ca_file, "", NULL),
     KEY(conf_destination, K_STR, client_cert, "", NULL),
     KEY(conf_destination, K_STR, client_key, "", NULL),
@@ -423,8 +432,18 @@ static int validate(struct loader *l)
             return fail(l, "[destination %s] auth = basic needs username and password", d->id.name);
         if (strcmp(d->auth, "bearer") == 0 && !d->token[0])
             return fail(l, "[destination %s] auth = bearer needs token", d->id.name);
-        const char *secrets[] = {d->password, d->token};
-        for (size_t k = 0; k < 2; k++)
+        bool oauth = strcmp(d->auth, "oauth2_client_credentials") == 0;
+        bool smart = strcmp(d->auth, "smart_backend") == 0;
+        if ((oauth || smart) && (strncmp(d->token_url, "http", 4) != 0 || !d->client_id[0]))
+            return fail(l, "[destination %s] auth = %s needs token_url and client_id", d->id.name,
+                        d->auth);
+        if (oauth && !d->client_secret[0])
+            return fail(l, "[destination %s] auth = oauth2_client_credentials needs client_secret",
+                        d->id.name);
+        if (smart && !d->private_key[0])
+            return fail(l, "[destination %s] auth = smart_backend needs private_key", d->id.name);
+        const char *secrets[] = {d->password, d->token, d->client_secret};
+        for (size_t k = 0; k < 3; k++)
             if (secrets[k][0] && strncmp(secrets[k], "env:", 4) != 0 &&
                 strncmp(secrets[k], "file:", 5) != 0)
                 return fail(l,

@@ -81,11 +81,19 @@ struct conf_destination {
     char path[CONF_TEXT]; /* directory: where bundle files go */
     uint32_t concurrency; /* fhir: requests in flight at most */
     uint32_t timeout_ms, retry_base_ms, retry_cap_ms, max_attempts, max_age_ms;
-    char auth[16];            /* none | basic | bearer */
-    char username[CONF_NAME]; /* basic */
-    char password[CONF_TEXT]; /* basic: env:VARIABLE or file:PATH */
-    char token[CONF_TEXT];    /* bearer: env:VARIABLE or file:PATH */
-    char ca_file[CONF_TEXT];  /* trusted CAs (PEM) instead of the system's */
+    char auth[32]; /* none | basic | bearer | oauth2_client_credentials | smart_backend */
+    char username[CONF_NAME];      /* basic */
+    char password[CONF_TEXT];      /* basic: env:VARIABLE or file:PATH */
+    char token[CONF_TEXT];         /* bearer: env:VARIABLE or file:PATH */
+    char token_url[CONF_TEXT];     /* oauth2_client_credentials, smart_backend */
+    char client_id[CONF_TEXT];     /* both */
+    char client_secret[CONF_TEXT]; /* oauth2: env:VARIABLE or file:PATH */
+    char client_auth[8];           /* oauth2: basic (client_secret_basic) | post */
+    char scope[CONF_TEXT];         /* both */
+    char private_key[CONF_TEXT];   /* smart: PEM file of the signing key */
+    char kid[CONF_NAME];           /* smart: the key's id in the client's JWKS */
+    char alg[8];                   /* smart: RS384 | ES384 */
+    char ca_file[CONF_TEXT];       /* trusted CAs (PEM) instead of the system's */
     char client_cert[CONF_TEXT], client_key[CONF_TEXT]; /* mTLS, PEM */
 };
 

