@@ -44,13 +44,14 @@ MRN = "https://fhir.example.nhs.uk/Id/mrn"
 
 
 class FhirServer:
-    def __init__(self, root, port):
+    def __init__(self, root, port, args=()):
         self.dir = os.path.join(root, "tests", "fhir")
-        self.port = port
+        self.port, self.args = port, list(args)
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen(["node", "fhir_server.js", str(self.port)], cwd=self.dir,
+        self.proc = subprocess.Popen(["node", "fhir_server.js", str(self.port)] + self.args,
+                                     cwd=self.dir,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         line = self.proc.stdout.readline()
         if not line.startswith(b"listening"):
@@ -62,13 +63,16 @@ class FhirServer:
 
     TESTER = {"tester": {"secret": "tester-secret"}}  # the test's own client, when auth is on
 
+    ssl = None  # for a TLS server: the context the tests' own calls use
+
     def call(self, method, path, body=None, token=None):
-        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method,
-                                     data=json.dumps(body).encode() if body else None)
+        scheme = "https" if self.ssl else "http"
+        req = urllib.request.Request("%s://127.0.0.1:%d%s" % (scheme, self.port, path),
+                                     method=method, data=json.dumps(body).encode() if body else None)
         if token:
             req.add_header("Authorization", "Bearer " + token)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=30, context=self.ssl) as r:
                 return json.loads(r.read())
         except urllib.error.HTTPError as x:
             if x.code != 401 or token or path.startswith("/$test/"):
@@ -100,8 +104,10 @@ class DeliveryEngine(Engine):
         started.append(self)
         super().start(**kw)
 
-    def __init__(self, solent, root, work, port, fhir_port, timeout="5s", phr_extra=""):
+    def __init__(self, solent, root, work, port, fhir_port, timeout="5s", phr_extra="",
+                 scheme="http"):
         self.fhir_port, self.timeout, self.phr_extra = fhir_port, timeout, phr_extra
+        self.scheme = scheme
         super().__init__(solent, root, work, port)
 
     def write(self, routes="adt, oru", extra=""):
@@ -121,7 +127,7 @@ type = ORU^R01
 destinations = phr
 [destination phr]
 kind = fhir
-url = http://127.0.0.1:{self.fhir_port}/
+url = {self.scheme}://127.0.0.1:{self.fhir_port}/
 concurrency = 8
 timeout_ms = {self.timeout}
 retry_base_ms = 50ms
@@ -464,6 +470,63 @@ def test_auth(solent, root, fhir):
             check(e.stop() == 0, "clean stop after the wrong key")
 
 
+def test_tls(solent, root):
+    """HTTPS with certificates verified against ca_file; a server the engine cannot verify is
+    retried, not dead-lettered, until a reload trusts its CA; mutual TLS needs client_cert."""
+    import ssl
+    with tempfile.TemporaryDirectory() as d:
+        def p(name):
+            return os.path.join(d, name)
+
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"), "-out",
+                p("ca.pem"), "-days", "1", "-subj", "/CN=Solent Test CA")
+        for name, ext in (("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+                          ("client", "extendedKeyUsage=clientAuth")):
+            with open(p(name + ".ext"), "w") as f:
+                f.write(ext + "\n")
+            openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", p(name + ".key"), "-out",
+                    p(name + ".csr"), "-subj", "/CN=" + name)
+            openssl("x509", "-req", "-in", p(name + ".csr"), "-CA", p("ca.pem"), "-CAkey",
+                    p("ca.key"), "-CAcreateserial", "-out", p(name + ".pem"), "-days", "1",
+                    "-extfile", p(name + ".ext"))
+        ctx = ssl.create_default_context(cafile=p("ca.pem"))
+        ctx.load_cert_chain(p("client.pem"), p("client.key"))
+        for mtls in (False, True):
+            args = ["--tls", p("server.pem"), p("server.key")] + (
+                ["--client-ca", p("ca.pem")] if mtls else [])
+            server = FhirServer(root, free_port(), args)
+            server.ssl = ctx
+            server.start()
+            try:
+                with tempfile.TemporaryDirectory() as work:
+                    what = "mutual TLS" if mtls else "TLS"
+                    # first without what it needs: the CA (TLS), the client certificate (mTLS)
+                    first = "ca_file = %s\n" % p("ca.pem") if mtls else ""
+                    e = DeliveryEngine(solent, root, work, free_port(), server.port,
+                                       phr_extra=first, scheme="https")
+                    e.start()
+                    plan = traffic("T%d" % mtls, 2)
+                    send(e.port, plan, connections=1)
+                    check(e.wait_log(b"event=delivery_retry", 2), "%s: refused, retried" % what)
+                    rows = e.rows("select status, count(*) from outbox where destination = 'phr'"
+                                  " group by status")
+                    check(("dead", 1) not in rows and not any(r[0] == "delivered" for r in rows),
+                          "%s: nothing delivered, nothing dead while it cannot connect: %r"
+                          % (what, rows))
+                    if not mtls:
+                        check(b"certificate" in log_of(e), "the log names the certificate problem")
+                    e.phr_extra = "ca_file = %s\n" % p("ca.pem") + (
+                        "client_cert = %s\nclient_key = %s\n" % (p("client.pem"), p("client.key"))
+                        if mtls else "")
+                    e.write()
+                    e.proc.send_signal(signal.SIGHUP)
+                    check(e.drained(), "%s: delivered once the configuration is right" % what)
+                    check_final_state(server, plan, what)
+                    check(e.stop() == 0, "%s: clean stop" % what)
+            finally:
+                server.kill()
+
+
 def main():
     solent, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     fhir = FhirServer(root, free_port())
@@ -485,6 +548,7 @@ def main():
             for secret in (b"Seq00", b"Test^", b"Potassium"):
                 check(secret not in log, "patient data %r not in the log" % secret)
         test_auth(solent, root, fhir)
+        test_tls(solent, root)
         fhir.control("reset")
         with tempfile.TemporaryDirectory() as work:
             e = DeliveryEngine(solent, root, work, free_port(), fhir.port, timeout="2s")

@@ -6,7 +6,10 @@
 // an identifier index for conditional updates under load, and serialised requests (one
 // transaction at a time, as a database would isolate them).
 //
-//   node fhir_server.js PORT [--log FILE]
+//   node fhir_server.js PORT [--tls CERT KEY [--client-ca CA]]
+//
+// --tls serves HTTPS (TLS 1.2 at least) with that certificate and key; --client-ca also
+// demands a client certificate signed by CA (mutual TLS) and refuses connections without.
 //
 // Test controls, under /$test/ (never part of FHIR):
 //   POST /$test/reset                       empty the store, clear every control
@@ -319,7 +322,14 @@ function token(req, body, res) {
   send(res, 200, { access_token: t, token_type: 'bearer', expires_in: auth.expiresIn, scope: form.get('scope') });
 }
 
-const server = http.createServer((req, res) => {
+const argv = process.argv.slice(2);
+const opt = (name, n = 1) => {
+  const i = argv.indexOf(name);
+  return i < 0 ? null : argv.slice(i + 1, i + 1 + n);
+};
+const fs = require('fs');
+const tls = opt('--tls', 2), clientCa = opt('--client-ca');
+const handler = (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
@@ -332,9 +342,20 @@ const server = http.createServer((req, res) => {
       if (!res.headersSent) send(res, 500, outcome(500, String(err.message)));
     });
   });
-});
+};
+const server = tls
+  ? require('https').createServer(
+      {
+        cert: fs.readFileSync(tls[0]),
+        key: fs.readFileSync(tls[1]),
+        minVersion: 'TLSv1.2',
+        ...(clientCa ? { ca: fs.readFileSync(clientCa[0]), requestCert: true, rejectUnauthorized: true } : {}),
+      },
+      handler,
+    )
+  : http.createServer(handler);
 
-const port = Number(process.argv[2] || 8080);
+const port = Number(argv[0] || 8080);
 server.keepAliveTimeout = 30000;
 server.listen(port, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
