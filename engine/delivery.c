@@ -30,6 +30,10 @@ struct dest {
     bool removed;                 /* no longer in the configuration */
     bool claiming, again;         /* a claim job is out; kicked meanwhile */
     size_t inflight;
+    /* claimed (leased) rows waiting for a free slot: up to `concurrency` more than in flight,
+     * so a finished request is followed at once, not after a store round trip */
+    struct store_claim *ready;
+    size_t nready, ready_cap;
     struct delivery_rng rng;
     char secret[CONF_TEXT]; /* the password, token or client secret, read at configure */
     bool secret_ok;
@@ -70,6 +74,8 @@ struct delivery {
     struct dest *dests;
     struct request *requests; /* in flight */
     struct pending_result *results, **results_tail;
+    CURL *spare[64]; /* finished handles, reset, for reuse */
+    size_t nspare;
     bool recording, stopping;
     int64_t retry_at_ms; /* when retry_timer fires */
 };
@@ -378,9 +384,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 static void request_free(struct request *rq)
 {
-    if (rq->easy) {
-        curl_multi_remove_handle(rq->dest->dv->multi, rq->easy);
-        curl_easy_cleanup(rq->easy);
+    struct delivery *dv = rq->dest->dv;
+    if (rq->easy) { /* kept for the next request: curl_easy_init is not cheap */
+        curl_multi_remove_handle(dv->multi, rq->easy);
+        if (dv->nspare < sizeof dv->spare / sizeof dv->spare[0] && !dv->stopping) {
+            curl_easy_reset(rq->easy);
+            dv->spare[dv->nspare++] = rq->easy;
+        } else {
+            curl_easy_cleanup(rq->easy);
+        }
     }
     curl_slist_free_all(rq->headers);
     free(rq->claim.ordering_key);
@@ -406,7 +418,7 @@ static struct request *request_post(struct dest *ds, const char *url, const char
     struct delivery *dv = ds->dv;
     const struct conf_destination *cd = &ds->conf;
     struct request *rq = calloc(1, sizeof *rq);
-    CURL *e = curl_easy_init();
+    CURL *e = dv->nspare ? dv->spare[--dv->nspare] : curl_easy_init();
     if (!rq || !e || !headers)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     rq->dest = ds;
@@ -686,31 +698,32 @@ static void claim_done(void *arg)
             fprintf(stderr, "event=delivered destination=%s files=%d\n", j->conf.id.name, got);
         free_results(j->results);
     } else {
-        for (int i = 0; i < got; i++)
-            request_start(ds, &j->claims[i]); /* takes the strings */
+        if (ds->nready + (size_t)got > ds->ready_cap) {
+            ds->ready_cap = ds->nready + (size_t)got;
+            ds->ready = realloc(ds->ready, ds->ready_cap * sizeof *ds->ready);
+            if (!ds->ready)
+                abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+        }
+        if (got) /* in claim order, after what was ready */
+            memcpy(ds->ready + ds->nready, j->claims, (size_t)got * sizeof *j->claims);
+        ds->nready += (size_t)got;
         free(j->claims);
     }
     bool full = got > 0 && (size_t)got == j->want;
     free(j);
     if (dv->stopping)
         return;
-    if (full || ds->again) /* more may be waiting */
+    if (full || ds->again || got) /* start what came; more may be waiting */
         pump(ds);
 }
 
 static void pump(struct dest *ds)
 {
     struct delivery *dv = ds->dv;
-    if (dv->stopping || ds->removed) {
+    if (dv->stopping || ds->removed)
         return;
-    }
-    if (ds->claiming) {
-        ds->again = true;
-        return;
-    }
     bool dir = strcmp(ds->conf.kind, "directory") == 0;
-    size_t limit = dir ? DIR_BATCH : ds->conf.concurrency;
-    if (ds->inflight >= limit || (!dir && !ds->secret_ok))
+    if (!dir && !ds->secret_ok)
         return;
     if (auth_uses_token(&ds->conf) && now_ms() >= ds->token_refresh_ms) {
         if (!ds->token_fetching && now_ms() >= ds->token_retry_ms)
@@ -718,12 +731,26 @@ static void pump(struct dest *ds)
         if (!ds->token[0] || now_ms() >= ds->token_expires_ms)
             return; /* no usable token: rows wait (they are not failing) */
     }
+    size_t limit = dir ? DIR_BATCH : ds->conf.concurrency, started = 0;
+    while (!dir && ds->inflight < limit && started < ds->nready)
+        request_start(ds, &ds->ready[started++]); /* takes the strings */
+    if (started) {
+        ds->nready -= started;
+        memmove(ds->ready, ds->ready + started, ds->nready * sizeof *ds->ready);
+    }
+    if (ds->claiming) {
+        ds->again = true;
+        return;
+    }
+    size_t have = ds->inflight + ds->nready, room = dir ? DIR_BATCH : 2 * limit;
+    if (have >= room)
+        return;
     struct claim_job *j = calloc(1, sizeof *j);
     if (!j)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     j->dest = ds;
     j->conf = ds->conf;
-    j->want = limit - ds->inflight;
+    j->want = room - have;
     j->now = now_ms();
     j->lease_until = j->now + (int64_t)ds->conf.timeout_ms + LEASE_SLACK_MS;
     j->rng.state = delivery_rng_next(&ds->rng);
@@ -862,6 +889,7 @@ struct delivery *delivery_start(struct daemon *d, char *err, size_t errlen)
     curl_multi_setopt(dv->multi, CURLMOPT_TIMERFUNCTION, curl_timer);
     curl_multi_setopt(dv->multi, CURLMOPT_TIMERDATA, dv);
     curl_multi_setopt(dv->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(dv->multi, CURLMOPT_MAXCONNECTS, 256L); /* keep them: reuse, not connect */
     return dv;
 }
 
@@ -893,8 +921,11 @@ void delivery_free(struct delivery *dv)
         struct dest *ds = dv->dests;
         dv->dests = ds->next;
         memset(ds->secret, 0, sizeof ds->secret);
+        store_claims_free(ds->ready, ds->nready);
         free(ds);
     }
+    while (dv->nspare)
+        curl_easy_cleanup(dv->spare[--dv->nspare]);
     if (dv->multi) /* first: it may still call the socket and timer callbacks */
         curl_multi_cleanup(dv->multi);
     if (dv->curl_timer)

@@ -334,19 +334,37 @@ struct store_stats store_stats(const struct store *s)
 
 /* ---- delivery ---- */
 
-/* Runs BEGIN IMMEDIATE, then ends the transaction: COMMIT when ok, else ROLLBACK. */
-static int end_tx(struct store *s, int ok, const char *what, char *err, size_t errlen)
+/* Delivery's own bookkeeping (leases, outcomes) commits without waiting for fsync
+ * (synchronous=NORMAL, WAL): after a power loss it may be lost, and then a bundle is sent
+ * again — harmless, every bundle is an idempotent update — while the next intake commit
+ * (synchronous=FULL) makes it durable anyway. Messages and their outbox rows never take
+ * this path. */
+static int begin_relaxed(struct store *s, char *err, size_t errlen)
 {
-    if (ok != 0) {
-        db_fail(s, what, err, errlen);
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (exec(s, "PRAGMA synchronous = NORMAL", err, errlen) != 0)
         return -1;
-    }
-    if (exec(s, "COMMIT", err, errlen) != 0) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0) {
+        exec(s, "PRAGMA synchronous = FULL", err, errlen);
         return -1;
     }
     return 0;
+}
+
+/* Ends a transaction begun by begin_relaxed: COMMIT when ok, else ROLLBACK; then FULL
+ * again for everything else. */
+static int end_tx(struct store *s, int bad, const char *what, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (bad != 0) {
+        db_fail(s, what, err, errlen);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        rc = -1;
+    } else if (exec(s, "COMMIT", err, errlen) != 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        rc = -1;
+    }
+    sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+    return rc;
 }
 
 static char *dup_column(sqlite3_stmt *st, int col, size_t *len)
@@ -380,7 +398,7 @@ int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_
     size_t n = 0, cap = 0;
     struct store_claim *rows = NULL;
     *out = NULL;
-    if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
+    if (begin_relaxed(s, err, errlen) != 0)
         return -1;
     int bad = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
               sqlite3_prepare_v2(s->db, "UPDATE outbox SET lease_until = ?2 WHERE id = ?1", -1,
@@ -439,7 +457,7 @@ int store_record(struct store *s, const struct store_result *r, size_t n, char *
                       " last_http_status = ?3, delivered_at = ?4, next_attempt_at = ?5,"
                       " last_error = ?6, response = ?7, locations = ?8 WHERE id = ?1";
     sqlite3_stmt *st = NULL;
-    if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
+    if (begin_relaxed(s, err, errlen) != 0)
         return -1;
     int bad = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK;
     for (size_t i = 0; !bad && i < n; i++) {

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Delivery throughput: figures, not a test (nothing here passes or fails on speed).
+
+For each target — the minimal HTTP sink (solent-sink, libevent evhttp) and the FHIR
+test server (tests/fhir/fhir_server.js) — and for 1, 8 and 32 requests in flight:
+
+1. the target's own ceiling: wrk POSTing the sample A01 bundle with that many
+   connections for a few seconds;
+2. Solent: a store pre-filled with COUNT outbox rows (the same bundle, each its own
+   patient so all may go in parallel), then `solent run` with `concurrency = K`;
+   bundles/s from the first to the last delivered_at in the store, and the engine's
+   CPU time (user + system, /proc) per bundle;
+3. the ratio of the two.
+
+usage: bench_delivery.py SOLENT SINK REPO_ROOT [COUNT]
+"""
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, bundle_path, connections, seconds=4):
+    script = bundle_path + ".lua"
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/fhir+json"\n'
+                'local f = io.open("%s", "rb")\nwrk.body = f:read("*a")\nf:close()\n' % bundle_path)
+    out = subprocess.run(["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d",
+                          "%ds" % seconds, "-s", script, url], capture_output=True, text=True).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return float(m.group(1)) if m else 0.0
+
+
+def run_solent(solent, url, bundle, count, inflight):
+    with tempfile.TemporaryDirectory() as work:
+        conf = os.path.join(work, "solent.conf")
+        with open(conf, "w") as f:
+            f.write(f"""[engine]
+data_dir = {work}/data
+log_level = warn
+[store]
+path = {work}/data/solent.db
+[listener bench]
+port = {free_port()}
+routes = adt
+[route adt]
+type = ADT^*
+destinations = phr
+[destination phr]
+kind = fhir
+url = {url}
+concurrency = {inflight}
+""")
+        # the schema, then the rows: COUNT patients with one bundle each
+        subprocess.run([solent, "check-config", "-c", conf], check=True, capture_output=True)
+        os.makedirs(os.path.join(work, "data"), mode=0o700, exist_ok=True)
+        p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
+        db_path = os.path.join(work, "data", "solent.db")
+        while not os.path.exists(db_path):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        p.terminate()
+        p.wait()
+        db = sqlite3.connect(db_path)
+        now = int(time.time() * 1000)
+        with db:
+            for i in range(count):
+                cur = db.execute(
+                    "insert into messages (received_at, listener, sending_app, sending_facility,"
+                    " control_id, message_type, content_hash, status, raw) values"
+                    " (?, 'bench', 'PAS', 'RHM', ?, 'ADT^A01', ?, 'accepted', 'MSH|')",
+                    (now, "B%07d" % i, os.urandom(32)))
+                db.execute("insert into outbox (message_id, destination, ordering_key, bundle,"
+                           " created_at) values (?, 'phr', ?, ?, ?)",
+                           (cur.lastrowid, "phr|P%07d" % i, bundle, now))
+        p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
+        cpu0 = cpu_seconds(p.pid)
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            left = db.execute("select count(*) from outbox where status != 'delivered'").fetchone()[0]
+            if left == 0:
+                break
+            time.sleep(0.2)
+        cpu = cpu_seconds(p.pid) - cpu0
+        p.terminate()
+        p.wait()
+        first, last, n = db.execute("select min(delivered_at), max(delivered_at), count(*) from"
+                                    " outbox where status = 'delivered'").fetchone()
+        db.close()
+        secs = max((last - first) / 1000.0, 0.001) if n else 0
+        return (n / secs if n else 0.0), (cpu / n * 1e6 if n else 0.0), n
+
+
+def main():
+    solent, sink, root = (os.path.abspath(a) for a in sys.argv[1:4])
+    count = int(sys.argv[4]) if len(sys.argv) > 4 else 20000
+    bundle = subprocess.run([solent, "convert", os.path.join(root, "conf", "samples", "adt_a01.hl7")],
+                            check=True, capture_output=True).stdout.strip()
+    entries = len(json.loads(bundle)["entry"])
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle_path = os.path.join(tmp, "bundle.json")
+        with open(bundle_path, "wb") as f:
+            f.write(bundle)
+        targets = [("sink (evhttp)", [sink], str(entries), count),
+                   ("FHIR test server", ["node", os.path.join(root, "tests", "fhir", "fhir_server.js")],
+                    None, max(count // 10, 500))]
+        print("bench delivery: sample A01 bundle, %d bytes, %d entries" % (len(bundle), entries))
+        print("%-18s %9s %14s %14s %8s %14s" % ("target", "in flight", "ceiling req/s",
+                                                 "solent b/s", "ratio", "CPU/bundle"))
+        for name, cmd, extra, n in targets:
+            port = free_port()
+            srv = subprocess.Popen(cmd + [str(port)] + ([extra] if extra else []),
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   cwd=os.path.join(root, "tests", "fhir"))
+            srv.stdout.readline()
+            url = "http://127.0.0.1:%d/" % port
+            try:
+                for k in (1, 8, 32):
+                    ceiling = wrk(url, bundle_path, k)
+                    rate, cpu_us, done = run_solent(solent, url, bundle, n, k)
+                    print("%-18s %9d %14.0f %14.0f %7.0f%% %11.0f µs  (%d bundles)"
+                          % (name, k, ceiling, rate, 100 * rate / ceiling if ceiling else 0,
+                             cpu_us, done), flush=True)
+            finally:
+                srv.terminate()
+                srv.wait()
+
+
+if __name__ == "__main__":
+    main()
