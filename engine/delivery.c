@@ -742,8 +742,9 @@ static void pump(struct dest *ds)
         ds->again = true;
         return;
     }
+    /* claim again when the ready rows run low, then enough to fill up: few, larger claims */
     size_t have = ds->inflight + ds->nready, room = dir ? DIR_BATCH : 2 * limit;
-    if (have >= room)
+    if (have >= room || (!dir && ds->nready > limit / 2))
         return;
     struct claim_job *j = calloc(1, sizeof *j);
     if (!j)

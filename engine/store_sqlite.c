@@ -16,6 +16,7 @@
 struct store {
     sqlite3 *db;
     sqlite3_stmt *insert_message, *insert_outbox, *find_duplicate;
+    sqlite3_stmt *cache[4]; /* delivery's statements, prepared on first use */
     struct store_stats stats;
 };
 
@@ -193,6 +194,8 @@ void store_close(struct store *s)
     sqlite3_finalize(s->insert_message);
     sqlite3_finalize(s->insert_outbox);
     sqlite3_finalize(s->find_duplicate);
+    for (size_t i = 0; i < sizeof s->cache / sizeof s->cache[0]; i++)
+        sqlite3_finalize(s->cache[i]);
     sqlite3_close(s->db);
     free(s);
 }
@@ -334,6 +337,21 @@ struct store_stats store_stats(const struct store *s)
 
 /* ---- delivery ---- */
 
+enum { STMT_CLAIM, STMT_LEASE, STMT_RECORD };
+
+/* Statement slot of the cache, prepared once with sql and reset for a new use; NULL on
+ * error. */
+static sqlite3_stmt *cached(struct store *s, int slot, const char *sql)
+{
+    sqlite3_stmt **st = &s->cache[slot];
+    if (!*st &&
+        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_reset(*st);
+    sqlite3_clear_bindings(*st);
+    return *st;
+}
+
 /* Delivery's own bookkeeping (leases, outcomes) commits without waiting for fsync
  * (synchronous=NORMAL, WAL): after a power loss it may be lost, and then a bundle is sent
  * again — harmless, every bundle is an idempotent update — while the next intake commit
@@ -394,15 +412,14 @@ int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_
         " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key"
         "   AND p.status IN ('pending', 'retry') AND p.id < o.id)"
         " ORDER BY o.id LIMIT ?3";
-    sqlite3_stmt *st = NULL, *lease = NULL;
     size_t n = 0, cap = 0;
     struct store_claim *rows = NULL;
     *out = NULL;
     if (begin_relaxed(s, err, errlen) != 0)
         return -1;
-    int bad = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
-              sqlite3_prepare_v2(s->db, "UPDATE outbox SET lease_until = ?2 WHERE id = ?1", -1,
-                                 &lease, NULL) != SQLITE_OK;
+    sqlite3_stmt *st = cached(s, STMT_CLAIM, sql),
+                 *lease = cached(s, STMT_LEASE, "UPDATE outbox SET lease_until = ?2 WHERE id = ?1");
+    int bad = !st || !lease;
     if (!bad) {
         sqlite3_bind_text(st, 1, destination, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, now_ms);
@@ -431,8 +448,10 @@ int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_
             bad = sqlite3_step(lease) != SQLITE_DONE;
         }
     }
-    sqlite3_finalize(st);
-    sqlite3_finalize(lease);
+    if (st)
+        sqlite3_reset(st);
+    if (lease)
+        sqlite3_reset(lease);
     if (end_tx(s, bad, "claiming outbox rows", err, errlen) != 0) {
         store_claims_free(rows, n);
         return -1;
@@ -456,10 +475,10 @@ int store_record(struct store *s, const struct store_result *r, size_t n, char *
     const char *sql = "UPDATE outbox SET status = ?2, attempts = attempts + 1, lease_until = NULL,"
                       " last_http_status = ?3, delivered_at = ?4, next_attempt_at = ?5,"
                       " last_error = ?6, response = ?7, locations = ?8 WHERE id = ?1";
-    sqlite3_stmt *st = NULL;
     if (begin_relaxed(s, err, errlen) != 0)
         return -1;
-    int bad = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK;
+    sqlite3_stmt *st = cached(s, STMT_RECORD, sql);
+    int bad = !st;
     for (size_t i = 0; !bad && i < n; i++) {
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
@@ -478,7 +497,8 @@ int store_record(struct store *s, const struct store_result *r, size_t n, char *
             sqlite3_bind_text(st, 8, r[i].locations, -1, SQLITE_STATIC);
         bad = sqlite3_step(st) != SQLITE_DONE;
     }
-    sqlite3_finalize(st);
+    if (st)
+        sqlite3_reset(st);
     return end_tx(s, bad, "recording deliveries", err, errlen);
 }
 
