@@ -447,6 +447,32 @@ def test_auth(solent, root, fhir):
                     check_final_state(fhir, more, "tokens expiring mid-load")
                 check(e.stop() == 0, "%s: clean stop" % method)
                 check(b"s3cret-for-tests" not in log_of(e), "the client secret is not logged")
+        # static credentials: basic with the password in a file, bearer with a token from env
+        fhir.control("reset")
+        fhir.call("POST", "/$test/auth", {"clients": clients, "expires_in": 3600,
+                                          "basic": {"user": "solent", "password": "pw-in-a-file"}})
+        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "tester",
+                                       "client_secret": "tester-secret"}).encode()
+        with urllib.request.urlopen(token_url, form, timeout=30) as r:
+            os.environ["SOLENT_TEST_BEARER"] = json.loads(r.read())["access_token"]
+        pw = os.path.join(keys, "password")
+        with open(pw, "w") as f:
+            f.write("pw-in-a-file\n")
+        os.chmod(pw, 0o600)
+        for n, settings in enumerate(["auth = basic\nusername = solent\npassword = file:%s\n" % pw,
+                                      "auth = bearer\ntoken = env:SOLENT_TEST_BEARER\n"]):
+            with tempfile.TemporaryDirectory() as work:
+                e = DeliveryEngine(solent, root, work, free_port(), fhir.port, phr_extra=settings)
+                e.start()
+                plan = traffic("Z%d" % n, 2)
+                send(e.port, plan, connections=1)
+                what = settings.split("\n")[0]
+                check(e.drained(), "%s: the queue drains" % what)
+                check_final_state(fhir, plan, what)
+                check(e.stop() == 0, "%s: clean stop" % what)
+                check(b"pw-in-a-file" not in log_of(e) and
+                      os.environ["SOLENT_TEST_BEARER"].encode() not in log_of(e),
+                      "%s: the secret is not logged" % what)
         # the server knows another key: the token endpoint says no, rows wait, nothing dies
         fhir.control("reset")
         bad = dict(clients, **{"solent-rsa": {"public_key": wrong_pub, "kid": "k-rsa"}})

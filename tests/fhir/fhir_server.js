@@ -24,7 +24,7 @@
 //   GET  /$test/requests                    every transaction received, in order:
 //                                           [{status, applied, tag, entries: [url...]}]
 //                                           (tag: the first Patient's first given name)
-//   POST /$test/auth  {clients: {ID: {secret, public_key, kid}}, expires_in}
+//   POST /$test/auth  {clients: {ID: {secret, public_key, kid}}, expires_in, basic}
 //                                           turns on a token endpoint at /token and makes
 //                                           every FHIR request need one of its tokens
 //                                           (401 otherwise): client_secret_basic,
@@ -161,6 +161,7 @@ function control(url, res, body) {
       const cfg = JSON.parse(body);
       auth = {
         clients: cfg.clients,
+        basic: cfg.basic, // {user, password}: HTTP Basic accepted on FHIR requests too
         expiresIn: cfg.expires_in || 3600,
         tokens: new Map(),
         jtis: new Set(),
@@ -258,7 +259,10 @@ async function fhir(req, url, body, res) {
 }
 
 function authorised(req) {
-  const m = /^Bearer (.+)$/.exec(req.headers.authorization || '');
+  const h = req.headers.authorization || '';
+  const basic = /^Basic (.+)$/.exec(h);
+  if (basic && auth.basic) return Buffer.from(basic[1], 'base64').toString('utf8') === `${auth.basic.user}:${auth.basic.password}`;
+  const m = /^Bearer (.+)$/.exec(h);
   const expiry = m && auth.tokens.get(m[1]);
   return expiry && expiry > Date.now();
 }
