@@ -17,20 +17,14 @@ usage: bench_delivery.py SOLENT SINK REPO_ROOT [COUNT]
 import json
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine"))
+from test_daemon import free_port  # noqa: E402  (shared with the engine tests)
 
 
 def cpu_seconds(pid):
