@@ -472,7 +472,7 @@ static void request_start(struct dest *ds, struct store_claim *c)
     struct request *rq = request_post(ds, cd->url, c->bundle, c->bundle_len, h);
     rq->claim = *c; /* takes its strings; the bundle stays where POSTFIELDS points */
     rq->token_gen = ds->token_gen;
-    rq->entries = delivery_bundle_entries(c->bundle, c->bundle_len);
+    rq->entries = c->entries ? (long)c->entries : delivery_bundle_entries(c->bundle, c->bundle_len);
     if (strcmp(cd->auth, "basic") == 0) {
         curl_easy_setopt(rq->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(rq->easy, CURLOPT_USERNAME, cd->username);

@@ -82,6 +82,7 @@ struct intake_item *intake_item_new(const struct store_message *m, intake_done_c
         it->outbox[i].ordering_key = copy(&at, o->ordering_key, slen(o->ordering_key));
         it->outbox[i].bundle = copy(&at, o->bundle, o->bundle_len);
         it->outbox[i].bundle_len = o->bundle_len;
+        it->outbox[i].entries = o->entries;
     }
     it->msg.outbox = it->outbox;
     it->done = done;

@@ -92,6 +92,7 @@ static enum pipeline_outcome transform(const struct pipeline_ctx *ctx, const str
         return PIPELINE_ERROR;
     }
     xf_json_write(bundle, &r->bundle);
+    size_t entries = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(bundle, "entry"));
     size_t offsets[CONF_MAX_LIST];
     for (size_t i = 0; i < cr->destinations.n; i++) { /* ordering key: destination + patient */
         offsets[i] = r->keys.len;
@@ -103,7 +104,7 @@ static enum pipeline_outcome transform(const struct pipeline_ctx *ctx, const str
     xf_cleanup(&x);
     for (size_t i = 0; i < cr->destinations.n; i++)
         r->outbox[i] = (struct store_outbox){cr->destinations.v[i], r->keys.p + offsets[i],
-                                             r->bundle.p, r->bundle.len};
+                                             r->bundle.p, r->bundle.len, entries};
     r->record.outbox = r->outbox;
     r->record.noutbox = cr->destinations.n;
     return PIPELINE_ACCEPT;

@@ -32,6 +32,7 @@ struct store_outbox {
     const char *ordering_key; /* destination + patient key: delivery order is per key */
     const char *bundle;
     size_t bundle_len;
+    size_t entries; /* the bundle's entry count: what its transaction-response must match */
 };
 
 /* A message to commit. Strings are borrowed for the call. */
@@ -101,7 +102,8 @@ int store_schema_version(struct store *s);
 /* An outbox row claimed for sending; owns its strings (store_claims_free). */
 struct store_claim {
     int64_t id, message_id, created_at_ms;
-    int attempts; /* made before this one */
+    int attempts;   /* made before this one */
+    size_t entries; /* 0: unknown (a row from before migration 2) */
     char *ordering_key;
     char *bundle;
     size_t bundle_len;

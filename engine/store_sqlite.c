@@ -63,6 +63,7 @@ static const char *const migrations[] = {
     "ALTER TABLE outbox ADD COLUMN response BLOB;"
     "ALTER TABLE outbox ADD COLUMN locations TEXT;"
     "ALTER TABLE outbox ADD COLUMN replayed_at INTEGER;"
+    "ALTER TABLE outbox ADD COLUMN entries INTEGER NOT NULL DEFAULT 0;"
     "UPDATE outbox SET created_at = (SELECT received_at FROM messages m"
     " WHERE m.id = outbox.message_id);"
     "DROP INDEX outbox_due;"
@@ -137,8 +138,8 @@ static int prepare(struct store *s, char *err, size_t errlen)
         "INSERT INTO messages (received_at, listener, sending_app, sending_facility, control_id,"
         " message_type, content_hash, status, error_code, error_location, raw, ack)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        "INSERT INTO outbox (message_id, destination, ordering_key, bundle, created_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO outbox (message_id, destination, ordering_key, bundle, created_at, entries)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         "SELECT content_hash, ack FROM messages WHERE sending_app = ?1 AND sending_facility = ?2"
         " AND control_id = ?3 AND status != 'duplicate' ORDER BY id LIMIT 1",
     };
@@ -236,6 +237,7 @@ static int insert_one(struct store *s, struct store_message *m)
         bind_text(ob, 3, o->ordering_key);
         sqlite3_bind_blob64(ob, 4, o->bundle, o->bundle_len, SQLITE_STATIC);
         sqlite3_bind_int64(ob, 5, m->received_at_ms);
+        sqlite3_bind_int64(ob, 6, (sqlite3_int64)o->entries);
         if (sqlite3_step(ob) != SQLITE_DONE)
             return -1;
     }
@@ -406,7 +408,7 @@ int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_
     /* The head of each ordering key: its oldest row still to deliver. A leased head (in
      * flight, here or in another process) or one waiting for its retry time holds its key. */
     const char *sql =
-        "SELECT o.id, o.message_id, o.ordering_key, o.bundle, o.attempts, o.created_at"
+        "SELECT o.id, o.message_id, o.ordering_key, o.bundle, o.attempts, o.created_at, o.entries"
         " FROM outbox o WHERE o.destination = ?1 AND o.status IN ('pending', 'retry')"
         " AND o.next_attempt_at <= ?2 AND (o.lease_until IS NULL OR o.lease_until <= ?2)"
         " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key"
@@ -439,6 +441,7 @@ int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_
             c->bundle = dup_column(st, 3, &c->bundle_len);
             c->attempts = sqlite3_column_int(st, 4);
             c->created_at_ms = sqlite3_column_int64(st, 5);
+            c->entries = (size_t)sqlite3_column_int64(st, 6);
         }
         bad = rc != SQLITE_DONE;
         for (size_t i = 0; !bad && i < n; i++) {
@@ -613,6 +616,7 @@ int store_enqueue(struct store *s, int64_t message_id, int64_t created_at_ms,
         bind_text(ob, 3, o[i].ordering_key);
         sqlite3_bind_blob64(ob, 4, o[i].bundle, o[i].bundle_len, SQLITE_STATIC);
         sqlite3_bind_int64(ob, 5, created_at_ms);
+        sqlite3_bind_int64(ob, 6, (sqlite3_int64)o[i].entries);
         bad = sqlite3_step(ob) != SQLITE_DONE;
     }
     /* A message that failed (AE) or was parked and now transforms is accepted from now on. */

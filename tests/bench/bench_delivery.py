@@ -44,7 +44,7 @@ def wrk(url, bundle_path, connections, seconds=4):
     return float(m.group(1)) if m else 0.0
 
 
-def run_solent(solent, url, bundle, count, inflight):
+def run_solent(solent, url, bundle, count, inflight, entries):
     with tempfile.TemporaryDirectory() as work:
         conf = os.path.join(work, "solent.conf")
         with open(conf, "w") as f:
@@ -84,8 +84,8 @@ concurrency = {inflight}
                     " (?, 'bench', 'PAS', 'RHM', ?, 'ADT^A01', ?, 'accepted', 'MSH|')",
                     (now, "B%07d" % i, os.urandom(32)))
                 db.execute("insert into outbox (message_id, destination, ordering_key, bundle,"
-                           " created_at) values (?, 'phr', ?, ?, ?)",
-                           (cur.lastrowid, "phr|P%07d" % i, bundle, now))
+                           " created_at, entries) values (?, 'phr', ?, ?, ?, ?)",
+                           (cur.lastrowid, "phr|P%07d" % i, bundle, now, entries))
         p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
         cpu0 = cpu_seconds(p.pid)
         deadline = time.time() + 600
@@ -130,7 +130,7 @@ def main():
             try:
                 for k in (1, 8, 32):
                     ceiling = wrk(url, bundle_path, k)
-                    rate, cpu_us, done = run_solent(solent, url, bundle, n, k)
+                    rate, cpu_us, done = run_solent(solent, url, bundle, n, k, entries)
                     print("%-18s %9d %14.0f %14.0f %7.0f%% %11.0f µs  (%d bundles)"
                           % (name, k, ceiling, rate, 100 * rate / ceiling if ceiling else 0,
                              cpu_us, done), flush=True)

@@ -48,7 +48,7 @@ START_TEST(test_group_commit)
     ck_assert_ptr_nonnull(in);
     sem_init(&release, 0, 0);
     for (intptr_t i = 0; i < N; i++) {
-        struct store_outbox out = {"phr", "phr|key", "{}", 2};
+        struct store_outbox out = {"phr", "phr|key", "{}", 2, 0};
         snprintf(ctrl, sizeof ctrl, "%ld", (long)i);
         struct store_message m = {.listener = "pas",
                                   .sending_app = "PAS",

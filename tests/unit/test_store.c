@@ -30,7 +30,7 @@ static void teardown(void)
 
 static struct store_message message(const char *ctrl, char fill, const char *type)
 {
-    static const struct store_outbox out[] = {{"phr", "phr|nhs|9434765919", "{\"b\":1}", 7}};
+    static const struct store_outbox out[] = {{"phr", "phr|nhs|9434765919", "{\"b\":1}", 7, 1}};
     struct store_message m = {.received_at_ms = 1700000000000,
                               .listener = "pas",
                               .sending_app = "PAS",
@@ -164,7 +164,7 @@ END_TEST
 /* Queues one message with one outbox row for (destination, key); returns the row's id. */
 static int64_t queue(struct store *s, const char *dest, const char *key, const char *ctrl)
 {
-    struct store_outbox o = {dest, key, "{\"resourceType\":\"Bundle\"}", 26};
+    struct store_outbox o = {dest, key, "{\"resourceType\":\"Bundle\"}", 26, 3};
     struct store_message m = message(ctrl, ctrl[0], "ADT^A08");
     char err[256];
     m.outbox = &o;
@@ -180,8 +180,11 @@ static int claim(struct store *s, const char *dest, int64_t now, size_t max, int
     char err[256];
     int n = store_claim(s, dest, now, now + 1000, max, &c, err, sizeof err);
     ck_assert_msg(n >= 0, "%s", err);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         ids[i] = c[i].id;
+        ck_assert_uint_eq(c[i].entries, 3); /* as queued: what the answer must match */
+        ck_assert_uint_eq(c[i].bundle_len, 26);
+    }
     store_claims_free(c, (size_t)n);
     return n;
 }
@@ -285,7 +288,7 @@ START_TEST(test_status_dead_and_replay)
     ck_assert_int_eq(d[0].message_id, 2);
     ck_assert_int_eq(d[0].http_status, 400);
     free(d);
-    struct store_outbox o = {"phr", "phr|b", "{}", 2};
+    struct store_outbox o = {"phr", "phr|b", "{}", 2, 1};
     ck_assert_int_eq(store_enqueue(s, 2, 9000, &o, 1, 2, 9000, err, sizeof err), 0);
     ck_assert_int_eq(store_dead_list(s, NULL, 0, &d, &n), 0);
     ck_assert_uint_eq(n, 0); /* replayed: no longer listed */
