@@ -548,6 +548,9 @@ def test_tls(solent, root):
                     e.proc.send_signal(signal.SIGHUP)
                     check(e.drained(), "%s: delivered once the configuration is right" % what)
                     check_final_state(server, plan, what)
+                    versions = {r.get("http") for r in server.requests() if r["applied"]}
+                    check(versions == {"2.0"}, "%s: HTTP/2, which the server offers: %r"
+                          % (what, versions))
                     check(e.stop() == 0, "%s: clean stop" % what)
             finally:
                 server.kill()

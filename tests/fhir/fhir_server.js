@@ -8,7 +8,7 @@
 //
 //   node fhir_server.js PORT [--tls CERT KEY [--client-ca CA]]
 //
-// --tls serves HTTPS (TLS 1.2 at least) with that certificate and key; --client-ca also
+// --tls serves HTTPS (TLS 1.2 at least, HTTP/2 or 1.1) with that certificate and key; --client-ca also
 // demands a client certificate signed by CA (mutual TLS) and refuses connections without.
 //
 // Test controls, under /$test/ (never part of FHIR):
@@ -22,7 +22,7 @@
 //                                           a few bytes into a response body
 //   POST /$test/delay?ms=M                  every FHIR response waits M ms
 //   GET  /$test/requests                    every transaction received, in order:
-//                                           [{status, applied, tag, entries: [url...]}]
+//                                           [{status, applied, tag, http, entries: [url...]}]
 //                                           (tag: the first Patient's first given name)
 //   POST /$test/auth  {clients: {ID: {secret, public_key, kid}}, expires_in, basic}
 //                                           turns on a token endpoint at /token and makes
@@ -213,7 +213,12 @@ async function fhir(req, url, body, res) {
   if (isTransaction) {
     // tag: the first Patient's first given name — tests put a sequence number there to check order
     const patient = (parsed.entry || []).map((e) => e.resource).find((r) => r?.resourceType === 'Patient');
-    requests.push({ status: 0, tag: patient?.name?.[0]?.given?.[0], entries: (parsed.entry || []).map((e) => e.request?.url) });
+    requests.push({
+      status: 0,
+      tag: patient?.name?.[0]?.given?.[0],
+      http: req.httpVersion,
+      entries: (parsed.entry || []).map((e) => e.request?.url),
+    });
   }
   // applied: the transaction went through the router and succeeded (not a staged failure)
   const record = (status, applied = false) => {
@@ -347,12 +352,14 @@ const handler = (req, res) => {
     });
   });
 };
+// over TLS the server offers HTTP/2 (ALPN h2) and HTTP/1.1, as real FHIR servers do
 const server = tls
-  ? require('https').createServer(
+  ? require('http2').createSecureServer(
       {
         cert: fs.readFileSync(tls[0]),
         key: fs.readFileSync(tls[1]),
         minVersion: 'TLSv1.2',
+        allowHTTP1: true,
         ...(clientCa ? { ca: fs.readFileSync(clientCa[0]), requestCert: true, rejectUnauthorized: true } : {}),
       },
       handler,
