@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "engine/store.h"
 #include "tests/unit/testutil.h"
 
@@ -310,6 +312,53 @@ START_TEST(test_status_dead_and_replay)
 }
 END_TEST
 
+/* A store written by the previous release (schema 1, frozen here as it shipped) with a
+ * pending outbox row: opening it migrates to schema 2 and the row is claimable, its age
+ * taken from its message, its entry count unknown (0: delivery counts them itself). */
+START_TEST(test_migrates_a_version_1_store)
+{
+    static const char *const v1 =
+        "CREATE TABLE messages (id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL,"
+        " listener TEXT NOT NULL, sending_app TEXT NOT NULL, sending_facility TEXT NOT NULL,"
+        " control_id TEXT NOT NULL, message_type TEXT NOT NULL, content_hash BLOB NOT NULL,"
+        " status TEXT NOT NULL CHECK (status IN"
+        "   ('accepted', 'error', 'rejected', 'duplicate', 'parked')),"
+        " error_code INTEGER NOT NULL DEFAULT 0, error_location TEXT NOT NULL DEFAULT '',"
+        " raw BLOB NOT NULL, ack BLOB);"
+        "CREATE INDEX messages_sender ON messages (sending_app, sending_facility, control_id);"
+        "CREATE INDEX messages_received ON messages (received_at);"
+        "CREATE TABLE outbox (id INTEGER PRIMARY KEY,"
+        " message_id INTEGER NOT NULL REFERENCES messages (id), destination TEXT NOT NULL,"
+        " ordering_key TEXT NOT NULL, bundle BLOB NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+        "   ('pending', 'delivered', 'retry', 'dead')),"
+        " attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+        " last_http_status INTEGER, lease_until INTEGER);"
+        "CREATE INDEX outbox_due ON outbox (destination, status, next_attempt_at);"
+        "CREATE INDEX outbox_order ON outbox (ordering_key, id);"
+        "INSERT INTO messages VALUES (1, 1700000000000, 'pas', 'PAS', 'RHM', 'C1', 'ADT^A01',"
+        " x'00', 'accepted', 0, '', x'4d5348', NULL);"
+        "INSERT INTO outbox (message_id, destination, ordering_key, bundle)"
+        " VALUES (1, 'phr', 'phr|k', x'7b7d');"
+        "PRAGMA user_version = 1;";
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[256];
+    struct store *s = store_open(path, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(store_schema_version(s), 2);
+    struct store_claim *c;
+    ck_assert_int_eq(store_claim(s, "phr", 100, 200, 10, &c, err, sizeof err), 1);
+    ck_assert_int_eq(c[0].created_at_ms, 1700000000000);
+    ck_assert_uint_eq(c[0].entries, 0);
+    ck_assert_uint_eq(c[0].bundle_len, 2);
+    store_claims_free(c, 1);
+    store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -321,6 +370,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_private_file_and_failures);
     tcase_add_test(tc, test_queue_order_per_key);
     tcase_add_test(tc, test_status_dead_and_replay);
+    tcase_add_test(tc, test_migrates_a_version_1_store);
     suite_add_tcase(s, tc);
     return s;
 }
