@@ -30,8 +30,8 @@ struct dest {
     bool removed;                 /* no longer in the configuration */
     bool claiming, again;         /* a claim job is out; kicked meanwhile */
     size_t inflight;
-    /* claimed (leased) rows waiting for a free slot: up to `concurrency` more than in flight,
-     * so a finished request is followed at once, not after a store round trip */
+    /* claimed (leased) rows waiting for a free slot: up to 3 x `concurrency` more than in
+     * flight, so a finished request is followed at once, not after a store round trip */
     struct store_claim *ready;
     size_t nready, ready_cap;
     struct delivery_rng rng;
@@ -742,9 +742,10 @@ static void pump(struct dest *ds)
         ds->again = true;
         return;
     }
-    /* claim again when the ready rows run low, then enough to fill up: few, larger claims */
-    size_t have = ds->inflight + ds->nready, room = dir ? DIR_BATCH : 2 * limit;
-    if (have >= room || (!dir && ds->nready > limit / 2))
+    /* claim again when fewer than `concurrency` rows are ready, then enough to fill up to
+     * 4 x `concurrency`: few, larger claims */
+    size_t have = ds->inflight + ds->nready, room = dir ? DIR_BATCH : 4 * limit;
+    if (have >= room || (!dir && ds->nready > limit))
         return;
     struct claim_job *j = calloc(1, sizeof *j);
     if (!j)
