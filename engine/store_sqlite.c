@@ -206,6 +206,21 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
 }
 
+/* One outbox row of message_id, queued at created_at_ms; -1 on error. */
+static int insert_outbox(struct store *s, int64_t message_id, const struct store_outbox *o,
+                         int64_t created_at_ms)
+{
+    sqlite3_stmt *ob = s->insert_outbox;
+    sqlite3_reset(ob);
+    sqlite3_bind_int64(ob, 1, message_id);
+    bind_text(ob, 2, o->destination);
+    bind_text(ob, 3, o->ordering_key);
+    sqlite3_bind_blob64(ob, 4, o->bundle, o->bundle_len, SQLITE_STATIC);
+    sqlite3_bind_int64(ob, 5, created_at_ms);
+    sqlite3_bind_int64(ob, 6, (sqlite3_int64)o->entries);
+    return sqlite3_step(ob) == SQLITE_DONE ? 0 : -1;
+}
+
 static int insert_one(struct store *s, struct store_message *m)
 {
     sqlite3_stmt *st = s->insert_message;
@@ -228,19 +243,9 @@ static int insert_one(struct store *s, struct store_message *m)
     if (sqlite3_step(st) != SQLITE_DONE)
         return -1;
     m->id = sqlite3_last_insert_rowid(s->db);
-    for (size_t i = 0; i < m->noutbox; i++) {
-        const struct store_outbox *o = &m->outbox[i];
-        sqlite3_stmt *ob = s->insert_outbox;
-        sqlite3_reset(ob);
-        sqlite3_bind_int64(ob, 1, m->id);
-        bind_text(ob, 2, o->destination);
-        bind_text(ob, 3, o->ordering_key);
-        sqlite3_bind_blob64(ob, 4, o->bundle, o->bundle_len, SQLITE_STATIC);
-        sqlite3_bind_int64(ob, 5, m->received_at_ms);
-        sqlite3_bind_int64(ob, 6, (sqlite3_int64)o->entries);
-        if (sqlite3_step(ob) != SQLITE_DONE)
+    for (size_t i = 0; i < m->noutbox; i++)
+        if (insert_outbox(s, m->id, &m->outbox[i], m->received_at_ms) != 0)
             return -1;
-    }
     return 0;
 }
 
@@ -608,17 +613,8 @@ int store_enqueue(struct store *s, int64_t message_id, int64_t created_at_ms,
     if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
         return -1;
     int bad = 0;
-    for (size_t i = 0; !bad && i < n; i++) {
-        sqlite3_stmt *ob = s->insert_outbox;
-        sqlite3_reset(ob);
-        sqlite3_bind_int64(ob, 1, message_id);
-        bind_text(ob, 2, o[i].destination);
-        bind_text(ob, 3, o[i].ordering_key);
-        sqlite3_bind_blob64(ob, 4, o[i].bundle, o[i].bundle_len, SQLITE_STATIC);
-        sqlite3_bind_int64(ob, 5, created_at_ms);
-        sqlite3_bind_int64(ob, 6, (sqlite3_int64)o[i].entries);
-        bad = sqlite3_step(ob) != SQLITE_DONE;
-    }
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = insert_outbox(s, message_id, &o[i], created_at_ms);
     /* A message that failed (AE) or was parked and now transforms is accepted from now on. */
     if (!bad && n) {
         bad = sqlite3_prepare_v2(s->db,
