@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #define MAX_RESPONSE   (8 << 20) /* a larger answer is a failed attempt */
 #define LEASE_SLACK_MS 60000     /* a lease outlives its request by this much */
 #define DIR_BATCH      64
+#define KICK_MS        20 /* how long new rows may wait to be claimed */
+#define DIR_EVERY_MS   10 /* directory batches at most this often: their flushes share the disk */
 
 struct dest {
     struct delivery *dv;
@@ -34,6 +37,7 @@ struct dest {
      * flight, so a finished request is followed at once, not after a store round trip */
     struct store_claim *ready;
     size_t nready, ready_cap;
+    int64_t last_batch_ms; /* directory: when the last batch went to the writer */
     struct delivery_rng rng;
     char secret[CONF_TEXT]; /* the password, token or client secret, read at configure */
     bool secret_ok;
@@ -70,13 +74,20 @@ struct pending_result {
 struct delivery {
     struct daemon *d;
     CURLM *multi;
-    struct event *curl_timer, *poll, *retry_timer; /* retry_timer: a retry due before the poll */
+    struct event *curl_timer, *poll, *kick;
+    struct event *retry_timer; /* a retry due before the poll */
     struct dest *dests;
     struct request *requests; /* in flight */
     struct pending_result *results, **results_tail;
     CURL *spare[64]; /* finished handles, reset, for reuse */
     size_t nspare;
     bool recording, stopping;
+    /* the directory writer thread and its queue */
+    pthread_t writer;
+    bool writer_started, wstop;
+    pthread_mutex_t wlock;
+    pthread_cond_t wcond;
+    struct dir_batch *wqueue;
     int64_t retry_at_ms; /* when retry_timer fires */
 };
 
@@ -247,11 +258,10 @@ static void add_result(struct delivery *dv, struct pending_result *p)
 /* ---- directory destinations: written on the store thread ---- */
 
 /* Writes len bytes to dir/name atomically and durably (not yet the directory entry). */
-static int write_file(int dirfd, const char *name, const char *p, size_t len, char *err,
+/* Writes len bytes to the temporary file tmp in dirfd (not yet durable); -1 with a reason. */
+static int write_temp(int dirfd, const char *tmp, const char *p, size_t len, char *err,
                       size_t errlen)
 {
-    char tmp[96];
-    snprintf(tmp, sizeof tmp, ".%s.tmp", name);
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "cannot create a file: %s", strerror(errno));
@@ -270,13 +280,8 @@ static int write_file(int dirfd, const char *name, const char *p, size_t len, ch
         }
         done += (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        snprintf(err, errlen, "cannot fsync a file: %s", strerror(errno));
-        unlinkat(dirfd, tmp, 0);
-        return -1;
-    }
-    if (renameat(dirfd, tmp, dirfd, name) != 0) {
-        snprintf(err, errlen, "cannot rename a file: %s", strerror(errno));
+    if (fdatasync(fd) != 0 || close(fd) != 0) {
+        snprintf(err, errlen, "cannot write a file: %s", strerror(errno));
         unlinkat(dirfd, tmp, 0);
         return -1;
     }
@@ -288,55 +293,144 @@ struct claim_job {
     struct conf_destination conf; /* as it was when the job started */
     size_t want;
     int64_t now, lease_until;
-    struct delivery_rng rng;
-    struct store_claim *claims; /* fhir: handed to the loop */
+    struct store_claim *claims; /* handed to the loop */
     int n;
-    struct pending_result *results; /* directory: already recorded */
 };
 
-static void dir_deliver(struct store *s, struct claim_job *j)
+/* A batch of bundles for a directory, written by the writer thread (never the store
+ * thread: per-file fsyncs there would hold up intake commits). */
+struct dir_batch {
+    struct dest *dest;
+    char path[CONF_TEXT];
+    struct store_claim *claims;
+    size_t n;
+    struct delivery_outcome *outcomes; /* per claim: written, or why not */
+    struct dir_batch *next;
+};
+
+/* Writes a batch atomically and durably with two flushes in all, not one per file: every
+ * temporary file, then syncfs (their data on disk), then the renames, then fsync of the
+ * directory (the names on disk). A file counts as written only after both. */
+static void dir_write(struct dir_batch *b)
 {
     char err[256] = "";
-    int dirfd = open(j->conf.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dirfd = open(b->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         snprintf(err, sizeof err, "cannot open the directory: %s", strerror(errno));
-    struct pending_result *head = NULL, **tail = &head;
-    struct dest tmp = {.conf = j->conf};
-    for (int i = 0; i < j->n; i++) {
-        struct store_claim *c = &j->claims[i];
-        char name[64], why[256] = "";
-        snprintf(name, sizeof name, "%012lld.json", (long long)c->id);
-        struct delivery_outcome o = {.verdict = DELIVERY_OK};
-        if (dirfd < 0 || write_file(dirfd, name, c->bundle, c->bundle_len, why, sizeof why) != 0) {
-            o.verdict = DELIVERY_RETRY;
-            snprintf(o.reason, sizeof o.reason, "%s", dirfd < 0 ? err : why);
+    for (size_t i = 0; i < b->n; i++) {
+        struct store_claim *c = &b->claims[i];
+        struct delivery_outcome *o = &b->outcomes[i];
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, ".%012lld.json.tmp", (long long)c->id);
+        o->verdict = DELIVERY_RETRY;
+        if (dirfd < 0)
+            snprintf(o->reason, sizeof o->reason, "%s", err);
+        else if (write_temp(dirfd, tmp, c->bundle, c->bundle_len, o->reason, sizeof o->reason) == 0)
+            o->verdict = DELIVERY_OK;
+    }
+    for (size_t i = 0; dirfd >= 0 && i < b->n; i++) {
+        struct delivery_outcome *o = &b->outcomes[i];
+        char tmp[64], name[48];
+        snprintf(name, sizeof name, "%012lld.json", (long long)b->claims[i].id);
+        snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+        if (o->verdict != DELIVERY_OK)
+            continue;
+        if (err[0] || renameat(dirfd, tmp, dirfd, name) != 0) {
+            o->verdict = DELIVERY_RETRY;
+            snprintf(o->reason, sizeof o->reason, "%s",
+                     err[0] ? err : "cannot rename a file into place");
+            unlinkat(dirfd, tmp, 0);
         } else {
-            snprintf(o.reason, sizeof o.reason, "written");
+            snprintf(o->reason, sizeof o->reason, "written");
         }
-        *tail = decide(&tmp, c, &o, 0, j->now, &j->rng);
-        tail = &(*tail)->next;
     }
-    if (dirfd >= 0 && j->n > 0 && fsync(dirfd) != 0) { /* the new names, durably */
-        for (struct pending_result *p = head; p; p = p->next)
-            if (p->r.kind == STORE_DELIVERED) {
-                p->r.kind = STORE_RETRY;
-                p->r.next_attempt_ms = j->now + j->conf.retry_base_ms;
+    if (dirfd >= 0 && fsync(dirfd) != 0) /* the new names, durably, or none counts */
+        for (size_t i = 0; i < b->n; i++)
+            if (b->outcomes[i].verdict == DELIVERY_OK) {
+                b->outcomes[i].verdict = DELIVERY_RETRY;
+                snprintf(b->outcomes[i].reason, sizeof b->outcomes[i].reason,
+                         "cannot fsync the directory: %s", strerror(errno));
             }
-    }
     if (dirfd >= 0)
         close(dirfd);
-    size_t n = 0, i = 0;
-    for (struct pending_result *p = head; p; p = p->next)
-        n++;
-    struct store_result *rs = calloc(n ? n : 1, sizeof *rs);
-    if (!rs)
+}
+
+static void dir_written(void *arg);
+
+static void *writer_run(void *arg)
+{
+    struct delivery *dv = arg;
+    pthread_setname_np(pthread_self(), "solent-files");
+    pthread_mutex_lock(&dv->wlock);
+    for (;;) {
+        while (!dv->wqueue && !dv->wstop)
+            pthread_cond_wait(&dv->wcond, &dv->wlock);
+        struct dir_batch *b = dv->wqueue;
+        if (!b)
+            break;
+        dv->wqueue = b->next;
+        pthread_mutex_unlock(&dv->wlock);
+        dir_write(b);
+        daemon_call(dv->d, dir_written, b);
+        pthread_mutex_lock(&dv->wlock);
+    }
+    pthread_mutex_unlock(&dv->wlock);
+    return NULL;
+}
+
+/* Hands what is ready for directory destination ds to the writer (one batch at a time). */
+static void dir_start(struct dest *ds)
+{
+    struct delivery *dv = ds->dv;
+    int64_t now = now_ms();
+    if (ds->inflight || !ds->nready)
+        return;
+    if (ds->nready < DIR_BATCH && now - ds->last_batch_ms < DIR_EVERY_MS) {
+        wake_at(dv, ds->last_batch_ms + DIR_EVERY_MS); /* gather more first */
+        return;
+    }
+    ds->last_batch_ms = now;
+    struct dir_batch *b = calloc(1, sizeof *b);
+    size_t n = ds->nready < DIR_BATCH ? ds->nready : DIR_BATCH;
+    if (!b || !(b->claims = malloc(n * sizeof *b->claims)) ||
+        !(b->outcomes = calloc(n, sizeof *b->outcomes)))
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-    for (struct pending_result *p = head; p; p = p->next)
-        rs[i++] = p->r;
-    if (n && store_record(s, rs, n, err, sizeof err) != 0)
-        fprintf(stderr, "event=delivery_record_failed rows=%zu error=\"%s\"\n", n, err);
-    free(rs);
-    j->results = head;
+    b->dest = ds;
+    snprintf(b->path, sizeof b->path, "%s", ds->conf.path);
+    memcpy(b->claims, ds->ready, n * sizeof *b->claims); /* takes the strings */
+    b->n = n;
+    ds->nready -= n;
+    memmove(ds->ready, ds->ready + n, ds->nready * sizeof *ds->ready);
+    ds->inflight = n;
+    pthread_mutex_lock(&dv->wlock);
+    struct dir_batch **tail = &dv->wqueue;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = b;
+    pthread_cond_signal(&dv->wcond);
+    pthread_mutex_unlock(&dv->wlock);
+}
+
+/* The writer finished a batch (loop thread): decide and record each row. */
+static void dir_written(void *arg)
+{
+    struct dir_batch *b = arg;
+    struct dest *ds = b->dest;
+    struct delivery *dv = ds->dv;
+    int64_t now = now_ms();
+    size_t ok = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (!dv->stopping)
+            add_result(dv, decide(ds, &b->claims[i], &b->outcomes[i], 0, now, &ds->rng));
+        ok += b->outcomes[i].verdict == DELIVERY_OK;
+    }
+    if (ok && debug(dv))
+        fprintf(stderr, "event=delivered destination=%s files=%zu\n", ds->conf.id.name, ok);
+    store_claims_free(b->claims, b->n);
+    free(b->outcomes);
+    free(b);
+    ds->inflight = 0;
+    pump(ds);
 }
 
 static void claim_done(void *arg);
@@ -350,8 +444,6 @@ static void claim_run(struct store *s, void *arg)
     if (j->n < 0)
         fprintf(stderr, "event=delivery_claim_failed destination=%s error=\"%s\"\n",
                 j->conf.id.name, err);
-    else if (strcmp(j->conf.kind, "directory") == 0)
-        dir_deliver(s, j);
     daemon_call(j->dest->dv->d, claim_done, j);
 }
 
@@ -692,11 +784,8 @@ static void claim_done(void *arg)
     struct delivery *dv = ds->dv;
     ds->claiming = false;
     int got = j->n > 0 ? j->n : 0;
-    if (strcmp(j->conf.kind, "directory") == 0 || dv->stopping) {
+    if (dv->stopping) {
         store_claims_free(j->claims, (size_t)got);
-        if (j->results && debug(dv))
-            fprintf(stderr, "event=delivered destination=%s files=%d\n", j->conf.id.name, got);
-        free_results(j->results);
     } else {
         if (ds->nready + (size_t)got > ds->ready_cap) {
             ds->ready_cap = ds->nready + (size_t)got;
@@ -732,6 +821,8 @@ static void pump(struct dest *ds)
             return; /* no usable token: rows wait (they are not failing) */
     }
     size_t limit = dir ? DIR_BATCH : ds->conf.concurrency, started = 0;
+    if (dir)
+        dir_start(ds);
     while (!dir && ds->inflight < limit && started < ds->nready)
         request_start(ds, &ds->ready[started++]); /* takes the strings */
     if (started) {
@@ -744,8 +835,8 @@ static void pump(struct dest *ds)
     }
     /* claim again when fewer than `concurrency` rows are ready, then enough to fill up to
      * 4 x `concurrency`: few, larger claims */
-    size_t have = ds->inflight + ds->nready, room = dir ? DIR_BATCH : 4 * limit;
-    if (have >= room || (!dir && ds->nready > limit))
+    size_t have = ds->inflight + ds->nready, room = 4 * limit;
+    if (have >= room || ds->nready > limit)
         return;
     struct claim_job *j = calloc(1, sizeof *j);
     if (!j)
@@ -755,7 +846,6 @@ static void pump(struct dest *ds)
     j->want = room - have;
     j->now = now_ms();
     j->lease_until = j->now + (int64_t)ds->conf.timeout_ms + LEASE_SLACK_MS;
-    j->rng.state = delivery_rng_next(&ds->rng);
     ds->claiming = true;
     ds->again = false;
     intake_call(dv->d->intake, claim_run, j);
@@ -776,7 +866,11 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 
 void delivery_kick(struct delivery *dv)
 {
-    pump_all(dv);
+    /* new rows wait up to KICK_MS, so a burst of commits makes one claim, not one each */
+    if (!dv->stopping && !evtimer_pending(dv->kick, NULL)) {
+        struct timeval tv = {0, KICK_MS * 1000};
+        evtimer_add(dv->kick, &tv);
+    }
 }
 
 /* ---- configuration ---- */
@@ -875,17 +969,26 @@ struct delivery *delivery_start(struct daemon *d, char *err, size_t errlen)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     dv->d = d;
     dv->results_tail = &dv->results;
+    pthread_mutex_init(&dv->wlock, NULL);
+    pthread_cond_init(&dv->wcond, NULL);
     dv->multi = curl_multi_init();
     dv->curl_timer = evtimer_new(d->base, on_curl_timer, dv);
     dv->poll = event_new(d->base, -1, EV_PERSIST, on_poll, dv);
     dv->retry_timer = evtimer_new(d->base, on_poll, dv);
+    dv->kick = evtimer_new(d->base, on_poll, dv);
     struct timeval every = {POLL_MS / 1000, (POLL_MS % 1000) * 1000};
-    if (!dv->multi || !dv->curl_timer || !dv->poll || !dv->retry_timer ||
+    if (!dv->multi || !dv->curl_timer || !dv->poll || !dv->retry_timer || !dv->kick ||
         event_add(dv->poll, &every) != 0) {
         snprintf(err, errlen, "delivery: cannot start");
         delivery_free(dv);
         return NULL;
     }
+    if (pthread_create(&dv->writer, NULL, writer_run, dv) != 0) {
+        snprintf(err, errlen, "delivery: cannot start the file writer thread");
+        delivery_free(dv);
+        return NULL;
+    }
+    dv->writer_started = true;
     curl_multi_setopt(dv->multi, CURLMOPT_SOCKETFUNCTION, curl_socket);
     curl_multi_setopt(dv->multi, CURLMOPT_SOCKETDATA, dv);
     curl_multi_setopt(dv->multi, CURLMOPT_TIMERFUNCTION, curl_timer);
@@ -900,6 +1003,14 @@ void delivery_stop(struct delivery *dv)
     if (!dv || dv->stopping)
         return;
     dv->stopping = true;
+    if (dv->writer_started) { /* what it was given is written; its rows are not recorded */
+        pthread_mutex_lock(&dv->wlock);
+        dv->wstop = true;
+        pthread_cond_signal(&dv->wcond);
+        pthread_mutex_unlock(&dv->wlock);
+        pthread_join(dv->writer, NULL);
+        dv->writer_started = false;
+    }
     size_t abandoned = 0;
     while (dv->requests) {
         struct request *rq = dv->requests;
@@ -919,6 +1030,8 @@ void delivery_free(struct delivery *dv)
         return;
     delivery_stop(dv);
     free_results(dv->results);
+    pthread_mutex_destroy(&dv->wlock);
+    pthread_cond_destroy(&dv->wcond);
     while (dv->dests) {
         struct dest *ds = dv->dests;
         dv->dests = ds->next;
@@ -936,6 +1049,8 @@ void delivery_free(struct delivery *dv)
         event_free(dv->poll);
     if (dv->retry_timer)
         event_free(dv->retry_timer);
+    if (dv->kick)
+        event_free(dv->kick);
     free(dv);
     curl_global_cleanup();
 }

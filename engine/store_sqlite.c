@@ -15,8 +15,8 @@
 
 struct store {
     sqlite3 *db;
-    sqlite3_stmt *insert_message, *insert_outbox, *find_duplicate;
-    sqlite3_stmt *cache[4]; /* delivery's statements, prepared on first use */
+    sqlite3_stmt *insert_message, *insert_outbox, *insert_bundle, *insert_head, *find_duplicate;
+    sqlite3_stmt *cache[4]; /* delivery's statements (STMT_*), prepared on first use */
     struct store_stats stats;
 };
 
@@ -64,12 +64,22 @@ static const char *const migrations[] = {
     "ALTER TABLE outbox ADD COLUMN locations TEXT;"
     "ALTER TABLE outbox ADD COLUMN replayed_at INTEGER;"
     "ALTER TABLE outbox ADD COLUMN entries INTEGER NOT NULL DEFAULT 0;"
+    /* bundles apart from the row's state: a lease or an outcome rewrites a small row */
+    "CREATE TABLE outbox_bundles (outbox_id INTEGER PRIMARY KEY, bundle BLOB NOT NULL);"
+    "INSERT INTO outbox_bundles SELECT id, bundle FROM outbox;"
+    "UPDATE outbox SET bundle = x'';"
     "UPDATE outbox SET created_at = (SELECT received_at FROM messages m"
     " WHERE m.id = outbox.message_id);"
     "DROP INDEX outbox_due;"
-    "CREATE INDEX outbox_queue ON outbox (destination, id) WHERE status IN ('pending', 'retry');"
     "CREATE INDEX outbox_key_queue ON outbox (ordering_key, id)"
-    " WHERE status IN ('pending', 'retry');",
+    " WHERE status IN ('pending', 'retry');"
+    /* the head of each patient's queue: its oldest row still to deliver. Claims read the
+     * heads, not the whole backlog; a delivered or dead head hands over to the next row. */
+    "CREATE TABLE outbox_heads (ordering_key TEXT PRIMARY KEY,"
+    " outbox_id INTEGER NOT NULL UNIQUE, destination TEXT NOT NULL);"
+    "CREATE INDEX outbox_heads_due ON outbox_heads (destination, outbox_id);"
+    "INSERT INTO outbox_heads SELECT ordering_key, min(id), destination FROM outbox"
+    " WHERE status IN ('pending', 'retry') GROUP BY ordering_key;",
 };
 
 static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
@@ -139,11 +149,15 @@ static int prepare(struct store *s, char *err, size_t errlen)
         " message_type, content_hash, status, error_code, error_location, raw, ack)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         "INSERT INTO outbox (message_id, destination, ordering_key, bundle, created_at, entries)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        " VALUES (?1, ?2, ?3, x'', ?4, ?5)",
+        "INSERT INTO outbox_bundles (outbox_id, bundle) VALUES (?1, ?2)",
+        "INSERT OR IGNORE INTO outbox_heads (ordering_key, outbox_id, destination)"
+        " VALUES (?1, ?2, ?3)",
         "SELECT content_hash, ack FROM messages WHERE sending_app = ?1 AND sending_facility = ?2"
         " AND control_id = ?3 AND status != 'duplicate' ORDER BY id LIMIT 1",
     };
-    sqlite3_stmt **out[] = {&s->insert_message, &s->insert_outbox, &s->find_duplicate};
+    sqlite3_stmt **out[] = {&s->insert_message, &s->insert_outbox, &s->insert_bundle,
+                            &s->insert_head, &s->find_duplicate};
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
         if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, out[i], NULL) !=
             SQLITE_OK)
@@ -194,6 +208,8 @@ void store_close(struct store *s)
         return;
     sqlite3_finalize(s->insert_message);
     sqlite3_finalize(s->insert_outbox);
+    sqlite3_finalize(s->insert_bundle);
+    sqlite3_finalize(s->insert_head);
     sqlite3_finalize(s->find_duplicate);
     for (size_t i = 0; i < sizeof s->cache / sizeof s->cache[0]; i++)
         sqlite3_finalize(s->cache[i]);
@@ -215,10 +231,22 @@ static int insert_outbox(struct store *s, int64_t message_id, const struct store
     sqlite3_bind_int64(ob, 1, message_id);
     bind_text(ob, 2, o->destination);
     bind_text(ob, 3, o->ordering_key);
-    sqlite3_bind_blob64(ob, 4, o->bundle, o->bundle_len, SQLITE_STATIC);
-    sqlite3_bind_int64(ob, 5, created_at_ms);
-    sqlite3_bind_int64(ob, 6, (sqlite3_int64)o->entries);
-    return sqlite3_step(ob) == SQLITE_DONE ? 0 : -1;
+    sqlite3_bind_int64(ob, 4, created_at_ms);
+    sqlite3_bind_int64(ob, 5, (sqlite3_int64)o->entries);
+    if (sqlite3_step(ob) != SQLITE_DONE)
+        return -1;
+    sqlite3_int64 id = sqlite3_last_insert_rowid(s->db);
+    sqlite3_stmt *b = s->insert_bundle, *h = s->insert_head;
+    sqlite3_reset(b);
+    sqlite3_bind_int64(b, 1, id);
+    sqlite3_bind_blob64(b, 2, o->bundle, o->bundle_len, SQLITE_STATIC);
+    if (sqlite3_step(b) != SQLITE_DONE)
+        return -1;
+    sqlite3_reset(h); /* the head of its queue, unless the queue has one */
+    bind_text(h, 1, o->ordering_key);
+    sqlite3_bind_int64(h, 2, id);
+    bind_text(h, 3, o->destination);
+    return sqlite3_step(h) == SQLITE_DONE ? 0 : -1;
 }
 
 static int insert_one(struct store *s, struct store_message *m)
@@ -344,7 +372,7 @@ struct store_stats store_stats(const struct store *s)
 
 /* ---- delivery ---- */
 
-enum { STMT_CLAIM, STMT_LEASE, STMT_RECORD };
+enum { STMT_CLAIM, STMT_LEASE, STMT_RECORD, STMT_ADVANCE };
 
 /* Statement slot of the cache, prepared once with sql and reset for a new use; NULL on
  * error. */
@@ -413,12 +441,11 @@ int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_
     /* The head of each ordering key: its oldest row still to deliver. A leased head (in
      * flight, here or in another process) or one waiting for its retry time holds its key. */
     const char *sql =
-        "SELECT o.id, o.message_id, o.ordering_key, o.bundle, o.attempts, o.created_at, o.entries"
-        " FROM outbox o WHERE o.destination = ?1 AND o.status IN ('pending', 'retry')"
-        " AND o.next_attempt_at <= ?2 AND (o.lease_until IS NULL OR o.lease_until <= ?2)"
-        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key"
-        "   AND p.status IN ('pending', 'retry') AND p.id < o.id)"
-        " ORDER BY o.id LIMIT ?3";
+        "SELECT o.id, o.message_id, o.ordering_key, b.bundle, o.attempts, o.created_at, o.entries"
+        " FROM outbox_heads h JOIN outbox o ON o.id = h.outbox_id"
+        " JOIN outbox_bundles b ON b.outbox_id = o.id"
+        " WHERE h.destination = ?1 AND o.next_attempt_at <= ?2"
+        " AND (o.lease_until IS NULL OR o.lease_until <= ?2) ORDER BY h.outbox_id LIMIT ?3";
     size_t n = 0, cap = 0;
     struct store_claim *rows = NULL;
     *out = NULL;
@@ -483,10 +510,15 @@ int store_record(struct store *s, const struct store_result *r, size_t n, char *
     const char *sql = "UPDATE outbox SET status = ?2, attempts = attempts + 1, lease_until = NULL,"
                       " last_http_status = ?3, delivered_at = ?4, next_attempt_at = ?5,"
                       " last_error = ?6, response = ?7, locations = ?8 WHERE id = ?1";
+    /* a head that is done hands over to the next row of its queue (0: none, removed below) */
+    const char *advance =
+        "UPDATE outbox_heads SET outbox_id = coalesce((SELECT min(o.id) FROM outbox o"
+        " WHERE o.ordering_key = outbox_heads.ordering_key"
+        " AND o.status IN ('pending', 'retry')), -outbox_id) WHERE outbox_id = ?1";
     if (begin_relaxed(s, err, errlen) != 0)
         return -1;
-    sqlite3_stmt *st = cached(s, STMT_RECORD, sql);
-    int bad = !st;
+    sqlite3_stmt *st = cached(s, STMT_RECORD, sql), *adv = cached(s, STMT_ADVANCE, advance);
+    int bad = !st || !adv;
     for (size_t i = 0; !bad && i < n; i++) {
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
@@ -504,9 +536,19 @@ int store_record(struct store *s, const struct store_result *r, size_t n, char *
         if (r[i].locations)
             sqlite3_bind_text(st, 8, r[i].locations, -1, SQLITE_STATIC);
         bad = sqlite3_step(st) != SQLITE_DONE;
+        if (!bad && r[i].kind != STORE_RETRY) {
+            sqlite3_reset(adv);
+            sqlite3_bind_int64(adv, 1, r[i].id);
+            bad = sqlite3_step(adv) != SQLITE_DONE;
+        }
     }
     if (st)
         sqlite3_reset(st);
+    if (adv)
+        sqlite3_reset(adv);
+    if (!bad) /* queues left empty (their head id negated above) */
+        bad = sqlite3_exec(s->db, "DELETE FROM outbox_heads WHERE outbox_id < 0", NULL, NULL,
+                           NULL) != SQLITE_OK;
     return end_tx(s, bad, "recording deliveries", err, errlen);
 }
 

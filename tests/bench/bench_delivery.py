@@ -83,9 +83,13 @@ concurrency = {inflight}
                     " control_id, message_type, content_hash, status, raw) values"
                     " (?, 'bench', 'PAS', 'RHM', ?, 'ADT^A01', ?, 'accepted', 'MSH|')",
                     (now, "B%07d" % i, os.urandom(32)))
-                db.execute("insert into outbox (message_id, destination, ordering_key, bundle,"
-                           " created_at, entries) values (?, 'phr', ?, ?, ?, ?)",
-                           (cur.lastrowid, "phr|P%07d" % i, bundle, now, entries))
+                row = db.execute("insert into outbox (message_id, destination, ordering_key,"
+                                 " bundle, created_at, entries) values (?, 'phr', ?, x'', ?, ?)",
+                                 (cur.lastrowid, "phr|P%07d" % i, now, entries)).lastrowid
+                db.execute("insert into outbox_bundles (outbox_id, bundle) values (?, ?)",
+                           (row, bundle))
+                db.execute("insert into outbox_heads (ordering_key, outbox_id, destination)"
+                           " values (?, ?, 'phr')", ("phr|P%07d" % i, row))
         p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
         cpu0 = cpu_seconds(p.pid)
         deadline = time.time() + 600
