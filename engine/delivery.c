@@ -255,10 +255,10 @@ static void add_result(struct delivery *dv, struct pending_result *p)
     record_more(dv);
 }
 
-/* ---- directory destinations: written on the store thread ---- */
+/* ---- directory destinations: written by the file writer thread ---- */
 
-/* Writes len bytes to dir/name atomically and durably (not yet the directory entry). */
-/* Writes len bytes to the temporary file tmp in dirfd (not yet durable); -1 with a reason. */
+/* Writes len bytes to the temporary file tmp in dirfd, fdatasync'd (its name not yet
+ * durable); -1 with a reason. */
 static int write_temp(int dirfd, const char *tmp, const char *p, size_t len, char *err,
                       size_t errlen)
 {

@@ -17,8 +17,10 @@
  * jitter, Retry-After honoured, dead after max_attempts or max_age), or dead
  * (the server's OperationOutcome kept in the store, never logged).
  *
- * directory destinations: the claim job itself writes each bundle as
- * PATH/<outbox id>.json (temp file, fsync, rename, directory fsync) and records it.
+ * directory destinations: claimed like the others, then written by a thread of their
+ * own (never the store thread, whose commits intake waits for), in batches at most every
+ * 10 ms: each bundle as PATH/<outbox id>.json (temporary file, fdatasync, rename), then
+ * one fsync of the directory; the outcomes are recorded like HTTP ones.
  *
  * Stopping abandons requests in flight: their leases are released at the next
  * start (SQLite has one engine per store), and the server sees the same
