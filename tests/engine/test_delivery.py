@@ -282,6 +282,32 @@ def test_end_to_end(e, fhir):
     check(not glob.glob(os.path.join(e.work, "data", "copy", ".*.tmp")), "no temp files left")
 
 
+def test_directory_fault(solent, root, fhir):
+    """A directory destination that cannot be written (its path is a file): rows are retried,
+    none lost or dead; once the directory is there every bundle is written."""
+    fhir.control("reset")
+    with tempfile.TemporaryDirectory() as work:
+        os.makedirs(os.path.join(work, "data"), mode=0o700)
+        copy = os.path.join(work, "data", "copy")
+        with open(copy, "w") as f:
+            f.write("not a directory")
+        e = DeliveryEngine(solent, root, work, free_port(), fhir.port)
+        e.start()
+        plan = traffic("Y", 3)
+        send(e.port, plan, connections=1)
+        check(e.wait_log(b"cannot open the directory", 1), "an unwritable directory is logged")
+        rows = e.rows("select status, count(*) from outbox where destination = 'copy'"
+                      " group by status")
+        check(("delivered", 9) not in rows and not any(r[0] == "dead" for r in rows),
+              "unwritable directory: nothing counted written, nothing dead: %r" % rows)
+        os.unlink(copy)
+        os.mkdir(copy, 0o700)
+        check(e.drained(), "the directory's rows are written once it exists")
+        files = glob.glob(os.path.join(copy, "*.json"))
+        check(len(files) == 9, "one file per ADT bundle after the fault: %d" % len(files))
+        check(e.stop() == 0, "clean stop after the directory fault")
+
+
 def test_faults(e, fhir):
     """503 flapping, 429 with Retry-After, dropped connections, nonsense 2xx, a failed entry,
     then a server slower than the timeout."""
@@ -577,6 +603,7 @@ def main():
             for secret in (b"Seq00", b"Test^", b"Potassium"):
                 check(secret not in log, "patient data %r not in the log" % secret)
         test_auth(solent, root, fhir)
+        test_directory_fault(solent, root, fhir)
         test_tls(solent, root)
         fhir.control("reset")
         with tempfile.TemporaryDirectory() as work:
