@@ -290,7 +290,7 @@ static int write_temp(int dirfd, const char *tmp, const char *p, size_t len, cha
 
 struct claim_job {
     struct dest *dest;
-    struct conf_destination conf; /* as it was when the job started */
+    char name[CONF_NAME]; /* the destination's: the store thread must not read dest->conf */
     size_t want;
     int64_t now, lease_until;
     struct store_claim *claims; /* handed to the loop */
@@ -378,6 +378,13 @@ static void *writer_run(void *arg)
     return NULL;
 }
 
+/* Forgets the first n ready rows (their strings were taken). */
+static void ready_drop(struct dest *ds, size_t n)
+{
+    ds->nready -= n;
+    memmove(ds->ready, ds->ready + n, ds->nready * sizeof *ds->ready);
+}
+
 /* Hands what is ready for directory destination ds to the writer (one batch at a time). */
 static void dir_start(struct dest *ds)
 {
@@ -399,8 +406,7 @@ static void dir_start(struct dest *ds)
     snprintf(b->path, sizeof b->path, "%s", ds->conf.path);
     memcpy(b->claims, ds->ready, n * sizeof *b->claims); /* takes the strings */
     b->n = n;
-    ds->nready -= n;
-    memmove(ds->ready, ds->ready + n, ds->nready * sizeof *ds->ready);
+    ready_drop(ds, n);
     ds->inflight = n;
     pthread_mutex_lock(&dv->wlock);
     struct dir_batch **tail = &dv->wqueue;
@@ -439,11 +445,9 @@ static void claim_run(struct store *s, void *arg)
 {
     struct claim_job *j = arg;
     char err[256];
-    j->n = store_claim(s, j->conf.id.name, j->now, j->lease_until, j->want, &j->claims, err,
-                       sizeof err);
+    j->n = store_claim(s, j->name, j->now, j->lease_until, j->want, &j->claims, err, sizeof err);
     if (j->n < 0)
-        fprintf(stderr, "event=delivery_claim_failed destination=%s error=\"%s\"\n",
-                j->conf.id.name, err);
+        fprintf(stderr, "event=delivery_claim_failed destination=%s error=\"%s\"\n", j->name, err);
     daemon_call(j->dest->dv->d, claim_done, j);
 }
 
@@ -798,11 +802,8 @@ static void claim_done(void *arg)
         ds->nready += (size_t)got;
         free(j->claims);
     }
-    bool full = got > 0 && (size_t)got == j->want;
     free(j);
-    if (dv->stopping)
-        return;
-    if (full || ds->again || got) /* start what came; more may be waiting */
+    if (!dv->stopping && (got || ds->again)) /* start what came; more may be waiting */
         pump(ds);
 }
 
@@ -825,10 +826,7 @@ static void pump(struct dest *ds)
         dir_start(ds);
     while (!dir && ds->inflight < limit && started < ds->nready)
         request_start(ds, &ds->ready[started++]); /* takes the strings */
-    if (started) {
-        ds->nready -= started;
-        memmove(ds->ready, ds->ready + started, ds->nready * sizeof *ds->ready);
-    }
+    ready_drop(ds, started);
     if (ds->claiming) {
         ds->again = true;
         return;
@@ -842,7 +840,7 @@ static void pump(struct dest *ds)
     if (!j)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     j->dest = ds;
-    j->conf = ds->conf;
+    snprintf(j->name, sizeof j->name, "%s", ds->conf.id.name);
     j->want = room - have;
     j->now = now_ms();
     j->lease_until = j->now + (int64_t)ds->conf.timeout_ms + LEASE_SLACK_MS;

@@ -403,8 +403,8 @@ static int begin_relaxed(struct store *s, char *err, size_t errlen)
     return 0;
 }
 
-/* Ends a transaction begun by begin_relaxed: COMMIT when ok, else ROLLBACK; then FULL
- * again for everything else. */
+/* Ends a write transaction: COMMIT unless bad, else ROLLBACK; then synchronous=FULL again
+ * (after begin_relaxed; a no-op otherwise). */
 static int end_tx(struct store *s, int bad, const char *what, char *err, size_t errlen)
 {
     int rc = 0;

@@ -77,10 +77,14 @@ class FhirServer:
         except urllib.error.HTTPError as x:
             if x.code != 401 or token or path.startswith("/$test/"):
                 raise
+        return self.call(method, path, body, self.tester_token())
+
+    def tester_token(self):
+        """A token for the tests' own client from the server's token endpoint."""
         form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "tester",
                                        "client_secret": "tester-secret"}).encode()
         with urllib.request.urlopen("http://127.0.0.1:%d/token" % self.port, form, timeout=30) as r:
-            return self.call(method, path, body, json.loads(r.read())["access_token"])
+            return json.loads(r.read())["access_token"]
 
     def control(self, what, **q):
         return self.call("POST", "/$test/%s?%s" % (what, urllib.parse.urlencode(q)))
@@ -477,10 +481,7 @@ def test_auth(solent, root, fhir):
         fhir.control("reset")
         fhir.call("POST", "/$test/auth", {"clients": clients, "expires_in": 3600,
                                           "basic": {"user": "solent", "password": "pw-in-a-file"}})
-        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "tester",
-                                       "client_secret": "tester-secret"}).encode()
-        with urllib.request.urlopen(token_url, form, timeout=30) as r:
-            os.environ["SOLENT_TEST_BEARER"] = json.loads(r.read())["access_token"]
+        os.environ["SOLENT_TEST_BEARER"] = fhir.tester_token()
         pw = os.path.join(keys, "password")
         with open(pw, "w") as f:
             f.write("pw-in-a-file\n")
