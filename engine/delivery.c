@@ -381,6 +381,8 @@ static void *writer_run(void *arg)
 /* Forgets the first n ready rows (their strings were taken). */
 static void ready_drop(struct dest *ds, size_t n)
 {
+    if (!n) /* ready may still be NULL */
+        return;
     ds->nready -= n;
     memmove(ds->ready, ds->ready + n, ds->nready * sizeof *ds->ready);
 }
