@@ -68,7 +68,7 @@ START_TEST(test_batch_is_one_transaction_and_survives_reopen)
     char err[256];
     struct store *s = store_open(path, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 2);
+    ck_assert_int_eq(store_schema_version(s), 3);
     struct store_message batch[3] = {message("1", 'a', "ADT^A01"), message("2", 'b', "ADT^A08"),
                                      message("3", 'c', "ORU^R01")};
     batch[2].status = STORE_ERROR;
@@ -83,7 +83,7 @@ START_TEST(test_batch_is_one_transaction_and_survives_reopen)
 
     s = store_open(path, err, sizeof err); /* reopen: nothing lost, no migration re-run */
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 2);
+    ck_assert_int_eq(store_schema_version(s), 3);
     struct tally t = {0};
     struct store_filter all = {0};
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
@@ -312,9 +312,10 @@ START_TEST(test_status_dead_and_replay)
 }
 END_TEST
 
-/* A store written by the previous release (schema 1, frozen here as it shipped) with a
- * pending outbox row: opening it migrates to schema 2 and the row is claimable, its age
- * taken from its message, its entry count unknown (0: delivery counts them itself). */
+/* A store written by the first release (schema 1, frozen here as it shipped) with two
+ * pending outbox rows of one patient: opening it migrates to the current schema; the rows
+ * are claimable in order, their age taken from their message, their entry count unknown
+ * (0: delivery counts them itself); once both are delivered the queue is empty. */
 START_TEST(test_migrates_a_version_1_store)
 {
     static const char *const v1 =
@@ -339,7 +340,7 @@ START_TEST(test_migrates_a_version_1_store)
         "INSERT INTO messages VALUES (1, 1700000000000, 'pas', 'PAS', 'RHM', 'C1', 'ADT^A01',"
         " x'00', 'accepted', 0, '', x'4d5348', NULL);"
         "INSERT INTO outbox (message_id, destination, ordering_key, bundle)"
-        " VALUES (1, 'phr', 'phr|k', x'7b7d');"
+        " VALUES (1, 'phr', 'phr|k', x'7b7d'), (1, 'phr', 'phr|k', x'7b207d');"
         "PRAGMA user_version = 1;";
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
@@ -348,14 +349,30 @@ START_TEST(test_migrates_a_version_1_store)
     char err[256];
     struct store *s = store_open(path, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 2);
+    ck_assert_int_eq(store_schema_version(s), 3);
     struct store_claim *c;
     ck_assert_int_eq(store_claim(s, "phr", 100, 200, 10, &c, err, sizeof err), 1);
+    ck_assert_int_eq(c[0].id, 1);
     ck_assert_int_eq(c[0].created_at_ms, 1700000000000);
     ck_assert_uint_eq(c[0].entries, 0);
     ck_assert_uint_eq(c[0].bundle_len, 2);
     store_claims_free(c, 1);
+    record(s, 1, STORE_DELIVERED, 0);
+    ck_assert_int_eq(store_claim(s, "phr", 100, 200, 10, &c, err, sizeof err), 1);
+    ck_assert_int_eq(c[0].id, 2);
+    ck_assert_uint_eq(c[0].bundle_len, 3);
+    store_claims_free(c, 1);
+    record(s, 2, STORE_DELIVERED, 0);
+    ck_assert_int_eq(store_claim(s, "phr", 300, 400, 10, &c, err, sizeof err), 0);
     store_close(s);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK); /* the emptied queue has no head */
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox_heads", -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
 }
 END_TEST
 
