@@ -83,7 +83,9 @@ static const char *const migrations[] = {
     /* 3: fewer b-trees written per message (each is a WAL page in every commit): the heads
      * keyed by ordering key alone (WITHOUT ROWID), no index that only duplicates another
      * (outbox_order: outbox_key_queue serves its one query) or serves no query
-     * (messages_received: `solent messages` walks ids newest first) */
+     * (messages_received: `solent messages` walks ids newest first); each message counts its
+     * outbox rows, so listing messages does not search the outbox (which has no index by
+     * message: one more b-tree per commit) — counted once here with a temporary index */
     "CREATE TABLE outbox_heads_v3 (ordering_key TEXT PRIMARY KEY,"
     " outbox_id INTEGER NOT NULL, destination TEXT NOT NULL) WITHOUT ROWID;"
     "INSERT INTO outbox_heads_v3 SELECT ordering_key, outbox_id, destination FROM outbox_heads;"
@@ -91,7 +93,12 @@ static const char *const migrations[] = {
     "ALTER TABLE outbox_heads_v3 RENAME TO outbox_heads;"
     "CREATE INDEX outbox_heads_due ON outbox_heads (destination, outbox_id);"
     "DROP INDEX outbox_order;"
-    "DROP INDEX messages_received;",
+    "DROP INDEX messages_received;"
+    "ALTER TABLE messages ADD COLUMN outbox_rows INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX outbox_by_message_v3 ON outbox (message_id);"
+    "UPDATE messages SET outbox_rows = (SELECT count(*) FROM outbox o"
+    " WHERE o.message_id = messages.id);"
+    "DROP INDEX outbox_by_message_v3;",
 };
 
 static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
@@ -158,8 +165,8 @@ static int prepare(struct store *s, char *err, size_t errlen)
 {
     static const char *const sql[] = {
         "INSERT INTO messages (received_at, listener, sending_app, sending_facility, control_id,"
-        " message_type, content_hash, status, error_code, error_location, raw, ack)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        " message_type, content_hash, status, error_code, error_location, raw, ack, outbox_rows)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         "INSERT INTO outbox (message_id, destination, ordering_key, bundle, created_at, entries)"
         " VALUES (?1, ?2, ?3, x'', ?4, ?5)",
         "INSERT INTO outbox_bundles (outbox_id, bundle) VALUES (?1, ?2)",
@@ -280,6 +287,7 @@ static int insert_one(struct store *s, struct store_message *m)
         sqlite3_bind_blob64(st, 12, m->ack, m->ack_len, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 12);
+    sqlite3_bind_int64(st, 13, (sqlite3_int64)m->noutbox);
     if (sqlite3_step(st) != SQLITE_DONE)
         return -1;
     m->id = sqlite3_last_insert_rowid(s->db);
@@ -343,7 +351,7 @@ int store_list(struct store *s, const struct store_filter *f,
     const char *sql =
         "SELECT m.id, m.received_at, m.listener, m.sending_app, m.sending_facility,"
         " m.control_id, m.message_type, m.status, m.error_code, m.error_location, length(m.raw),"
-        " (SELECT count(*) FROM outbox o WHERE o.message_id = m.id)"
+        " m.outbox_rows"
         " FROM messages m WHERE (?1 IS NULL OR m.status = ?1)"
         " AND (?2 IS NULL OR m.message_type LIKE ?2 || '%') AND m.received_at >= ?3"
         " ORDER BY m.id DESC LIMIT ?4";
@@ -678,12 +686,17 @@ int store_enqueue(struct store *s, int64_t message_id, int64_t created_at_ms,
     /* A message that failed (AE) or was parked and now transforms is accepted from now on. */
     if (!bad && n) {
         bad = sqlite3_prepare_v2(s->db,
-                                 "UPDATE messages SET status = 'accepted', error_code = 0,"
-                                 " error_location = '' WHERE id = ?1"
-                                 " AND status IN ('error', 'parked')",
+                                 "UPDATE messages SET outbox_rows = outbox_rows + ?2,"
+                                 " status = CASE WHEN status IN ('error', 'parked')"
+                                 " THEN 'accepted' ELSE status END,"
+                                 " error_code = CASE WHEN status IN ('error', 'parked')"
+                                 " THEN 0 ELSE error_code END,"
+                                 " error_location = CASE WHEN status IN ('error', 'parked')"
+                                 " THEN '' ELSE error_location END WHERE id = ?1",
                                  -1, &st, NULL) != SQLITE_OK;
         if (!bad) {
             sqlite3_bind_int64(st, 1, message_id);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
             bad = sqlite3_step(st) != SQLITE_DONE;
         }
         sqlite3_finalize(st);

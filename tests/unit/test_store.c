@@ -295,6 +295,11 @@ START_TEST(test_status_dead_and_replay)
     ck_assert_int_eq(store_dead_list(s, NULL, 0, &d, &n), 0);
     ck_assert_uint_eq(n, 0); /* replayed: no longer listed */
     free(d);
+    struct tally t = {0};
+    struct store_filter all = {0};
+    ck_assert_int_eq(store_list(s, &all, count, &t), 0);
+    ck_assert_uint_eq(t.rows, 3);
+    ck_assert_uint_eq(t.outbox, 4); /* message 2: its first row and the replay */
     c = (struct counts){0};
     ck_assert_int_eq(store_delivery_status(s, 200, on_status, &c), 0);
     ck_assert_uint_eq(c.dead, 0);
@@ -350,6 +355,11 @@ START_TEST(test_migrates_a_version_1_store)
     struct store *s = store_open(path, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     ck_assert_int_eq(store_schema_version(s), 3);
+    struct tally t = {0};
+    struct store_filter all = {0};
+    ck_assert_int_eq(store_list(s, &all, count, &t), 0);
+    ck_assert_uint_eq(t.rows, 1);
+    ck_assert_uint_eq(t.outbox, 2); /* counted by the migration */
     struct store_claim *c;
     ck_assert_int_eq(store_claim(s, "phr", 100, 200, 10, &c, err, sizeof err), 1);
     ck_assert_int_eq(c[0].id, 1);
