@@ -1,13 +1,13 @@
 /* pipeline — one frame to a record to store and the ACK to send once it is durable. */
 #include "engine/pipeline.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "parsers/hl7_ack.h"
 #include "parsers/hl7_charset.h"
 #include "parsers/hl7_msgtype.h"
+#include "transforms/fhir_id.h"
 #include "transforms/transform.h"
 #include "transforms/xf_json.h"
 
@@ -166,5 +166,6 @@ void pipeline_process(const struct pipeline_ctx *ctx, const char *frame, size_t 
     m->error_location = r->error_location;
     m->raw = frame, m->raw_len = len;
     m->ack = r->ack.p, m->ack_len = r->ack.len;
-    EVP_Digest(frame, len, m->hash, NULL, EVP_sha256(), NULL);
+    _Static_assert(STORE_HASH_LEN == FHIR_SHA256_LEN, "the content hash is a SHA-256");
+    fhir_id_sha256(frame, len, m->hash);
 }

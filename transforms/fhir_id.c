@@ -16,18 +16,23 @@ static void fetch_sha256(void)
         abort(); /* a broken OpenSSL install: nothing can be transformed */
 }
 
-void fhir_id_uuid(const void *seed, size_t n, char out[FHIR_UUID_LEN + 1])
+void fhir_id_sha256(const void *data, size_t n, unsigned char out[FHIR_SHA256_LEN])
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    static const char hex[] = "0123456789abcdef";
     static _Thread_local EVP_MD_CTX *ctx; /* one per thread, reused: no allocation per hash */
-    unsigned char h[EVP_MAX_MD_SIZE];
     pthread_once(&once, fetch_sha256);
     if (!ctx && !(ctx = EVP_MD_CTX_new()))
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-    if (!EVP_DigestInit_ex(ctx, sha256, NULL) || !EVP_DigestUpdate(ctx, seed, n) ||
-        !EVP_DigestFinal_ex(ctx, h, NULL))
-        abort();                                  /* OpenSSL failing on memory: the same policy */
+    if (!EVP_DigestInit_ex(ctx, sha256, NULL) || !EVP_DigestUpdate(ctx, data, n) ||
+        !EVP_DigestFinal_ex(ctx, out, NULL))
+        abort(); /* OpenSSL failing on memory: the same policy */
+}
+
+void fhir_id_uuid(const void *seed, size_t n, char out[FHIR_UUID_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char h[FHIR_SHA256_LEN];
+    fhir_id_sha256(seed, n, h);
     h[6] = (unsigned char)((h[6] & 0x0F) | 0x50); /* version 5 layout: name-based */
     h[8] = (unsigned char)((h[8] & 0x3F) | 0x80); /* RFC 4122 variant */
     size_t o = 0;

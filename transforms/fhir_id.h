@@ -8,8 +8,11 @@
 
 #include <stddef.h>
 
-#define FHIR_UUID_LEN 36
+#define FHIR_UUID_LEN   36
+#define FHIR_SHA256_LEN 32
 
+/* Writes the SHA-256 of n bytes at data into out (the implementation fetched once). */
+void fhir_id_sha256(const void *data, size_t n, unsigned char out[FHIR_SHA256_LEN]);
 /* Writes the UUID for the seed's n bytes into out (FHIR_UUID_LEN + 1 bytes). */
 void fhir_id_uuid(const void *seed, size_t n, char out[FHIR_UUID_LEN + 1]);
 /* Writes s percent-encoded for a URL query value into out (size n); -1 if it does not fit. */
