@@ -41,6 +41,11 @@ struct dest {
     struct delivery_rng rng;
     char secret[CONF_TEXT]; /* the password, token or client secret, read at configure */
     bool secret_ok;
+    /* finished bundle handles, still set up for this destination: a request sets only its
+     * body, headers and callbacks' data (a reload discards them: conf_gen) */
+    CURL *spare[64];
+    size_t nspare;
+    unsigned conf_gen;
     /* token endpoint (oauth2_client_credentials, smart_backend): one fetch at a time */
     char token[4096];
     int64_t token_refresh_ms, token_expires_ms, token_retry_ms; /* renew at, dead at, retry at */
@@ -53,7 +58,7 @@ struct dest {
 struct request {
     struct dest *dest;
     bool is_token; /* a token request, not a bundle */
-    unsigned token_gen;
+    unsigned token_gen, conf_gen;
     CURL *easy;
     struct curl_slist *headers;
     struct store_claim claim;
@@ -79,8 +84,6 @@ struct delivery {
     struct dest *dests;
     struct request *requests; /* in flight */
     struct pending_result *results, **results_tail;
-    CURL *spare[64]; /* finished handles, reset, for reuse */
-    size_t nspare;
     bool recording, stopping;
     /* the directory writer thread and its queue */
     pthread_t writer;
@@ -482,15 +485,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 static void request_free(struct request *rq)
 {
-    struct delivery *dv = rq->dest->dv;
-    if (rq->easy) { /* kept for the next request: curl_easy_init is not cheap */
+    struct dest *ds = rq->dest;
+    struct delivery *dv = ds->dv;
+    if (rq->easy) { /* a bundle handle is kept for the destination's next request */
         curl_multi_remove_handle(dv->multi, rq->easy);
-        if (dv->nspare < sizeof dv->spare / sizeof dv->spare[0] && !dv->stopping) {
-            curl_easy_reset(rq->easy);
-            dv->spare[dv->nspare++] = rq->easy;
-        } else {
+        if (!rq->is_token && rq->conf_gen == ds->conf_gen && !ds->removed && !dv->stopping &&
+            ds->nspare < sizeof ds->spare / sizeof ds->spare[0])
+            ds->spare[ds->nspare++] = rq->easy;
+        else
             curl_easy_cleanup(rq->easy);
-        }
     }
     curl_slist_free_all(rq->headers);
     free(rq->claim.ordering_key);
@@ -508,26 +511,16 @@ static void unlink_request(struct delivery *dv, struct request *rq)
         }
 }
 
-/* A POST of len bytes at body (borrowed until the request ends) to url with the
- * destination's TLS settings, timeout and answer capture; queued on the multi handle. */
-static struct request *request_post(struct dest *ds, const char *url, const char *body, size_t len,
-                                    struct curl_slist *headers)
+/* A new handle that POSTs to url with the destination's TLS settings, timeout and answer
+ * capture; what it sends and where answers go are set per request (request_post). */
+static CURL *handle_new(const struct dest *ds, const char *url)
 {
-    struct delivery *dv = ds->dv;
     const struct conf_destination *cd = &ds->conf;
-    struct request *rq = calloc(1, sizeof *rq);
-    CURL *e = dv->nspare ? dv->spare[--dv->nspare] : curl_easy_init();
-    if (!rq || !e || !headers)
+    CURL *e = curl_easy_init();
+    if (!e)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-    rq->dest = ds;
-    rq->easy = e;
-    rq->headers = headers;
-    strbuf_init(&rq->body, MAX_RESPONSE);
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cd->timeout_ms);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
@@ -543,8 +536,29 @@ static struct request *request_post(struct dest *ds, const char *url, const char
     if (cd->client_key[0])
         curl_easy_setopt(e, CURLOPT_SSLKEY, cd->client_key);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, rq);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    return e;
+}
+
+/* A POST of len bytes at body (borrowed until the request ends) on handle e (a new one for
+ * url when NULL), with headers (taken); queued on the multi handle. */
+static struct request *request_post(struct dest *ds, CURL *e, const char *url, const char *body,
+                                    size_t len, struct curl_slist *headers)
+{
+    struct delivery *dv = ds->dv;
+    struct request *rq = calloc(1, sizeof *rq);
+    if (!rq || !headers)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    rq->dest = ds;
+    rq->easy = e ? e : handle_new(ds, url);
+    rq->headers = headers;
+    rq->conf_gen = ds->conf_gen;
+    strbuf_init(&rq->body, MAX_RESPONSE);
+    e = rq->easy;
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, rq);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, rq);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, rq->curl_error);
     curl_easy_setopt(e, CURLOPT_PRIVATE, rq);
@@ -567,15 +581,17 @@ static void request_start(struct dest *ds, struct store_claim *c)
         h = curl_slist_append(h, line);
     }
     ds->inflight++;
-    struct request *rq = request_post(ds, cd->url, c->bundle, c->bundle_len, h);
+    CURL *e = ds->nspare ? ds->spare[--ds->nspare] : NULL;
+    if (!e && strcmp(cd->auth, "basic") == 0) {
+        e = handle_new(ds, cd->url);
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERNAME, cd->username);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, ds->secret);
+    }
+    struct request *rq = request_post(ds, e, cd->url, c->bundle, c->bundle_len, h);
     rq->claim = *c; /* takes its strings; the bundle stays where POSTFIELDS points */
     rq->token_gen = ds->token_gen;
     rq->entries = c->entries ? (long)c->entries : delivery_bundle_entries(c->bundle, c->bundle_len);
-    if (strcmp(cd->auth, "basic") == 0) {
-        curl_easy_setopt(rq->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(rq->easy, CURLOPT_USERNAME, cd->username);
-        curl_easy_setopt(rq->easy, CURLOPT_PASSWORD, ds->secret);
-    }
 }
 
 /* Asks the token endpoint for a token (one request at a time per destination). */
@@ -601,8 +617,8 @@ static void token_start(struct dest *ds)
     /* the form lives in the request's claim.bundle, freed with it */
     char *body = strbuf_take(&form, NULL);
     size_t len = strlen(body);
-    struct request *rq = request_post(ds, cd->token_url, body, len, h);
-    rq->is_token = true;
+    struct request *rq = request_post(ds, NULL, cd->token_url, body, len, h);
+    rq->is_token = true; /* its handle is not kept: its URL and credentials are the token's */
     rq->claim.bundle = body;
     if (strcmp(cd->auth, "oauth2_client_credentials") == 0 &&
         strcmp(cd->client_auth, "basic") == 0) {
@@ -747,6 +763,8 @@ static int curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void *so
     }
     short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) |
                          (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST);
+    if (ev && event_get_events(ev) == kind)
+        return 0; /* already watched for this */
     if (ev) {
         event_del(ev);
         event_assign(ev, dv->d->base, s, kind, on_socket, dv);
@@ -908,6 +926,12 @@ static int read_secret(const char *spec, char *out, size_t n, char *why, size_t 
     return 0;
 }
 
+static void dest_drop_handles(struct dest *ds)
+{
+    while (ds->nspare)
+        curl_easy_cleanup(ds->spare[--ds->nspare]);
+}
+
 static void dest_apply(struct dest *ds, const struct conf_destination *cd)
 {
     if (strcmp(ds->conf.auth, cd->auth) != 0 || strcmp(ds->conf.token_url, cd->token_url) != 0 ||
@@ -919,6 +943,8 @@ static void dest_apply(struct dest *ds, const struct conf_destination *cd)
     }
     ds->conf = *cd;
     ds->removed = false;
+    ds->conf_gen++; /* handles set up under the old settings are not reused */
+    dest_drop_handles(ds);
     char why[CONF_TEXT + 64];
     const char *spec = strcmp(cd->auth, "basic") == 0                       ? cd->password
                        : strcmp(cd->auth, "bearer") == 0                    ? cd->token
@@ -955,6 +981,9 @@ void delivery_configure(struct delivery *dv, const struct conf *c)
         }
         dest_apply(ds, cd);
     }
+    for (struct dest *ds = dv->dests; ds; ds = ds->next)
+        if (ds->removed)
+            dest_drop_handles(ds);
     pump_all(dv);
 }
 
@@ -1037,10 +1066,9 @@ void delivery_free(struct delivery *dv)
         dv->dests = ds->next;
         memset(ds->secret, 0, sizeof ds->secret);
         store_claims_free(ds->ready, ds->nready);
+        dest_drop_handles(ds);
         free(ds);
     }
-    while (dv->nspare)
-        curl_easy_cleanup(dv->spare[--dv->nspare]);
     if (dv->multi) /* first: it may still call the socket and timer callbacks */
         curl_multi_cleanup(dv->multi);
     if (dv->curl_timer)
