@@ -2,6 +2,7 @@
 #include "engine/auth.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <curl/curl.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int auth_uses_token(const struct conf_destination *cd)
 {
@@ -185,4 +187,37 @@ int auth_token_parse(const char *body, size_t len, char *token, size_t token_len
     }
     cJSON_Delete(j);
     return rc;
+}
+
+/* Reads a secret from env:VARIABLE or file:PATH into out; -1 with a reason (no secret). */
+int auth_read_secret(const char *spec, char *out, size_t n, char *why, size_t whylen)
+{
+    out[0] = '\0';
+    if (strncmp(spec, "env:", 4) == 0) {
+        const char *v = getenv(spec + 4);
+        if (!v || !*v) {
+            snprintf(why, whylen, "environment variable %s is not set", spec + 4);
+            return -1;
+        }
+        snprintf(out, n, "%s", v);
+        return 0;
+    }
+    FILE *f = fopen(spec + 5, "r");
+    if (!f) {
+        snprintf(why, whylen, "%s: %s", spec + 5, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "event=secret_file_open_to_others file=%s mode=%o\n", spec + 5,
+                (unsigned)(st.st_mode & 0777));
+    size_t got = fread(out, 1, n - 1, f);
+    fclose(f);
+    out[got] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!out[0]) {
+        snprintf(why, whylen, "%s is empty", spec + 5);
+        return -1;
+    }
+    return 0;
 }

@@ -14,6 +14,9 @@
 #include "engine/conf.h"
 #include "parsers/strbuf.h"
 
+/* Reads a secret from env:VARIABLE or file:PATH (its first line; a file others may read is
+ * logged) into out; -1 with a reason (no secret). */
+int auth_read_secret(const char *spec, char *out, size_t n, char *why, size_t whylen);
 /* Whether cd's auth fetches tokens from a token endpoint. */
 int auth_uses_token(const struct conf_destination *cd);
 

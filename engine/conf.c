@@ -40,6 +40,12 @@ static const struct key store_keys[] = {
     KEY(conf_store, K_STR, path, "data/solent.db", NULL),
 };
 
+static const struct key admin_keys[] = {
+    KEY(conf_admin, K_STR, bind, "127.0.0.1", NULL),
+    KEY(conf_admin, K_U32, port, "0", NULL),
+    KEY(conf_admin, K_STR, token, "", NULL),
+};
+
 static const struct key listener_keys[] = {
     KEY(conf_listener, K_STR, bind, "127.0.0.1", NULL),
     KEY(conf_listener, K_U32, port, "2575", NULL),
@@ -105,10 +111,16 @@ struct section_kind {
     }
 
 static const struct section_kind kinds[] = {
-    KIND("engine", engine_keys, false),          KIND("store", store_keys, false),
-    KIND("listener", listener_keys, true),       KIND("route", route_keys, true),
-    KIND("destination", destination_keys, true),
+    KIND("engine", engine_keys, false), KIND("store", store_keys, false),
+    KIND("admin", admin_keys, false),   KIND("listener", listener_keys, true),
+    KIND("route", route_keys, true),    KIND("destination", destination_keys, true),
 };
+
+/* Where a singleton section's keys go (kinds[i] for i < 3). */
+static void *singleton(struct conf *c, size_t i)
+{
+    return i == 0 ? (void *)&c->engine : i == 1 ? (void *)&c->store : (void *)&c->admin;
+}
 
 struct loader {
     struct conf *c;
@@ -307,9 +319,9 @@ static int on_section(struct loader *l, char *text)
         if (name && strlen(name) >= CONF_NAME)
             return fail(l, "section name too long");
         l->kind = &kinds[i];
-        l->base = kinds[i].named           ? new_named(l, &kinds[i], name)
-                  : &kinds[i] == &kinds[0] ? (void *)&l->c->engine
-                                           : (void *)&l->c->store;
+        l->base = kinds[i].named ? new_named(l, &kinds[i], name) : singleton(l->c, i);
+        if (l->base == &l->c->admin)
+            l->c->admin.line = l->line;
         return l->base ? 0 : -1;
     }
     return fail(l, "unknown section [%s]", kind);
@@ -419,6 +431,13 @@ static int validate(struct loader *l)
                 return fail(l, "[route %s] sends to destination %s, which is not defined",
                             r->id.name, r->destinations.v[k]);
     }
+    l->line = c->admin.line;
+    if (c->admin.port > 65535)
+        return fail(l, "[admin] port must be 1 to 65535 (0: off)");
+    if (c->admin.port && strncmp(c->admin.token, "env:", 4) != 0 &&
+        strncmp(c->admin.token, "file:", 5) != 0)
+        return fail(l, "[admin] needs token = env:VARIABLE or file:PATH (the bearer token "
+                       "/metrics asks for, never written in the file)");
     for (size_t i = 0; i < c->ndestinations; i++) {
         l->line = c->destinations[i].id.line;
         const struct conf_destination *d = &c->destinations[i];
@@ -467,7 +486,9 @@ struct conf *conf_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     snprintf(c->file, sizeof c->file, "%s", path);
-    int rc = set_defaults(&l, &kinds[0], &c->engine) | set_defaults(&l, &kinds[1], &c->store);
+    int rc = 0;
+    for (size_t i = 0; i < 3; i++)
+        rc |= set_defaults(&l, &kinds[i], singleton(c, i));
     char *line = NULL;
     size_t cap = 0;
     while (rc == 0 && getline(&line, &cap, f) != -1) {

@@ -51,6 +51,14 @@ struct conf_store {
     char path[CONF_TEXT];
 };
 
+/* The admin HTTP endpoint (/healthz, /metrics); off while port is 0. */
+struct conf_admin {
+    char bind[CONF_NAME];
+    uint32_t port;
+    char token[CONF_TEXT]; /* env:VARIABLE or file:PATH: the bearer token /metrics asks for */
+    int line;              /* of its section, for errors */
+};
+
 struct conf_listener {
     struct conf_named id;
     char bind[CONF_NAME];
@@ -101,6 +109,7 @@ struct conf {
     char file[CONF_TEXT];
     struct conf_engine engine;
     struct conf_store store;
+    struct conf_admin admin;
     struct conf_listener listeners[CONF_MAX_SECTIONS];
     size_t nlisteners;
     struct conf_route routes[CONF_MAX_SECTIONS];

@@ -67,7 +67,8 @@ static void send_frame(struct conn *c, const char *p, size_t n)
     strbuf_cleanup(&framed);
 }
 
-static void on_intake_done(void *arg, int rc, int64_t id, const char *ack, size_t ack_len)
+static void on_intake_done(void *arg, int rc, int64_t id, enum store_status status, const char *ack,
+                           size_t ack_len)
 {
     struct conn *c = arg; /* store thread: hand it to the loop */
     struct daemon *d = c->l->d;
@@ -77,6 +78,7 @@ static void on_intake_done(void *arg, int rc, int64_t id, const char *ack, size_
     (void)id;
     k->conn = c;
     k->rc = rc;
+    k->status = status;
     k->ack_len = ack_len;
     k->ack = malloc(ack_len + 1);
     if (!k->ack)
@@ -192,9 +194,15 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     conn_free(c);
 }
 
-void conn_committed(struct conn *c, int rc, const char *ack, size_t ack_len)
+void conn_committed(struct conn *c, int rc, enum store_status status, const char *ack,
+                    size_t ack_len)
 {
     daemon_inflight_done(c->l->d);
+    struct daemon_counts *n = daemon_counts_of(c->l->d, c->l->conf->id.name);
+    if (n && rc == 0)
+        n->by_status[status]++;
+    else if (n)
+        n->not_stored++;
     if (c->state == CONN_CLOSING) {
         conn_free(c);
         return;

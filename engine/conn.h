@@ -17,7 +17,8 @@
 /* Takes a new connection on fd accepted by listener l. */
 void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer);
 /* The commit of the connection's current frame is done (loop thread). */
-void conn_committed(struct conn *c, int rc, const char *ack, size_t ack_len);
+void conn_committed(struct conn *c, int rc, enum store_status status, const char *ack,
+                    size_t ack_len);
 /* On a stop signal: closes every connection between messages; the others close once the
  * ACK of the message they are committing is written. */
 void conn_stop_all(struct daemon *d);

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/admin.h"
 #include "engine/conn.h"
 #include "engine/delivery.h"
 #include "transforms/dt_time.h"
@@ -94,6 +95,18 @@ static struct event_base *new_base(void)
     return b;
 }
 
+struct daemon_counts *daemon_counts_of(struct daemon *d, const char *listener)
+{
+    for (size_t i = 0; i < d->ncounts; i++)
+        if (strcmp(d->counts[i].listener, listener) == 0)
+            return &d->counts[i];
+    if (d->ncounts == sizeof d->counts / sizeof d->counts[0])
+        return NULL; /* more listener names than that over reloads: no longer counted */
+    struct daemon_counts *n = &d->counts[d->ncounts++];
+    snprintf(n->listener, sizeof n->listener, "%s", listener);
+    return n;
+}
+
 /* Runs what the store thread finished: commits go back to their connections. */
 static void run_completions(struct daemon *d, struct completion *k)
 {
@@ -103,7 +116,7 @@ static void run_completions(struct daemon *d, struct completion *k)
         if (k->fn) {
             k->fn(k->arg);
         } else {
-            conn_committed(k->conn, k->rc, k->ack, k->ack_len);
+            conn_committed(k->conn, k->rc, k->status, k->ack, k->ack_len);
             committed = true;
         }
         free(k->ack);
@@ -315,6 +328,8 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     d->conf = n;
     router_build(&d->router, n);
     delivery_configure(d->delivery, n);
+    if (admin_configure(d->admin, n, err, sizeof err) != 0)
+        fprintf(stderr, "event=admin_reload_failed kept=previous error=\"%s\"\n", err);
     conf_free(old);
     fprintf(stderr, "event=reloaded listeners=%zu routes=%zu destinations=%zu\n", n->nlisteners,
             n->nroutes, n->ndestinations);
@@ -337,6 +352,7 @@ static void daemon_cleanup(struct daemon *d)
         free(k);
     }
     delivery_free(d->delivery);
+    admin_free(d->admin);
     store_close(d->store);
     if (d->store_lock >= 0)
         close(d->store_lock);
@@ -395,6 +411,8 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     if (!(d->delivery = delivery_start(d, err, errlen))) /* its jobs answer through d->wake */
         goto out;
     delivery_configure(d->delivery, conf);
+    if (!(d->admin = admin_start(d, conf, err, errlen)))
+        goto out;
     struct daemon_listener *fresh;
     if (open_new(d, conf, &fresh, err, errlen) != 0)
         goto out;

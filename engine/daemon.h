@@ -18,8 +18,10 @@
 
 #include "engine/conf.h"
 #include "engine/intake.h"
+#include "engine/store.h"
 #include "engine/router.h"
 
+struct admin;
 struct conn;
 
 /* A listener owns a copy of its section, so a reload can free the old conf at once. */
@@ -39,9 +41,17 @@ struct completion {
     void *arg;
     struct conn *conn;
     int rc;
+    enum store_status status;
     char *ack; /* owned */
     size_t ack_len;
     struct completion *next;
+};
+
+/* What /metrics counts of one listener's messages since the start (kept across reloads). */
+struct daemon_counts {
+    char listener[CONF_NAME];
+    uint64_t by_status[STORE_STATUSES]; /* committed, by enum store_status */
+    uint64_t not_stored;                /* the store failed: no positive ACK went out */
 };
 
 struct daemon {
@@ -60,6 +70,9 @@ struct daemon {
     int store_lock; /* flock: one engine per store */
     bool stopping;
     unsigned long long acks; /* for unique ACK control ids */
+    struct daemon_counts counts[2 * CONF_MAX_SECTIONS];
+    size_t ncounts;
+    struct admin *admin; /* NULL while [admin] is off */
 };
 
 /* Runs the daemon on a loaded conf (taken: freed here) until a stop signal; 0 on a clean
@@ -71,6 +84,8 @@ void daemon_post(struct daemon *d, struct completion *k);
 void daemon_call(struct daemon *d, void (*fn)(void *arg), void *arg);
 /* Called by a connection when its commit is handed back (loop thread). */
 void daemon_inflight_done(struct daemon *d);
+/* The counters of the listener named so (loop thread); NULL when the table is full. */
+struct daemon_counts *daemon_counts_of(struct daemon *d, const char *listener);
 /* Called when a connection of l closes: frees l if it was retired and this was its last. */
 void daemon_listener_release(struct daemon_listener *l);
 

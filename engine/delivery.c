@@ -52,6 +52,9 @@ struct dest {
     unsigned token_gen; /* bumped by each new token, and when a 401 condemns one */
     bool token_fetching;
     int token_failures;
+    /* for /metrics, since the start: attempts by outcome (enum store_result_kind), token
+     * fetches that failed */
+    uint64_t outcomes[3], token_failures_total;
     struct dest *next;
 };
 
@@ -141,6 +144,7 @@ static struct pending_result *decide(struct dest *ds, const struct store_claim *
     if (o->verdict == DELIVERY_OK) {
         p->r.kind = STORE_DELIVERED;
         p->r.error = NULL;
+        ds->outcomes[STORE_DELIVERED]++;
         return p;
     }
     if (o->verdict == DELIVERY_RETRY) {
@@ -155,6 +159,7 @@ static struct pending_result *decide(struct dest *ds, const struct store_claim *
                     "event=delivery_retry destination=%s outbox_id=%lld attempt=%d reason=\"%s\""
                     " next_in_ms=%lld\n",
                     cd->id.name, (long long)c->id, attempt, o->reason, (long long)delay);
+            ds->outcomes[STORE_RETRY]++;
             return p;
         }
         char why[300];
@@ -167,6 +172,7 @@ static struct pending_result *decide(struct dest *ds, const struct store_claim *
     p->r.kind = STORE_DEAD;
     fprintf(stderr, "event=dead_letter destination=%s outbox_id=%lld attempts=%d reason=\"%s\"\n",
             cd->id.name, (long long)c->id, attempt, p->error);
+    ds->outcomes[STORE_DEAD]++;
     return p;
 }
 
@@ -603,6 +609,7 @@ static void token_start(struct dest *ds)
     strbuf_init(&form, 1 << 16);
     if (auth_token_form(cd, ds->secret, now_ms() / 1000, &form, err, sizeof err) != 0) {
         ds->token_failures++;
+        ds->token_failures_total++;
         ds->token_retry_ms = now_ms() + 30000; /* a configuration fault: the key */
         fprintf(stderr, "event=token_failed destination=%s error=\"%s\" retry_in_ms=30000\n",
                 cd->id.name, err);
@@ -661,6 +668,7 @@ static void token_done(struct request *rq, CURLcode code)
         snprintf(err, sizeof err, "HTTP %ld", status);
     ds->token[0] = '\0';
     ds->token_failures++;
+    ds->token_failures_total++;
     struct delivery_backoff b = {ds->conf.retry_base_ms, ds->conf.retry_cap_ms};
     int64_t delay = delivery_backoff_ms(&b, ds->token_failures, 0, &ds->rng);
     ds->token_retry_ms = now + delay;
@@ -882,6 +890,22 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
     pump_all(arg);
 }
 
+void delivery_each(struct delivery *dv, void (*fn)(void *arg, const struct delivery_counts *c),
+                   void *arg)
+{
+    for (struct dest *ds = dv ? dv->dests : NULL; ds; ds = ds->next)
+        if (!ds->removed) {
+            struct delivery_counts c = {ds->conf.id.name,
+                                        ds->conf.kind,
+                                        ds->outcomes[STORE_DELIVERED],
+                                        ds->outcomes[STORE_RETRY],
+                                        ds->outcomes[STORE_DEAD],
+                                        ds->token_failures_total,
+                                        ds->inflight};
+            fn(arg, &c);
+        }
+}
+
 void delivery_kick(struct delivery *dv)
 {
     /* new rows wait up to KICK_MS, so a burst of commits makes one claim, not one each */
@@ -892,39 +916,6 @@ void delivery_kick(struct delivery *dv)
 }
 
 /* ---- configuration ---- */
-
-/* Reads a secret from env:VARIABLE or file:PATH into out; -1 with a reason (no secret). */
-static int read_secret(const char *spec, char *out, size_t n, char *why, size_t whylen)
-{
-    out[0] = '\0';
-    if (strncmp(spec, "env:", 4) == 0) {
-        const char *v = getenv(spec + 4);
-        if (!v || !*v) {
-            snprintf(why, whylen, "environment variable %s is not set", spec + 4);
-            return -1;
-        }
-        snprintf(out, n, "%s", v);
-        return 0;
-    }
-    FILE *f = fopen(spec + 5, "r");
-    if (!f) {
-        snprintf(why, whylen, "%s: %s", spec + 5, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-        fprintf(stderr, "event=secret_file_open_to_others file=%s mode=%o\n", spec + 5,
-                (unsigned)(st.st_mode & 0777));
-    size_t got = fread(out, 1, n - 1, f);
-    fclose(f);
-    out[got] = '\0';
-    out[strcspn(out, "\r\n")] = '\0';
-    if (!out[0]) {
-        snprintf(why, whylen, "%s is empty", spec + 5);
-        return -1;
-    }
-    return 0;
-}
 
 static void dest_drop_handles(struct dest *ds)
 {
@@ -951,7 +942,7 @@ static void dest_apply(struct dest *ds, const struct conf_destination *cd)
                        : strcmp(cd->auth, "oauth2_client_credentials") == 0 ? cd->client_secret
                                                                             : "";
     ds->secret_ok = true;
-    if (spec[0] && read_secret(spec, ds->secret, sizeof ds->secret, why, sizeof why) != 0) {
+    if (spec[0] && auth_read_secret(spec, ds->secret, sizeof ds->secret, why, sizeof why) != 0) {
         ds->secret_ok = false; /* its rows wait, nothing is dead-lettered */
         fprintf(stderr, "event=destination_secret_missing destination=%s error=\"%s\"\n",
                 cd->id.name, why);

@@ -43,6 +43,16 @@ struct delivery *delivery_start(struct daemon *d, char *err, size_t errlen);
 void delivery_configure(struct delivery *dv, const struct conf *c);
 /* New outbox rows may be waiting. */
 void delivery_kick(struct delivery *dv);
+/* One destination's counters since the start, for /metrics. */
+struct delivery_counts {
+    const char *destination, *kind;
+    uint64_t delivered, retried, dead; /* attempts, by outcome */
+    uint64_t token_failures;           /* token fetches that failed */
+    size_t in_flight;                  /* requests (or files being written) now */
+};
+/* Calls fn for each configured destination (loop thread). */
+void delivery_each(struct delivery *dv, void (*fn)(void *arg, const struct delivery_counts *c),
+                   void *arg);
 /* No more claims; requests in flight are abandoned. Before the store thread stops. */
 void delivery_stop(struct delivery *dv);
 /* Frees everything; NULL is fine. After the store thread has stopped. */

@@ -142,8 +142,8 @@ static void commit_batch(struct intake *in, struct intake_item *batch)
     for (struct intake_item *it = batch, *next; it; it = next) {
         next = it->next;
         bool dup = it->msg.status == STORE_DUPLICATE && it->first_ack.len;
-        it->done(it->arg, rc, rc == 0 ? msgs[i].id : 0, dup ? it->first_ack.p : it->msg.ack,
-                 dup ? it->first_ack.len : it->msg.ack_len);
+        it->done(it->arg, rc, rc == 0 ? msgs[i].id : 0, it->msg.status,
+                 dup ? it->first_ack.p : it->msg.ack, dup ? it->first_ack.len : it->msg.ack_len);
         i++;
         item_free(it);
     }

@@ -18,9 +18,11 @@
 
 struct intake_item;
 
-/* Called once per item on the store thread: rc 0 and the id when durable, -1 when not; ack
- * is the ACK to send (for a duplicate, the one sent the first time), valid for the call. */
-typedef void (*intake_done_cb)(void *arg, int rc, int64_t id, const char *ack, size_t ack_len);
+/* Called once per item on the store thread: rc 0 and the id when durable, -1 when not; the
+ * status stored (STORE_DUPLICATE when the store found it a duplicate); ack is the ACK to
+ * send (for a duplicate, the one sent the first time), valid for the call. */
+typedef void (*intake_done_cb)(void *arg, int rc, int64_t id, enum store_status status,
+                               const char *ack, size_t ack_len);
 
 /* A message to commit; every byte it points to is copied (the caller's buffers may go). */
 struct intake_item *intake_item_new(const struct store_message *m, intake_done_cb done, void *arg);

@@ -24,6 +24,7 @@ enum store_status {
     STORE_REJECTED,  /* structurally unacceptable (AR): bytes kept */
     STORE_DUPLICATE, /* same sender, control id and content as an earlier one */
     STORE_PARKED,    /* no route, policy park: accepted, not delivered */
+    STORE_STATUSES
 };
 
 /* One destination's bundle for a message. */
@@ -92,6 +93,8 @@ int store_find_duplicate(struct store *s, const char *app, const char *facility,
 /* Calls fn for each message matching f, newest first; -1 on error. */
 int store_list(struct store *s, const struct store_filter *f,
                void (*fn)(void *arg, const struct store_row *row), void *arg);
+/* The name a status has in the store and in `solent messages` ("accepted", ...). */
+const char *store_status_name(enum store_status s);
 /* Counters of this handle. */
 struct store_stats store_stats(const struct store *s);
 /* The schema version the store is at (the number of migrations applied). */
@@ -145,6 +148,17 @@ struct store_dest_status {
 };
 int store_delivery_status(struct store *s, int64_t now_ms,
                           void (*fn)(void *arg, const struct store_dest_status *d), void *arg);
+
+/* What waits per destination, cheaply (for /metrics): patient queues with bundles to
+ * deliver, the oldest of their heads, dead letters not replayed. */
+struct store_queue_gauge {
+    const char *destination;
+    uint64_t queues, dead;
+    int64_t oldest_pending_ms; /* 0: none */
+};
+/* Calls fn for each destination with queues or dead letters; -1 on error. */
+int store_queue_gauges(struct store *s, void (*fn)(void *arg, const struct store_queue_gauge *g),
+                       void *arg);
 
 /* A dead letter not yet replayed. */
 struct store_dead {

@@ -18,6 +18,9 @@ client. Checks, against what the server holds and what it saw:
 - kill -9 of the engine during delivery: after the restart every bundle is
   delivered, once in effect.
 - directory destinations: each bundle a file, written atomically.
+- The admin endpoint: /healthz; /metrics only with its bearer token, counting the
+  messages, the delivery attempts by outcome, token failures, and the store's
+  dead letters and waiting queues.
 
 usage: test_delivery.py SOLENT REPO_ROOT
 """
@@ -41,6 +44,8 @@ import test_daemon  # noqa: E402  (helpers shared with the intake tests)
 from test_daemon import Engine, check, fields, free_port  # noqa: E402
 
 MRN = "https://fhir.example.nhs.uk/Id/mrn"
+ADMIN_TOKEN = "adm-%d-token" % os.getpid()
+os.environ["SOLENT_TEST_ADMIN_TOKEN"] = ADMIN_TOKEN  # read by every engine started here
 
 
 class FhirServer:
@@ -112,6 +117,7 @@ class DeliveryEngine(Engine):
                  scheme="http"):
         self.fhir_port, self.timeout, self.phr_extra = fhir_port, timeout, phr_extra
         self.scheme = scheme
+        self.admin_port = free_port()
         super().__init__(solent, root, work, port)
 
     def write(self, routes="adt, oru", extra=""):
@@ -120,6 +126,9 @@ class DeliveryEngine(Engine):
 data_dir = {self.work}/data
 [store]
 path = {self.work}/data/solent.db
+[admin]
+port = {self.admin_port}
+token = env:SOLENT_TEST_ADMIN_TOKEN
 [listener pas]
 port = {self.port}
 routes = adt, oru
@@ -153,6 +162,37 @@ RHM:MR = {MRN}
             rows[f[0]] = dict(zip(["kind", "pending", "in_flight", "retrying", "delivered",
                                    "dead", "oldest"], [f[1]] + [int(x) for x in f[2:7]] + [f[7]]))
         return rows
+
+    def admin(self, path, token=ADMIN_TOKEN):
+        """(HTTP status, body) of GET path on the admin endpoint."""
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.admin_port, path))
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    def metrics(self):
+        """{'name{labels}': value} from /metrics."""
+        status, body = self.admin("/metrics")
+        check(status == 200, "/metrics answers with the token: %d" % status)
+        out = {}
+        for line in body.splitlines():
+            if line and not line.startswith("#"):
+                k, v = line.rsplit(" ", 1)
+                out[k] = float(v)
+        return out
+
+    def wait_metric(self, key, want, timeout=15):
+        """Waits until /metrics shows key = want (store gauges are read every 5 s)."""
+        deadline = time.time() + timeout
+        while True:
+            got = self.metrics().get(key)
+            if got == want or time.time() > deadline:
+                return got
+            time.sleep(0.5)
 
     def drained(self, timeout=60):
         """Waits until no phr row is pending, retrying or in flight."""
@@ -284,6 +324,24 @@ def test_end_to_end(e, fhir):
         check(b["resourceType"] == "Bundle" and oct(os.stat(files[0]).st_mode & 0o777) == "0o600",
               "each file is a whole bundle, readable by its owner only")
     check(not glob.glob(os.path.join(e.work, "data", "copy", ".*.tmp")), "no temp files left")
+    check(e.admin("/healthz", token=None) == (200, "ok\n"), "/healthz answers without a token")
+    check(e.admin("/metrics", token=None)[0] == 401 and e.admin("/metrics", token="nope")[0] == 401
+          and e.admin("/metrics", token=ADMIN_TOKEN + "x")[0] == 401,
+          "/metrics refuses a request without the token, or with another")
+    check(e.admin("/nothing")[0] == 404, "an unknown admin path is a 404")
+    m = e.metrics()
+    want = {'solent_messages_total{listener="pas",status="accepted"}': 120,
+            'solent_messages_total{listener="pas",status="error"}': 0,
+            'solent_delivery_attempts_total{destination="phr",outcome="delivered"}': 120,
+            'solent_delivery_attempts_total{destination="phr",outcome="dead"}': 0,
+            'solent_delivery_attempts_total{destination="copy",outcome="delivered"}': 90,
+            'solent_delivery_in_flight{destination="phr"}': 0,
+            'solent_connections{listener="pas"}': 0}
+    got = {k: m.get(k) for k in want}
+    check(got == want, "/metrics counts the messages and the deliveries: %r" % got)
+    check(e.wait_metric('solent_outbox_queues{destination="phr"}', 0) == 0 and
+          m.get('solent_dead_letters{destination="phr"}') in (0, None),
+          "/metrics: no queue waiting, no dead letter once drained")
 
 
 def test_directory_fault(solent, root, fhir):
@@ -333,6 +391,8 @@ def test_faults(e, fhir):
     check(b'reason="no answer' in log, "a connection dropped mid-response is retried")
     dead = e.rows("select count(*) from outbox where status = 'dead'")[0][0]
     check(dead == 0, "faults: no dead letters from transient faults: %d" % dead)
+    retries = e.metrics().get('solent_delivery_attempts_total{destination="phr",outcome="retry"}')
+    check(retries is not None and retries >= 14, "/metrics counts the retries: %r" % retries)
 
 
 def test_slow(e, fhir):
@@ -365,6 +425,9 @@ def test_dead_letter_and_replay(e, fhir):
           "a dead head does not block the patient's later bundles: %r" % pats)
     st = e.status()
     check(st["phr"]["dead"] == 1, "solent status shows the dead letter: %r" % st["phr"])
+    check(e.wait_metric('solent_dead_letters{destination="phr"}', 1) == 1 and
+          e.metrics().get('solent_delivery_attempts_total{destination="phr",outcome="dead"}') == 1,
+          "/metrics shows the dead letter")
     dry = subprocess.run([e.solent, "replay", "-c", e.conf, "--dead", "--dry-run"],
                          capture_output=True)
     check(dry.returncode == 0 and json.loads(dry.stdout)["resourceType"] == "Bundle",
@@ -376,6 +439,8 @@ def test_dead_letter_and_replay(e, fhir):
     check(e.drained(), "the replayed bundle is delivered")
     st = e.status()
     check(st["phr"]["dead"] == 0, "after replay no dead letter is left: %r" % st["phr"])
+    check(e.wait_metric('solent_dead_letters{destination="phr"}', 0) == 0,
+          "/metrics: no dead letter after the replay")
     r = subprocess.run([e.solent, "replay", "-c", e.conf, "99999"], capture_output=True)
     check(r.returncode == 1 and b"no such message" in r.stderr, "replay of an unknown id fails clearly")
 
@@ -517,6 +582,10 @@ def test_auth(solent, root, fhir):
             rows = e.rows("select status, count(*) from outbox where destination = 'phr'"
                           " group by status")
             check(rows == [("pending", 8)], "with no token rows wait, none dead: %r" % rows)
+            fails = e.metrics().get('solent_token_failures_total{destination="phr"}')
+            check(fails is not None and fails >= 2, "/metrics counts the token failures: %r" % fails)
+            check(e.wait_metric('solent_outbox_queues{destination="phr"}', 2) == 2,
+                  "/metrics: two patient queues wait for a token")
             fhir.call("POST", "/$test/auth", {"clients": clients, "expires_in": 3600})
             check(e.drained(), "once the key is right the queue drains")
             check_final_state(fhir, plan, "after fixing the key")
@@ -603,6 +672,8 @@ def main():
             log = log_of(e)
             for secret in (b"Seq00", b"Test^", b"Potassium"):
                 check(secret not in log, "patient data %r not in the log" % secret)
+            check(ADMIN_TOKEN.encode() not in log and b"event=admin_unauthorized" in log,
+                  "refused admin requests are logged, the admin token never")
         test_auth(solent, root, fhir)
         test_directory_fault(solent, root, fhir)
         test_tls(solent, root)

@@ -54,6 +54,10 @@ static const struct bad_case bad_cases[] = {
     {"[destination d]\n[destination d]\n", 2, "[destination d] is defined twice"},
     {"[identifiers]\nRHM = not a uri\n", 2, "must be a URI"},
     {"[store]\nkind = oracle\n", 2, "kind must be one of sqlite"},
+    {"[engine]\n[admin]\nport = 9575\n", 2, "[admin] needs token = env:VARIABLE or file:PATH"},
+    {"[admin]\nport = 9575\ntoken = hunter2\n", 1, "[admin] needs token = env:VARIABLE"},
+    {"[admin]\nport = 70000\ntoken = env:T\n", 1, "[admin] port must be 1 to 65535 (0: off)"},
+    {"[admin x]\n", 1, "[admin] takes no name"},
 };
 
 START_TEST(test_bad_files)

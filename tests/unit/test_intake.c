@@ -20,9 +20,10 @@ static int done_count, failures, first_started;
 static int64_t ids[N];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void on_done(void *arg, int rc, int64_t id, const char *ack, size_t ack_len)
+static void on_done(void *arg, int rc, int64_t id, enum store_status status, const char *ack,
+                    size_t ack_len)
 {
-    (void)ack, (void)ack_len;
+    (void)ack, (void)ack_len, (void)status;
     intptr_t i = (intptr_t)arg;
     if (i == 0) { /* hold the store thread until the other N - 1 are queued */
         pthread_mutex_lock(&lock);

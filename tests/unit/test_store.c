@@ -262,7 +262,16 @@ static void on_status(void *arg, const struct store_dest_status *d)
                          d->in_flight, d->retrying, d->oldest_pending_ms};
 }
 
-/* Status counts, the dead-letter list and a replay that replaces a dead letter. */
+static void on_gauge(void *arg, const struct store_queue_gauge *g)
+{
+    struct store_queue_gauge *out = arg;
+    ck_assert_str_eq(g->destination, "phr");
+    *out = *g;
+    out->destination = NULL;
+}
+
+/* Status counts, queue gauges, the dead-letter list and a replay that replaces a dead
+ * letter. */
 START_TEST(test_status_dead_and_replay)
 {
     char err[256];
@@ -282,6 +291,11 @@ START_TEST(test_status_dead_and_replay)
     ck_assert_uint_eq(c.in_flight, 1); /* 3 is still leased */
     ck_assert_uint_eq(c.pending, 0);
     ck_assert_int_eq(c.oldest, 1700000000000);
+    struct store_queue_gauge g = {0};
+    ck_assert_int_eq(store_queue_gauges(s, on_gauge, &g), 0);
+    ck_assert_uint_eq(g.queues, 1); /* key c: its head in flight; a delivered, b dead */
+    ck_assert_uint_eq(g.dead, 1);
+    ck_assert_int_eq(g.oldest_pending_ms, 1700000000000);
     struct store_dead *d;
     size_t n;
     ck_assert_int_eq(store_dead_list(s, "phr", 0, &d, &n), 0);
@@ -300,6 +314,10 @@ START_TEST(test_status_dead_and_replay)
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
     ck_assert_uint_eq(t.rows, 3);
     ck_assert_uint_eq(t.outbox, 4); /* message 2: its first row and the replay */
+    g = (struct store_queue_gauge){0};
+    ck_assert_int_eq(store_queue_gauges(s, on_gauge, &g), 0);
+    ck_assert_uint_eq(g.queues, 2); /* b again, by its replay */
+    ck_assert_uint_eq(g.dead, 0);
     c = (struct counts){0};
     ck_assert_int_eq(store_delivery_status(s, 200, on_status, &c), 0);
     ck_assert_uint_eq(c.dead, 0);

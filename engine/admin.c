@@ -1,0 +1,391 @@
+/* admin — /healthz and /metrics over evhttp on the loop. */
+#include "engine/admin.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "engine/auth.h"
+#include "engine/daemon.h"
+#include "engine/delivery.h"
+#include "engine/store.h"
+
+#define GAUGE_MS 5000 /* how often the store's queue gauges are read */
+
+struct gauge {
+    char destination[CONF_NAME];
+    uint64_t queues, dead;
+    int64_t oldest_pending_ms;
+};
+
+struct admin {
+    struct daemon *d;
+    struct evhttp *http;
+    struct evhttp_bound_socket *sock; /* NULL while off */
+    struct conf_admin conf;           /* the settings it listens with */
+    char token[CONF_TEXT];
+    struct event *refresh;
+    bool refreshing; /* a gauge job is out */
+    struct gauge gauges[2 * CONF_MAX_SECTIONS];
+    size_t ngauges;
+    int64_t gauges_at_ms; /* 0: not read yet */
+};
+
+/* A gauge job: read on the store thread, kept on the loop. */
+struct gauge_job {
+    struct daemon *d;
+    struct gauge g[2 * CONF_MAX_SECTIONS];
+    size_t n;
+    int rc;
+};
+
+static int64_t now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* ---- the store's gauges, refreshed in the background ---- */
+
+static void on_gauge(void *arg, const struct store_queue_gauge *g)
+{
+    struct gauge_job *j = arg;
+    if (j->n == sizeof j->g / sizeof j->g[0])
+        return;
+    struct gauge *o = &j->g[j->n++];
+    snprintf(o->destination, sizeof o->destination, "%s", g->destination);
+    o->queues = g->queues;
+    o->dead = g->dead;
+    o->oldest_pending_ms = g->oldest_pending_ms;
+}
+
+static void gauges_done(void *arg)
+{
+    struct gauge_job *j = arg;
+    struct admin *a = j->d->admin;
+    if (a) {
+        a->refreshing = false;
+        if (j->rc == 0) {
+            memcpy(a->gauges, j->g, j->n * sizeof j->g[0]);
+            a->ngauges = j->n;
+            a->gauges_at_ms = now_ms();
+        }
+    }
+    free(j);
+}
+
+static void gauges_run(struct store *s, void *arg)
+{
+    struct gauge_job *j = arg;
+    j->rc = store_queue_gauges(s, on_gauge, j);
+    if (j->rc != 0)
+        fprintf(stderr, "event=metrics_store_failed\n");
+    daemon_call(j->d, gauges_done, j);
+}
+
+static void on_refresh(evutil_socket_t fd, short what, void *arg)
+{
+    struct admin *a = arg;
+    (void)fd;
+    (void)what;
+    if (a->refreshing || !a->sock || a->d->stopping || !a->d->intake)
+        return;
+    struct gauge_job *j = calloc(1, sizeof *j);
+    if (!j)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    j->d = a->d;
+    a->refreshing = true;
+    intake_call(a->d->intake, gauges_run, j);
+}
+
+/* ---- the text format ---- */
+
+/* A label value with \, " and newline escaped (names come from the configuration). */
+static void put_label(struct strbuf *out, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            strbuf_putc(out, '\\');
+        if (*v == '\n') {
+            strbuf_puts(out, "\\n");
+            continue;
+        }
+        strbuf_putc(out, *v);
+    }
+}
+
+static void put_head(struct strbuf *out, const char *name, const char *type, const char *help)
+{
+    char line[256];
+    snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    strbuf_puts(out, line);
+}
+
+/* name{k1="v1"[,k2="v2"]} value */
+static void put_sample(struct strbuf *out, const char *name, const char *k1, const char *v1,
+                       const char *k2, const char *v2, const char *value)
+{
+    strbuf_puts(out, name);
+    strbuf_putc(out, '{');
+    strbuf_puts(out, k1);
+    strbuf_puts(out, "=\"");
+    put_label(out, v1);
+    strbuf_putc(out, '"');
+    if (k2) {
+        strbuf_putc(out, ',');
+        strbuf_puts(out, k2);
+        strbuf_puts(out, "=\"");
+        put_label(out, v2);
+        strbuf_putc(out, '"');
+    }
+    strbuf_puts(out, "} ");
+    strbuf_puts(out, value);
+    strbuf_putc(out, '\n');
+}
+
+static const char *u64(char *buf, uint64_t v)
+{
+    snprintf(buf, 24, "%" PRIu64, v);
+    return buf;
+}
+
+struct each {
+    struct strbuf *out;
+    int metric; /* which of the delivery metrics is being written */
+};
+
+static void put_delivery(void *arg, const struct delivery_counts *c)
+{
+    struct each *e = arg;
+    char v[24];
+    if (e->metric == 0) {
+        put_sample(e->out, "solent_delivery_attempts_total", "destination", c->destination,
+                   "outcome", "delivered", u64(v, c->delivered));
+        put_sample(e->out, "solent_delivery_attempts_total", "destination", c->destination,
+                   "outcome", "retry", u64(v, c->retried));
+        put_sample(e->out, "solent_delivery_attempts_total", "destination", c->destination,
+                   "outcome", "dead", u64(v, c->dead));
+    } else if (e->metric == 1) {
+        put_sample(e->out, "solent_delivery_in_flight", "destination", c->destination, NULL, NULL,
+                   u64(v, c->in_flight));
+    } else {
+        put_sample(e->out, "solent_token_failures_total", "destination", c->destination, NULL, NULL,
+                   u64(v, c->token_failures));
+    }
+}
+
+void admin_metrics(struct admin *a, struct strbuf *out)
+{
+    struct daemon *d = a->d;
+    char v[32];
+    put_head(out, "solent_messages_total", "counter",
+             "Messages committed since the start, by listener and stored status.");
+    for (size_t i = 0; i < d->ncounts; i++)
+        for (int s = 0; s < STORE_STATUSES; s++)
+            put_sample(out, "solent_messages_total", "listener", d->counts[i].listener, "status",
+                       store_status_name((enum store_status)s), u64(v, d->counts[i].by_status[s]));
+    put_head(out, "solent_messages_not_stored_total", "counter",
+             "Messages the store failed to commit (no positive ACK was sent), by listener.");
+    for (size_t i = 0; i < d->ncounts; i++)
+        put_sample(out, "solent_messages_not_stored_total", "listener", d->counts[i].listener, NULL,
+                   NULL, u64(v, d->counts[i].not_stored));
+    put_head(out, "solent_connections", "gauge", "Open MLLP connections, by listener.");
+    for (const struct daemon_listener *l = d->listeners; l; l = l->next)
+        if (l->ev)
+            put_sample(out, "solent_connections", "listener", l->conf->id.name, NULL, NULL,
+                       u64(v, l->nconns));
+    static const char *const heads[][3] = {
+        {"solent_delivery_attempts_total", "counter",
+         "Delivery attempts since the start, by destination and outcome."},
+        {"solent_delivery_in_flight", "gauge", "Requests or files being written now."},
+        {"solent_token_failures_total", "counter",
+         "Token endpoint requests that failed since the start, by destination."},
+    };
+    for (int m = 0; m < 3; m++) {
+        struct each e = {out, m};
+        put_head(out, heads[m][0], heads[m][1], heads[m][2]);
+        delivery_each(d->delivery, put_delivery, &e);
+    }
+    if (!a->gauges_at_ms)
+        return; /* the store not read yet: no gauges rather than wrong zeros */
+    static const char *const gauges[][2] = {
+        {"solent_outbox_queues", "Patient queues with bundles waiting to be delivered."},
+        {"solent_outbox_oldest_pending_seconds",
+         "Age of the oldest bundle at the head of a queue (0: none waiting)."},
+        {"solent_dead_letters", "Dead letters not replayed."},
+    };
+    int64_t now = now_ms();
+    for (int m = 0; m < 3; m++) {
+        put_head(out, gauges[m][0], "gauge", gauges[m][1]);
+        for (size_t i = 0; i < d->conf->ndestinations; i++) {
+            const char *name = d->conf->destinations[i].id.name;
+            const struct gauge *g = NULL;
+            for (size_t k = 0; k < a->ngauges && !g; k++)
+                if (strcmp(a->gauges[k].destination, name) == 0)
+                    g = &a->gauges[k];
+            double age = g && g->oldest_pending_ms ? (double)(now - g->oldest_pending_ms) / 1e3 : 0;
+            if (m == 1)
+                snprintf(v, sizeof v, "%.3f", age < 0 ? 0 : age);
+            else
+                u64(v, !g ? 0 : m == 0 ? g->queues : g->dead);
+            put_sample(out, gauges[m][0], "destination", name, NULL, NULL, v);
+        }
+    }
+    put_head(out, "solent_store_gauges_age_seconds", "gauge",
+             "How long ago the three gauges above were read from the store.");
+    char line[96];
+    snprintf(line, sizeof line, "solent_store_gauges_age_seconds %.3f\n",
+             (double)(now - a->gauges_at_ms) / 1e3);
+    strbuf_puts(out, line);
+}
+
+/* ---- HTTP ---- */
+
+static void reply(struct evhttp_request *req, int code, const char *reason, const char *body,
+                  size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    if (code == 401)
+        evhttp_add_header(h, "WWW-Authenticate", "Bearer realm=\"solent\"");
+    struct evbuffer *b = evbuffer_new();
+    if (!b)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+        evbuffer_add(b, body, len);
+    evhttp_send_reply(req, code, reason, b);
+    evbuffer_free(b);
+}
+
+/* Whether the request carries the configured bearer token (compared in constant time). */
+static bool authorized(const struct admin *a, struct evhttp_request *req)
+{
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    static const char scheme[] = "Bearer ";
+    size_t n = strlen(a->token);
+    if (!h || !n || strncasecmp(h, scheme, sizeof scheme - 1) != 0)
+        return false;
+    h += sizeof scheme - 1;
+    return strlen(h) == n && CRYPTO_memcmp(h, a->token, n) == 0;
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct admin *a = arg;
+    const char *uri = evhttp_request_get_uri(req);
+    size_t path = strcspn(uri, "?#");
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    bool healthz = path == 8 && strncmp(uri, "/healthz", 8) == 0;
+    bool metrics = path == 8 && strncmp(uri, "/metrics", 8) == 0;
+    if (!healthz && !metrics) {
+        reply(req, 404, "Not Found", "not found\n", 10);
+        return;
+    }
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+        reply(req, 405, "Method Not Allowed", "GET or HEAD\n", 12);
+        return;
+    }
+    if (healthz) {
+        reply(req, 200, "OK", "ok\n", 3);
+        return;
+    }
+    if (!authorized(a, req)) {
+        fprintf(stderr, "event=admin_unauthorized path=/metrics\n");
+        reply(req, 401, "Unauthorized", "a bearer token is needed\n", 25);
+        return;
+    }
+    struct strbuf out;
+    strbuf_init(&out, 16 << 20);
+    admin_metrics(a, &out);
+    reply(req, 200, "OK", out.p ? out.p : "", out.len);
+    strbuf_cleanup(&out);
+}
+
+static void unbind(struct admin *a)
+{
+    if (a->sock)
+        evhttp_del_accept_socket(a->http, a->sock);
+    a->sock = NULL;
+    memset(&a->conf, 0, sizeof a->conf);
+}
+
+int admin_configure(struct admin *a, const struct conf *c, char *err, size_t errlen)
+{
+    const struct conf_admin *n = &c->admin;
+    char token[CONF_TEXT] = "", why[CONF_TEXT + 64];
+    if (n->port && auth_read_secret(n->token, token, sizeof token, why, sizeof why) != 0) {
+        snprintf(err, errlen, "[admin] token: %s", why);
+        return -1;
+    }
+    bool same = a->sock && n->port == a->conf.port && strcmp(n->bind, a->conf.bind) == 0;
+    if (!same) {
+        struct evhttp_bound_socket *s =
+            n->port ? evhttp_bind_socket_with_handle(a->http, n->bind, (uint16_t)n->port) : NULL;
+        if (n->port && !s) {
+            snprintf(err, errlen, "[admin] cannot listen on %s:%u: %s", n->bind, (unsigned)n->port,
+                     strerror(errno));
+            return -1;
+        }
+        unbind(a);
+        a->sock = s;
+        if (s)
+            fprintf(stderr, "event=admin_listening bind=%s port=%u\n", n->bind, (unsigned)n->port);
+    }
+    a->conf = *n;
+    memcpy(a->token, token, sizeof token);
+    memset(token, 0, sizeof token);
+    if (a->sock && !a->gauges_at_ms)
+        on_refresh(-1, 0, a); /* the first gauges now, not in GAUGE_MS */
+    return 0;
+}
+
+struct admin *admin_start(struct daemon *d, const struct conf *c, char *err, size_t errlen)
+{
+    struct admin *a = calloc(1, sizeof *a);
+    if (!a)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    a->d = d;
+    struct timeval every = {GAUGE_MS / 1000, (GAUGE_MS % 1000) * 1000};
+    if (!(a->http = evhttp_new(d->base)) ||
+        !(a->refresh = event_new(d->base, -1, EV_PERSIST, on_refresh, a)) ||
+        event_add(a->refresh, &every) != 0) {
+        snprintf(err, errlen, "admin: cannot start");
+        admin_free(a);
+        return NULL;
+    }
+    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+    evhttp_set_max_headers_size(a->http, 16384);
+    evhttp_set_max_body_size(a->http, 0);
+    evhttp_set_timeout(a->http, 10);
+    evhttp_set_gencb(a->http, on_request, a);
+    if (admin_configure(a, c, err, errlen) != 0) {
+        admin_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void admin_free(struct admin *a)
+{
+    if (!a)
+        return;
+    if (a->refresh)
+        event_free(a->refresh);
+    if (a->http)
+        evhttp_free(a->http);
+    memset(a->token, 0, sizeof a->token);
+    free(a);
+}

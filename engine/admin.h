@@ -1,0 +1,37 @@
+/*
+ * admin — the admin HTTP endpoint on the daemon's loop (libevent evhttp), for
+ * monitoring: GET /healthz answers 200 "ok" to anyone (liveness, no data);
+ * GET /metrics answers the Prometheus text format to a request that carries
+ * `Authorization: Bearer TOKEN` (the token read from [admin] token, env: or
+ * file:), 401 otherwise. Off while [admin] port is 0.
+ *
+ * /metrics is answered at once from what the loop counts (messages per listener
+ * and status, connections, delivery attempts per destination and outcome,
+ * requests in flight, token failures) and from the store's queue gauges (patient
+ * queues waiting, the oldest waiting bundle's age, dead letters), which a store
+ * job refreshes every few seconds: a scrape never waits for, or adds work to,
+ * the store thread. No metric carries patient data: labels are configuration
+ * names and fixed words.
+ */
+#ifndef SOLENT_ENGINE_ADMIN_H
+#define SOLENT_ENGINE_ADMIN_H
+
+#include <stddef.h>
+
+#include "engine/conf.h"
+#include "parsers/strbuf.h"
+
+struct daemon;
+struct admin;
+
+/* The endpoint for d (listening when c's [admin] port is set); NULL with a reason. */
+struct admin *admin_start(struct daemon *d, const struct conf *c, char *err, size_t errlen);
+/* Takes a reloaded configuration: rebinds if the address changed, reads the token again;
+ * -1 with a reason (the endpoint then keeps its previous state). */
+int admin_configure(struct admin *a, const struct conf *c, char *err, size_t errlen);
+/* The /metrics text (exposed for tests of the format). */
+void admin_metrics(struct admin *a, struct strbuf *out);
+/* Frees; NULL is fine. After the store thread has stopped and its completions ran. */
+void admin_free(struct admin *a);
+
+#endif
