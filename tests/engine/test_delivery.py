@@ -329,9 +329,13 @@ def test_end_to_end(e, fhir):
           and e.admin("/metrics", token=ADMIN_TOKEN + "x")[0] == 401,
           "/metrics refuses a request without the token, or with another")
     check(e.admin("/nothing")[0] == 404, "an unknown admin path is a 404")
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:  # the same message again
+        again = fields(c.send_message(plan[sorted(plan)[0]][0]))
+    check(again["MSA"][1] == "AA", "a duplicate is answered with the first ACK")
     m = e.metrics()
     want = {'solent_messages_total{listener="pas",status="accepted"}': 120,
             'solent_messages_total{listener="pas",status="error"}': 0,
+            'solent_messages_total{listener="pas",status="duplicate"}': 1,
             'solent_delivery_attempts_total{destination="phr",outcome="delivered"}': 120,
             'solent_delivery_attempts_total{destination="phr",outcome="dead"}': 0,
             'solent_delivery_attempts_total{destination="copy",outcome="delivered"}': 90,
