@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "parsers/grow.h"
 
-#define COLUMNS 4
+#define COLUMNS   4
+#define MAX_BYTES (64 << 20) /* a code map larger than this is a mistake, not a map */
 
 /* Splits one line (NUL-terminated, no newline) into fields in place; the field count, or
  * -1 for an unterminated quote. */
@@ -56,6 +58,16 @@ static int by_code(const void *a, const void *b)
 int codemap_load(struct codemap *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > MAX_BYTES) { /* a device or FIFO never ends */
+        snprintf(err, errlen, "%s: %s", path,
+                 S_ISREG(st.st_mode) ? "larger than 64 MiB" : "not a regular file");
+        return -1;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -66,7 +78,7 @@ int codemap_load(struct codemap *m, const char *path, char *err, size_t errlen)
         m->buf = grow_array(m->buf, &cap, len + 4097, 1);
         size_t got = fread(m->buf + len, 1, 4096, f);
         len += got;
-        if (got < 4096)
+        if (got < 4096 || len > MAX_BYTES) /* it grew since stat: stop there */
             break;
     }
     fclose(f);

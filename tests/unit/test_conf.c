@@ -165,6 +165,9 @@ START_TEST(test_bad_code_maps)
     snprintf(text, sizeof text, "[codes]\nRHMLAB = /nonexistent/map.csv\n");
     ck_assert_ptr_null(load_text(text, err, sizeof err));
     ck_assert_msg(strstr(err, ":2: [codes] RHMLAB: /nonexistent/map.csv: No such file"), "%s", err);
+    snprintf(text, sizeof text, "[codes]\nRHMLAB = /dev/zero\n"); /* would never end */
+    ck_assert_ptr_null(load_text(text, err, sizeof err));
+    ck_assert_msg(strstr(err, ":2: [codes] RHMLAB: /dev/zero: not a regular file"), "%s", err);
 }
 END_TEST
 
