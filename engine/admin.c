@@ -131,21 +131,18 @@ static void put_head(struct strbuf *out, const char *name, const char *type, con
     strbuf_puts(out, line);
 }
 
-/* name{k1="v1"[,k2="v2"]} value */
-static void put_sample(struct strbuf *out, const char *name, const char *k1, const char *v1,
-                       const char *k2, const char *v2, const char *value)
+/* name{k="v",...} value; labels alternate keys and values, NULL-terminated */
+static void put_sample(struct strbuf *out, const char *name, const char *const *labels,
+                       const char *value)
 {
     strbuf_puts(out, name);
     strbuf_putc(out, '{');
-    strbuf_puts(out, k1);
-    strbuf_puts(out, "=\"");
-    put_label(out, v1);
-    strbuf_putc(out, '"');
-    if (k2) {
-        strbuf_putc(out, ',');
-        strbuf_puts(out, k2);
+    for (size_t i = 0; labels[i]; i += 2) {
+        if (i)
+            strbuf_putc(out, ',');
+        strbuf_puts(out, labels[i]);
         strbuf_puts(out, "=\"");
-        put_label(out, v2);
+        put_label(out, labels[i + 1]);
         strbuf_putc(out, '"');
     }
     strbuf_puts(out, "} ");
@@ -159,6 +156,32 @@ static const char *u64(char *buf, uint64_t v)
     return buf;
 }
 
+/* Messages per listener and status, and open connections: the loop's own counts. */
+static void put_messages(const struct daemon *d, struct strbuf *out)
+{
+    char v[24];
+    put_head(out, "solent_messages_total", "counter",
+             "Messages committed since the start, by listener and stored status.");
+    for (size_t i = 0; i < d->ncounts; i++)
+        for (int s = 0; s < STORE_STATUSES; s++)
+            put_sample(out, "solent_messages_total",
+                       (const char *const[]){"listener", d->counts[i].listener, "status",
+                                             store_status_name((enum store_status)s), NULL},
+                       u64(v, d->counts[i].by_status[s]));
+    put_head(out, "solent_messages_not_stored_total", "counter",
+             "Messages the store failed to commit (no positive ACK was sent), by listener.");
+    for (size_t i = 0; i < d->ncounts; i++)
+        put_sample(out, "solent_messages_not_stored_total",
+                   (const char *const[]){"listener", d->counts[i].listener, NULL},
+                   u64(v, d->counts[i].not_stored));
+    put_head(out, "solent_connections", "gauge", "Open MLLP connections, by listener.");
+    for (const struct daemon_listener *l = d->listeners; l; l = l->next)
+        if (l->ev)
+            put_sample(out, "solent_connections",
+                       (const char *const[]){"listener", l->conf->id.name, NULL},
+                       u64(v, l->nconns));
+}
+
 struct each {
     struct strbuf *out;
     int metric; /* which of the delivery metrics is being written */
@@ -169,41 +192,23 @@ static void put_delivery(void *arg, const struct delivery_counts *c)
     struct each *e = arg;
     char v[24];
     if (e->metric == 0) {
-        put_sample(e->out, "solent_delivery_attempts_total", "destination", c->destination,
-                   "outcome", "delivered", u64(v, c->delivered));
-        put_sample(e->out, "solent_delivery_attempts_total", "destination", c->destination,
-                   "outcome", "retry", u64(v, c->retried));
-        put_sample(e->out, "solent_delivery_attempts_total", "destination", c->destination,
-                   "outcome", "dead", u64(v, c->dead));
-    } else if (e->metric == 1) {
-        put_sample(e->out, "solent_delivery_in_flight", "destination", c->destination, NULL, NULL,
-                   u64(v, c->in_flight));
-    } else {
-        put_sample(e->out, "solent_token_failures_total", "destination", c->destination, NULL, NULL,
-                   u64(v, c->token_failures));
+        static const char *const outcomes[] = {"delivered", "retry", "dead"};
+        const uint64_t n[] = {c->delivered, c->retried, c->dead};
+        for (int k = 0; k < 3; k++)
+            put_sample(
+                e->out, "solent_delivery_attempts_total",
+                (const char *const[]){"destination", c->destination, "outcome", outcomes[k], NULL},
+                u64(v, n[k]));
+        return;
     }
+    put_sample(e->out, e->metric == 1 ? "solent_delivery_in_flight" : "solent_token_failures_total",
+               (const char *const[]){"destination", c->destination, NULL},
+               u64(v, e->metric == 1 ? c->in_flight : c->token_failures));
 }
 
-void admin_metrics(struct admin *a, struct strbuf *out)
+/* The delivery counters of every configured destination. */
+static void put_deliveries(const struct daemon *d, struct strbuf *out)
 {
-    struct daemon *d = a->d;
-    char v[32];
-    put_head(out, "solent_messages_total", "counter",
-             "Messages committed since the start, by listener and stored status.");
-    for (size_t i = 0; i < d->ncounts; i++)
-        for (int s = 0; s < STORE_STATUSES; s++)
-            put_sample(out, "solent_messages_total", "listener", d->counts[i].listener, "status",
-                       store_status_name((enum store_status)s), u64(v, d->counts[i].by_status[s]));
-    put_head(out, "solent_messages_not_stored_total", "counter",
-             "Messages the store failed to commit (no positive ACK was sent), by listener.");
-    for (size_t i = 0; i < d->ncounts; i++)
-        put_sample(out, "solent_messages_not_stored_total", "listener", d->counts[i].listener, NULL,
-                   NULL, u64(v, d->counts[i].not_stored));
-    put_head(out, "solent_connections", "gauge", "Open MLLP connections, by listener.");
-    for (const struct daemon_listener *l = d->listeners; l; l = l->next)
-        if (l->ev)
-            put_sample(out, "solent_connections", "listener", l->conf->id.name, NULL, NULL,
-                       u64(v, l->nconns));
     static const char *const heads[][3] = {
         {"solent_delivery_attempts_total", "counter",
          "Delivery attempts since the start, by destination and outcome."},
@@ -216,19 +221,25 @@ void admin_metrics(struct admin *a, struct strbuf *out)
         put_head(out, heads[m][0], heads[m][1], heads[m][2]);
         delivery_each(d->delivery, put_delivery, &e);
     }
-    if (!a->gauges_at_ms)
-        return; /* the store not read yet: no gauges rather than wrong zeros */
+}
+
+/* The store's gauges as last read, for every configured destination (0 when it has none
+ * waiting). */
+static void put_gauges(const struct admin *a, struct strbuf *out)
+{
     static const char *const gauges[][2] = {
         {"solent_outbox_queues", "Patient queues with bundles waiting to be delivered."},
         {"solent_outbox_oldest_pending_seconds",
          "Age of the oldest bundle at the head of a queue (0: none waiting)."},
         {"solent_dead_letters", "Dead letters not replayed."},
     };
+    const struct conf *c = a->d->conf;
     int64_t now = now_ms();
+    char v[32];
     for (int m = 0; m < 3; m++) {
         put_head(out, gauges[m][0], "gauge", gauges[m][1]);
-        for (size_t i = 0; i < d->conf->ndestinations; i++) {
-            const char *name = d->conf->destinations[i].id.name;
+        for (size_t i = 0; i < c->ndestinations; i++) {
+            const char *name = c->destinations[i].id.name;
             const struct gauge *g = NULL;
             for (size_t k = 0; k < a->ngauges && !g; k++)
                 if (strcmp(a->gauges[k].destination, name) == 0)
@@ -238,7 +249,7 @@ void admin_metrics(struct admin *a, struct strbuf *out)
                 snprintf(v, sizeof v, "%.3f", age < 0 ? 0 : age);
             else
                 u64(v, !g ? 0 : m == 0 ? g->queues : g->dead);
-            put_sample(out, gauges[m][0], "destination", name, NULL, NULL, v);
+            put_sample(out, gauges[m][0], (const char *const[]){"destination", name, NULL}, v);
         }
     }
     put_head(out, "solent_store_gauges_age_seconds", "gauge",
@@ -247,6 +258,14 @@ void admin_metrics(struct admin *a, struct strbuf *out)
     snprintf(line, sizeof line, "solent_store_gauges_age_seconds %.3f\n",
              (double)(now - a->gauges_at_ms) / 1e3);
     strbuf_puts(out, line);
+}
+
+void admin_metrics(struct admin *a, struct strbuf *out)
+{
+    put_messages(a->d, out);
+    put_deliveries(a->d, out);
+    if (a->gauges_at_ms) /* the store not read yet: no gauges rather than wrong zeros */
+        put_gauges(a, out);
 }
 
 /* ---- HTTP ---- */

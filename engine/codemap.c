@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engine/cli_files.h"
 #include "parsers/grow.h"
 
 #define COLUMNS   4
@@ -55,34 +56,26 @@ static int by_code(const void *a, const void *b)
     return strcmp(((const struct xf_code_entry *)a)->code, ((const struct xf_code_entry *)b)->code);
 }
 
-int codemap_load(struct codemap *m, const char *path, char *err, size_t errlen)
+/* A device or a FIFO never ends: a code map must be a regular file. */
+static int is_regular(const char *path, char *err, size_t errlen)
 {
-    memset(m, 0, sizeof *m);
     struct stat st;
     if (stat(path, &st) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode))
+        snprintf(err, errlen, "%s: not a regular file", path);
+    return S_ISREG(st.st_mode);
+}
+
+int codemap_load(struct codemap *m, const char *path, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    size_t len, rcap = 0;
+    if (!is_regular(path, err, errlen) ||
+        !(m->buf = cli_read_file(path, MAX_BYTES, &len, err, errlen)))
         return -1;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > MAX_BYTES) { /* a device or FIFO never ends */
-        snprintf(err, errlen, "%s: %s", path,
-                 S_ISREG(st.st_mode) ? "larger than 64 MiB" : "not a regular file");
-        return -1;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 0, len = 0, rcap = 0;
-    for (;;) {
-        m->buf = grow_array(m->buf, &cap, len + 4097, 1);
-        size_t got = fread(m->buf + len, 1, 4096, f);
-        len += got;
-        if (got < 4096 || len > MAX_BYTES) /* it grew since stat: stop there */
-            break;
-    }
-    fclose(f);
-    m->buf[len] = '\0';
     int line = 0;
     bool header = true;
     for (char *p = m->buf, *next; p < m->buf + len; p = next) {

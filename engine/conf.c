@@ -406,6 +406,18 @@ static bool has_name(const char *name, const char *array, size_t n, size_t size)
     return false;
 }
 
+static int validate_admin(struct loader *l)
+{
+    const struct conf_admin *a = &l->c->admin;
+    l->line = a->line;
+    if (a->port > 65535)
+        return fail(l, "[admin] port must be 1 to 65535 (0: off)");
+    if (a->port && strncmp(a->token, "env:", 4) != 0 && strncmp(a->token, "file:", 5) != 0)
+        return fail(l, "[admin] needs token = env:VARIABLE or file:PATH (the bearer token "
+                       "/metrics asks for, never written in the file)");
+    return 0;
+}
+
 /* What only the whole file can tell: references between sections, required values. */
 static int validate(struct loader *l)
 {
@@ -431,13 +443,8 @@ static int validate(struct loader *l)
                 return fail(l, "[route %s] sends to destination %s, which is not defined",
                             r->id.name, r->destinations.v[k]);
     }
-    l->line = c->admin.line;
-    if (c->admin.port > 65535)
-        return fail(l, "[admin] port must be 1 to 65535 (0: off)");
-    if (c->admin.port && strncmp(c->admin.token, "env:", 4) != 0 &&
-        strncmp(c->admin.token, "file:", 5) != 0)
-        return fail(l, "[admin] needs token = env:VARIABLE or file:PATH (the bearer token "
-                       "/metrics asks for, never written in the file)");
+    if (validate_admin(l) != 0)
+        return -1;
     for (size_t i = 0; i < c->ndestinations; i++) {
         l->line = c->destinations[i].id.line;
         const struct conf_destination *d = &c->destinations[i];
