@@ -346,6 +346,21 @@ def test_end_to_end(e, fhir):
     check(e.wait_metric('solent_outbox_queues{destination="phr"}', 0) == 0 and
           m.get('solent_dead_letters{destination="phr"}') in (0, None),
           "/metrics: no queue waiting, no dead letter once drained")
+    old = e.admin_port  # a reload moves the endpoint; the counters stay
+    e.admin_port = free_port()
+    e.write()
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=admin_listening", 2), "a reload moves the admin endpoint")
+    moved = e.metrics().get('solent_messages_total{listener="pas",status="accepted"}')
+    new, e.admin_port = e.admin_port, old
+    try:
+        gone = e.admin("/healthz", token=None)
+    except OSError:
+        gone = "refused"
+    e.admin_port = new
+    check(moved == 120 and gone == "refused",
+          "after the reload the new port serves the same counters, the old one is closed: %r %r"
+          % (moved, gone))
 
 
 def test_directory_fault(solent, root, fhir):
