@@ -156,6 +156,29 @@ static const char *u64(char *buf, uint64_t v)
     return buf;
 }
 
+/* name_bucket{key="value",le="..."} (cumulative), name_sum and name_count of h. */
+static void put_hist(struct strbuf *out, const char *name, const char *const label[2],
+                     const struct hist *h)
+{
+    char metric[96], v[32], le[16];
+    uint64_t cum = 0;
+    snprintf(metric, sizeof metric, "%s_bucket", name);
+    for (size_t i = 0; i <= HIST_BUCKETS; i++) {
+        cum = i < HIST_BUCKETS ? cum + h->le[i] : h->count; /* +Inf: every observation */
+        if (i < HIST_BUCKETS)
+            snprintf(le, sizeof le, "%g", hist_bounds[i]);
+        else
+            snprintf(le, sizeof le, "+Inf");
+        put_sample(out, metric, (const char *const[]){label[0], label[1], "le", le, NULL},
+                   u64(v, cum));
+    }
+    snprintf(metric, sizeof metric, "%s_sum", name);
+    snprintf(v, sizeof v, "%.6f", h->sum);
+    put_sample(out, metric, (const char *const[]){label[0], label[1], NULL}, v);
+    snprintf(metric, sizeof metric, "%s_count", name);
+    put_sample(out, metric, (const char *const[]){label[0], label[1], NULL}, u64(v, h->count));
+}
+
 /* Messages per listener and status, and open connections: the loop's own counts. */
 static void put_messages(const struct daemon *d, struct strbuf *out)
 {
@@ -174,6 +197,12 @@ static void put_messages(const struct daemon *d, struct strbuf *out)
         put_sample(out, "solent_messages_not_stored_total",
                    (const char *const[]){"listener", d->counts[i].listener, NULL},
                    u64(v, d->counts[i].not_stored));
+    put_head(out, "solent_ack_seconds", "histogram",
+             "From a whole frame received to its ACK written (parse, route, transform, "
+             "durable commit), by listener.");
+    for (size_t i = 0; i < d->ncounts; i++)
+        put_hist(out, "solent_ack_seconds",
+                 (const char *const[]){"listener", d->counts[i].listener}, &d->counts[i].ack);
     put_head(out, "solent_connections", "gauge", "Open MLLP connections, by listener.");
     for (const struct daemon_listener *l = d->listeners; l; l = l->next)
         if (l->ev)
@@ -191,6 +220,11 @@ static void put_delivery(void *arg, const struct delivery_counts *c)
 {
     struct each *e = arg;
     char v[24];
+    if (e->metric == 3) {
+        put_hist(e->out, "solent_delivery_seconds",
+                 (const char *const[]){"destination", c->destination}, c->latency);
+        return;
+    }
     if (e->metric == 0) {
         static const char *const outcomes[] = {"delivered", "retry", "dead"};
         const uint64_t n[] = {c->delivered, c->retried, c->dead};
@@ -215,8 +249,10 @@ static void put_deliveries(const struct daemon *d, struct strbuf *out)
         {"solent_delivery_in_flight", "gauge", "Requests or files being written now."},
         {"solent_token_failures_total", "counter",
          "Token endpoint requests that failed since the start, by destination."},
+        {"solent_delivery_seconds", "histogram",
+         "From a message's arrival to its bundle delivered, retries included, by destination."},
     };
-    for (int m = 0; m < 3; m++) {
+    for (int m = 0; m < 4; m++) {
         struct each e = {out, m};
         put_head(out, heads[m][0], heads[m][1], heads[m][2]);
         delivery_each(d->delivery, put_delivery, &e);

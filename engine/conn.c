@@ -27,6 +27,7 @@ struct conn {
     char peer[64];
     unsigned long long id;
     bool eof;                 /* the peer has finished sending (it may still read) */
+    struct timespec frame_at; /* when the frame being committed was whole */
     struct conn *prev, *next; /* in the daemon's list */
 };
 
@@ -119,6 +120,7 @@ static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
                 c->id, c->l->conf->max_message);
         return 0;
     }
+    clock_gettime(CLOCK_MONOTONIC, &c->frame_at);
     pipeline_process(&ctx, p, n, &c->result);
     conn_set_state(c, CONN_COMMITTING);
     bufferevent_disable(c->bev, EV_READ);
@@ -213,8 +215,14 @@ void conn_committed(struct conn *c, int rc, enum store_status status, const char
         conn_free(c);
         return;
     }
-    if (ack_len)
+    if (ack_len) {
         send_frame(c, ack, ack_len);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (n)
+            hist_add(&n->ack, (double)(now.tv_sec - c->frame_at.tv_sec) +
+                                  (double)(now.tv_nsec - c->frame_at.tv_nsec) / 1e9);
+    }
     if (c->l->d->stopping) { /* no new message now: this ACK out, then close */
         conn_finish(c);
         return;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "engine/conf.h"
+#include "engine/hist.h"
 #include "engine/intake.h"
 #include "engine/store.h"
 #include "engine/router.h"
@@ -52,6 +53,7 @@ struct daemon_counts {
     char listener[CONF_NAME];
     uint64_t by_status[STORE_STATUSES]; /* committed, by enum store_status */
     uint64_t not_stored;                /* the store failed: no positive ACK went out */
+    struct hist ack;                    /* a whole frame in → its ACK written, seconds */
 };
 
 struct daemon {

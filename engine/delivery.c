@@ -55,6 +55,7 @@ struct dest {
     /* for /metrics, since the start: attempts by outcome (enum store_result_kind), token
      * fetches that failed */
     uint64_t outcomes[3], token_failures_total;
+    struct hist latency; /* queued → delivered, seconds */
     struct dest *next;
 };
 
@@ -145,6 +146,7 @@ static struct pending_result *decide(struct dest *ds, const struct store_claim *
         p->r.kind = STORE_DELIVERED;
         p->r.error = NULL;
         ds->outcomes[STORE_DELIVERED]++;
+        hist_add(&ds->latency, (double)(now - c->created_at_ms) / 1e3);
         return p;
     }
     if (o->verdict == DELIVERY_RETRY) {
@@ -901,7 +903,8 @@ void delivery_each(struct delivery *dv, void (*fn)(void *arg, const struct deliv
                                         ds->outcomes[STORE_RETRY],
                                         ds->outcomes[STORE_DEAD],
                                         ds->token_failures_total,
-                                        ds->inflight};
+                                        ds->inflight,
+                                        &ds->latency};
             fn(arg, &c);
         }
 }

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 
 #include "engine/conf.h"
+#include "engine/hist.h"
 
 struct daemon;
 struct delivery;
@@ -49,6 +50,7 @@ struct delivery_counts {
     uint64_t delivered, retried, dead; /* attempts, by outcome */
     uint64_t token_failures;           /* token fetches that failed */
     size_t in_flight;                  /* requests (or files being written) now */
+    const struct hist *latency;        /* queued (the message's arrival) → delivered */
 };
 /* Calls fn for each configured destination (loop thread). */
 void delivery_each(struct delivery *dv, void (*fn)(void *arg, const struct delivery_counts *c),

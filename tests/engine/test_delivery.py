@@ -340,9 +340,22 @@ def test_end_to_end(e, fhir):
             'solent_delivery_attempts_total{destination="phr",outcome="dead"}': 0,
             'solent_delivery_attempts_total{destination="copy",outcome="delivered"}': 90,
             'solent_delivery_in_flight{destination="phr"}': 0,
-            'solent_connections{listener="pas"}': 0}
+            'solent_connections{listener="pas"}': 0,
+            'solent_ack_seconds_count{listener="pas"}': 121,
+            'solent_ack_seconds_bucket{listener="pas",le="+Inf"}': 121,
+            'solent_delivery_seconds_count{destination="phr"}': 120,
+            'solent_delivery_seconds_count{destination="copy"}': 90}
     got = {k: m.get(k) for k in want}
     check(got == want, "/metrics counts the messages and the deliveries: %r" % got)
+    for name, label in (("solent_ack_seconds", 'listener="pas"'),
+                        ("solent_delivery_seconds", 'destination="phr"')):
+        buckets = [(float(k.split('le="')[1].rstrip('"}')), v) for k, v in m.items()
+                   if k.startswith("%s_bucket{%s," % (name, label))]
+        counts = [v for _, v in sorted(buckets)]
+        check(len(counts) == 21 and counts == sorted(counts)
+              and counts[-1] == m.get("%s_count{%s}" % (name, label))
+              and m.get("%s_sum{%s}" % (name, label), 0) > 0,
+              "%s: 21 cumulative buckets, a sum of seconds: %r" % (name, counts))
     check(e.wait_metric('solent_outbox_queues{destination="phr"}', 0) == 0 and
           m.get('solent_dead_letters{destination="phr"}') in (0, None),
           "/metrics: no queue waiting, no dead letter once drained")
