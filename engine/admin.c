@@ -342,8 +342,9 @@ static void on_request(struct evhttp_request *req, void *arg)
     size_t path = strcspn(uri, "?#");
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     bool healthz = path == 8 && strncmp(uri, "/healthz", 8) == 0;
+    bool readyz = path == 7 && strncmp(uri, "/readyz", 7) == 0;
     bool metrics = path == 8 && strncmp(uri, "/metrics", 8) == 0;
-    if (!healthz && !metrics) {
+    if (!healthz && !readyz && !metrics) {
         reply(req, 404, "Not Found", "not found\n", 10);
         return;
     }
@@ -354,6 +355,13 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     if (healthz) {
         reply(req, 200, "OK", "ok\n", 3);
+        return;
+    }
+    if (readyz) { /* stopping: finishing what it has, taking nothing new */
+        if (a->d->stopping)
+            reply(req, 503, "Service Unavailable", "stopping\n", 9);
+        else
+            reply(req, 200, "OK", "ready\n", 6);
         return;
     }
     if (!authorized(a, req)) {

@@ -1,6 +1,7 @@
 /*
  * admin — the admin HTTP endpoint on the daemon's loop (libevent evhttp), for
- * monitoring: GET /healthz answers 200 "ok" to anyone (liveness, no data);
+ * monitoring: GET /healthz answers 200 "ok" to anyone (liveness, no data),
+ * GET /readyz 200 "ready", or 503 once the engine is stopping (readiness);
  * GET /metrics answers the Prometheus text format to a request that carries
  * `Authorization: Bearer TOKEN` (the token read from [admin] token, env: or
  * file:), 401 otherwise. Off while [admin] port is 0.

@@ -325,6 +325,7 @@ def test_end_to_end(e, fhir):
               "each file is a whole bundle, readable by its owner only")
     check(not glob.glob(os.path.join(e.work, "data", "copy", ".*.tmp")), "no temp files left")
     check(e.admin("/healthz", token=None) == (200, "ok\n"), "/healthz answers without a token")
+    check(e.admin("/readyz", token=None) == (200, "ready\n"), "/readyz: ready while running")
     check(e.admin("/metrics", token=None)[0] == 401 and e.admin("/metrics", token="nope")[0] == 401
           and e.admin("/metrics", token=ADMIN_TOKEN + "x")[0] == 401,
           "/metrics refuses a request without the token, or with another")
