@@ -140,15 +140,14 @@ static struct pending_result *decide(struct dest *ds, const struct store_claim *
     p->r.id = c->id;
     p->r.http_status = http_status;
     p->r.at_ms = now;
-    p->error = dup_str(o->reason, strlen(o->reason));
-    p->r.error = p->error;
     if (o->verdict == DELIVERY_OK) {
         p->r.kind = STORE_DELIVERED;
-        p->r.error = NULL;
         ds->outcomes[STORE_DELIVERED]++;
         hist_add(&ds->latency, (double)(now - c->created_at_ms) / 1e3);
         return p;
     }
+    p->error = dup_str(o->reason, strlen(o->reason));
+    p->r.error = p->error;
     if (o->verdict == DELIVERY_RETRY) {
         struct delivery_backoff b = {cd->retry_base_ms, cd->retry_cap_ms};
         int64_t delay = delivery_backoff_ms(&b, attempt, o->retry_after_ms, rng);
