@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "engine/auth.h"
 #include "engine/daemon.h"
@@ -48,13 +47,6 @@ struct gauge_job {
     int rc;
 };
 
-static int64_t now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 /* ---- the store's gauges, refreshed in the background ---- */
 
 static void on_gauge(void *arg, const struct store_queue_gauge *g)
@@ -78,7 +70,7 @@ static void gauges_done(void *arg)
         if (j->rc == 0) {
             memcpy(a->gauges, j->g, j->n * sizeof j->g[0]);
             a->ngauges = j->n;
-            a->gauges_at_ms = now_ms();
+            a->gauges_at_ms = store_now_ms();
         }
     }
     free(j);
@@ -270,7 +262,7 @@ static void put_gauges(const struct admin *a, struct strbuf *out)
         {"solent_dead_letters", "Dead letters not replayed."},
     };
     const struct conf *c = a->d->conf;
-    int64_t now = now_ms();
+    int64_t now = store_now_ms();
     char v[32];
     for (int m = 0; m < 3; m++) {
         put_head(out, gauges[m][0], "gauge", gauges[m][1]);

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "engine/cli_files.h"
 #include "engine/conf.h"
@@ -147,10 +146,8 @@ int cmd_replay_run(int argc, char **argv)
         fprintf(stderr, "solent replay: %s\n", err);
         return 1;
     }
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
     rp.c = c;
-    rp.now = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    rp.now = store_now_ms();
     router_build(&rp.router, c);
     int rc = 1;
     if (!(rp.s = cli_store_open(c, "replay")))

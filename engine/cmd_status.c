@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "engine/cli_files.h"
 #include "engine/conf.h"
@@ -90,9 +89,7 @@ int cmd_status_run(int argc, char **argv)
         fprintf(stderr, "solent status: %s\n", err);
         return 1;
     }
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct status_ctx x = {.c = c, .now = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000};
+    struct status_ctx x = {.c = c, .now = store_now_ms()};
     struct store *s = cli_store_open(c, "status");
     int rc = 1;
     if (s) {

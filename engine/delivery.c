@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <stdint.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "engine/auth.h"
@@ -97,13 +96,6 @@ struct delivery {
     struct dir_batch *wqueue;
     int64_t retry_at_ms; /* when retry_timer fires */
 };
-
-static int64_t now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static bool debug(const struct delivery *dv)
 {
@@ -192,7 +184,7 @@ static void free_results(struct pending_result *p)
 /* Pumps again at when, if that is before the next poll. */
 static void wake_at(struct delivery *dv, int64_t when)
 {
-    int64_t wait = when - now_ms();
+    int64_t wait = when - store_now_ms();
     if (dv->stopping || wait >= POLL_MS)
         return; /* the poll covers it */
     if (wait < 0)
@@ -401,7 +393,7 @@ static void ready_drop(struct dest *ds, size_t n)
 static void dir_start(struct dest *ds)
 {
     struct delivery *dv = ds->dv;
-    int64_t now = now_ms();
+    int64_t now = store_now_ms();
     if (ds->inflight || !ds->nready)
         return;
     if (ds->nready < DIR_BATCH && now - ds->last_batch_ms < DIR_EVERY_MS) {
@@ -435,7 +427,7 @@ static void dir_written(void *arg)
     struct dir_batch *b = arg;
     struct dest *ds = b->dest;
     struct delivery *dv = ds->dv;
-    int64_t now = now_ms();
+    int64_t now = store_now_ms();
     size_t ok = 0;
     for (size_t i = 0; i < b->n; i++) {
         if (!dv->stopping)
@@ -608,10 +600,10 @@ static void token_start(struct dest *ds)
     struct strbuf form;
     char err[256];
     strbuf_init(&form, 1 << 16);
-    if (auth_token_form(cd, ds->secret, now_ms() / 1000, &form, err, sizeof err) != 0) {
+    if (auth_token_form(cd, ds->secret, store_now_ms() / 1000, &form, err, sizeof err) != 0) {
         ds->token_failures++;
         ds->token_failures_total++;
-        ds->token_retry_ms = now_ms() + 30000; /* a configuration fault: the key */
+        ds->token_retry_ms = store_now_ms() + 30000; /* a configuration fault: the key */
         fprintf(stderr, "event=token_failed destination=%s error=\"%s\" retry_in_ms=30000\n",
                 cd->id.name, err);
         strbuf_cleanup(&form);
@@ -643,7 +635,7 @@ static void token_done(struct request *rq, CURLcode code)
     struct dest *ds = rq->dest;
     long status = 0;
     char err[CURL_ERROR_SIZE + 64];
-    int64_t expires_in = 0, now = now_ms();
+    int64_t expires_in = 0, now = store_now_ms();
     curl_easy_getinfo(rq->easy, CURLINFO_RESPONSE_CODE, &status);
     ds->token_fetching = false;
     int ok = code == CURLE_OK && status == 200 &&
@@ -705,7 +697,7 @@ static void request_done(struct request *rq, CURLcode code)
         .body_len = rq->body.len,
         .retry_after = rq->retry_after[0] ? rq->retry_after : NULL,
         .request_entries = rq->entries < 0 ? 0 : (size_t)rq->entries,
-        .now_ms = now_ms(),
+        .now_ms = store_now_ms(),
     };
     struct delivery_outcome o;
     delivery_classify(&a, &o, &locations);
@@ -844,10 +836,10 @@ static void pump(struct dest *ds)
     bool dir = strcmp(ds->conf.kind, "directory") == 0;
     if (!dir && !ds->secret_ok)
         return;
-    if (auth_uses_token(&ds->conf) && now_ms() >= ds->token_refresh_ms) {
-        if (!ds->token_fetching && now_ms() >= ds->token_retry_ms)
+    if (auth_uses_token(&ds->conf) && store_now_ms() >= ds->token_refresh_ms) {
+        if (!ds->token_fetching && store_now_ms() >= ds->token_retry_ms)
             token_start(ds);
-        if (!ds->token[0] || now_ms() >= ds->token_expires_ms)
+        if (!ds->token[0] || store_now_ms() >= ds->token_expires_ms)
             return; /* no usable token: rows wait (they are not failing) */
     }
     size_t limit = dir ? DIR_BATCH : ds->conf.concurrency, started = 0;
@@ -871,7 +863,7 @@ static void pump(struct dest *ds)
     j->dest = ds;
     snprintf(j->name, sizeof j->name, "%s", ds->conf.id.name);
     j->want = room - have;
-    j->now = now_ms();
+    j->now = store_now_ms();
     j->lease_until = j->now + (int64_t)ds->conf.timeout_ms + LEASE_SLACK_MS;
     ds->claiming = true;
     ds->again = false;
@@ -968,7 +960,7 @@ void delivery_configure(struct delivery *dv, const struct conf *c)
             if (!ds)
                 abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
             ds->dv = dv;
-            ds->rng.state = (uint64_t)now_ms() ^ ((uint64_t)i << 32) ^ (uint64_t)getpid();
+            ds->rng.state = (uint64_t)store_now_ms() ^ ((uint64_t)i << 32) ^ (uint64_t)getpid();
             ds->next = dv->dests;
             dv->dests = ds;
         }

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 
 #include "parsers/strbuf.h"
 
@@ -75,6 +76,14 @@ struct store_stats {
 };
 
 struct store;
+
+/* The clock every time in the store is kept in: wall-clock milliseconds since the epoch. */
+static inline int64_t store_now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
 
 /* Opens (creating, mode 0600, and migrating) the store at path; NULL with a reason. */
 struct store *store_open(const char *path, char *err, size_t errlen);
