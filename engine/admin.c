@@ -16,6 +16,7 @@
 #include "engine/auth.h"
 #include "engine/daemon.h"
 #include "engine/delivery.h"
+#include "engine/retention.h"
 #include "engine/store.h"
 
 #define GAUGE_MS 5000 /* how often the store's queue gauges are read */
@@ -195,6 +196,14 @@ static void put_messages(const struct daemon *d, struct strbuf *out)
     for (size_t i = 0; i < d->ncounts; i++)
         put_hist(out, "solent_ack_seconds",
                  (const char *const[]){"listener", d->counts[i].listener}, &d->counts[i].ack);
+    put_head(out, "solent_purged_total", "counter",
+             "Rows the retention (retain_ms) has deleted since the start, by table.");
+    struct retention_counts p =
+        d->retention ? retention_counts(d->retention) : (struct retention_counts){0};
+    put_sample(out, "solent_purged_total", (const char *const[]){"table", "messages", NULL},
+               u64(v, p.messages));
+    put_sample(out, "solent_purged_total", (const char *const[]){"table", "outbox", NULL},
+               u64(v, p.outbox_rows));
     put_head(out, "solent_connections", "gauge", "Open MLLP connections, by listener.");
     for (const struct daemon_listener *l = d->listeners; l; l = l->next)
         if (l->ev)

@@ -38,6 +38,7 @@ static const struct key engine_keys[] = {
 static const struct key store_keys[] = {
     KEY(conf_store, K_ENUM, kind, "sqlite", "sqlite"),
     KEY(conf_store, K_STR, path, "data/solent.db", NULL),
+    KEY(conf_store, K_DURATION, retain_ms, "0", NULL),
 };
 
 static const struct key admin_keys[] = {
@@ -156,7 +157,7 @@ static char *trim(char *s)
     return s;
 }
 
-/* A number with an optional unit: sizes K/M/G, durations ms/s/m/h. -1 when malformed. */
+/* A number with an optional unit: sizes K/M/G, durations ms/s/m/h/d. -1 when malformed. */
 static int parse_scaled(const char *v, bool duration, uint64_t *out)
 {
     char *end;
@@ -164,6 +165,10 @@ static int parse_scaled(const char *v, bool duration, uint64_t *out)
     unsigned long long n = strtoull(v, &end, 10);
     if (end == v || errno || *v == '-')
         return -1;
+    if (duration && n == 0 && !*end) { /* a duration names its unit, unless it is 0 */
+        *out = 0;
+        return 0;
+    }
     static const struct {
         const char *unit;
         uint64_t mult;
@@ -235,11 +240,14 @@ static int set_key(struct loader *l, const struct key *k, void *base, char *v)
             return fail(l, "%s must be a size such as 4096, 64K or 16M, not \"%s\"", k->name, v);
         *(size_t *)(void *)field = (size_t)n;
         return 0;
-    case K_DURATION:
-        if (parse_scaled(v, true, &n) != 0 || n > UINT32_MAX)
-            return fail(l, "%s must be a duration such as 500ms, 30s or 5m, not \"%s\"", k->name,
-                        v);
-        *(uint32_t *)(void *)field = (uint32_t)n;
+    case K_DURATION: /* milliseconds, into a uint32_t (up to 49 days) or a uint64_t field */
+        if (parse_scaled(v, true, &n) != 0 || (k->size == sizeof(uint32_t) && n > UINT32_MAX))
+            return fail(l, "%s must be a duration such as 500ms, 30s, 5m or 7d, not \"%s\"",
+                        k->name, v);
+        if (k->size == sizeof(uint64_t))
+            *(uint64_t *)(void *)field = n;
+        else
+            *(uint32_t *)(void *)field = (uint32_t)n;
         return 0;
     case K_LIST: return set_list(l, (struct conf_list *)(void *)field, v);
     case K_WHERE: {

@@ -17,6 +17,7 @@
 #include "engine/admin.h"
 #include "engine/conn.h"
 #include "engine/delivery.h"
+#include "engine/retention.h"
 #include "transforms/dt_time.h"
 
 static void peer_name(const struct sockaddr *sa, char *out, size_t n)
@@ -330,6 +331,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     delivery_configure(d->delivery, n);
     if (admin_configure(d->admin, n, err, sizeof err) != 0)
         fprintf(stderr, "event=admin_reload_failed kept=previous error=\"%s\"\n", err);
+    retention_configure(d->retention);
     conf_free(old);
     fprintf(stderr, "event=reloaded listeners=%zu routes=%zu destinations=%zu\n", n->nlisteners,
             n->nroutes, n->ndestinations);
@@ -342,6 +344,7 @@ static void daemon_cleanup(struct daemon *d)
     delivery_stop(d->delivery);
     if (d->intake)
         intake_stop(d->intake);
+    d->intake = NULL;
     /* what the stop flushed may have queued completions: no connection waits for them now,
      * other jobs' continuations still free what they own */
     for (struct completion *k = d->done, *next; k; k = next) {
@@ -353,6 +356,7 @@ static void daemon_cleanup(struct daemon *d)
     }
     delivery_free(d->delivery);
     admin_free(d->admin);
+    retention_free(d->retention);
     store_close(d->store);
     if (d->store_lock >= 0)
         close(d->store_lock);
@@ -413,6 +417,10 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     delivery_configure(d->delivery, conf);
     if (!(d->admin = admin_start(d, conf, err, errlen)))
         goto out;
+    if (!(d->retention = retention_start(d))) {
+        snprintf(err, errlen, "cannot start the retention timer");
+        goto out;
+    }
     struct daemon_listener *fresh;
     if (open_new(d, conf, &fresh, err, errlen) != 0)
         goto out;

@@ -24,6 +24,7 @@
 
 struct admin;
 struct conn;
+struct retention;
 
 /* A listener owns a copy of its section, so a reload can free the old conf at once. */
 struct daemon_listener {
@@ -75,6 +76,7 @@ struct daemon {
     struct daemon_counts counts[2 * CONF_MAX_SECTIONS];
     size_t ncounts;
     struct admin *admin; /* NULL while [admin] is off */
+    struct retention *retention;
 };
 
 /* Runs the daemon on a loaded conf (taken: freed here) until a stop signal; 0 on a clean

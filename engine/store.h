@@ -189,4 +189,22 @@ int store_enqueue(struct store *s, int64_t message_id, int64_t created_at_ms,
                   const struct store_outbox *o, size_t n, int64_t replaced_id, int64_t now_ms,
                   char *err, size_t errlen);
 
+/* ---- retention ---- */
+
+/* A purge pass: removes what was received (messages) or queued (outbox rows) before
+ * before_ms and is done with — an outbox row delivered, or dead and replayed since; a
+ * message whose outbox rows have all gone. What still waits (pending, retrying, a dead
+ * letter not replayed) stays, and so does its message. Start with everything but before_ms
+ * zero; the counts add up over the pass. */
+struct store_purge {
+    int64_t before_ms;
+    int phase;      /* 0: outbox rows, 1: messages, 2: done */
+    int64_t cursor; /* the last id looked at in this phase */
+    uint64_t outbox_rows, messages;
+};
+/* One batch of a pass in one transaction (without fsync: a purge lost to a power cut is
+ * made again), looking at up to max rows: 1 when the pass has more to do, 0 when it is
+ * done, -1 with a reason. */
+int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen);
+
 #endif

@@ -381,6 +381,86 @@ def test_disk_full(solent, root):
         check(e.stop() == 0, "clean stop after the disk-full run")
 
 
+def test_retention(solent, root):
+    """[store] retain_ms: turned on by a reload, a pass runs at once and deletes what is old
+    and done (delivered messages, a rejected frame) but keeps what still waits (a bundle
+    retrying), and later passes take what ages after it."""
+    with tempfile.TemporaryDirectory() as work:
+        e = Engine(solent, root, work, free_port())
+
+        def write(retain):
+            with open(e.conf, "w") as f:
+                f.write(f"""[engine]
+data_dir = {work}/data
+[store]
+path = {work}/data/solent.db
+retain_ms = {retain}
+[listener pas]
+port = {e.port}
+routes = adt
+[listener lab]
+port = {e.port + 1}
+routes = held
+[route adt]
+listeners = pas
+destinations = local
+[route held]
+listeners = lab
+destinations = stuck
+[destination local]
+kind = directory
+path = {work}/data/outbox
+[destination stuck]
+kind = fhir
+url = http://127.0.0.1:1/fhir
+retry_base_ms = 10m
+retry_cap_ms = 10m
+""")
+
+        def wait_rows(sql, want, timeout=15):
+            deadline = time.time() + timeout
+            while time.time() < deadline and e.rows(sql) != want:
+                time.sleep(0.05)
+            return e.rows(sql)
+
+        write("0")
+        e.start()
+        with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+            for i in range(10):
+                c.send_message(message("D%d" % i))
+        with hl7.client.MLLPClient("127.0.0.1", e.port + 1) as c:
+            c.send_message(message("H0"))
+        s = socket.create_connection(("127.0.0.1", e.port))
+        s.sendall(frame(b"not HL7 at all"))
+        read_frame(s)
+        s.close()
+        delivered = "select count(*) from outbox where status = 'delivered'"
+        check(wait_rows(delivered, [(10,)]) == [(10,)], "the ten ADTs are delivered")
+        check(wait_rows("select o.status from outbox o join messages m on m.id = o.message_id"
+                        " where m.control_id = 'H0'", [("retry",)]) == [("retry",)],
+              "the held message waits for its retry")
+        check(e.rows("select count(*) from messages") == [(12,)], "twelve messages stored")
+        time.sleep(2.2)  # all of them now older than the retention set next
+        write("2s")
+        e.proc.send_signal(signal.SIGHUP)
+        check(e.wait_log(b"event=purged messages=11 outbox_rows=10 "),
+              "a reload turning retention on purges at once: %r"
+              % open(e.log_path, "rb").read()[-400:])
+        check(e.rows("select control_id from messages") == [("H0",)],
+              "only the message still waiting is kept: %r" % e.rows("select control_id from messages"))
+        check(e.rows("select count(*) from outbox") == [(1,)]
+              and e.rows("select count(*) from outbox_bundles") == [(1,)],
+              "its outbox row and bundle are kept, the delivered ones gone")
+        with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+            for i in range(3):
+                check(fields(c.send_message(message("N%d" % i)))["MSA"][1] == "AA",
+                      "messages are accepted while retention runs")
+        check(e.wait_log(b"event=purged messages=3 outbox_rows=3 ", 1, timeout=20),
+              "a later pass purges what aged since")
+        check(e.rows("select control_id from messages") == [("H0",)], "H0 still kept")
+        check(e.stop() == 0, "clean stop after the retention run")
+
+
 def test_parallel(e, clients=50, each=4):
     errors = []
 
@@ -498,6 +578,7 @@ def main():
             check(secret not in log, "patient data %r not in the log" % secret)
         check(b"event=stopped" in log and b"event=conn_open" in log, "the log records the lifecycle")
     test_disk_full(solent, root)
+    test_retention(solent, root)
     if failures:
         print("%d failures" % len(failures))
         return 1

@@ -45,6 +45,8 @@ static const struct bad_case bad_cases[] = {
     {"[engine]\nmax_message = lots\n", 2, "max_message must be a size"},
     {"[engine]\nmax_segments = -3\n", 2, "max_segments must be a whole number"},
     {"[listener a]\nidle_timeout_ms = 5\n", 2, "must be a duration"},
+    {"[listener a]\nidle_timeout_ms = 50d\n", 2, "must be a duration"}, /* > 2^32 ms */
+    {"[store]\nretain_ms = 90\n", 2, "retain_ms must be a duration"},
     {"[listener a]\nport = 0\n", 1, "port must be 1 to 65535"},
     {"[listener a]\nroutes = missing\n", 1, "feeds route missing, which is not defined"},
     {"[route r]\ntype = ADT^*\n", 1, "[route r] has no destinations"},
@@ -75,18 +77,20 @@ END_TEST
 START_TEST(test_good_file)
 {
     char err[512];
-    struct conf *c = load_text("; comment\n[engine]\nsite_tz = UTC  # inline comment\n"
-                               "max_message = 2M\n[listener lab]\nport = 2600\n"
-                               "idle_timeout_ms = 5m\nroutes = r1, r2\n"
-                               "[route r1]\ntype = ORU^R01\nwhere = PV1-2 = I\nwhere = MSH-11 = P\n"
-                               "destinations = phr\n[route r2]\ndestinations = phr\n"
-                               "[destination phr]\nkind = fhir\nurl = https://phr.example/fhir\n"
-                               "[identifiers]\nRHM:MR = https://fhir.example.nhs.uk/Id/mrn\n",
-                               err, sizeof err);
+    struct conf *c =
+        load_text("; comment\n[engine]\nsite_tz = UTC  # inline comment\n"
+                  "max_message = 2M\n[store]\nretain_ms = 400d\n[listener lab]\nport = 2600\n"
+                  "idle_timeout_ms = 5m\nroutes = r1, r2\n"
+                  "[route r1]\ntype = ORU^R01\nwhere = PV1-2 = I\nwhere = MSH-11 = P\n"
+                  "destinations = phr\n[route r2]\ndestinations = phr\n"
+                  "[destination phr]\nkind = fhir\nurl = https://phr.example/fhir\n"
+                  "[identifiers]\nRHM:MR = https://fhir.example.nhs.uk/Id/mrn\n",
+                  err, sizeof err);
     ck_assert_msg(c != NULL, "%s", err);
     ck_assert_str_eq(c->engine.site_tz, "UTC");
     ck_assert_uint_eq(c->engine.max_message, 2u << 20);
-    ck_assert_uint_eq(c->engine.max_segments, 10000); /* default */
+    ck_assert_uint_eq(c->engine.max_segments, 10000);         /* default */
+    ck_assert_uint_eq(c->store.retain_ms, 400ull * 86400000); /* a 64-bit duration */
     ck_assert_uint_eq(c->nlisteners, 1);
     ck_assert_uint_eq(c->listeners[0].port, 2600);
     ck_assert_uint_eq(c->listeners[0].idle_timeout_ms, 300000);

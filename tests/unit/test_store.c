@@ -335,6 +335,84 @@ START_TEST(test_status_dead_and_replay)
 }
 END_TEST
 
+static uint64_t purge_all(struct store *s, int64_t before_ms, size_t max, uint64_t *messages)
+{
+    struct store_purge p = {.before_ms = before_ms};
+    char err[256];
+    int rc, batches = 0;
+    while ((rc = store_purge(s, &p, max, err, sizeof err)) == 1)
+        batches++;
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_int_eq(store_purge(s, &p, max, err, sizeof err), 0); /* a finished pass stays so */
+    ck_assert_int_lt(batches, 20);
+    *messages = p.messages;
+    return p.outbox_rows;
+}
+
+/* Retention: old rows that are done go, in batches; what still waits stays with its
+ * message; nothing younger than the cut goes; a second pass finds nothing. */
+START_TEST(test_purge)
+{
+    char err[256];
+    struct store *s = store_open(path, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    const int64_t t0 = 1700000000000; /* when queue() receives */
+    for (const char *c = "12345"; *c; c++)
+        queue(s, "phr", (char[]){'p', '|', *c, '\0'}, (char[]){*c, '\0'});
+    struct store_message m = message("6", '6', "ORU^R01"); /* an old AE: no outbox rows */
+    m.status = STORE_ERROR;
+    m.noutbox = 0;
+    ck_assert_int_eq(store_commit(s, &m, 1, err, sizeof err), 0);
+    struct store_outbox o = {"phr", "p|7", "{\"resourceType\":\"Bundle\"}", 26, 3};
+    m = message("7", '7', "ADT^A01"); /* received later, delivered: outbox row 6 */
+    m.received_at_ms = t0 + 60000;
+    m.outbox = &o;
+    ck_assert_int_eq(store_commit(s, &m, 1, err, sizeof err), 0);
+    int64_t ids[8];
+    ck_assert_int_eq(claim(s, "phr", t0 + 70000, 10, ids), 6);
+    record(s, 1, STORE_DELIVERED, 0);
+    record(s, 2, STORE_DEAD, 0); /* a dead letter not replayed: stays */
+    record(s, 3, STORE_RETRY, t0 + 90000);
+    record(s, 4, STORE_DEAD, 0); /* replayed below: the dead row goes, its message stays */
+    record(s, 6, STORE_DELIVERED, 0);
+    o.ordering_key = "p|4";
+    ck_assert_int_eq(store_enqueue(s, 4, t0 + 80000, &o, 1, 4, t0 + 80000, err, sizeof err), 0);
+    /* 5: pending (its lease lapses): stays */
+
+    uint64_t messages;
+    ck_assert_uint_eq(purge_all(s, t0 + 1, 2, &messages), 2); /* outbox rows 1 and 4 */
+    ck_assert_uint_eq(messages, 2);                           /* messages 1 and 6 */
+    struct tally t = {0};
+    struct store_filter all = {0};
+    ck_assert_int_eq(store_list(s, &all, count, &t), 0);
+    ck_assert_uint_eq(t.rows, 5);   /* 2, 3, 4, 5, 7 */
+    ck_assert_uint_eq(t.outbox, 5); /* one each; 4's is its replay */
+    struct strbuf raw;
+    char listener[64];
+    int64_t at;
+    strbuf_init(&raw, 1 << 20);
+    ck_assert_int_eq(store_message_get(s, 1, &raw, listener, sizeof listener, &at), 0);
+    ck_assert_int_eq(store_message_get(s, 4, &raw, listener, sizeof listener, &at), 1);
+    strbuf_cleanup(&raw);
+    struct store_dead *d;
+    size_t n;
+    ck_assert_int_eq(store_dead_list(s, NULL, 0, &d, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(d[0].outbox_id, 2);
+    free(d);
+    ck_assert_uint_eq(purge_all(s, t0 + 1, 2, &messages), 0); /* nothing more to do */
+    ck_assert_uint_eq(messages, 0);
+    /* a later cut takes message 7 and its delivered row; the queues keep working */
+    ck_assert_uint_eq(purge_all(s, t0 + 100000, 100, &messages), 1);
+    ck_assert_uint_eq(messages, 1);
+    ck_assert_int_eq(claim(s, "phr", t0 + 200000, 10, ids), 3); /* 3 (retry), 5, 4's replay */
+    t = (struct tally){0};
+    ck_assert_int_eq(store_list(s, &all, count, &t), 0);
+    ck_assert_uint_eq(t.rows, 4);
+    store_close(s);
+}
+END_TEST
+
 /* A store written by the first release (schema 1, frozen here as it shipped) with two
  * pending outbox rows of one patient: opening it migrates to the current schema; the rows
  * are claimable in order, their age taken from their message, their entry count unknown
@@ -416,6 +494,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_queue_order_per_key);
     tcase_add_test(tc, test_status_dead_and_replay);
     tcase_add_test(tc, test_migrates_a_version_1_store);
+    tcase_add_test(tc, test_purge);
     suite_add_tcase(s, tc);
     return s;
 }
