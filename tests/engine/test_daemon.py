@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 import hl7.client
 
@@ -386,7 +387,10 @@ def test_retention(solent, root):
     and done (delivered messages, a rejected frame) but keeps what still waits (a bundle
     retrying), and later passes take what ages after it."""
     with tempfile.TemporaryDirectory() as work:
-        e = Engine(solent, root, work, free_port())
+        port = free_port()
+        while not (port_free(port + 1) and port_free(port + 2)):
+            port = free_port()
+        e = Engine(solent, root, work, port)
 
         def write(retain):
             with open(e.conf, "w") as f:
@@ -415,6 +419,9 @@ kind = fhir
 url = http://127.0.0.1:1/fhir
 retry_base_ms = 10m
 retry_cap_ms = 10m
+[admin]
+port = {e.port + 2}
+token = env:SOLENT_RETENTION_TOKEN
 """)
 
         def wait_rows(sql, want, timeout=15):
@@ -423,6 +430,7 @@ retry_cap_ms = 10m
                 time.sleep(0.05)
             return e.rows(sql)
 
+        os.environ["SOLENT_RETENTION_TOKEN"] = "retention-test-token"
         write("0")
         e.start()
         with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
@@ -458,6 +466,14 @@ retry_cap_ms = 10m
         check(e.wait_log(b"event=purged messages=3 outbox_rows=3 ", 1, timeout=20),
               "a later pass purges what aged since")
         check(e.rows("select control_id from messages") == [("H0",)], "H0 still kept")
+        req = urllib.request.Request("http://127.0.0.1:%d/metrics" % (e.port + 2),
+                                     headers={"Authorization": "Bearer retention-test-token"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            body = r.read().decode()
+        check('solent_purged_total{table="messages"} 14\n' in body
+              and 'solent_purged_total{table="outbox"} 13\n' in body,
+              "/metrics counts the purged rows: %r"
+              % [l for l in body.splitlines() if l.startswith("solent_purged")])
         check(e.stop() == 0, "clean stop after the retention run")
 
 
