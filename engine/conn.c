@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -14,9 +15,15 @@
 #include "parsers/hl7_ack.h"
 #include "parsers/mllp.h"
 
-enum conn_state { CONN_READING, CONN_COMMITTING, CONN_CLOSING, CONN_DRAINING };
+/* BLOCKED: the peer has left more than UNREAD_MAX bytes of ACKs unread (it sends without
+ * reading): no reading until they drain to half that, so a peer cannot make the engine buffer
+ * without bound. */
+enum conn_state { CONN_READING, CONN_COMMITTING, CONN_CLOSING, CONN_DRAINING, CONN_BLOCKED };
 
-static const char *const state_names[] = {"reading", "committing", "closing", "draining"};
+static const char *const state_names[] = {"reading", "committing", "closing", "draining",
+                                          "blocked"};
+
+#define UNREAD_MAX (64u << 10)
 
 struct conn {
     struct daemon_listener *l;
@@ -167,6 +174,7 @@ static void conn_finish(struct conn *c)
         return;
     }
     conn_set_state(c, CONN_DRAINING);
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0); /* write_drained: when all is out */
     bufferevent_setcb(c->bev, NULL, write_drained, event_cb, c);
 }
 
@@ -186,14 +194,50 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
             conn_finish(c);
         return;
     }
-    if (what & BEV_EVENT_TIMEOUT)
-        fprintf(stderr, "event=conn_idle_timeout listener=%s conn=%llu\n", c->l->conf->id.name,
-                c->id);
+    if (what & BEV_EVENT_TIMEOUT) /* reading: nothing came; writing: the peer reads nothing */
+        fprintf(stderr, "event=%s listener=%s conn=%llu\n",
+                what & BEV_EVENT_WRITING ? "conn_write_timeout" : "conn_idle_timeout",
+                c->l->conf->id.name, c->id);
     if (c->state == CONN_COMMITTING) { /* the commit still comes back: free then */
         conn_set_state(c, CONN_CLOSING);
         return;
     }
     conn_free(c);
+}
+
+static void unread_drained(struct bufferevent *bev, void *arg);
+
+/* Reading again after a commit — or, while the peer leaves too many ACKs unread, once it has
+ * read half of them (unread_drained). */
+static void conn_resume(struct conn *c)
+{
+    size_t unread = evbuffer_get_length(bufferevent_get_output(c->bev));
+    if (unread > UNREAD_MAX) {
+        if (c->state != CONN_BLOCKED)
+            fprintf(stderr, "event=conn_blocked listener=%s conn=%llu unread_bytes=%zu\n",
+                    c->l->conf->id.name, c->id, unread);
+        conn_set_state(c, CONN_BLOCKED);
+        bufferevent_setwatermark(c->bev, EV_WRITE, UNREAD_MAX / 2, 0);
+        bufferevent_setcb(c->bev, read_cb, unread_drained, event_cb, c);
+        return;
+    }
+    if (c->state == CONN_BLOCKED) {
+        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+        bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+    }
+    conn_set_state(c, CONN_READING);
+    bufferevent_enable(c->bev, EV_READ);
+    conn_read_input(c); /* frames already buffered (pipelined) */
+    if (c->state == CONN_READING && c->eof)
+        conn_finish(c);
+}
+
+static void unread_drained(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    if (c->state == CONN_BLOCKED)
+        conn_resume(c);
 }
 
 void conn_committed(struct conn *c, int rc, enum store_status status, const char *ack,
@@ -227,11 +271,7 @@ void conn_committed(struct conn *c, int rc, enum store_status status, const char
         conn_finish(c);
         return;
     }
-    conn_set_state(c, CONN_READING);
-    bufferevent_enable(c->bev, EV_READ);
-    conn_read_input(c); /* frames already buffered (pipelined) */
-    if (c->state == CONN_READING && c->eof)
-        conn_finish(c);
+    conn_resume(c);
 }
 
 void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer)
@@ -249,6 +289,10 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
     c->l = l;
     c->id = ++next_id;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
+    /* ACKs are small: the kernel keeps at most this many bytes of them for a peer that does
+     * not read (instead of growing its buffer to megabytes), then UNREAD_MAX blocks reading */
+    int sndbuf = UNREAD_MAX;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     c->bev = bufferevent_socket_new(l->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
     mllp_init(&c->framer, l->conf->max_message);
     pipeline_result_init(&c->result);
@@ -259,7 +303,7 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
     l->d->conns = c;
     struct timeval idle = {l->conf->idle_timeout_ms / 1000,
                            (l->conf->idle_timeout_ms % 1000) * 1000};
-    bufferevent_set_timeouts(c->bev, &idle, NULL);
+    bufferevent_set_timeouts(c->bev, &idle, &idle); /* reading nothing, or ACKs not read */
     bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
     bufferevent_enable(c->bev, EV_READ);
     fprintf(stderr, "event=conn_open listener=%s conn=%llu peer=%s\n", l->conf->id.name, c->id,
@@ -272,6 +316,8 @@ void conn_stop_all(struct daemon *d)
         next = c->next;
         if (c->state == CONN_READING) /* between messages: nothing to answer */
             conn_free(c);
+        else if (c->state == CONN_BLOCKED) /* its ACKs out if the peer reads them, then close */
+            conn_finish(c);
     }
 }
 

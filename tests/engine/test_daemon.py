@@ -226,6 +226,71 @@ def test_raw_framing(e):
     check(not e.rows("select 1 from messages where control_id = 'G0001'"), "a half frame is not stored")
 
 
+def test_unread_acks(e, n=4000):
+    """A peer that sends without reading its ACKs: the engine stops reading from it once
+    64 KiB of ACKs wait (it buffers no more), keeps serving others, and goes on when the peer
+    reads; a peer that never reads is closed after the idle timeout."""
+    def flood(port, prefix, count):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
+        s.connect(("127.0.0.1", port))
+        s.settimeout(3)
+        sent = []
+
+        def pump():
+            try:
+                for i in range(count):
+                    s.sendall(frame(message("%s%05d" % (prefix, i))))
+                    sent.append(i)
+            except OSError:
+                pass
+        t = threading.Thread(target=pump)
+        t.start()
+        return s, t, sent
+
+    def stored(prefix):
+        return e.rows("select count(*) from messages where control_id like ?", prefix + "%")[0][0]
+
+    def settle(prefix):
+        last, same = -1, 0
+        while same < 10:
+            now = stored(prefix)
+            same = same + 1 if now == last else 0
+            last = now
+            time.sleep(0.1)
+        return last
+
+    s, t, sent = flood(e.port, "U", n)
+    held = settle("U")
+    check(0 < held < n, "a peer not reading its ACKs is not read further (%d of %d stored)"
+          % (held, n))
+    check(e.wait_log(b"event=conn_blocked listener=pas"), "the block is logged")
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        check(fields(c.send_message(message("U-other")))["MSA"][1] == "AA",
+              "another connection is served meanwhile")
+    s.settimeout(20)
+    acks = b""
+    try:
+        while acks.count(EB + CR) < n:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            acks += chunk
+    except OSError:
+        pass
+    t.join()
+    codes = [fields(f + EB + CR)["MSA"][1] for f in acks.split(EB + CR) if f.strip()]
+    check(len(codes) == n and set(codes) == {"AA"},
+          "once the peer reads, every message is answered AA: %d ACKs" % len(codes))
+    check(stored("U0") == n, "and all %d are stored once" % n)  # U00000..U03999
+    s.close()
+    s, t, sent = flood(e.port + 1, "Q", n)  # the quiet listener: 1 s idle timeout
+    check(e.wait_log(b"event=conn_write_timeout listener=quiet"),
+          "a peer that never reads its ACKs is closed after the idle timeout")
+    t.join()
+    s.close()
+
+
 def test_idle(e):
     """A peer that connects and never sends is closed after the listener's idle timeout."""
     s = socket.create_connection(("127.0.0.1", e.port + 1))
@@ -559,6 +624,7 @@ def main():
         test_exchanges(e)
         test_raw_framing(e)
         test_parallel(e)
+        test_unread_acks(e)
         test_idle(e)
         test_socat(e)
         test_medplum(e, root)
