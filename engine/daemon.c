@@ -2,6 +2,7 @@
 #include "engine/daemon.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/thread.h>
 #include <netdb.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,12 +48,29 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
     conn_accept(arg, fd, peer);
 }
 
+/* A failed accept. Out of descriptors or memory, the pending connection stays and the socket
+ * stays readable: the listener pauses for a second rather than spin on it. */
 static void on_accept_error(struct evconnlistener *ev, void *arg)
 {
     struct daemon_listener *l = arg;
-    (void)ev;
-    fprintf(stderr, "event=accept_error listener=%s error=%s\n", l->conf->id.name,
-            evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    int e = EVUTIL_SOCKET_ERROR();
+    bool pause = e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+    fprintf(stderr, "event=accept_error listener=%s error=\"%s\"%s\n", l->conf->id.name,
+            evutil_socket_error_to_string(e), pause ? " action=paused resume_in_ms=1000" : "");
+    if (pause) {
+        struct timeval second = {1, 0};
+        evconnlistener_disable(ev);
+        event_add(l->resume, &second);
+    }
+}
+
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon_listener *l = arg;
+    (void)fd;
+    (void)what;
+    if (l->ev)
+        evconnlistener_enable(l->ev);
 }
 
 static void retire_all(struct daemon *d);
@@ -196,6 +215,8 @@ static struct daemon_listener *listener_open(struct daemon *d, const struct conf
         return NULL;
     }
     evconnlistener_set_error_cb(l->ev, on_accept_error);
+    if (!(l->resume = evtimer_new(d->base, on_accept_resume, l)))
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     fprintf(stderr, "event=listening listener=%s bind=%s port=%u\n", cl->id.name, cl->bind,
             cl->port);
     return l;
@@ -208,6 +229,7 @@ static void listener_unlink_free(struct daemon_listener *l)
             *p = l->next;
             break;
         }
+    event_free(l->resume);
     free(l);
 }
 
@@ -223,6 +245,7 @@ static void listener_retire(struct daemon_listener *l)
     if (l->ev) {
         evconnlistener_free(l->ev);
         l->ev = NULL;
+        event_del(l->resume);
         fprintf(stderr, "event=listener_closed listener=%s open_connections=%zu\n",
                 l->conf->id.name, l->nconns);
     }
@@ -274,6 +297,7 @@ static int open_new(struct daemon *d, const struct conf *c, struct daemon_listen
             while (*fresh) {
                 struct daemon_listener *next = (*fresh)->next;
                 evconnlistener_free((*fresh)->ev);
+                event_free((*fresh)->resume);
                 free(*fresh);
                 *fresh = next;
             }
@@ -385,6 +409,13 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     pthread_mutex_init(&d->lock, NULL);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file size limit is a failed write (EFBIG), not a kill */
+    /* every connection is a descriptor: take all the system allows this process */
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+    getrlimit(RLIMIT_NOFILE, &files);
     int rc = -1;
     if (evthread_use_pthreads() != 0 || !(d->base = new_base())) {
         snprintf(err, errlen, "cannot start the event loop");
@@ -425,8 +456,10 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     if (open_new(d, conf, &fresh, err, errlen) != 0)
         goto out;
     d->listeners = fresh;
-    fprintf(stderr, "event=started version=%s store=%s listeners=%zu routes=%zu\n", SOLENT_VERSION,
-            conf->store.path, conf->nlisteners, conf->nroutes);
+    fprintf(stderr,
+            "event=started version=%s store=%s listeners=%zu routes=%zu open_files_max=%llu\n",
+            SOLENT_VERSION, conf->store.path, conf->nlisteners, conf->nroutes,
+            (unsigned long long)files.rlim_cur);
     if (event_base_dispatch(d->base) < 0) {
         snprintf(err, errlen, "the event loop failed");
         goto out;

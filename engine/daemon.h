@@ -32,6 +32,7 @@ struct daemon_listener {
     struct conf_listener own;
     const struct conf_listener *conf; /* &own */
     struct evconnlistener *ev;        /* NULL once retired (removed by a reload, or stopping) */
+    struct event *resume;             /* re-enables accepting after a pause (out of fds) */
     size_t nconns;
     struct daemon_listener *next;
 };

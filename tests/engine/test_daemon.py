@@ -133,14 +133,17 @@ path = {work}/data/outbox
             time.sleep(0.05)
         return False
 
-    def start(self, max_file_bytes=None):
+    def start(self, max_file_bytes=None, max_files=None):
         def limit():
             import resource
-            resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+            if max_file_bytes:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+            if max_files:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))
 
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.solent, "run", "-c", self.conf], stderr=self.log,
-                                     preexec_fn=limit if max_file_bytes else None)
+                                     preexec_fn=limit if max_file_bytes or max_files else None)
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -542,6 +545,33 @@ token = env:SOLENT_RETENTION_TOKEN
         check(e.stop() == 0, "clean stop after the retention run")
 
 
+def test_out_of_descriptors(solent, root):
+    """More peers than the process has descriptors: accepting pauses (logged, no spinning on
+    the pending connection), the peers already in are served, and accepting resumes once
+    descriptors are free again."""
+    with tempfile.TemporaryDirectory() as work:
+        e = Engine(solent, root, work, free_port())
+        e.start(max_files=48)
+        first = hl7.client.MLLPClient("127.0.0.1", e.port)
+        check(fields(first.send_message(message("M0")))["MSA"][1] == "AA", "a first peer is served")
+        crowd = [socket.create_connection(("127.0.0.1", e.port)) for _ in range(80)]
+        check(e.wait_log(b"action=paused resume_in_ms=1000"),
+              "running out of descriptors pauses accepting, logged")
+        time.sleep(2)
+        errors = open(e.log_path, "rb").read().count(b"event=accept_error")
+        check(0 < errors < 20, "the listener does not spin on the pending connections: %d errors"
+              % errors)
+        check(fields(first.send_message(message("M1")))["MSA"][1] == "AA",
+              "a peer already in is served while accepting is paused")
+        for s in crowd:
+            s.close()
+        first.close()
+        with hl7.client.MLLPClient("127.0.0.1", e.port) as c:  # waits in the backlog until resumed
+            check(fields(c.send_message(message("M2")))["MSA"][1] == "AA",
+                  "accepting resumes once descriptors are free")
+        check(e.proc.poll() is None and e.stop() == 0, "clean stop after running out of descriptors")
+
+
 def test_parallel(e, clients=50, each=4):
     errors = []
 
@@ -661,6 +691,7 @@ def main():
         check(b"event=stopped" in log and b"event=conn_open" in log, "the log records the lifecycle")
     test_disk_full(solent, root)
     test_retention(solent, root)
+    test_out_of_descriptors(solent, root)
     if failures:
         print("%d failures" % len(failures))
         return 1
