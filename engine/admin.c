@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/accept_guard.h"
 #include "engine/auth.h"
 #include "engine/daemon.h"
 #include "engine/delivery.h"
@@ -31,6 +32,7 @@ struct admin {
     struct daemon *d;
     struct evhttp *http;
     struct evhttp_bound_socket *sock; /* NULL while off */
+    struct accept_guard guard;        /* of sock's listener */
     struct conf_admin conf;           /* the settings it listens with */
     char token[CONF_TEXT];
     struct event *refresh;
@@ -379,8 +381,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 static void unbind(struct admin *a)
 {
-    if (a->sock)
+    if (a->sock) {
+        accept_guard_stop(&a->guard);
         evhttp_del_accept_socket(a->http, a->sock);
+    }
     a->sock = NULL;
     memset(&a->conf, 0, sizeof a->conf);
 }
@@ -404,6 +408,8 @@ int admin_configure(struct admin *a, const struct conf *c, char *err, size_t err
         }
         unbind(a);
         a->sock = s;
+        if (s)
+            accept_guard_start(&a->guard, evhttp_bound_socket_get_listener(s), "admin");
         if (s)
             fprintf(stderr, "event=admin_listening bind=%s port=%u\n", n->bind, (unsigned)n->port);
     }
@@ -448,6 +454,8 @@ void admin_free(struct admin *a)
         return;
     if (a->refresh)
         event_free(a->refresh);
+    if (a->sock)
+        accept_guard_stop(&a->guard);
     if (a->http)
         evhttp_free(a->http);
     memset(a->token, 0, sizeof a->token);

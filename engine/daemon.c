@@ -2,7 +2,6 @@
 #include "engine/daemon.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <event2/thread.h>
 #include <netdb.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/accept_guard.h"
 #include "engine/admin.h"
 #include "engine/conn.h"
 #include "engine/delivery.h"
@@ -46,31 +46,6 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
     (void)salen;
     peer_name(sa, peer, sizeof peer);
     conn_accept(arg, fd, peer);
-}
-
-/* A failed accept. Out of descriptors or memory, the pending connection stays and the socket
- * stays readable: the listener pauses for a second rather than spin on it. */
-static void on_accept_error(struct evconnlistener *ev, void *arg)
-{
-    struct daemon_listener *l = arg;
-    int e = EVUTIL_SOCKET_ERROR();
-    bool pause = e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
-    fprintf(stderr, "event=accept_error listener=%s error=\"%s\"%s\n", l->conf->id.name,
-            evutil_socket_error_to_string(e), pause ? " action=paused resume_in_ms=1000" : "");
-    if (pause) {
-        struct timeval second = {1, 0};
-        evconnlistener_disable(ev);
-        event_add(l->resume, &second);
-    }
-}
-
-static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
-{
-    struct daemon_listener *l = arg;
-    (void)fd;
-    (void)what;
-    if (l->ev)
-        evconnlistener_enable(l->ev);
 }
 
 static void retire_all(struct daemon *d);
@@ -214,9 +189,7 @@ static struct daemon_listener *listener_open(struct daemon *d, const struct conf
         free(l);
         return NULL;
     }
-    evconnlistener_set_error_cb(l->ev, on_accept_error);
-    if (!(l->resume = evtimer_new(d->base, on_accept_resume, l)))
-        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    accept_guard_start(&l->guard, l->ev, cl->id.name);
     fprintf(stderr, "event=listening listener=%s bind=%s port=%u\n", cl->id.name, cl->bind,
             cl->port);
     return l;
@@ -229,7 +202,6 @@ static void listener_unlink_free(struct daemon_listener *l)
             *p = l->next;
             break;
         }
-    event_free(l->resume);
     free(l);
 }
 
@@ -243,9 +215,9 @@ void daemon_listener_release(struct daemon_listener *l)
 static void listener_retire(struct daemon_listener *l)
 {
     if (l->ev) {
+        accept_guard_stop(&l->guard);
         evconnlistener_free(l->ev);
         l->ev = NULL;
-        event_del(l->resume);
         fprintf(stderr, "event=listener_closed listener=%s open_connections=%zu\n",
                 l->conf->id.name, l->nconns);
     }
@@ -296,8 +268,8 @@ static int open_new(struct daemon *d, const struct conf *c, struct daemon_listen
         if (!l) {
             while (*fresh) {
                 struct daemon_listener *next = (*fresh)->next;
+                accept_guard_stop(&(*fresh)->guard);
                 evconnlistener_free((*fresh)->ev);
-                event_free((*fresh)->resume);
                 free(*fresh);
                 *fresh = next;
             }

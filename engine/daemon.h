@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "engine/accept_guard.h"
 #include "engine/conf.h"
 #include "engine/hist.h"
 #include "engine/intake.h"
@@ -32,7 +33,7 @@ struct daemon_listener {
     struct conf_listener own;
     const struct conf_listener *conf; /* &own */
     struct evconnlistener *ev;        /* NULL once retired (removed by a reload, or stopping) */
-    struct event *resume;             /* re-enables accepting after a pause (out of fds) */
+    struct accept_guard guard;        /* pauses accepting when out of descriptors */
     size_t nconns;
     struct daemon_listener *next;
 };

@@ -547,16 +547,22 @@ token = env:SOLENT_RETENTION_TOKEN
 
 def test_out_of_descriptors(solent, root):
     """More peers than the process has descriptors: accepting pauses (logged, no spinning on
-    the pending connection), the peers already in are served, and accepting resumes once
-    descriptors are free again."""
+    the pending connection; the admin endpoint's listener too), the peers already in are
+    served, and accepting resumes once descriptors are free again."""
     with tempfile.TemporaryDirectory() as work:
         e = Engine(solent, root, work, free_port())
+        admin = free_port()
+        os.environ["SOLENT_FD_TOKEN"] = "fd-test-token"
+        e.write(extra="[admin]\nport = %d\ntoken = env:SOLENT_FD_TOKEN\n" % admin)
         e.start(max_files=48)
         first = hl7.client.MLLPClient("127.0.0.1", e.port)
         check(fields(first.send_message(message("M0")))["MSA"][1] == "AA", "a first peer is served")
         crowd = [socket.create_connection(("127.0.0.1", e.port)) for _ in range(80)]
         check(e.wait_log(b"action=paused resume_in_ms=1000"),
               "running out of descriptors pauses accepting, logged")
+        crowd.append(socket.create_connection(("127.0.0.1", admin)))
+        check(e.wait_log(b"event=accept_error listener=admin"),
+              "the admin endpoint's listener pauses too")
         time.sleep(2)
         errors = open(e.log_path, "rb").read().count(b"event=accept_error")
         check(0 < errors < 20, "the listener does not spin on the pending connections: %d errors"
