@@ -154,14 +154,6 @@ static void read_cb(struct bufferevent *bev, void *arg)
     conn_read_input(arg);
 }
 
-static void event_cb(struct bufferevent *bev, short what, void *arg);
-
-static void write_drained(struct bufferevent *bev, void *arg)
-{
-    (void)bev;
-    conn_free(arg);
-}
-
 /* The peer sent everything it will: once the ACKs written so far are out, close. */
 static void conn_finish(struct conn *c)
 {
@@ -173,9 +165,7 @@ static void conn_finish(struct conn *c)
         conn_free(c);
         return;
     }
-    conn_set_state(c, CONN_DRAINING);
-    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0); /* write_drained: when all is out */
-    bufferevent_setcb(c->bev, NULL, write_drained, event_cb, c);
+    conn_set_state(c, CONN_DRAINING); /* write_cb frees it once all is out */
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -205,10 +195,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     conn_free(c);
 }
 
-static void unread_drained(struct bufferevent *bev, void *arg);
-
 /* Reading again after a commit — or, while the peer leaves too many ACKs unread, once it has
- * read half of them (unread_drained). */
+ * read half of them (write_cb). */
 static void conn_resume(struct conn *c)
 {
     size_t unread = evbuffer_get_length(bufferevent_get_output(c->bev));
@@ -216,14 +204,8 @@ static void conn_resume(struct conn *c)
         if (c->state != CONN_BLOCKED)
             fprintf(stderr, "event=conn_blocked listener=%s conn=%llu unread_bytes=%zu\n",
                     c->l->conf->id.name, c->id, unread);
-        conn_set_state(c, CONN_BLOCKED);
-        bufferevent_setwatermark(c->bev, EV_WRITE, UNREAD_MAX / 2, 0);
-        bufferevent_setcb(c->bev, read_cb, unread_drained, event_cb, c);
+        conn_set_state(c, CONN_BLOCKED); /* write_cb resumes */
         return;
-    }
-    if (c->state == CONN_BLOCKED) {
-        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-        bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
     }
     conn_set_state(c, CONN_READING);
     bufferevent_enable(c->bev, EV_READ);
@@ -232,12 +214,15 @@ static void conn_resume(struct conn *c)
         conn_finish(c);
 }
 
-static void unread_drained(struct bufferevent *bev, void *arg)
+/* The output is down to half UNREAD_MAX after a write (the low-water mark): a blocked peer
+ * has read enough to go on; a draining connection goes once everything is out. */
+static void write_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
-    (void)bev;
     if (c->state == CONN_BLOCKED)
         conn_resume(c);
+    else if (c->state == CONN_DRAINING && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        conn_free(c);
 }
 
 void conn_committed(struct conn *c, int rc, enum store_status status, const char *ack,
@@ -304,7 +289,8 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
     struct timeval idle = {l->conf->idle_timeout_ms / 1000,
                            (l->conf->idle_timeout_ms % 1000) * 1000};
     bufferevent_set_timeouts(c->bev, &idle, &idle); /* reading nothing, or ACKs not read */
-    bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+    bufferevent_setwatermark(c->bev, EV_WRITE, UNREAD_MAX / 2, 0);
+    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_enable(c->bev, EV_READ);
     fprintf(stderr, "event=conn_open listener=%s conn=%llu peer=%s\n", l->conf->id.name, c->id,
             peer);
