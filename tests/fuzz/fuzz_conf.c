@@ -8,7 +8,6 @@
  * out of bounds. Code map paths in [codes] may name any file: the loader refuses
  * what is not a regular file.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
