@@ -773,7 +773,9 @@ int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, s
     };
     if (p->phase >= 2)
         return 0;
-    int64_t(*rows)[2] = calloc(max ? max : 1, sizeof *rows);
+    if (max == 0)
+        max = 1; /* a pass always moves on */
+    int64_t(*rows)[2] = calloc(max, sizeof *rows);
     if (!rows)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     if (begin_relaxed(s, err, errlen) != 0) {
