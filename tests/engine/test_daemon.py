@@ -179,6 +179,13 @@ def test_exchanges(e):
         check(again == first, "a resent message gets the first ACK, byte for byte")
         reused = fields(c.send_message(message("T0001", extra=b"NK1|1|Other^Person\r")))
         check(reused["MSA"][1] == "AA", "a reused control id with new content is still accepted")
+        check(e.wait_log(b'event=control_id_reused msh10="T0001" msh3="PAS"'),
+              "a reused control id is logged with the sender")
+        forged = 'T"9 event=forged'
+        c.send_message(message(forged))
+        c.send_message(message(forged, extra=b"NK1|1|Other^Person\r"))
+        check(e.wait_log(b'msh10="T\\x229 event=forged"'),
+              "a quote in MSH-10 is escaped in the log, so it cannot end the value")
         odd = fields(c.send_message(message("T0002", event="Z99")))
         check(odd["MSA"][1] == "AE" and odd["ERR"][3].startswith("201^") and odd["ERR"][2] == "MSH^1^9",
               "a routed event no transform knows is AE 201 at MSH-9: %r" % odd)
