@@ -1,8 +1,9 @@
 /*
- * cmd_messages — `solent messages [-c FILE] [--status S] [--type T] [--since T] [--limit N]`:
- * one line per stored message, newest first: id, time received (UTC), listener, sender,
- * type, control id, status, error code and position, size, outbox rows. Never content:
- * no field of the message body is printed.
+ * cmd_messages — `solent messages [-c FILE] [--status S] [--type T] [--control-id ID]
+ * [--since T] [--limit N]`: one line per stored message, newest first: id, time received
+ * (UTC), listener, sender, type, control id, status, error code and position, size, outbox
+ * rows. Never content: no field of the message body is printed, and the header fields shown
+ * are made printable (a sender cannot put escape sequences on the terminal).
  */
 #include "engine/cmd_messages.h"
 
@@ -21,16 +22,18 @@
 #define DEFAULT_CONF "conf/solent.conf"
 
 static const char usage_text[] =
-    "usage: solent messages [-c FILE] [--status S] [--type T] [--since T] [--limit N]\n"
+    "usage: solent messages [-c FILE] [--status S] [--type T] [--control-id ID] [--since T]\n"
+    "                       [--limit N]\n"
     "Lists stored messages, newest first, metadata only (never message content).\n"
-    "  --status S  accepted | error | rejected | duplicate | parked\n"
-    "  --type T    message type prefix, e.g. ADT or ADT^A08\n"
-    "  --since T   YYYY-MM-DD[THH:MM[:SS]] (UTC), or an age: 30s, 15m, 2h, 7d\n"
-    "  --limit N   at most N lines (default 1000)\n";
+    "  --status S         accepted | error | rejected | duplicate | parked\n"
+    "  --type T           message type prefix, e.g. ADT or ADT^A08\n"
+    "  --control-id ID    this MSH-10 only (every copy: first, duplicates, reuses)\n"
+    "  --since T          YYYY-MM-DD[THH:MM[:SS]] (UTC), or an age: 30s, 15m, 2h, 7d\n"
+    "  --limit N          at most N lines (default 1000)\n";
 
 static void print_row(void *arg, const struct store_row *r)
 {
-    char when[32], err[48] = "-", sender[2 * 64 + 2];
+    char when[32], err[48] = "-", sender[2 * 64 + 2], app[64], facility[64], type[64], id[128];
     time_t t = (time_t)(r->received_at_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -38,25 +41,23 @@ static void print_row(void *arg, const struct store_row *r)
     if (r->error_code)
         snprintf(err, sizeof err, "%d@%s", r->error_code,
                  r->error_location && r->error_location[0] ? r->error_location : "-");
-    snprintf(sender, sizeof sender, "%.64s|%.64s", r->sending_app ? r->sending_app : "",
-             r->sending_facility ? r->sending_facility : "");
+    snprintf(sender, sizeof sender, "%s|%s", str_printable(r->sending_app, app, sizeof app),
+             str_printable(r->sending_facility, facility, sizeof facility));
     printf("%-7lld %s %-10s %-16s %-16s %-20s %-9s %-12s %7zu %zu\n", (long long)r->id, when,
-           r->listener ? r->listener : "-", sender,
-           r->message_type && r->message_type[0] ? r->message_type : "-",
-           r->control_id && r->control_id[0] ? r->control_id : "-", r->status, err, r->raw_len,
-           r->noutbox);
+           r->listener, sender,
+           r->message_type[0] ? str_printable(r->message_type, type, sizeof type) : "-",
+           r->control_id[0] ? str_printable(r->control_id, id, sizeof id) : "-", r->status, err,
+           r->raw_len, r->noutbox);
     ++*(size_t *)arg;
 }
 
 int cmd_messages_run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"status", required_argument, NULL, 's'},
-                                         {"type", required_argument, NULL, 't'},
-                                         {"since", required_argument, NULL, 'S'},
-                                         {"limit", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"status", required_argument, NULL, 's'},
+        {"type", required_argument, NULL, 't'},   {"control-id", required_argument, NULL, 'i'},
+        {"since", required_argument, NULL, 'S'},  {"limit", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static const char *const statuses[] = {"accepted", "error", "rejected", "duplicate", "parked"};
     const char *path = DEFAULT_CONF;
     struct store_filter f = {0};
@@ -67,6 +68,7 @@ int cmd_messages_run(int argc, char **argv)
         case 'c': path = optarg; break;
         case 's': f.status = optarg; break;
         case 't': f.type = optarg; break;
+        case 'i': f.control_id = optarg; break;
         case 'S': f.since_ms = cli_parse_since(optarg); break;
         case 'l': f.limit = strtoul(optarg, NULL, 10); break;
         case 'h': fputs(usage_text, stdout); return 0;

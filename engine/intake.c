@@ -99,27 +99,6 @@ static void item_free(struct intake_item *it)
     free(it);
 }
 
-/* s for a quoted log value: quotes, backslashes and control bytes as \xHH, so a field's
- * content cannot end the value or forge a line; cut to fit out. */
-static const char *log_quoted(const char *s, char *out, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t k = 0;
-    for (; *s && k + 5 < n; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-            out[k++] = '\\';
-            out[k++] = 'x';
-            out[k++] = hex[c >> 4];
-            out[k++] = hex[c & 15];
-        } else {
-            out[k++] = (char)c;
-        }
-    }
-    out[k] = '\0';
-    return out;
-}
-
 /* A message seen before (same sender, facility, control id and content) becomes a duplicate
  * record without outbox rows, answered with the first ACK. Only accepted messages are checked:
  * a rejected frame has no trustworthy identity. */
@@ -136,8 +115,8 @@ static void mark_duplicate(struct intake *in, struct intake_item *it)
     } else if (rc == 2) { /* identifiers only: the content is not logged */
         char id[256], app[256];
         fprintf(stderr, "event=control_id_reused msh10=\"%s\" msh3=\"%s\"\n",
-                log_quoted(m->control_id, id, sizeof id),
-                log_quoted(m->sending_app, app, sizeof app));
+                str_printable(m->control_id, id, sizeof id),
+                str_printable(m->sending_app, app, sizeof app));
     }
 }
 

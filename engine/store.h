@@ -65,10 +65,11 @@ struct store_row {
 };
 
 struct store_filter {
-    const char *status; /* NULL: any */
-    const char *type;   /* prefix of the message type, NULL: any */
-    int64_t since_ms;   /* 0: any */
-    size_t limit;       /* 0: 1000 */
+    const char *status;     /* NULL: any */
+    const char *type;       /* prefix of the message type, NULL: any */
+    const char *control_id; /* MSH-10 exactly, NULL: any */
+    int64_t since_ms;       /* 0: any */
+    size_t limit;           /* 0: 1000 */
 };
 
 struct store_stats {

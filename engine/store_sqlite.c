@@ -362,7 +362,7 @@ int store_list(struct store *s, const struct store_filter *f,
         " m.outbox_rows"
         " FROM messages m WHERE (?1 IS NULL OR m.status = ?1)"
         " AND (?2 IS NULL OR m.message_type LIKE ?2 || '%') AND m.received_at >= ?3"
-        " ORDER BY m.id DESC LIMIT ?4";
+        " AND (?5 IS NULL OR m.control_id = ?5) ORDER BY m.id DESC LIMIT ?4";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     if (f->status)
@@ -371,6 +371,8 @@ int store_list(struct store *s, const struct store_filter *f,
         sqlite3_bind_text(st, 2, f->type, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, f->since_ms);
     sqlite3_bind_int64(st, 4, f->limit ? (sqlite3_int64)f->limit : 1000);
+    if (f->control_id)
+        sqlite3_bind_text(st, 5, f->control_id, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_row r = {

@@ -62,3 +62,23 @@ char *strbuf_take(struct strbuf *b, size_t *len)
     b->cap = 0;
     return p;
 }
+
+const char *str_printable(const char *s, char *out, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    for (; *s && k + 5 <= n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+            out[k++] = '\\';
+            out[k++] = 'x';
+            out[k++] = hex[c >> 4];
+            out[k++] = hex[c & 15];
+        } else {
+            out[k++] = (char)c;
+        }
+    }
+    if (n)
+        out[k] = '\0';
+    return out;
+}

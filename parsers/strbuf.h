@@ -34,4 +34,9 @@ int strbuf_putc(struct strbuf *b, char c);
 /* Hands the storage to the caller (who frees it) and empties the buffer. */
 char *strbuf_take(struct strbuf *b, size_t *len);
 
+/* s copied into out (n bytes, NUL included) with quotes, backslashes and control bytes
+ * written \xHH, cut to fit: received text made safe inside a quoted log value or on a
+ * terminal (it cannot end the value, start a line or send an escape sequence). Returns out. */
+const char *str_printable(const char *s, char *out, size_t n);
+
 #endif

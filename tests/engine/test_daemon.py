@@ -355,6 +355,14 @@ def test_send_and_messages(e, root):
     check(rc == 0 and all_rows.count("\n") > 300, "solent messages lists everything")
     for secret in ("Zebedee", "Quentin", "9434765919"):
         check(secret not in all_rows, "no patient data in solent messages: %s" % secret)
+    rc, out, _ = run(e.solent, "messages", "-c", e.conf, "--control-id", "T0001")
+    lines = out.splitlines()[1:]
+    check(rc == 0 and len(lines) == 3 and all(" T0001 " in l for l in lines)
+          and sorted(l.split()[6] for l in lines) == ["accepted", "accepted", "duplicate"],
+          "solent messages --control-id T0001: the first, its reuse and its duplicate: %r" % out)
+    rc, out, _ = run(e.solent, "messages", "-c", e.conf, "--control-id", 'T"9 event=forged')
+    check(rc == 0 and out.count('T\\x229 event=forged') == 2 and '"' not in out,
+          "solent messages prints a header field's quote as \\x22: %r" % out)
     rc, _, err = run(e.solent, "messages", "-c", e.conf, "--status", "lost")
     check(rc == 2, "solent messages rejects an unknown status")
 

@@ -52,6 +52,23 @@ START_TEST(test_take_hands_over)
 }
 END_TEST
 
+/* Received text made safe for a log value or a terminal: quotes, backslashes, control
+ * bytes (newline, ESC, DEL) as \xHH; UTF-8 kept; cut to fit, always terminated. */
+START_TEST(test_printable)
+{
+    char out[64];
+    ck_assert_str_eq(str_printable("T0001", out, sizeof out), "T0001");
+    ck_assert_str_eq(str_printable("a\"b\\c\nd\x1b[2J\x7f", out, sizeof out),
+                     "a\\x22b\\x5cc\\x0ad\\x1b[2J\\x7f");
+    ck_assert_str_eq(str_printable("M\xc3\xbcller", out, sizeof out), "M\xc3\xbcller");
+    char small[8];
+    ck_assert_str_eq(str_printable("abcdefghij", small, sizeof small),
+                     "abcd"); /* room for \\xHH kept */
+    ck_assert_str_eq(str_printable("\n\n", small, sizeof small), "\\x0a");
+    ck_assert_str_eq(str_printable("", small, sizeof small), "");
+}
+END_TEST
+
 static Suite *strbuf_suite(void)
 {
     Suite *s = suite_create("strbuf");
@@ -59,6 +76,7 @@ static Suite *strbuf_suite(void)
     tcase_add_test(tc, test_cap_refuses_and_keeps_content);
     tcase_add_test(tc, test_grows_past_initial_allocation);
     tcase_add_test(tc, test_take_hands_over);
+    tcase_add_test(tc, test_printable);
     suite_add_tcase(s, tc);
     return s;
 }
