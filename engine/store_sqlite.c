@@ -756,23 +756,72 @@ int store_enqueue(struct store *s, int64_t message_id, int64_t created_at_ms,
 
 /* ---- retention ---- */
 
+/* Each purge phase walks its table by id, oldest first, and ends at the first row that is not
+ * old enough (ids grow with time; a row the clock put out of order waits a pass). A row goes
+ * when it is old and done: an outbox row delivered, or dead and replayed; a message whose
+ * outbox rows have all gone (its count of them is 0). Columns: id, old, done, message. */
+static const char *const purge_scan[] = {
+    "SELECT id, created_at < ?2, status = 'delivered' OR (status = 'dead' AND replayed_at"
+    " IS NOT NULL), message_id FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?3",
+    "SELECT id, received_at < ?2, outbox_rows = 0, 0 FROM messages WHERE id > ?1"
+    " ORDER BY id LIMIT ?3",
+};
+static const char *const purge_removal[][3] = {
+    {"DELETE FROM outbox_bundles WHERE outbox_id = ?1", "DELETE FROM outbox WHERE id = ?1",
+     "UPDATE messages SET outbox_rows = outbox_rows - 1 WHERE id = ?2"},
+    {"DELETE FROM messages WHERE id = ?1", NULL, NULL},
+};
+
+/* Up to max rows of p's phase after its cursor: the (id, message id) of those to remove into
+ * rows, *n of them; *ended when the phase has no more old rows. -1 on error. */
+static int purge_find(struct store *s, struct store_purge *p, size_t max, int64_t (*rows)[2],
+                      size_t *n, bool *ended)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, purge_scan[p->phase], -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->cursor);
+    sqlite3_bind_int64(st, 2, p->before_ms);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    size_t seen = 0;
+    int rc;
+    *n = 0;
+    *ended = false;
+    while (!*ended && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        seen++;
+        if (!(*ended = !sqlite3_column_int(st, 1))) {
+            p->cursor = sqlite3_column_int64(st, 0);
+            if (sqlite3_column_int(st, 2)) {
+                rows[*n][0] = p->cursor;
+                rows[(*n)++][1] = sqlite3_column_int64(st, 3);
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    *ended = *ended || seen < max;
+    return *ended || rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Removes the n rows found for p's phase. -1 on error. */
+static int purge_remove(struct store *s, const struct store_purge *p, int64_t (*rows)[2], size_t n)
+{
+    int bad = 0;
+    for (int k = 0; !bad && k < 3 && purge_removal[p->phase][k]; k++) {
+        sqlite3_stmt *st;
+        bad = sqlite3_prepare_v2(s->db, purge_removal[p->phase][k], -1, &st, NULL) != SQLITE_OK;
+        for (size_t i = 0; !bad && i < n; i++) {
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, rows[i][0]);
+            sqlite3_bind_int64(st, 2, rows[i][1]);
+            bad = sqlite3_step(st) != SQLITE_DONE;
+        }
+        sqlite3_finalize(st);
+    }
+    return bad ? -1 : 0;
+}
+
 int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen)
 {
-    /* Each phase walks its table by id, oldest first, and ends at the first row that is not
-     * old enough (ids grow with time; a row the clock put out of order waits a pass). A row
-     * goes when it is old and done: an outbox row delivered, or dead and replayed; a
-     * message whose outbox rows have all gone (its count of them is 0). */
-    static const char *const scan[] = {
-        "SELECT id, created_at < ?2, status = 'delivered' OR (status = 'dead' AND replayed_at"
-        " IS NOT NULL), message_id FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?3",
-        "SELECT id, received_at < ?2, outbox_rows = 0, 0 FROM messages WHERE id > ?1"
-        " ORDER BY id LIMIT ?3",
-    };
-    static const char *const removal[][3] = {
-        {"DELETE FROM outbox_bundles WHERE outbox_id = ?1", "DELETE FROM outbox WHERE id = ?1",
-         "UPDATE messages SET outbox_rows = outbox_rows - 1 WHERE id = ?2"},
-        {"DELETE FROM messages WHERE id = ?1", NULL, NULL},
-    };
     if (p->phase >= 2)
         return 0;
     if (max == 0)
@@ -784,42 +833,10 @@ int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, s
         free(rows);
         return -1;
     }
-    /* the ids to remove first, then the removals: no table changes under a running scan */
-    size_t n = 0, seen = 0;
+    /* the rows to remove first, then the removals: no table changes under a running scan */
+    size_t n = 0;
     bool ended = false;
-    sqlite3_stmt *st = NULL;
-    int bad = sqlite3_prepare_v2(s->db, scan[p->phase], -1, &st, NULL) != SQLITE_OK;
-    if (!bad) {
-        sqlite3_bind_int64(st, 1, p->cursor);
-        sqlite3_bind_int64(st, 2, p->before_ms);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            seen++;
-            if (!sqlite3_column_int(st, 1)) {
-                ended = true;
-                break;
-            }
-            p->cursor = sqlite3_column_int64(st, 0);
-            if (sqlite3_column_int(st, 2)) {
-                rows[n][0] = p->cursor;
-                rows[n++][1] = sqlite3_column_int64(st, 3);
-            }
-        }
-        bad = rc != SQLITE_ROW && rc != SQLITE_DONE;
-        ended = ended || seen < max;
-    }
-    sqlite3_finalize(st);
-    for (int k = 0; !bad && k < 3 && removal[p->phase][k]; k++) {
-        bad = sqlite3_prepare_v2(s->db, removal[p->phase][k], -1, &st, NULL) != SQLITE_OK;
-        for (size_t i = 0; !bad && i < n; i++) {
-            sqlite3_reset(st);
-            sqlite3_bind_int64(st, 1, rows[i][0]);
-            sqlite3_bind_int64(st, 2, rows[i][1]);
-            bad = sqlite3_step(st) != SQLITE_DONE;
-        }
-        sqlite3_finalize(st);
-    }
+    int bad = purge_find(s, p, max, rows, &n, &ended) != 0 || purge_remove(s, p, rows, n) != 0;
     free(rows);
     if (end_tx(s, bad, "purging old messages", err, errlen) != 0)
         return -1;
