@@ -154,6 +154,15 @@ static void read_cb(struct bufferevent *bev, void *arg)
     conn_read_input(arg);
 }
 
+/* The idle timeout on reading, and on writing too while ACKs wait for a peer that may not
+ * read them (BLOCKED, DRAINING): not per ACK, which would add a timer to every message. */
+static void conn_timeouts(struct conn *c, bool writing)
+{
+    uint32_t ms = c->l->conf->idle_timeout_ms;
+    struct timeval idle = {ms / 1000, (ms % 1000) * 1000};
+    bufferevent_set_timeouts(c->bev, &idle, writing ? &idle : NULL);
+}
+
 /* The peer sent everything it will: once the ACKs written so far are out, close. */
 static void conn_finish(struct conn *c)
 {
@@ -166,6 +175,7 @@ static void conn_finish(struct conn *c)
         return;
     }
     conn_set_state(c, CONN_DRAINING); /* write_cb frees it once all is out */
+    conn_timeouts(c, true);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -201,12 +211,16 @@ static void conn_resume(struct conn *c)
 {
     size_t unread = evbuffer_get_length(bufferevent_get_output(c->bev));
     if (unread > UNREAD_MAX) {
-        if (c->state != CONN_BLOCKED)
+        if (c->state != CONN_BLOCKED) {
             fprintf(stderr, "event=conn_blocked listener=%s conn=%llu unread_bytes=%zu\n",
                     c->l->conf->id.name, c->id, unread);
+            conn_timeouts(c, true);
+        }
         conn_set_state(c, CONN_BLOCKED); /* write_cb resumes */
         return;
     }
+    if (c->state == CONN_BLOCKED)
+        conn_timeouts(c, false);
     conn_set_state(c, CONN_READING);
     bufferevent_enable(c->bev, EV_READ);
     conn_read_input(c); /* frames already buffered (pipelined) */
@@ -286,9 +300,7 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
     if (c->next)
         c->next->prev = c;
     l->d->conns = c;
-    struct timeval idle = {l->conf->idle_timeout_ms / 1000,
-                           (l->conf->idle_timeout_ms % 1000) * 1000};
-    bufferevent_set_timeouts(c->bev, &idle, &idle); /* reading nothing, or ACKs not read */
+    conn_timeouts(c, false);
     bufferevent_setwatermark(c->bev, EV_WRITE, UNREAD_MAX / 2, 0);
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_enable(c->bev, EV_READ);
