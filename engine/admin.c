@@ -408,10 +408,10 @@ int admin_configure(struct admin *a, const struct conf *c, char *err, size_t err
         }
         unbind(a);
         a->sock = s;
-        if (s)
+        if (s) {
             accept_guard_start(&a->guard, evhttp_bound_socket_get_listener(s), "admin");
-        if (s)
             fprintf(stderr, "event=admin_listening bind=%s port=%u\n", n->bind, (unsigned)n->port);
+        }
     }
     a->conf = *n;
     memcpy(a->token, token, sizeof token);
