@@ -56,6 +56,15 @@ def port_free(port):
         s.close()
 
 
+def free_ports():
+    """A free port whose next two are free too: an engine's listener, its second listener
+    (Engine's "quiet" one, at port + 1) and an admin endpoint (port + 2)."""
+    port = free_port()
+    while not (port_free(port + 1) and port_free(port + 2)):
+        port = free_port()
+    return port
+
+
 def message(control_id, event="A01", extra=b""):
     """The sample A01 with its own control id (original-mode ACKs: MSH-15/16 empty)."""
     return (
@@ -432,7 +441,7 @@ def test_disk_full(solent, root):
     ACK for what is not stored, the process keeps serving, and after a restart with room
     everything ACKed is there and the refused message is accepted on resend."""
     with tempfile.TemporaryDirectory() as work:
-        e = Engine(solent, root, work, free_port())
+        e = Engine(solent, root, work, free_ports())
         e.start(max_file_bytes=2 * 1024 * 1024)
         acked, refused = [], None
         s = socket.create_connection(("127.0.0.1", e.port))
@@ -470,10 +479,7 @@ def test_retention(solent, root):
     and done (delivered messages, a rejected frame) but keeps what still waits (a bundle
     retrying), and later passes take what ages after it."""
     with tempfile.TemporaryDirectory() as work:
-        port = free_port()
-        while not (port_free(port + 1) and port_free(port + 2)):
-            port = free_port()
-        e = Engine(solent, root, work, port)
+        e = Engine(solent, root, work, free_ports())
 
         def write(retain):
             with open(e.conf, "w") as f:
@@ -567,8 +573,8 @@ def test_out_of_descriptors(solent, root):
     the pending connection; the admin endpoint's listener too), the peers already in are
     served, and accepting resumes once descriptors are free again."""
     with tempfile.TemporaryDirectory() as work:
-        e = Engine(solent, root, work, free_port())
-        admin = free_port()
+        e = Engine(solent, root, work, free_ports())
+        admin = e.port + 2
         os.environ["SOLENT_FD_TOKEN"] = "fd-test-token"
         e.write(extra="[admin]\nport = %d\ntoken = env:SOLENT_FD_TOKEN\n" % admin)
         e.start(max_files=48)
@@ -669,10 +675,7 @@ def test_crash(e, rounds=3):
 def main():
     solent, root = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as work:
-        port = free_port()
-        while not port_free(port + 1):
-            port = free_port()
-        e = Engine(solent, root, work, port)
+        e = Engine(solent, root, work, free_ports())
         e.start()
         test_exchanges(e)
         test_raw_framing(e)

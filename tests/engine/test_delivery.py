@@ -118,6 +118,8 @@ class DeliveryEngine(Engine):
         self.fhir_port, self.timeout, self.phr_extra = fhir_port, timeout, phr_extra
         self.scheme = scheme
         self.admin_port = free_port()
+        while self.admin_port in (port, fhir_port):  # both unbound yet: could be the same
+            self.admin_port = free_port()
         super().__init__(solent, root, work, port)
 
     def write(self, routes="adt, oru", extra=""):
