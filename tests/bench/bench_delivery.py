@@ -6,11 +6,14 @@ test server (tests/fhir/fhir_server.js) — and for 1, 8 and 32 requests in flig
 
 1. the target's own ceiling: wrk POSTing the sample A01 bundle with that many
    connections for a few seconds;
-2. Solent: a store pre-filled with COUNT outbox rows (the same bundle, each its own
+2. libcurl's own ceiling against the target: solent-curl-ceiling (built beside the
+   sink) POSTing the same bundle from one thread through libcurl's multi socket API on
+   a libevent loop, as Solent does, with nothing else to do;
+3. Solent: a store pre-filled with COUNT outbox rows (the same bundle, each its own
    patient so all may go in parallel), then `solent run` with `concurrency = K`;
    bundles/s from the first to the last delivered_at in the store, and the engine's
    CPU time (user + system, /proc) per bundle;
-3. the ratio of the two.
+4. Solent's ratio to each ceiling.
 
 usage: bench_delivery.py SOLENT SINK REPO_ROOT [COUNT]
 """
@@ -41,6 +44,13 @@ def wrk(url, bundle_path, connections, seconds=4):
     out = subprocess.run(["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d",
                           "%ds" % seconds, "-s", script, url], capture_output=True, text=True).stdout
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return float(m.group(1)) if m else 0.0
+
+
+def curl_ceiling(tool, url, bundle_path, inflight, seconds=4):
+    out = subprocess.run([tool, url, bundle_path, str(inflight), str(seconds)],
+                         capture_output=True, text=True).stdout
+    m = re.search(r"requests/s (\d+)", out)
     return float(m.group(1)) if m else 0.0
 
 
@@ -110,6 +120,7 @@ concurrency = {inflight}
 
 def main():
     solent, sink, root = (os.path.abspath(a) for a in sys.argv[1:4])
+    curl_tool = os.path.join(os.path.dirname(sink), "solent-curl-ceiling")
     count = int(sys.argv[4]) if len(sys.argv) > 4 else 20000
     bundle = subprocess.run([solent, "convert", os.path.join(root, "conf", "samples", "adt_a01.hl7")],
                             check=True, capture_output=True).stdout.strip()
@@ -122,8 +133,9 @@ def main():
                    ("FHIR test server", ["node", os.path.join(root, "tests", "fhir", "fhir_server.js")],
                     None, max(count // 10, 500))]
         print("bench delivery: sample A01 bundle, %d bytes, %d entries" % (len(bundle), entries))
-        print("%-18s %9s %14s %14s %8s %14s" % ("target", "in flight", "ceiling req/s",
-                                                 "solent b/s", "ratio", "CPU/bundle"))
+        print("%-18s %9s %10s %10s %10s %7s %7s %11s" % (
+            "target", "in flight", "wrk req/s", "curl req/s", "solent b/s", "/ wrk", "/ curl",
+            "CPU/bundle"))
         for name, cmd, extra, n in targets:
             port = free_port()
             srv = subprocess.Popen(cmd + [str(port)] + ([extra] if extra else []),
@@ -134,10 +146,11 @@ def main():
             try:
                 for k in (1, 8, 32):
                     ceiling = wrk(url, bundle_path, k)
+                    alone = curl_ceiling(curl_tool, url, bundle_path, k)
                     rate, cpu_us, done = run_solent(solent, url, bundle, n, k, entries)
-                    print("%-18s %9d %14.0f %14.0f %7.0f%% %11.0f µs  (%d bundles)"
-                          % (name, k, ceiling, rate, 100 * rate / ceiling if ceiling else 0,
-                             cpu_us, done), flush=True)
+                    print("%-18s %9d %10.0f %10.0f %10.0f %6.0f%% %6.0f%% %8.0f µs  (%d bundles)"
+                          % (name, k, ceiling, alone, rate, 100 * rate / ceiling if ceiling else 0,
+                             100 * rate / alone if alone else 0, cpu_us, done), flush=True)
             finally:
                 srv.terminate()
                 srv.wait()
