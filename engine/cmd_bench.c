@@ -4,13 +4,17 @@
  * for S seconds. parse: messages/s, MB/s and the mean time per message.
  * convert (parse + transform + JSON): messages/s and the median and 99th
  * percentile of the time per message. `solent bench fsync DIR`: the disk's
- * fdatasync rate, the ceiling for sequential durable commits. Figures, not tests: nothing here
- * passes or fails on speed.
+ * fdatasync rate, the ceiling for sequential durable commits. `solent bench store DIR FILE`:
+ * the store's own ceiling — FILE's message and bundle committed over and over into a new
+ * store in DIR, in batches of 1 and of 16, on one thread with no network; then SQLite's own
+ * floor for the same bytes (two bare tables, the same durability). Figures, not tests:
+ * nothing here passes or fails on speed.
  */
 #include "engine/cmd_bench.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/cli_files.h"
+#include "engine/store.h"
 #include "parsers/grow.h"
 #include "parsers/hl7.h"
 #include "parsers/hl7_batch.h"
@@ -57,7 +62,9 @@ static void run_parse(const struct cli_corpus *c, double seconds)
            msgs / el, (double)rounds * (double)c->bytes / el / 1e6, el / msgs * 1e6, rounds, el);
 }
 
-/* One parse + transform + serialisation; 1 when a bundle was made. */
+static _Thread_local struct strbuf json = {NULL, 0, 0, (size_t)-1}; /* the last bundle */
+
+/* One parse + transform + serialisation (into json); 1 when a bundle was made. */
 static int convert_one(struct hl7_msg *m, const struct hl7_opts *o, const char *p, size_t n)
 {
     struct hl7_err err;
@@ -68,7 +75,6 @@ static int convert_one(struct hl7_msg *m, const struct hl7_opts *o, const char *
     xf_init(&x, m, xf_config_default());
     int made = transform_run(&x, &bundle) == 0;
     if (made) {
-        static _Thread_local struct strbuf json = {NULL, 0, 0, (size_t)-1};
         strbuf_reset(&json);
         xf_json_write(bundle, &json);
     }
@@ -199,6 +205,158 @@ static int run_fsync(const char *dir, double seconds)
     return 0;
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Removes the database at path with its WAL and shared-memory files. */
+static void remove_db(const char *path)
+{
+    static const char *const tails[] = {"", "-wal", "-shm"};
+    char p[4096];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", path, tails[i]);
+        unlink(p);
+    }
+}
+
+/* SQLite's floor on this disk: each message's raw bytes and bundle inserted into two bare
+ * tables (no index, no other row), WAL and synchronous = FULL as the store has them. */
+static int run_floor(const char *dir, const char *raw, size_t raw_len, const char *bundle,
+                     size_t bundle_len, double seconds)
+{
+    char path[4096];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *ins[2] = {NULL, NULL};
+    snprintf(path, sizeof path, "%s/bench-floor.db", dir);
+    int rc = access(path, F_OK) != 0 && sqlite3_open(path, &db) == SQLITE_OK &&
+                     sqlite3_exec(db,
+                                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                                  "CREATE TABLE m (id INTEGER PRIMARY KEY, raw BLOB);"
+                                  "CREATE TABLE b (id INTEGER PRIMARY KEY, bundle BLOB);",
+                                  NULL, NULL, NULL) == SQLITE_OK &&
+                     sqlite3_prepare_v2(db, "INSERT INTO m (raw) VALUES (?)", -1, &ins[0],
+                                        NULL) == SQLITE_OK &&
+                     sqlite3_prepare_v2(db, "INSERT INTO b (bundle) VALUES (?)", -1, &ins[1],
+                                        NULL) == SQLITE_OK
+                 ? 0
+                 : 1;
+    for (size_t size = 1; rc == 0 && size <= 16; size += 15) {
+        size_t msgs = 0, commits = 0;
+        double t0 = now(), c0 = cpu_now(), t1 = t0;
+        while (rc == 0 && t1 - t0 < seconds) {
+            rc |= sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK;
+            for (size_t i = 0; i < size; i++) {
+                sqlite3_bind_blob(ins[0], 1, raw, (int)raw_len, SQLITE_STATIC);
+                sqlite3_bind_blob(ins[1], 1, bundle, (int)bundle_len, SQLITE_STATIC);
+                for (int k = 0; k < 2; k++) {
+                    rc |= sqlite3_step(ins[k]) != SQLITE_DONE;
+                    sqlite3_reset(ins[k]);
+                }
+            }
+            rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK;
+            msgs += size;
+            commits++;
+            t1 = now();
+        }
+        double el = t1 - t0, cpu = cpu_now() - c0;
+        printf("bench store: SQLite alone, batches of %zu: %.0f messages/s, %.2f ms per commit, "
+               "CPU %.0f us per message\n",
+               size, (double)msgs / el, el / (double)commits * 1e3, cpu / (double)msgs * 1e6);
+    }
+    if (rc != 0)
+        fprintf(stderr, "solent bench: %s: %s\n", path, db ? sqlite3_errmsg(db) : "exists");
+    sqlite3_finalize(ins[0]);
+    sqlite3_finalize(ins[1]);
+    if (db) {
+        sqlite3_close(db);
+        remove_db(path);
+    }
+    return rc;
+}
+
+/* The store alone: what intake's store thread does per batch (a duplicate check per
+ * message, one transaction), for `seconds` at each batch size, into a new store in dir. */
+static int run_store(const char *dir, const char *file, double seconds)
+{
+    struct cli_paths paths;
+    struct cli_corpus c = {0};
+    char why[512], path[4096], err[256];
+    cli_paths_init(&paths);
+    int rc = 1;
+    if (cli_paths_add(&paths, file, why, sizeof why) != 0)
+        fprintf(stderr, "solent bench: %s\n", why);
+    else if (cli_corpus_load(&c, &paths, "solent bench") == 0)
+        rc = 0;
+    struct hl7_msg m;
+    struct hl7_opts o = hl7_opts_default();
+    hl7_msg_init(&m);
+    xf_tz_apply(xf_config_default()->site_tz);
+    if (rc == 0 && !convert_one(&m, &o, c.data[0], c.len[0])) {
+        fprintf(stderr, "solent bench: %s does not convert\n", file);
+        rc = 1;
+    }
+    snprintf(path, sizeof path, "%s/bench-store.db", dir);
+    struct store *s = NULL;
+    if (rc == 0 && access(path, F_OK) == 0) {
+        fprintf(stderr, "solent bench: %s exists: a new store is measured\n", path);
+        rc = 1;
+    } else if (rc == 0 && !(s = store_open(path, err, sizeof err))) {
+        fprintf(stderr, "solent bench: %s\n", err);
+        rc = 1;
+    }
+    static const char ack[] = "MSH|^~\\&|SOLENT|TRUST|PAS|RHM|20261129120000||ACK^A01^ACK|"
+                              "A1|P|2.5.1\rMSA|AA|B000000001\r";
+    struct store_outbox ob = {"local", "local|NHS|9449305552", json.p, json.len, 4};
+    struct store_message batch[16];
+    char ids[16][32];
+    size_t seq = 0;
+    for (size_t size = 1; rc == 0 && size <= 16; size += 15) {
+        size_t msgs = 0, commits = 0;
+        double t0 = now(), c0 = cpu_now(), t1 = t0;
+        while (rc == 0 && t1 - t0 < seconds) {
+            for (size_t i = 0; i < size; i++, seq++) {
+                snprintf(ids[i], sizeof ids[i], "B%09zu", seq);
+                batch[i] = (struct store_message){
+                    .received_at_ms = store_now_ms(), .listener = "bench",
+                    .sending_app = "PAS", .sending_facility = "RHM", .control_id = ids[i],
+                    .message_type = "ADT^A01", .status = STORE_ACCEPTED,
+                    .error_location = "", .raw = c.data[0], .raw_len = c.len[0],
+                    .ack = ack, .ack_len = sizeof ack - 1, .outbox = &ob, .noutbox = 1};
+                memcpy(batch[i].hash, &seq, sizeof seq); /* distinct, as different messages */
+                struct strbuf first;
+                strbuf_init(&first, 1 << 16);
+                (void)store_find_duplicate(s, "PAS", "RHM", ids[i], batch[i].hash, &first);
+                strbuf_cleanup(&first);
+            }
+            if (store_commit(s, batch, size, err, sizeof err) != 0) {
+                fprintf(stderr, "solent bench: commit failed: %s\n", err);
+                rc = 1;
+            }
+            msgs += size;
+            commits++;
+            t1 = now();
+        }
+        double el = t1 - t0, cpu = cpu_now() - c0;
+        printf("bench store: batches of %zu: %.0f messages/s, %.0f commits/s, %.2f ms per "
+               "commit, CPU %.0f us per message (%zu messages, %.1f s)\n",
+               size, (double)msgs / el, (double)commits / el, el / (double)commits * 1e3,
+               cpu / (double)msgs * 1e6, msgs, el);
+    }
+    store_close(s);
+    if (s)
+        remove_db(path);
+    if (rc == 0)
+        rc = run_floor(dir, c.data[0], c.len[0], json.p, json.len, seconds);
+    hl7_msg_cleanup(&m);
+    cli_corpus_free(&c);
+    cli_paths_cleanup(&paths);
+    return rc;
+}
+
 int cmd_bench_run(int argc, char **argv)
 {
     double seconds = 3;
@@ -207,9 +365,14 @@ int cmd_bench_run(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "fsync") == 0)
         return run_fsync(
             argv[2], argc >= 5 && strcmp(argv[3], "--seconds") == 0 ? strtod(argv[4], NULL) : 2);
+    if (argc >= 4 && strcmp(argv[1], "store") == 0)
+        return run_store(argv[2], argv[3],
+                         argc >= 6 && strcmp(argv[4], "--seconds") == 0 ? strtod(argv[5], NULL)
+                                                                          : 3);
     if (argc < 2 || (!convert && strcmp(argv[1], "parse") != 0)) {
         fputs("usage: solent bench parse|convert [--seconds S] FILE|DIR...\n"
-              "       solent bench fsync DIR [--seconds S]\n",
+              "       solent bench fsync DIR [--seconds S]\n"
+              "       solent bench store DIR FILE [--seconds S]\n",
               stderr);
         return 2;
     }
