@@ -238,8 +238,8 @@ static int run_floor(const char *dir, const char *raw, size_t raw_len, const cha
                                   "CREATE TABLE m (id INTEGER PRIMARY KEY, raw BLOB);"
                                   "CREATE TABLE b (id INTEGER PRIMARY KEY, bundle BLOB);",
                                   NULL, NULL, NULL) == SQLITE_OK &&
-                     sqlite3_prepare_v2(db, "INSERT INTO m (raw) VALUES (?)", -1, &ins[0],
-                                        NULL) == SQLITE_OK &&
+                     sqlite3_prepare_v2(db, "INSERT INTO m (raw) VALUES (?)", -1, &ins[0], NULL) ==
+                         SQLITE_OK &&
                      sqlite3_prepare_v2(db, "INSERT INTO b (bundle) VALUES (?)", -1, &ins[1],
                                         NULL) == SQLITE_OK
                  ? 0
@@ -291,6 +291,8 @@ static int run_store(const char *dir, const char *file, double seconds)
         fprintf(stderr, "solent bench: %s\n", why);
     else if (cli_corpus_load(&c, &paths, "solent bench") == 0)
         rc = 0;
+    else
+        fprintf(stderr, "solent bench: no message in %s\n", file);
     struct hl7_msg m;
     struct hl7_opts o = hl7_opts_default();
     hl7_msg_init(&m);
@@ -320,12 +322,20 @@ static int run_store(const char *dir, const char *file, double seconds)
         while (rc == 0 && t1 - t0 < seconds) {
             for (size_t i = 0; i < size; i++, seq++) {
                 snprintf(ids[i], sizeof ids[i], "B%09zu", seq);
-                batch[i] = (struct store_message){
-                    .received_at_ms = store_now_ms(), .listener = "bench",
-                    .sending_app = "PAS", .sending_facility = "RHM", .control_id = ids[i],
-                    .message_type = "ADT^A01", .status = STORE_ACCEPTED,
-                    .error_location = "", .raw = c.data[0], .raw_len = c.len[0],
-                    .ack = ack, .ack_len = sizeof ack - 1, .outbox = &ob, .noutbox = 1};
+                batch[i] = (struct store_message){.received_at_ms = store_now_ms(),
+                                                  .listener = "bench",
+                                                  .sending_app = "PAS",
+                                                  .sending_facility = "RHM",
+                                                  .control_id = ids[i],
+                                                  .message_type = "ADT^A01",
+                                                  .status = STORE_ACCEPTED,
+                                                  .error_location = "",
+                                                  .raw = c.data[0],
+                                                  .raw_len = c.len[0],
+                                                  .ack = ack,
+                                                  .ack_len = sizeof ack - 1,
+                                                  .outbox = &ob,
+                                                  .noutbox = 1};
                 memcpy(batch[i].hash, &seq, sizeof seq); /* distinct, as different messages */
                 struct strbuf first;
                 strbuf_init(&first, 1 << 16);
@@ -368,7 +378,7 @@ int cmd_bench_run(int argc, char **argv)
     if (argc >= 4 && strcmp(argv[1], "store") == 0)
         return run_store(argv[2], argv[3],
                          argc >= 6 && strcmp(argv[4], "--seconds") == 0 ? strtod(argv[5], NULL)
-                                                                          : 3);
+                                                                        : 3);
     if (argc < 2 || (!convert && strcmp(argv[1], "parse") != 0)) {
         fputs("usage: solent bench parse|convert [--seconds S] FILE|DIR...\n"
               "       solent bench fsync DIR [--seconds S]\n"
