@@ -23,7 +23,8 @@ enum conn_state { CONN_READING, CONN_COMMITTING, CONN_CLOSING, CONN_DRAINING, CO
 static const char *const state_names[] = {"reading", "committing", "closing", "draining",
                                           "blocked"};
 
-#define UNREAD_MAX (64u << 10)
+#define UNREAD_MAX    (64u << 10)
+#define STOP_WRITE_MS 5000u /* stopping: how long a peer has to read its last ACKs */
 
 struct conn {
     struct daemon_listener *l;
@@ -61,8 +62,10 @@ static void conn_free(struct conn *c)
     mllp_cleanup(&c->framer);
     pipeline_result_cleanup(&c->result);
     c->l->nconns--;
+    struct daemon *d = c->l->d;
     daemon_listener_release(c->l);
     free(c);
+    daemon_conn_closed(d);
 }
 
 /* Writes one ACK frame in one write, as real clients need. */
@@ -155,10 +158,13 @@ static void read_cb(struct bufferevent *bev, void *arg)
 }
 
 /* The idle timeout on reading, and on writing too while ACKs wait for a peer that may not
- * read them (BLOCKED, DRAINING): not per ACK, which would add a timer to every message. */
+ * read them (BLOCKED, DRAINING): not per ACK, which would add a timer to every message. Once
+ * stopping, a peer has at most STOP_WRITE_MS to read what is left. */
 static void conn_timeouts(struct conn *c, bool writing)
 {
     uint32_t ms = c->l->conf->idle_timeout_ms;
+    if (writing && c->l->d->stopping && ms > STOP_WRITE_MS)
+        ms = STOP_WRITE_MS;
     struct timeval idle = {ms / 1000, (ms % 1000) * 1000};
     bufferevent_set_timeouts(c->bev, &idle, writing ? &idle : NULL);
 }
@@ -316,16 +322,14 @@ void conn_stop_all(struct daemon *d)
             conn_free(c);
         else if (c->state == CONN_BLOCKED) /* its ACKs out if the peer reads them, then close */
             conn_finish(c);
+        else if (c->state == CONN_DRAINING) /* the stop's shorter wait for the ACKs left */
+            conn_timeouts(c, true);
+        /* COMMITTING: its ACK goes out when the commit is handed back, then it closes */
     }
 }
 
 void conn_close_all(struct daemon *d)
 {
-    while (d->conns) {
-        struct conn *c = d->conns;
-        struct evbuffer *out = bufferevent_get_output(c->bev);
-        while (evbuffer_get_length(out) > 0 && evbuffer_write(out, bufferevent_getfd(c->bev)) > 0)
-            ; /* ACKs already decided go out before the close */
-        conn_free(c);
-    }
+    while (d->conns) /* the loop has ended: a stop waited for their ACKs to go out */
+        conn_free(d->conns);
 }

@@ -22,7 +22,7 @@ void conn_committed(struct conn *c, int rc, enum store_status status, const char
 /* On a stop signal: closes every connection between messages; the others close once the
  * ACK of the message they are committing is written. */
 void conn_stop_all(struct daemon *d);
-/* At exit: writes out what each connection has pending, then closes and frees them all. */
+/* After the loop has ended: closes and frees every connection left. */
 void conn_close_all(struct daemon *d);
 
 #endif

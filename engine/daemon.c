@@ -50,10 +50,14 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 
 static void retire_all(struct daemon *d);
 
+/* A stop ends once nothing is being committed and every connection has closed — those
+ * that were committing have written their ACK (or timed out writing it). */
 static void maybe_exit(struct daemon *d)
 {
-    if (d->stopping && d->inflight == 0)
+    if (d->stopping && !d->exiting && d->inflight == 0 && !d->conns) {
+        d->exiting = true;
         event_base_loopexit(d->base, NULL);
+    }
 }
 
 void daemon_post(struct daemon *d, struct completion *k)
@@ -140,6 +144,11 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 void daemon_inflight_done(struct daemon *d)
 {
     d->inflight--;
+}
+
+void daemon_conn_closed(struct daemon *d)
+{
+    maybe_exit(d);
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)

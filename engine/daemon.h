@@ -72,8 +72,8 @@ struct daemon {
     pthread_mutex_t lock; /* guards done */
     struct completion *done, **done_tail;
     size_t inflight;
-    int store_lock; /* flock: one engine per store */
-    bool stopping;
+    int store_lock;          /* flock: one engine per store */
+    bool stopping, exiting;  /* a stop signal came; the loop was told to end */
     unsigned long long acks; /* for unique ACK control ids */
     struct daemon_counts counts[2 * CONF_MAX_SECTIONS];
     size_t ncounts;
@@ -90,6 +90,8 @@ void daemon_post(struct daemon *d, struct completion *k);
 void daemon_call(struct daemon *d, void (*fn)(void *arg), void *arg);
 /* Called by a connection when its commit is handed back (loop thread). */
 void daemon_inflight_done(struct daemon *d);
+/* Called once a connection has closed (loop thread): a stop may be complete. */
+void daemon_conn_closed(struct daemon *d);
 /* The counters of the listener named so (loop thread); NULL when the table is full. */
 struct daemon_counts *daemon_counts_of(struct daemon *d, const char *listener);
 /* Called when a connection of l closes: frees l if it was retired and this was its last. */

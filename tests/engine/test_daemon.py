@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import hl7.client
@@ -568,6 +569,67 @@ token = env:SOLENT_RETENTION_TOKEN
         check(e.stop() == 0, "clean stop after the retention run")
 
 
+def test_stop_mid_commit(solent, root):
+    """SIGTERM while a message is being committed (another process holds the store's write
+    lock): the engine stops taking connections, /readyz answers 503 while /healthz still
+    answers, and once the lock goes the message is committed, ACKed AA and the engine
+    exits 0."""
+    with tempfile.TemporaryDirectory() as work:
+        e = Engine(solent, root, work, free_ports())
+        admin = "http://127.0.0.1:%d" % (e.port + 2)
+        os.environ["SOLENT_STOP_TOKEN"] = "stop-test-token"
+        e.write(extra="[admin]\nport = %d\ntoken = env:SOLENT_STOP_TOKEN\n" % (e.port + 2))
+        e.start()
+
+        def get(path):
+            try:
+                with urllib.request.urlopen(admin + path, timeout=5) as r:
+                    return r.status, r.read().decode().strip()
+            except urllib.error.HTTPError as err:
+                return err.code, err.read().decode().strip()
+
+        with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+            check(fields(c.send_message(message("Q0")))["MSA"][1] == "AA", "Q0 accepted")
+        check(get("/readyz") == (200, "ready"), "ready while serving: %r" % (get("/readyz"),))
+        deadline = time.time() + 15  # Q0's delivery done: no store job but Q1's to wait
+        while time.time() < deadline and e.rows("select status from outbox") != [("delivered",)]:
+            time.sleep(0.05)
+        lock = sqlite3.connect(os.path.join(work, "data", "solent.db"), isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")  # the engine's next commit waits (busy_timeout 5 s)
+        s = socket.create_connection(("127.0.0.1", e.port))
+        s.sendall(frame(message("Q1")))
+        try:
+            early = read_frame(s, timeout=0.5)
+        except socket.timeout:
+            early = None
+        check(early is None, "no ACK while the commit cannot happen: %r" % early)
+        e.proc.send_signal(signal.SIGTERM)
+        check(e.wait_log(b"event=stopping signal=TERM inflight=1"), "stopping with Q1 in flight")
+        check(get("/readyz") == (503, "stopping"), "/readyz is 503 while stopping: %r"
+              % (get("/readyz"),))
+        check(get("/healthz") == (200, "ok"), "/healthz still answers while stopping")
+        try:
+            socket.create_connection(("127.0.0.1", e.port), timeout=2).close()
+            refused = False
+        except OSError:
+            refused = True
+        check(refused, "no new MLLP connection once stopping")
+        check(e.proc.poll() is None, "the engine waits for the commit in flight")
+        lock.execute("ROLLBACK")
+        lock.close()
+        try:
+            ack = fields(read_frame(s, timeout=10)).get("MSA", [])[1:3]
+        except (OSError, ConnectionError) as err:
+            ack = err
+        check(ack == ["AA", "Q1"], "Q1 is ACKed AA once committed, before the close: %r" % ack)
+        s.close()
+        rc = e.proc.wait(timeout=30)
+        e.log.close()
+        check(rc == 0, "then the engine exits 0: %r" % rc)
+        check(e.rows("select control_id, status from messages order by id")
+              == [("Q0", "accepted"), ("Q1", "accepted")], "Q1 is stored, once")
+
+
 def test_out_of_descriptors(solent, root):
     """More peers than the process has descriptors: accepting pauses (logged, no spinning on
     the pending connection; the admin endpoint's listener too), the peers already in are
@@ -717,6 +779,7 @@ def main():
         check(b"event=stopped" in log and b"event=conn_open" in log, "the log records the lifecycle")
     test_disk_full(solent, root)
     test_retention(solent, root)
+    test_stop_mid_commit(solent, root)
     test_out_of_descriptors(solent, root)
     if failures:
         print("%d failures" % len(failures))
