@@ -99,16 +99,40 @@ static void item_free(struct intake_item *it)
     free(it);
 }
 
-/* A message seen before (same sender, facility, control id and content) becomes a duplicate
- * record without outbox rows, answered with the first ACK. Only accepted messages are checked:
- * a rejected frame has no trustworthy identity. */
-static void mark_duplicate(struct intake *in, struct intake_item *it)
+/* The first copy of it in its own batch, before it (a sender that resent on another
+ * connection while the store was slow): 1 and its ACK when the content is the same, 2 when
+ * only the identifiers are, 0 when there is none. Mirrors store_find_duplicate. */
+static int find_in_batch(struct intake_item *batch, struct intake_item *it)
+{
+    const struct store_message *m = &it->msg;
+    for (struct intake_item *p = batch; p != it; p = p->next) {
+        const struct store_message *q = &p->msg;
+        if (q->status == STORE_DUPLICATE || strcmp(q->control_id, m->control_id) != 0 ||
+            strcmp(q->sending_app, m->sending_app) != 0 ||
+            strcmp(q->sending_facility, m->sending_facility) != 0)
+            continue;
+        if (memcmp(q->hash, m->hash, STORE_HASH_LEN) != 0)
+            return 2;
+        if (q->ack_len && strbuf_append(&it->first_ack, q->ack, q->ack_len) != 0)
+            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+        return 1;
+    }
+    return 0;
+}
+
+/* A message seen before (same sender, facility, control id and content) — in the store, or
+ * earlier in the same batch — becomes a duplicate record without outbox rows, answered with
+ * the first ACK. Only accepted messages are checked: a rejected frame has no trustworthy
+ * identity. */
+static void mark_duplicate(struct intake *in, struct intake_item *batch, struct intake_item *it)
 {
     struct store_message *m = &it->msg;
     if (m->status == STORE_REJECTED || !m->control_id[0])
         return;
     int rc = store_find_duplicate(in->store, m->sending_app, m->sending_facility, m->control_id,
                                   m->hash, &it->first_ack);
+    if (rc == 0)
+        rc = find_in_batch(batch, it);
     if (rc == 1) {
         m->status = STORE_DUPLICATE;
         m->noutbox = 0;
@@ -129,7 +153,7 @@ static void commit_batch(struct intake *in, struct intake_item *batch)
     struct store_message *msgs = grow_array(NULL, &cap, n, sizeof *msgs);
     size_t i = 0;
     for (struct intake_item *it = batch; it; it = it->next) {
-        mark_duplicate(in, it);
+        mark_duplicate(in, batch, it);
         msgs[i++] = it->msg;
     }
     char err[256];
