@@ -290,24 +290,88 @@ static int open_new(struct daemon *d, const struct conf *c, struct daemon_listen
     return 0;
 }
 
-/* SIGHUP: the whole file again; swapped in only when all of it is good. */
+/* A reload: the file read and checked on a thread of its own (code maps can be tens of
+ * megabytes; intake goes on meanwhile), then applied on the loop. */
+struct reload_job {
+    struct daemon *d;
+    char file[CONF_TEXT];
+    struct conf *conf; /* NULL when the file is not good: err says why */
+    char err[512];
+};
+
+static void reload_apply(void *arg);
+
+static void *reload_read(void *arg)
+{
+    struct reload_job *j = arg;
+    pthread_setname_np(pthread_self(), "solent-reload");
+    j->conf = conf_load(j->file, j->err, sizeof j->err);
+    daemon_call(j->d, reload_apply, j); /* its last act: the loop joins it */
+    return NULL;
+}
+
+/* SIGHUP: the whole file again, read off the loop; a SIGHUP during a reload reads the file
+ * once more after it. */
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
     struct daemon *d = arg;
-    char err[512];
-    struct daemon_listener *fresh;
     (void)sig;
     (void)what;
     if (d->stopping)
         return;
-    struct conf *n = conf_load(d->conf->file, err, sizeof err);
+    if (d->reloading) {
+        d->reload_again = true;
+        fprintf(stderr, "event=reload_queued detail=the file is read again after this read\n");
+        return;
+    }
+    struct reload_job *j = calloc(1, sizeof *j);
+    if (!j)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    j->d = d;
+    snprintf(j->file, sizeof j->file, "%s", d->conf->file);
+    if (pthread_create(&d->reload_thread, NULL, reload_read, j) != 0) {
+        fprintf(stderr, "event=reload_failed kept=previous error=\"cannot start a thread\"\n");
+        free(j);
+        return;
+    }
+    d->reloading = true;
+    d->reload_again = false;
+    fprintf(stderr, "event=reloading file=\"%s\"\n", j->file);
+}
+
+static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errlen);
+
+/* The file was read (loop thread): swapped in only when all of it is good. */
+static void reload_apply(void *arg)
+{
+    struct reload_job *j = arg;
+    struct daemon *d = j->d;
+    if (d->reloading) {
+        pthread_join(d->reload_thread, NULL);
+        d->reloading = false;
+    }
+    if (d->stopping) {
+        conf_free(j->conf);
+    } else {
+        if (d->reload_again) /* a SIGHUP came while reading: read it again after this one */
+            on_reload(SIGHUP, 0, d);
+        reload_swap(d, j->conf, j->err, sizeof j->err);
+    }
+    free(j);
+}
+
+/* Swaps in n (taken), or keeps the running configuration when n is NULL or cannot be put in
+ * force; err holds or receives the reason. */
+static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errlen)
+{
+    struct daemon_listener *fresh;
     bool ok = n != NULL;
     if (ok && xf_tz_apply(n->engine.site_tz) != 0) {
-        snprintf(err, sizeof err, "%s: [engine] site_tz %s is not a known time zone", n->file,
+        snprintf(err, errlen, "%s: [engine] site_tz %s is not a known time zone", n->file,
                  n->engine.site_tz);
         ok = false;
     }
-    if (!ok || open_new(d, n, &fresh, err, sizeof err) != 0) {
+    if (!ok || open_new(d, n, &fresh, err, errlen) != 0) {
         fprintf(stderr, "event=reload_failed kept=previous error=\"%s\"\n", err);
         xf_tz_apply(d->conf->engine.site_tz);
         conf_free(n);
@@ -334,7 +398,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     d->conf = n;
     router_build(&d->router, n);
     delivery_configure(d->delivery, n);
-    if (admin_configure(d->admin, n, err, sizeof err) != 0)
+    if (admin_configure(d->admin, n, err, errlen) != 0)
         fprintf(stderr, "event=admin_reload_failed kept=previous error=\"%s\"\n", err);
     retention_configure(d->retention);
     conf_free(old);
@@ -344,6 +408,11 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 
 static void daemon_cleanup(struct daemon *d)
 {
+    d->stopping = true; /* a reload still being read is dropped (its completion, below) */
+    if (d->reloading) {
+        pthread_join(d->reload_thread, NULL);
+        d->reloading = false;
+    }
     retire_all(d);
     conn_close_all(d); /* frees the listeners they kept */
     delivery_stop(d->delivery);

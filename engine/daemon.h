@@ -72,9 +72,11 @@ struct daemon {
     pthread_mutex_t lock; /* guards done */
     struct completion *done, **done_tail;
     size_t inflight;
-    int store_lock;          /* flock: one engine per store */
-    bool stopping, exiting;  /* a stop signal came; the loop was told to end */
-    unsigned long long acks; /* for unique ACK control ids */
+    int store_lock;               /* flock: one engine per store */
+    bool stopping, exiting;       /* a stop signal came; the loop was told to end */
+    pthread_t reload_thread;      /* reading the file for a SIGHUP, while reloading */
+    bool reloading, reload_again; /* a SIGHUP came during the read: read once more */
+    unsigned long long acks;      /* for unique ACK control ids */
     struct daemon_counts counts[2 * CONF_MAX_SECTIONS];
     size_t ncounts;
     struct admin *admin; /* NULL while [admin] is off */

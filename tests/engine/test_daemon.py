@@ -385,6 +385,22 @@ def connects(port):
         return False
 
 
+def feed_fifo(path, text, timeout=15):
+    """Writes text into the FIFO at path once a reader has it open; False if none comes."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # ENXIO: nobody reads it yet
+            time.sleep(0.05)
+            continue
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        return True
+    return False
+
+
 def test_reload(e):
     """SIGHUP while a client keeps sending: new route and listener, a broken file, a removal."""
     sent, errors, stop = [], [], threading.Event()
@@ -403,6 +419,7 @@ def test_reload(e):
 
     def orm(cid):
         with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+            c.socket.settimeout(20)  # an engine stuck reading its file fails the test, not hangs it
             return fields(c.send_message(message(cid).replace(b"ADT^A01^ADT_A01", b"ORM^O01")))
 
     t = threading.Thread(target=stream)
@@ -428,6 +445,30 @@ def test_reload(e):
     check(not connects(e.port + 2), "a listener removed by reload stops accepting")
     a = orm("H0003")
     check(a["MSA"][1] == "AR" and a["ERR"][3].startswith("200^"), "a removed route no longer matches")
+    # The file is read off the loop: made a FIFO, the read waits for the test to write it,
+    # and meanwhile the engine answers. A SIGHUP during that read is not lost: the file is
+    # read again after it, and the last one is in force.
+    with_orm = open(e.conf).read() + "[route orm]\ntype = ORM^*\ndestinations = local\n"
+    without_orm = open(e.conf).read()
+    reloads = open(e.log_path, "rb").read().count(b"event=reloaded")
+    os.unlink(e.conf)
+    os.mkfifo(e.conf)
+    try:
+        e.proc.send_signal(signal.SIGHUP)
+        check(e.wait_log(b"event=reloading", 4), "the reload's read starts")
+        check(orm("H0004")["MSA"][1] == "AR", "the engine answers while the file is being read")
+        e.proc.send_signal(signal.SIGHUP)
+        check(e.wait_log(b"event=reload_queued"), "a SIGHUP during the read is queued")
+        check(feed_fifo(e.conf, with_orm.replace("routes = adt, oru\n", "routes = adt, oru, orm\n", 1)),
+              "the first read takes its file")
+        check(e.wait_log(b"event=reloaded", reloads + 1), "the first file is put in force")
+        check(feed_fifo(e.conf, without_orm), "the queued SIGHUP reads the file again")
+        check(e.wait_log(b"event=reloaded", reloads + 2), "and puts the second file in force")
+    finally:
+        os.unlink(e.conf)
+        e.write()
+    a = orm("H0005")
+    check(a["MSA"][1] == "AR", "the last file (no ORM route) is in force: %r" % a)
     time.sleep(0.3)
     stop.set()
     t.join()
