@@ -190,6 +190,10 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     (void)bev;
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
         return;
+    if (what & BEV_EVENT_TIMEOUT) /* reading: nothing came; writing: the peer reads nothing */
+        fprintf(stderr, "event=%s listener=%s conn=%llu\n",
+                what & BEV_EVENT_WRITING ? "conn_write_timeout" : "conn_idle_timeout",
+                c->l->conf->id.name, c->id);
     if (c->state == CONN_DRAINING) { /* the peer is gone for good: nothing left to do */
         conn_free(c);
         return;
@@ -200,10 +204,6 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
             conn_finish(c);
         return;
     }
-    if (what & BEV_EVENT_TIMEOUT) /* reading: nothing came; writing: the peer reads nothing */
-        fprintf(stderr, "event=%s listener=%s conn=%llu\n",
-                what & BEV_EVENT_WRITING ? "conn_write_timeout" : "conn_idle_timeout",
-                c->l->conf->id.name, c->id);
     if (c->state == CONN_COMMITTING) { /* the commit still comes back: free then */
         conn_set_state(c, CONN_CLOSING);
         return;

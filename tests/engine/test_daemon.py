@@ -671,6 +671,40 @@ def test_stop_mid_commit(solent, root):
               == [("Q0", "accepted"), ("Q1", "accepted")], "Q1 is stored, once")
 
 
+def test_stop_blocked_peer(solent, root):
+    """SIGTERM while a peer leaves its ACKs unread (blocked): the stop does not wait for the
+    listener's idle timeout (60 s here) but gives the peer 5 s to read, then closes it and
+    exits 0."""
+    with tempfile.TemporaryDirectory() as work:
+        e = Engine(solent, root, work, free_ports())
+        e.start()
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
+        s.connect(("127.0.0.1", e.port))
+
+        def pump():
+            try:
+                for i in range(4000):
+                    s.sendall(frame(message("X%05d" % i)))
+            except OSError:
+                pass
+        t = threading.Thread(target=pump)
+        t.start()
+        check(e.wait_log(b"event=conn_blocked listener=pas"), "the peer is blocked")
+        e.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = e.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            e.proc.kill()
+            rc = "still running after 30 s"
+        e.log.close()
+        s.close()
+        t.join()
+        check(rc == 0, "SIGTERM with a blocked peer: exit 0 within the stop's grace: %r" % rc)
+        check(e.wait_log(b"event=conn_write_timeout listener=pas"),
+              "the peer that did not read is closed by the write timeout")
+
+
 def test_out_of_descriptors(solent, root):
     """More peers than the process has descriptors: accepting pauses (logged, no spinning on
     the pending connection; the admin endpoint's listener too), the peers already in are
@@ -821,6 +855,7 @@ def main():
     test_disk_full(solent, root)
     test_retention(solent, root)
     test_stop_mid_commit(solent, root)
+    test_stop_blocked_peer(solent, root)
     test_out_of_descriptors(solent, root)
     if failures:
         print("%d failures" % len(failures))
