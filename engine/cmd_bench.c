@@ -223,68 +223,104 @@ static void remove_db(const char *path)
     }
 }
 
-/* SQLite's floor on this disk: each message's raw bytes and bundle inserted into two bare
- * tables (no index, no other row), WAL and synchronous = FULL as the store has them. */
-static int run_floor(const char *dir, const char *raw, size_t raw_len, const char *bundle,
-                     size_t bundle_len, double seconds)
+/* What one benchmark commits: the sample's bytes and bundle, and where they go. */
+struct batch_target {
+    const char *raw, *bundle;
+    size_t raw_len, bundle_len;
+    struct store *store;  /* Solent's store, or */
+    sqlite3 *db;          /* SQLite alone: two bare tables */
+    sqlite3_stmt *ins[2]; /* their inserts */
+    size_t seq;           /* messages so far: distinct control ids and hashes */
+};
+
+/* One batch of n messages in one transaction into Solent's store, as the store thread does
+ * it (a duplicate check per message, then the commit); 0 when committed. */
+static int commit_store(struct batch_target *t, size_t n)
 {
-    char path[4096];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *ins[2] = {NULL, NULL};
-    snprintf(path, sizeof path, "%s/bench-floor.db", dir);
-    int rc = access(path, F_OK) != 0 && sqlite3_open(path, &db) == SQLITE_OK &&
-                     sqlite3_exec(db,
-                                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                                  "CREATE TABLE m (id INTEGER PRIMARY KEY, raw BLOB);"
-                                  "CREATE TABLE b (id INTEGER PRIMARY KEY, bundle BLOB);",
-                                  NULL, NULL, NULL) == SQLITE_OK &&
-                     sqlite3_prepare_v2(db, "INSERT INTO m (raw) VALUES (?)", -1, &ins[0], NULL) ==
-                         SQLITE_OK &&
-                     sqlite3_prepare_v2(db, "INSERT INTO b (bundle) VALUES (?)", -1, &ins[1],
-                                        NULL) == SQLITE_OK
-                 ? 0
-                 : 1;
-    for (size_t size = 1; rc == 0 && size <= 16; size += 15) {
+    static const char ack[] = "MSH|^~\\&|SOLENT|TRUST|PAS|RHM|20261129120000||ACK^A01^ACK|"
+                              "A1|P|2.5.1\rMSA|AA|B000000001\r";
+    struct store_outbox ob = {"local", "local|NHS|9449305552", t->bundle, t->bundle_len, 4};
+    struct store_message batch[16];
+    char ids[16][32], err[256];
+    for (size_t i = 0; i < n; i++, t->seq++) {
+        snprintf(ids[i], sizeof ids[i], "B%09zu", t->seq);
+        batch[i] = (struct store_message){.received_at_ms = store_now_ms(),
+                                          .listener = "bench",
+                                          .sending_app = "PAS",
+                                          .sending_facility = "RHM",
+                                          .control_id = ids[i],
+                                          .message_type = "ADT^A01",
+                                          .status = STORE_ACCEPTED,
+                                          .error_location = "",
+                                          .raw = t->raw,
+                                          .raw_len = t->raw_len,
+                                          .ack = ack,
+                                          .ack_len = sizeof ack - 1,
+                                          .outbox = &ob,
+                                          .noutbox = 1};
+        memcpy(batch[i].hash, &t->seq, sizeof t->seq); /* distinct, as different messages */
+        struct strbuf first;
+        strbuf_init(&first, 1 << 16);
+        (void)store_find_duplicate(t->store, "PAS", "RHM", ids[i], batch[i].hash, &first);
+        strbuf_cleanup(&first);
+    }
+    if (store_commit(t->store, batch, n, err, sizeof err) != 0) {
+        fprintf(stderr, "solent bench: commit failed: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The same bytes into two bare tables, nothing else: SQLite's floor. */
+static int commit_floor(struct batch_target *t, size_t n)
+{
+    int rc = sqlite3_exec(t->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_blob(t->ins[0], 1, t->raw, (int)t->raw_len, SQLITE_STATIC);
+        sqlite3_bind_blob(t->ins[1], 1, t->bundle, (int)t->bundle_len, SQLITE_STATIC);
+        for (int k = 0; k < 2; k++) {
+            rc |= sqlite3_step(t->ins[k]) != SQLITE_DONE;
+            sqlite3_reset(t->ins[k]);
+        }
+    }
+    rc |= sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK;
+    if (rc)
+        fprintf(stderr, "solent bench: %s\n", sqlite3_errmsg(t->db));
+    return rc ? -1 : 0;
+}
+
+/* Batches of 1, then of 16, each for `seconds`: a line of figures each; 0 when all went. */
+static int time_batches(const char *label, int (*commit)(struct batch_target *, size_t),
+                        struct batch_target *t, double seconds)
+{
+    for (size_t size = 1; size <= 16; size += 15) {
         size_t msgs = 0, commits = 0;
         double t0 = now(), c0 = cpu_now(), t1 = t0;
-        while (rc == 0 && t1 - t0 < seconds) {
-            rc |= sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK;
-            for (size_t i = 0; i < size; i++) {
-                sqlite3_bind_blob(ins[0], 1, raw, (int)raw_len, SQLITE_STATIC);
-                sqlite3_bind_blob(ins[1], 1, bundle, (int)bundle_len, SQLITE_STATIC);
-                for (int k = 0; k < 2; k++) {
-                    rc |= sqlite3_step(ins[k]) != SQLITE_DONE;
-                    sqlite3_reset(ins[k]);
-                }
-            }
-            rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK;
+        while (t1 - t0 < seconds) {
+            if (commit(t, size) != 0)
+                return -1;
             msgs += size;
             commits++;
             t1 = now();
         }
         double el = t1 - t0, cpu = cpu_now() - c0;
-        printf("bench store: SQLite alone, batches of %zu: %.0f messages/s, %.2f ms per commit, "
-               "CPU %.0f us per message\n",
-               size, (double)msgs / el, el / (double)commits * 1e3, cpu / (double)msgs * 1e6);
+        printf("bench store: %sbatches of %zu: %.0f messages/s, %.0f commits/s, %.2f ms per "
+               "commit, CPU %.0f us per message (%zu messages, %.1f s)\n",
+               label, size, (double)msgs / el, (double)commits / el, el / (double)commits * 1e3,
+               cpu / (double)msgs * 1e6, msgs, el);
     }
-    if (rc != 0)
-        fprintf(stderr, "solent bench: %s: %s\n", path, db ? sqlite3_errmsg(db) : "exists");
-    sqlite3_finalize(ins[0]);
-    sqlite3_finalize(ins[1]);
-    if (db) {
-        sqlite3_close(db);
-        remove_db(path);
-    }
-    return rc;
+    return 0;
 }
 
 /* The store alone: what intake's store thread does per batch (a duplicate check per
- * message, one transaction), for `seconds` at each batch size, into a new store in dir. */
+ * message, one transaction), then SQLite's floor on this disk for the same bytes (two bare
+ * tables, WAL and synchronous = FULL as the store has them); each into a new database in
+ * dir, removed afterwards. */
 static int run_store(const char *dir, const char *file, double seconds)
 {
     struct cli_paths paths;
     struct cli_corpus c = {0};
-    char why[512], path[4096], err[256];
+    char why[512], path[4096], floor_path[4096], err[256];
     cli_paths_init(&paths);
     int rc = 1;
     if (cli_paths_add(&paths, file, why, sizeof why) != 0)
@@ -302,69 +338,52 @@ static int run_store(const char *dir, const char *file, double seconds)
         rc = 1;
     }
     snprintf(path, sizeof path, "%s/bench-store.db", dir);
-    struct store *s = NULL;
-    if (rc == 0 && access(path, F_OK) == 0) {
-        fprintf(stderr, "solent bench: %s exists: a new store is measured\n", path);
+    snprintf(floor_path, sizeof floor_path, "%s/bench-floor.db", dir);
+    const char *exists = access(path, F_OK) == 0         ? path
+                         : access(floor_path, F_OK) == 0 ? floor_path
+                                                         : NULL;
+    if (rc == 0 && exists) {
+        fprintf(stderr, "solent bench: %s exists: a new store is measured\n", exists);
         rc = 1;
-    } else if (rc == 0 && !(s = store_open(path, err, sizeof err))) {
+    }
+    struct batch_target t = {.raw = c.n ? c.data[0] : NULL,
+                             .bundle = json.p,
+                             .raw_len = c.n ? c.len[0] : 0,
+                             .bundle_len = json.len};
+    if (rc == 0 && !(t.store = store_open(path, err, sizeof err))) {
         fprintf(stderr, "solent bench: %s\n", err);
         rc = 1;
     }
-    static const char ack[] = "MSH|^~\\&|SOLENT|TRUST|PAS|RHM|20261129120000||ACK^A01^ACK|"
-                              "A1|P|2.5.1\rMSA|AA|B000000001\r";
-    struct store_outbox ob = {"local", "local|NHS|9449305552", json.p, json.len, 4};
-    struct store_message batch[16];
-    char ids[16][32];
-    size_t seq = 0;
-    for (size_t size = 1; rc == 0 && size <= 16; size += 15) {
-        size_t msgs = 0, commits = 0;
-        double t0 = now(), c0 = cpu_now(), t1 = t0;
-        while (rc == 0 && t1 - t0 < seconds) {
-            for (size_t i = 0; i < size; i++, seq++) {
-                snprintf(ids[i], sizeof ids[i], "B%09zu", seq);
-                batch[i] = (struct store_message){.received_at_ms = store_now_ms(),
-                                                  .listener = "bench",
-                                                  .sending_app = "PAS",
-                                                  .sending_facility = "RHM",
-                                                  .control_id = ids[i],
-                                                  .message_type = "ADT^A01",
-                                                  .status = STORE_ACCEPTED,
-                                                  .error_location = "",
-                                                  .raw = c.data[0],
-                                                  .raw_len = c.len[0],
-                                                  .ack = ack,
-                                                  .ack_len = sizeof ack - 1,
-                                                  .outbox = &ob,
-                                                  .noutbox = 1};
-                memcpy(batch[i].hash, &seq, sizeof seq); /* distinct, as different messages */
-                struct strbuf first;
-                strbuf_init(&first, 1 << 16);
-                (void)store_find_duplicate(s, "PAS", "RHM", ids[i], batch[i].hash, &first);
-                strbuf_cleanup(&first);
-            }
-            if (store_commit(s, batch, size, err, sizeof err) != 0) {
-                fprintf(stderr, "solent bench: commit failed: %s\n", err);
-                rc = 1;
-            }
-            msgs += size;
-            commits++;
-            t1 = now();
-        }
-        double el = t1 - t0, cpu = cpu_now() - c0;
-        printf("bench store: batches of %zu: %.0f messages/s, %.0f commits/s, %.2f ms per "
-               "commit, CPU %.0f us per message (%zu messages, %.1f s)\n",
-               size, (double)msgs / el, (double)commits / el, el / (double)commits * 1e3,
-               cpu / (double)msgs * 1e6, msgs, el);
-    }
-    store_close(s);
-    if (s)
-        remove_db(path);
     if (rc == 0)
-        rc = run_floor(dir, c.data[0], c.len[0], json.p, json.len, seconds);
+        rc = time_batches("", commit_store, &t, seconds);
+    store_close(t.store);
+    if (t.store)
+        remove_db(path);
+    if (rc == 0 && (sqlite3_open(floor_path, &t.db) != SQLITE_OK ||
+                    sqlite3_exec(t.db,
+                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                                 "CREATE TABLE m (id INTEGER PRIMARY KEY, raw BLOB);"
+                                 "CREATE TABLE b (id INTEGER PRIMARY KEY, bundle BLOB);",
+                                 NULL, NULL, NULL) != SQLITE_OK ||
+                    sqlite3_prepare_v2(t.db, "INSERT INTO m (raw) VALUES (?)", -1, &t.ins[0],
+                                       NULL) != SQLITE_OK ||
+                    sqlite3_prepare_v2(t.db, "INSERT INTO b (bundle) VALUES (?)", -1, &t.ins[1],
+                                       NULL) != SQLITE_OK)) {
+        fprintf(stderr, "solent bench: %s: %s\n", floor_path, sqlite3_errmsg(t.db));
+        rc = 1;
+    }
+    if (rc == 0)
+        rc = time_batches("SQLite alone, ", commit_floor, &t, seconds);
+    sqlite3_finalize(t.ins[0]);
+    sqlite3_finalize(t.ins[1]);
+    if (t.db) {
+        sqlite3_close(t.db);
+        remove_db(floor_path);
+    }
     hl7_msg_cleanup(&m);
     cli_corpus_free(&c);
     cli_paths_cleanup(&paths);
-    return rc;
+    return rc ? 1 : 0;
 }
 
 int cmd_bench_run(int argc, char **argv)

@@ -20,17 +20,57 @@ static int done_count, failures, first_started;
 static int64_t ids[N];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* A store in a new directory (dir, a mkdtemp template) and its intake thread. */
+static struct intake *start(char *dir, struct store **s)
+{
+    char path[128], err[256];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/solent.db", dir);
+    *s = store_open(path, err, sizeof err);
+    ck_assert_msg(*s != NULL, "%s", err);
+    struct intake *in = intake_start(*s, err, sizeof err);
+    ck_assert_ptr_nonnull(in);
+    sem_init(&release, 0, 0);
+    failures = first_started = 0;
+    return in;
+}
+
+/* Called from item i's completion: item 0 holds the store thread until released, so all
+ * that is submitted meanwhile is queued for the next batch. */
+static void hold_if_first(intptr_t i)
+{
+    if (i != 0)
+        return;
+    pthread_mutex_lock(&lock);
+    first_started = 1;
+    pthread_mutex_unlock(&lock);
+    sem_wait(&release);
+}
+
+/* After submitting item 0: waits until its batch is committed and reporting (held). */
+static void wait_first_held(void)
+{
+    for (int started = 0; !started; usleep(1000)) {
+        pthread_mutex_lock(&lock);
+        started = first_started;
+        pthread_mutex_unlock(&lock);
+    }
+}
+
+static void finish(struct store *s, const char *dir)
+{
+    store_close(s);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
 static void on_done(void *arg, int rc, int64_t id, enum store_status status, const char *ack,
                     size_t ack_len)
 {
     (void)ack, (void)ack_len, (void)status;
     intptr_t i = (intptr_t)arg;
-    if (i == 0) { /* hold the store thread until the other N - 1 are queued */
-        pthread_mutex_lock(&lock);
-        first_started = 1;
-        pthread_mutex_unlock(&lock);
-        sem_wait(&release);
-    }
+    hold_if_first(i); /* until the other N - 1 are queued */
     pthread_mutex_lock(&lock);
     done_count++;
     failures += rc != 0;
@@ -40,14 +80,9 @@ static void on_done(void *arg, int rc, int64_t id, enum store_status status, con
 
 START_TEST(test_group_commit)
 {
-    char dir[] = "/tmp/solent-intake-XXXXXX", path[128], err[256], ctrl[16];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/solent.db", dir);
-    struct store *s = store_open(path, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
-    struct intake *in = intake_start(s, err, sizeof err);
-    ck_assert_ptr_nonnull(in);
-    sem_init(&release, 0, 0);
+    char dir[] = "/tmp/solent-intake-XXXXXX", ctrl[16];
+    struct store *s;
+    struct intake *in = start(dir, &s);
     for (intptr_t i = 0; i < N; i++) {
         struct store_outbox out = {"phr", "phr|key", "{}", 2, 0};
         snprintf(ctrl, sizeof ctrl, "%ld", (long)i);
@@ -62,11 +97,8 @@ START_TEST(test_group_commit)
                                   .outbox = &out,
                                   .noutbox = 1};
         intake_submit(in, intake_item_new(&m, on_done, (void *)i));
-        for (int started = 0; i == 0 && !started; usleep(1000)) {
-            pthread_mutex_lock(&lock); /* the first item's batch is committed and reporting */
-            started = first_started;
-            pthread_mutex_unlock(&lock);
-        }
+        if (i == 0)
+            wait_first_held();
     }
     sem_post(&release);
     intake_stop(in);
@@ -76,10 +108,7 @@ START_TEST(test_group_commit)
     ck_assert_uint_eq(store_stats(s).transactions, 2); /* the first alone, the other 999 together */
     for (int i = 1; i < N; i++)
         ck_assert_int_eq(ids[i], ids[i - 1] + 1); /* committed in submission order */
-    store_close(s);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    finish(s, dir);
 }
 END_TEST
 
@@ -95,12 +124,7 @@ static void on_done_dup(void *arg, int rc, int64_t id, enum store_status status,
 {
     intptr_t i = (intptr_t)arg;
     (void)id;
-    if (i == 0) { /* the blocker: hold the store thread until the others are queued */
-        pthread_mutex_lock(&lock);
-        first_started = 1;
-        pthread_mutex_unlock(&lock);
-        sem_wait(&release);
-    }
+    hold_if_first(i); /* the blocker: until the others are queued */
     pthread_mutex_lock(&lock);
     failures += rc != 0;
     seen_status[i] = status;
@@ -119,15 +143,9 @@ static void on_row(void *arg, const struct store_row *r)
 
 START_TEST(test_duplicate_in_one_batch)
 {
-    char dir[] = "/tmp/solent-intake-XXXXXX", path[128], err[256];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/solent.db", dir);
-    struct store *s = store_open(path, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
-    struct intake *in = intake_start(s, err, sizeof err);
-    ck_assert_ptr_nonnull(in);
-    sem_init(&release, 0, 0);
-    failures = first_started = 0;
+    char dir[] = "/tmp/solent-intake-XXXXXX";
+    struct store *s;
+    struct intake *in = start(dir, &s);
     /* 0: a blocker; 1: D1; 2: D1 again, same content; 3: D1, other content; 4: D1 from G */
     static const char *const ctrl[] = {"B0", "D1", "D1", "D1", "D1"};
     static const char *const facility[] = {"F", "F", "F", "F", "G"};
@@ -149,11 +167,8 @@ START_TEST(test_duplicate_in_one_batch)
                                   .noutbox = 1};
         m.hash[0] = (unsigned char)content[i];
         intake_submit(in, intake_item_new(&m, on_done_dup, (void *)i));
-        for (int started = 0; i == 0 && !started; usleep(1000)) {
-            pthread_mutex_lock(&lock);
-            started = first_started;
-            pthread_mutex_unlock(&lock);
-        }
+        if (i == 0)
+            wait_first_held();
     }
     sem_post(&release);
     intake_stop(in);
@@ -171,10 +186,7 @@ START_TEST(test_duplicate_in_one_batch)
     struct store_filter f = {.control_id = "D1"};
     ck_assert_int_eq(store_list(s, &f, on_row, NULL), 0);
     ck_assert_str_eq(rows_seen, "accepted/1 accepted/1 duplicate/0 accepted/1 "); /* newest first */
-    store_close(s);
-    char cleanup[200];
-    snprintf(cleanup, sizeof cleanup, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cleanup), 0);
+    finish(s, dir);
 }
 END_TEST
 
