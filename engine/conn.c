@@ -65,7 +65,7 @@ static void conn_free(struct conn *c)
     struct daemon *d = c->l->d;
     daemon_listener_release(c->l);
     free(c);
-    daemon_conn_closed(d);
+    daemon_stop_check(d);
 }
 
 /* Writes one ACK frame in one write, as real clients need. */

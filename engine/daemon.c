@@ -22,6 +22,8 @@
 #include "engine/retention.h"
 #include "transforms/dt_time.h"
 
+#define STOP_GRACE_MS 5000 /* a stop waits this long at most for delivery attempts in flight */
+
 static void peer_name(const struct sockaddr *sa, char *out, size_t n)
 {
     char host[INET6_ADDRSTRLEN] = "?";
@@ -50,11 +52,12 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 
 static void retire_all(struct daemon *d);
 
-/* A stop ends once nothing is being committed and every connection has closed — those
- * that were committing have written their ACK (or timed out writing it). */
+/* A stop ends once nothing is being committed, every connection has closed — those that
+ * were committing have written their ACK (or timed out writing it) — and delivery has
+ * recorded the outcome of every attempt that was in flight (or the grace ran out). */
 static void maybe_exit(struct daemon *d)
 {
-    if (d->stopping && !d->exiting && d->inflight == 0 && !d->conns) {
+    if (d->stopping && !d->exiting && d->inflight == 0 && !d->conns && delivery_idle(d->delivery)) {
         d->exiting = true;
         event_base_loopexit(d->base, NULL);
     }
@@ -146,8 +149,21 @@ void daemon_inflight_done(struct daemon *d)
     d->inflight--;
 }
 
-void daemon_conn_closed(struct daemon *d)
+void daemon_stop_check(struct daemon *d)
 {
+    maybe_exit(d);
+}
+
+/* The stop's grace is over: delivery attempts still in flight are abandoned (their rows are
+ * sent again after the next start). */
+static void on_stop_grace(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd;
+    (void)what;
+    if (!delivery_idle(d->delivery))
+        fprintf(stderr, "event=stop_grace_over grace_ms=%d\n", STOP_GRACE_MS);
+    delivery_stop(d->delivery);
     maybe_exit(d);
 }
 
@@ -162,7 +178,11 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
             d->inflight);
     retire_all(d);
     conn_stop_all(d);
-    delivery_stop(d->delivery);
+    delivery_drain(d->delivery); /* what is in flight finishes and is recorded */
+    struct timeval grace = {STOP_GRACE_MS / 1000, (STOP_GRACE_MS % 1000) * 1000};
+    d->stop_grace = evtimer_new(d->base, on_stop_grace, d);
+    if (!d->stop_grace || evtimer_add(d->stop_grace, &grace) != 0)
+        delivery_stop(d->delivery); /* no timer: no waiting either */
     maybe_exit(d);
 }
 
@@ -442,6 +462,8 @@ static void daemon_cleanup(struct daemon *d)
         event_free(d->sigint);
     if (d->sighup)
         event_free(d->sighup);
+    if (d->stop_grace)
+        event_free(d->stop_grace);
     if (d->base)
         event_base_free(d->base);
     pthread_mutex_destroy(&d->lock);

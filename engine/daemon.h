@@ -68,8 +68,9 @@ struct daemon {
     struct delivery *delivery;
     struct daemon_listener *listeners; /* open ones, and retired ones still serving a peer */
     struct event *wake, *sigterm, *sigint, *sighup;
-    struct conn *conns;   /* every open connection */
-    pthread_mutex_t lock; /* guards done */
+    struct event *stop_grace; /* a stop: how long delivery attempts in flight may take */
+    struct conn *conns;       /* every open connection */
+    pthread_mutex_t lock;     /* guards done */
     struct completion *done, **done_tail;
     size_t inflight;
     int store_lock;               /* flock: one engine per store */
@@ -92,8 +93,9 @@ void daemon_post(struct daemon *d, struct completion *k);
 void daemon_call(struct daemon *d, void (*fn)(void *arg), void *arg);
 /* Called by a connection when its commit is handed back (loop thread). */
 void daemon_inflight_done(struct daemon *d);
-/* Called once a connection has closed (loop thread): a stop may be complete. */
-void daemon_conn_closed(struct daemon *d);
+/* Something a stop waits for has finished — a connection closed, a delivery attempt or
+ * record ended (loop thread): the stop may be complete. */
+void daemon_stop_check(struct daemon *d);
 /* The counters of the listener named so (loop thread); NULL when the table is full. */
 struct daemon_counts *daemon_counts_of(struct daemon *d, const char *listener);
 /* Called when a connection of l closes: frees l if it was retired and this was its last. */

@@ -88,6 +88,7 @@ struct delivery {
     struct request *requests; /* in flight */
     struct pending_result *results, **results_tail;
     bool recording, stopping;
+    bool draining; /* a stop: nothing new starts; what is in flight finishes and is recorded */
     /* the directory writer thread and its queue */
     pthread_t writer;
     bool writer_started, wstop;
@@ -215,6 +216,8 @@ static void record_done(void *arg)
         return;
     record_more(dv); /* what finished meanwhile: the next transaction */
     pump_all(dv);    /* the keys just recorded are free again */
+    if (dv->draining)
+        daemon_stop_check(dv->d);
 }
 
 static void record_run(struct store *s, void *arg)
@@ -441,6 +444,8 @@ static void dir_written(void *arg)
     free(b);
     ds->inflight = 0;
     pump(ds);
+    if (dv->draining)
+        daemon_stop_check(dv->d);
 }
 
 static void claim_done(void *arg);
@@ -727,6 +732,8 @@ static void request_done(struct request *rq, CURLcode code)
     request_free(rq);
     add_result(dv, p);
     pump(ds);
+    if (dv->draining)
+        daemon_stop_check(dv->d);
 }
 
 static void check_done(struct delivery *dv)
@@ -831,7 +838,7 @@ static void claim_done(void *arg)
 static void pump(struct dest *ds)
 {
     struct delivery *dv = ds->dv;
-    if (dv->stopping || ds->removed)
+    if (dv->stopping || dv->draining || ds->removed)
         return;
     bool dir = strcmp(ds->conf.kind, "directory") == 0;
     if (!dir && !ds->secret_ok)
@@ -1010,6 +1017,24 @@ struct delivery *delivery_start(struct daemon *d, char *err, size_t errlen)
     curl_multi_setopt(dv->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     curl_multi_setopt(dv->multi, CURLMOPT_MAXCONNECTS, 256L); /* keep them: reuse, not connect */
     return dv;
+}
+
+void delivery_drain(struct delivery *dv)
+{
+    if (dv && !dv->stopping)
+        dv->draining = true;
+}
+
+bool delivery_idle(const struct delivery *dv)
+{
+    if (!dv || dv->stopping)
+        return true;
+    if (dv->recording || dv->results)
+        return false;
+    for (const struct dest *ds = dv->dests; ds; ds = ds->next)
+        if (ds->inflight)
+            return false;
+    return true;
 }
 
 void delivery_stop(struct delivery *dv)

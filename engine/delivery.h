@@ -22,9 +22,11 @@
  * 10 ms: each bundle as PATH/<outbox id>.json (temporary file, fdatasync, rename), then
  * one fsync of the directory; the outcomes are recorded like HTTP ones.
  *
- * Stopping abandons requests in flight: their leases are released at the next
- * start (SQLite has one engine per store), and the server sees the same
- * idempotent bundle again.
+ * A stop drains first: no new attempt starts, those in flight finish and every outcome
+ * is recorded, so a clean restart sends nothing twice. What a stop still abandons (a
+ * request that outlasts the daemon's grace) keeps its lease until the next start releases
+ * it (SQLite has one engine per store), and the server sees the same idempotent bundle
+ * again.
  */
 #ifndef SOLENT_ENGINE_DELIVERY_H
 #define SOLENT_ENGINE_DELIVERY_H
@@ -57,6 +59,11 @@ void delivery_each(struct delivery *dv, void (*fn)(void *arg, const struct deliv
                    void *arg);
 /* No more claims; requests in flight are abandoned. Before the store thread stops. */
 void delivery_stop(struct delivery *dv);
+/* The first step of a stop: no new attempt starts; attempts in flight finish and their
+ * outcomes are recorded. The daemon is told (daemon_stop_check) as that progresses. */
+void delivery_drain(struct delivery *dv);
+/* Nothing in flight and nothing left to record (or stopped): a stop may end. */
+bool delivery_idle(const struct delivery *dv);
 /* Frees everything; NULL is fine. After the store thread has stopped. */
 void delivery_free(struct delivery *dv);
 

@@ -494,6 +494,23 @@ def test_outage(e, fhir):
     check_final_state(fhir, plan, "outage")
 
 
+def test_stop_during_delivery(e, fhir):
+    """SIGTERM with bundles in flight: the engine starts nothing new, waits for the answers
+    and records them before it exits, so after a restart nothing is sent twice."""
+    fhir.control("delay", ms=300)
+    plan = traffic("T", 8)
+    send(e.port, plan)
+    time.sleep(0.6)  # a request takes 300 ms at the server: some are in flight now
+    check(e.rows("select count(*) from outbox where lease_until is not null"
+                 " and status in ('pending', 'retry')")[0][0] > 0, "bundles are in flight")
+    check(e.stop() == 0, "SIGTERM during delivery: exit 0")
+    check(b"event=stop_grace_over" not in log_of(e), "the attempts in flight ended within the grace")
+    fhir.control("delay", ms=0)
+    e.start()
+    check(e.drained(), "after the restart the queue drains")
+    check_final_state(fhir, plan, "SIGTERM during delivery")  # no bundle accepted twice
+
+
 def test_kill_during_delivery(e, fhir):
     fhir.control("delay", ms=150)
     plan = traffic("K", 12)
@@ -702,6 +719,7 @@ def main():
             test_faults(e, fhir)
             test_dead_letter_and_replay(e, fhir)
             test_outage(e, fhir)
+            test_stop_during_delivery(e, fhir)
             test_kill_during_delivery(e, fhir)
             check(e.stop() == 0, "clean stop")
             log = log_of(e)
