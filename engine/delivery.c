@@ -105,6 +105,13 @@ static bool debug(const struct delivery *dv)
 
 static void pump(struct dest *ds);
 static void pump_all(struct delivery *dv);
+
+/* An attempt or a record ended: while draining for a stop, the daemon may be done. */
+static void stop_progress(struct delivery *dv)
+{
+    if (dv->draining)
+        daemon_stop_check(dv->d);
+}
 static void record_more(struct delivery *dv);
 static void wake_at(struct delivery *dv, int64_t when);
 
@@ -216,8 +223,7 @@ static void record_done(void *arg)
         return;
     record_more(dv); /* what finished meanwhile: the next transaction */
     pump_all(dv);    /* the keys just recorded are free again */
-    if (dv->draining)
-        daemon_stop_check(dv->d);
+    stop_progress(dv);
 }
 
 static void record_run(struct store *s, void *arg)
@@ -444,8 +450,7 @@ static void dir_written(void *arg)
     free(b);
     ds->inflight = 0;
     pump(ds);
-    if (dv->draining)
-        daemon_stop_check(dv->d);
+    stop_progress(dv);
 }
 
 static void claim_done(void *arg);
@@ -732,8 +737,7 @@ static void request_done(struct request *rq, CURLcode code)
     request_free(rq);
     add_result(dv, p);
     pump(ds);
-    if (dv->draining)
-        daemon_stop_check(dv->d);
+    stop_progress(dv);
 }
 
 static void check_done(struct delivery *dv)

@@ -246,28 +246,31 @@ def test_raw_framing(e):
     check(not e.rows("select 1 from messages where control_id = 'G0001'"), "a half frame is not stored")
 
 
+def flood(port, prefix, count):
+    """A peer with a small receive window sending count messages on a thread without reading
+    its ACKs: (socket, thread, indexes sent)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
+    s.connect(("127.0.0.1", port))
+    s.settimeout(3)
+    sent = []
+
+    def pump():
+        try:
+            for i in range(count):
+                s.sendall(frame(message("%s%05d" % (prefix, i))))
+                sent.append(i)
+        except OSError:
+            pass
+    t = threading.Thread(target=pump)
+    t.start()
+    return s, t, sent
+
+
 def test_unread_acks(e, n=4000):
     """A peer that sends without reading its ACKs: the engine stops reading from it once
     64 KiB of ACKs wait (it buffers no more), keeps serving others, and goes on when the peer
     reads; a peer that never reads is closed after the idle timeout."""
-    def flood(port, prefix, count):
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
-        s.connect(("127.0.0.1", port))
-        s.settimeout(3)
-        sent = []
-
-        def pump():
-            try:
-                for i in range(count):
-                    s.sendall(frame(message("%s%05d" % (prefix, i))))
-                    sent.append(i)
-            except OSError:
-                pass
-        t = threading.Thread(target=pump)
-        t.start()
-        return s, t, sent
-
     def stored(prefix):
         return e.rows("select count(*) from messages where control_id like ?", prefix + "%")[0][0]
 
@@ -678,18 +681,7 @@ def test_stop_blocked_peer(solent, root):
     with tempfile.TemporaryDirectory() as work:
         e = Engine(solent, root, work, free_ports())
         e.start()
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
-        s.connect(("127.0.0.1", e.port))
-
-        def pump():
-            try:
-                for i in range(4000):
-                    s.sendall(frame(message("X%05d" % i)))
-            except OSError:
-                pass
-        t = threading.Thread(target=pump)
-        t.start()
+        s, t, _ = flood(e.port, "X", 4000)
         check(e.wait_log(b"event=conn_blocked listener=pas"), "the peer is blocked")
         e.proc.send_signal(signal.SIGTERM)
         try:
