@@ -394,6 +394,8 @@ int cmd_bench_run(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "fsync") == 0)
         return run_fsync(
             argv[2], argc >= 5 && strcmp(argv[3], "--seconds") == 0 ? strtod(argv[4], NULL) : 2);
+    if (argc >= 2 && strcmp(argv[1], "scale") == 0)
+        return cmd_bench_scale_run(argc - 1, argv + 1);
     if (argc >= 4 && strcmp(argv[1], "store") == 0)
         return run_store(argv[2], argv[3],
                          argc >= 6 && strcmp(argv[4], "--seconds") == 0 ? strtod(argv[5], NULL)
@@ -401,7 +403,8 @@ int cmd_bench_run(int argc, char **argv)
     if (argc < 2 || (!convert && strcmp(argv[1], "parse") != 0)) {
         fputs("usage: solent bench parse|convert [--seconds S] FILE|DIR...\n"
               "       solent bench fsync DIR [--seconds S]\n"
-              "       solent bench store DIR FILE [--seconds S]\n",
+              "       solent bench store DIR FILE [--seconds S]\n"
+              "       solent bench scale [--max SIZE]\n",
               stderr);
         return 2;
     }

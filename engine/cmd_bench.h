@@ -5,4 +5,7 @@
 /* Runs the command; returns the process exit status (0 ok, 1 no input, 2 usage). */
 int cmd_bench_run(int argc, char **argv);
 
+/* `solent bench scale [--max SIZE]`: time per KB by message shape and size (cmd_bench_scale.c). */
+int cmd_bench_scale_run(int argc, char **argv);
+
 #endif

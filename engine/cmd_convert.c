@@ -202,7 +202,7 @@ int cmd_convert_run(int argc, char **argv)
     struct convert_cmd c = {.opts = hl7_opts_default()};
     const struct xf_config *def = xf_config_default();
     memcpy(c.idents, def->idents, def->nidents * sizeof *def->idents);
-    c.cfg = (struct xf_config){c.idents, def->nidents, def->site_tz, c.maps, 0};
+    c.cfg = (struct xf_config){c.idents, def->nidents, def->site_tz, c.maps, 0, XF_MAX_REPETITIONS};
     int status = 0;
     if (parse_args(&c, argc, argv) != 0) {
         status = 2;

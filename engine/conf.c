@@ -33,6 +33,7 @@ static const struct key engine_keys[] = {
     KEY(conf_engine, K_SIZE, max_message, "16M", NULL),
     KEY(conf_engine, K_U32, max_segments, "10000", NULL),
     KEY(conf_engine, K_U32, max_fields, "1000", NULL),
+    KEY(conf_engine, K_U32, max_repetitions, "1000", NULL),
 };
 
 static const struct key store_keys[] = {
@@ -551,5 +552,6 @@ struct xf_config conf_xf(const struct conf *c)
         rules[n++] = c->idents[i];
     for (size_t i = 0; i < builtin->nidents && n < sizeof rules / sizeof rules[0]; i++)
         rules[n++] = builtin->idents[i];
-    return (struct xf_config){rules, n, c->engine.site_tz, c->maps, c->ncodes};
+    return (struct xf_config){rules,   n,         c->engine.site_tz,
+                              c->maps, c->ncodes, c->engine.max_repetitions};
 }

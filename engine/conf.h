@@ -44,6 +44,7 @@ struct conf_engine {
     char on_no_match[16]; /* reject (AR 200/201) | park (accept, store, no delivery) */
     size_t max_message;
     uint32_t max_segments, max_fields;
+    uint32_t max_repetitions; /* of one field, that a transform walks (the rest: a warning) */
 };
 
 struct conf_store {

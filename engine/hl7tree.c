@@ -45,9 +45,11 @@ static cJSON *component(struct tree_ctx *c, struct hl7_view v)
     if (nsub <= 1)
         return leaf(c, v);
     cJSON *a = cJSON_CreateArray();
-    for (uint32_t s = 1; s <= nsub; s++) {
-        c->loc.sub = s;
-        cJSON_AddItemToArray(a, leaf(c, hl7_piece(v, c->m->enc.sub, s)));
+    struct hl7_pieces subs;
+    struct hl7_view sv;
+    for (hl7_pieces_init(&subs, v, c->m->enc.sub); hl7_pieces_next(&subs, &sv);) {
+        c->loc.sub++;
+        cJSON_AddItemToArray(a, leaf(c, sv));
     }
     return a;
 }
@@ -56,15 +58,16 @@ static cJSON *field(struct tree_ctx *c, struct hl7_view f)
 {
     const struct hl7_enc *e = &c->m->enc;
     cJSON *reps = cJSON_CreateArray();
-    uint32_t nrep = hl7_npieces(f, e->rep);
-    for (uint32_t r = 1; r <= nrep; r++) {
-        struct hl7_view rv = hl7_piece(f, e->rep, r);
+    struct hl7_pieces r, k; /* each walked once: linear however many pieces */
+    struct hl7_view rv, kv;
+    c->loc.rep = 0;
+    for (hl7_pieces_init(&r, f, e->rep); hl7_pieces_next(&r, &rv);) {
         cJSON *comps = cJSON_CreateArray();
-        uint32_t ncomp = hl7_npieces(rv, e->comp);
-        c->loc.rep = r;
-        for (uint32_t k = 1; k <= ncomp; k++) {
-            c->loc.comp = k;
-            cJSON_AddItemToArray(comps, component(c, hl7_piece(rv, e->comp, k)));
+        c->loc.rep++;
+        c->loc.comp = 0;
+        for (hl7_pieces_init(&k, rv, e->comp); hl7_pieces_next(&k, &kv);) {
+            c->loc.comp++;
+            cJSON_AddItemToArray(comps, component(c, kv));
         }
         cJSON_AddItemToArray(reps, comps);
     }

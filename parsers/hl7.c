@@ -39,6 +39,7 @@ void hl7_msg_cleanup(struct hl7_msg *m)
     free(m->buf);
     free(m->segs);
     free(m->tok);
+    free(m->seqtab);
     hl7_msg_init(m);
 }
 
@@ -175,6 +176,47 @@ static int index_segment(struct hl7_msg *m, size_t i, size_t end, const struct h
     return 0;
 }
 
+/* The slot of name in the counting table: found, or the empty one where it goes. */
+static struct hl7_seq_slot *seq_slot(struct hl7_msg *m, uint32_t name)
+{
+    size_t mask = m->seqcap - 1, i = (name * 2654435761u) & mask;
+    while (m->seqtab[i].gen == m->seqgen && m->seqtab[i].name != name)
+        i = (i + 1) & mask;
+    return &m->seqtab[i];
+}
+
+/* Doubles the counting table, moving this pass's names over. */
+static void seq_grow(struct hl7_msg *m)
+{
+    struct hl7_seq_slot *old = m->seqtab;
+    size_t n = m->seqcap, cap = 0;
+    m->seqcap = n ? 2 * n : 64;
+    m->seqtab = grow_array(NULL, &cap, m->seqcap, sizeof *m->seqtab);
+    memset(m->seqtab, 0, m->seqcap * sizeof *m->seqtab);
+    uint32_t gen = m->seqgen;
+    m->seqgen = 1; /* a new table: every slot of gen 0 is empty */
+    for (size_t i = 0; i < n; i++)
+        if (old[i].gen == gen)
+            *seq_slot(m, old[i].name) = (struct hl7_seq_slot){old[i].name, old[i].count, 1};
+    free(old);
+}
+
+/* The occurrence number of a segment named name: one look-up per segment, so positions
+ * such as OBX[2000] cost nothing to report however many segments a message has. */
+static uint32_t count_name(struct hl7_msg *m, const char *name)
+{
+    uint32_t key = (uint32_t)(unsigned char)name[0] << 16 | (uint32_t)(unsigned char)name[1] << 8 |
+                   (unsigned char)name[2];
+    if (2 * ((size_t)m->nnames + 1) > m->seqcap)
+        seq_grow(m);
+    struct hl7_seq_slot *slot = seq_slot(m, key);
+    if (slot->gen != m->seqgen) {
+        *slot = (struct hl7_seq_slot){key, 0, m->seqgen};
+        m->nnames++;
+    }
+    return ++slot->count;
+}
+
 /* Validates the id of the segment just indexed and stores it. */
 static int name_segment(struct hl7_msg *m, struct hl7_err *err)
 {
@@ -188,6 +230,7 @@ static int name_segment(struct hl7_msg *m, struct hl7_err *err)
     }
     memcpy(s->name, m->buf + start, 3);
     s->name[3] = '\0';
+    s->seq = count_name(m, s->name);
     m->nsegs++;
     return 0;
 }
@@ -199,6 +242,11 @@ static int index_message(struct hl7_msg *m, size_t i, const struct hl7_limits *l
     size_t n = m->len, cr = next_of(b, i, n, '\r'), lf = next_of(b, i, n, '\n');
     m->nsegs = 0;
     m->ntok = 0;
+    m->nnames = 0;
+    if (++m->seqgen == 0 && m->seqtab) { /* wrapped: an old pass's slots could look current */
+        memset(m->seqtab, 0, m->seqcap * sizeof *m->seqtab);
+        m->seqgen = 1;
+    }
     while (i < n) {
         if (cr < i) /* each terminator search resumes where it stopped: linear overall */
             cr = next_of(b, i, n, '\r');
@@ -347,11 +395,8 @@ const struct hl7_seg *hl7_seg_find(const struct hl7_msg *m, const char *name, ui
 
 uint32_t hl7_seg_seq(const struct hl7_msg *m, const struct hl7_seg *s)
 {
-    uint32_t seq = 0;
-    for (const struct hl7_seg *p = m->segs; p <= s; p++)
-        if (memcmp(p->name, s->name, 4) == 0)
-            seq++;
-    return seq;
+    (void)m;
+    return s->seq;
 }
 
 static bool is_msh(const struct hl7_seg *s)
@@ -399,6 +444,24 @@ struct hl7_view hl7_piece(struct hl7_view v, char sep, uint32_t n)
     r.p = p;
     r.len = (size_t)((q ? q : end) - p);
     return r;
+}
+
+void hl7_pieces_init(struct hl7_pieces *it, struct hl7_view v, char sep)
+{
+    it->p = v.p;
+    it->end = v.p ? v.p + v.len : NULL;
+    it->sep = sep;
+}
+
+bool hl7_pieces_next(struct hl7_pieces *it, struct hl7_view *out)
+{
+    if (!it->p)
+        return false;
+    const char *q = memchr(it->p, it->sep, (size_t)(it->end - it->p));
+    out->p = it->p;
+    out->len = (size_t)((q ? q : it->end) - it->p);
+    it->p = q ? q + 1 : NULL;
+    return true;
 }
 
 uint32_t hl7_npieces(struct hl7_view v, char sep)

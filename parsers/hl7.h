@@ -100,6 +100,12 @@ struct hl7_seg {
     char name[4];
     uint32_t first; /* index of the segment's first token start in hl7_msg.tok */
     uint32_t ntok;  /* tokens, counting the segment id as token 0 */
+    uint32_t seq;   /* occurrence among the segments of its name, from 1 */
+};
+
+/* One slot of the table that counts segments by name while a message is indexed. */
+struct hl7_seq_slot {
+    uint32_t name, count, gen; /* the slot is empty unless gen is the message's */
 };
 
 /* Warnings that do not stop the parse. */
@@ -120,7 +126,10 @@ struct hl7_msg {
     uint32_t *tok; /* owned; token start offsets, one sentinel per segment */
     uint32_t ntok;
     size_t tokcap;
-    unsigned warnings; /* enum hl7_warn bits */
+    struct hl7_seq_slot *seqtab; /* owned; open addressing, a power of two in size */
+    size_t seqcap;
+    uint32_t seqgen, nnames; /* the current indexing pass; names counted in it */
+    unsigned warnings;       /* enum hl7_warn bits */
     bool has_header;   /* MSH was indexed, even if the parse failed later */
 };
 
@@ -157,6 +166,18 @@ uint32_t hl7_seg_nfields(const struct hl7_msg *m, const struct hl7_seg *s);
 struct hl7_view hl7_field(const struct hl7_msg *m, const struct hl7_seg *s, uint32_t n);
 /* The n-th piece (from 1) of v split on sep, or an absent view. */
 struct hl7_view hl7_piece(struct hl7_view v, char sep, uint32_t n);
+/* Walks the pieces of a view split on a separator, each byte read once: loops over
+ * repetitions or components use this, not hl7_piece(v, sep, i) for i = 1..n, which
+ * rescans from the start each time (quadratic in the number of pieces). */
+struct hl7_pieces {
+    const char *p, *end; /* p == NULL: no piece left */
+    char sep;
+};
+
+/* Starts a walk over the pieces of v (none when v is absent). */
+void hl7_pieces_init(struct hl7_pieces *it, struct hl7_view v, char sep);
+/* The next piece into *out; false when none is left. */
+bool hl7_pieces_next(struct hl7_pieces *it, struct hl7_view *out);
 /* How many pieces v splits into on sep (0 for an absent view). */
 uint32_t hl7_npieces(struct hl7_view v, char sep);
 /* True for the explicit null "" (delete the value), distinct from empty. */

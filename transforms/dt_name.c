@@ -148,8 +148,10 @@ cJSON *dt_contact_point(struct xf_ctx *x, struct hl7_view xtn, const char *use_h
 void dt_add_each(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view field,
                  cJSON *(*fn)(struct xf_ctx *, struct hl7_view))
 {
-    for (uint32_t r = 1; r <= xf_nreps(x, field); r++) {
-        cJSON *item = fn(x, xf_rep(x, field, r));
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, field); xf_reps_next(x, &it, &rep);) {
+        cJSON *item = fn(x, rep);
         if (item)
             xf_append(obj, name, item);
     }

@@ -106,8 +106,10 @@ static int value_text(struct xf_ctx *x, struct hl7_view v, cJSON *obs)
 {
     struct strbuf all;
     strbuf_init(&all, x->msg->len + 1);
-    for (uint32_t r = 1; r <= xf_nreps(x, v); r++) {
-        const char *s = xf_text(x, xf_rep(x, v, r));
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, v); xf_reps_next(x, &it, &rep);) {
+        const char *s = xf_text(x, rep);
         if (s && ((all.len && strbuf_putc(&all, '\n')) || strbuf_puts(&all, s)))
             break;
     }

@@ -22,9 +22,11 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
     cJSON *p = xf_resource("Patient"), *key = NULL;
     char url[XF_URL_MAX], seed[400] = "";
     struct hl7_view ids = xf_take(x, mrg, 1);
-    for (uint32_t r = 1; r <= xf_nreps(x, ids); r++) {
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, ids); xf_reps_next(x, &it, &rep);) {
         const char *system;
-        cJSON *id = dt_identifier(x, xf_rep(x, ids, r), &system);
+        cJSON *id = dt_identifier(x, rep, &system);
         if (!id)
             continue;
         xf_append(p, "identifier", id);

@@ -54,8 +54,10 @@ void msg_add_notes(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res, const 
         (void)xf_take(x, n, 1);
         (void)xf_take(x, n, 2);
         strbuf_init(&all, x->msg->len + 1);
-        for (uint32_t r = 1; r <= xf_nreps(x, text); r++) {
-            const char *t = xf_text(x, xf_rep(x, text, r));
+        struct xf_reps it;
+        struct hl7_view rep;
+        for (xf_reps_init(x, &it, text); xf_reps_next(x, &it, &rep);) {
+            const char *t = xf_text(x, rep);
             if (t && ((all.len && strbuf_putc(&all, '\n')) || strbuf_puts(&all, t)))
                 break;
         }

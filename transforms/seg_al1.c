@@ -49,8 +49,10 @@ static int al1_reaction(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     struct hl7_view field = xf_take(x, s, 5);
     cJSON *manif = cJSON_CreateArray();
-    for (uint32_t r = 1; r <= xf_nreps(x, field); r++) {
-        const char *text = xf_text(x, xf_rep(x, field, r));
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, field); xf_reps_next(x, &it, &rep);) {
+        const char *text = xf_text(x, rep);
         if (!text)
             continue;
         cJSON *cc = cJSON_CreateObject();

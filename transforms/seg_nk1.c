@@ -67,9 +67,11 @@ static int nk1_person(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
                                            {"U", "unknown"}, {"A", "other"}, {"N", "other"}};
     for (uint32_t f = 12; f <= 33; f += 21) { /* NK1-12 associated party's ids, NK1-33 */
         struct hl7_view ids = xf_take(x, s, f);
-        for (uint32_t r = 1; r <= xf_nreps(x, ids); r++) {
+        struct xf_reps it;
+        struct hl7_view rep;
+        for (xf_reps_init(x, &it, ids); xf_reps_next(x, &it, &rep);) {
             const char *system;
-            cJSON *id = dt_identifier(x, xf_rep(x, ids, r), &system);
+            cJSON *id = dt_identifier(x, rep, &system);
             if (id)
                 xf_append(res, "identifier", id);
         }

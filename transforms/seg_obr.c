@@ -138,8 +138,10 @@ static int request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const str
     xf_put_str(res, "status", request_status(x, orc));
     xf_put_str(res, "intent", "order");
     struct hl7_view reasons = xf_take(x, obr, 31); /* reason for study */
-    for (uint32_t r = 1; r <= xf_nreps(x, reasons); r++) {
-        cJSON *cc = dt_codeable(x, xf_rep(x, reasons, r));
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, reasons); xf_reps_next(x, &it, &rep);) {
+        cJSON *cc = dt_codeable(x, rep);
         if (cc)
             xf_append(res, "reasonCode", cc);
     }

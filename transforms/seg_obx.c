@@ -60,8 +60,9 @@ static int obx_interpretation(struct xf_ctx *x, const struct hl7_seg *s, cJSON *
      * ObservationInterpretation code, which HL7 table 0078 shares. */
     struct hl7_view v = xf_take(x, s, 8);
     cJSON *list = cJSON_CreateArray();
-    for (uint32_t r = 1; r <= xf_nreps(x, v); r++) {
-        struct hl7_view flag = xf_rep(x, v, r);
+    struct xf_reps it;
+    struct hl7_view flag;
+    for (xf_reps_init(x, &it, v); xf_reps_next(x, &it, &flag);) {
         cJSON *cc = NULL;
         if (xf_has(xf_comp(x, flag, 2)) || xf_has(xf_comp(x, flag, 3)))
             cc = dt_codeable(x, flag);

@@ -66,8 +66,10 @@ static int pid_identifiers(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res
     (void)xf_take(x, s, 1);             /* set id: structure only */
     for (uint32_t f = 2; f <= 4; f++) { /* PID-2 and PID-4 are the pre-2.5 homes of ids */
         struct hl7_view field = xf_take(x, s, f);
-        for (uint32_t r = 1; r <= xf_nreps(x, field); r++) {
-            cJSON *id = pid_one_identifier(x, s, xf_rep(x, field, r));
+        struct xf_reps it;
+        struct hl7_view rep;
+        for (xf_reps_init(x, &it, field); xf_reps_next(x, &it, &rep);) {
+            cJSON *id = pid_one_identifier(x, s, rep);
             if (!id)
                 continue;
             cJSON_AddItemToArray(list, id);
@@ -289,9 +291,11 @@ void seg_pid_mother(struct xf_ctx *x, const struct hl7_seg *pid, cJSON *patient)
     struct hl7_view ids = xf_take(x, pid, 21);
     cJSON *mother = xf_resource("RelatedPerson"), *list = NULL;
     char url[XF_URL_MAX], seed[400];
-    for (uint32_t r = 1; r <= xf_nreps(x, ids); r++) {
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, ids); xf_reps_next(x, &it, &rep);) {
         const char *system;
-        cJSON *id = dt_identifier(x, xf_rep(x, ids, r), &system);
+        cJSON *id = dt_identifier(x, rep, &system);
         if (id && !list)
             list = xf_put_array(mother, "identifier");
         if (id)

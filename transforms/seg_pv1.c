@@ -71,8 +71,10 @@ static int pv1_visit(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         xf_append(res, "identifier", id);
     }
     struct hl7_view alts = xf_take(x, s, 50); /* alternate visit ids */
-    for (uint32_t r = 1; r <= xf_nreps(x, alts); r++) {
-        cJSON *alt = dt_identifier(x, xf_rep(x, alts, r), &system);
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, alts); xf_reps_next(x, &it, &rep);) {
+        cJSON *alt = dt_identifier(x, rep, &system);
         if (alt)
             xf_append(res, "identifier", alt);
     }
@@ -154,8 +156,10 @@ static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
         xf_put(h, "preAdmissionIdentifier", pre);
     put_codeable(x, h, "reAdmission", xf_take(x, s, 13));
     struct hl7_view vips = xf_take(x, s, 16);
-    for (uint32_t r = 1; r <= xf_nreps(x, vips); r++) {
-        cJSON *vip = dt_codeable(x, xf_rep(x, vips, r));
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, vips); xf_reps_next(x, &it, &rep);) {
+        cJSON *vip = dt_codeable(x, rep);
         if (vip)
             xf_append(h, "specialCourtesy", vip);
     }

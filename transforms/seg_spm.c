@@ -46,8 +46,10 @@ static int spm_container(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     else
         cJSON_Delete(container);
     struct hl7_view cond = xf_take(x, s, 24);
-    for (uint32_t r = 1; r <= xf_nreps(x, cond); r++)
-        if ((cc = dt_codeable(x, xf_rep(x, cond, r)))) {
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, cond); xf_reps_next(x, &it, &rep);)
+        if ((cc = dt_codeable(x, rep))) {
             xf_append(res, "condition", cc);
         }
     return 0;

@@ -18,6 +18,7 @@ static const struct xf_config default_config = {
     .idents = default_idents,
     .nidents = sizeof default_idents / sizeof default_idents[0],
     .site_tz = "Europe/London",
+    .max_repetitions = XF_MAX_REPETITIONS,
 };
 
 const struct xf_config *xf_config_default(void)
@@ -182,9 +183,27 @@ struct hl7_view xf_rep(const struct xf_ctx *x, struct hl7_view v, uint32_t r)
     return hl7_piece(v, x->msg->enc.rep, r);
 }
 
-uint32_t xf_nreps(const struct xf_ctx *x, struct hl7_view v)
+void xf_reps_init(const struct xf_ctx *x, struct xf_reps *r, struct hl7_view v)
 {
-    return xf_has(v) ? hl7_npieces(v, x->msg->enc.rep) : 0;
+    r->field = v;
+    r->n = 0;
+    hl7_pieces_init(&r->it, xf_has(v) ? v : (struct hl7_view){NULL, 0}, x->msg->enc.rep);
+}
+
+bool xf_reps_next(struct xf_ctx *x, struct xf_reps *r, struct hl7_view *rep)
+{
+    uint32_t max = x->cfg->max_repetitions ? x->cfg->max_repetitions : XF_MAX_REPETITIONS;
+    if (r->n == max && r->it.p) {
+        char text[96];
+        snprintf(text, sizeof text, "more than %u repetitions: only the first %u are mapped",
+                 (unsigned)max, (unsigned)max);
+        xf_warn_at(x, r->field, text);
+        r->it.p = NULL;
+    }
+    if (!hl7_pieces_next(&r->it, rep))
+        return false;
+    r->n++;
+    return true;
 }
 
 struct hl7_view xf_comp(const struct xf_ctx *x, struct hl7_view v, uint32_t k)

@@ -47,7 +47,10 @@ struct xf_config {
     const char *site_tz;            /* IANA name, e.g. Europe/London: offset of times without one */
     const struct xf_code_map *maps; /* a local code gets its standard coding added */
     size_t nmaps;
+    uint32_t max_repetitions; /* of one field a mapper walks; the rest is ignored, warned */
 };
+
+#define XF_MAX_REPETITIONS 1000 /* the default of xf_config.max_repetitions */
 
 /* A problem by position; text never holds message content. */
 struct xf_problem {
@@ -118,8 +121,18 @@ struct hl7_view xf_comp(const struct xf_ctx *x, struct hl7_view v, uint32_t k);
 struct hl7_view xf_sub(const struct xf_ctx *x, struct hl7_view v, uint32_t k);
 /* The r-th repetition (from 1) of field v. */
 struct hl7_view xf_rep(const struct xf_ctx *x, struct hl7_view v, uint32_t r);
-/* Number of repetitions in field v (0 when absent or empty). */
-uint32_t xf_nreps(const struct xf_ctx *x, struct hl7_view v);
+/* A walk over the repetitions of a field, at most cfg->max_repetitions of them. */
+struct xf_reps {
+    struct hl7_pieces it;
+    struct hl7_view field;
+    uint32_t n;
+};
+
+/* Starts a walk over the repetitions of field v (none when v has no content). */
+void xf_reps_init(const struct xf_ctx *x, struct xf_reps *r, struct hl7_view v);
+/* The next repetition into *rep; false when none is left, or (with a warning at the
+ * field's position) when cfg->max_repetitions have been walked and more remain. */
+bool xf_reps_next(struct xf_ctx *x, struct xf_reps *r, struct hl7_view *rep);
 /* True when v has content (not absent, not empty, not "" ). */
 bool xf_has(struct hl7_view v);
 /* True when v equals the NUL-terminated s. */
