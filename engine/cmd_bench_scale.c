@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/zoneinfo.h"
 #include "parsers/hl7.h"
 #include "parsers/strbuf.h"
 #include "transforms/transform.h"
@@ -68,7 +69,8 @@ static void build(const struct shape *s, size_t size, struct strbuf *out)
 }
 
 /* The best of runs: seconds to parse, and to parse, transform and serialise. */
-static void time_one(const struct strbuf *msg, double *parse, double *convert, int *made)
+static void time_one(const struct xf_config *site, const struct strbuf *msg, double *parse,
+                     double *convert, int *made)
 {
     struct hl7_opts o = hl7_opts_default();
     o.limits.max_segments = UINT32_MAX;
@@ -87,7 +89,7 @@ static void time_one(const struct strbuf *msg, double *parse, double *convert, i
         cJSON *bundle = NULL;
         *made = 0;
         if (parsed) {
-            xf_init(&x, &m, xf_config_default());
+            xf_init(&x, &m, site);
             if (transform_run(&x, &bundle) == 0) {
                 strbuf_reset(&json);
                 xf_json_write(bundle, &json);
@@ -127,6 +129,10 @@ int cmd_bench_scale_run(int argc, char **argv)
         fputs("usage: solent bench scale [--max SIZE]\n", stderr);
         return 2;
     }
+    char why[256];
+    const struct xf_config *site = zoneinfo_default_config(why, sizeof why);
+    if (!site)
+        return fprintf(stderr, "solent bench: %s\n", why), 1;
     struct strbuf msg;
     strbuf_init(&msg, max + 4096);
     printf("bench scale: time per KB, best of several runs, one core (flat = linear)\n");
@@ -137,7 +143,7 @@ int cmd_bench_scale_run(int argc, char **argv)
             double parse, convert;
             int made;
             build(&shapes[k], size - 16, &msg);
-            time_one(&msg, &parse, &convert, &made);
+            time_one(site, &msg, &parse, &convert, &made);
             double kb = (double)msg.len / 1024.0;
             printf("  %-34s %9.0fK %14.2f %14.2f %s\n", shapes[k].name, kb, parse * 1e6 / kb,
                    convert * 1e6 / kb, made ? "made" : "refused");

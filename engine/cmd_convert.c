@@ -13,11 +13,12 @@
 
 #include "engine/cli_files.h"
 #include "engine/codemap.h"
+#include "engine/conf.h"
 #include "engine/cmd_parse.h"
+#include "engine/zoneinfo.h"
 #include "parsers/hl7_ack.h"
 #include "parsers/hl7_batch.h"
 #include "parsers/hl7_charset.h"
-#include "transforms/dt_time.h"
 #include "transforms/transform.h"
 #include "transforms/xf_json.h"
 
@@ -30,6 +31,9 @@ struct convert_cmd {
     struct hl7_opts opts;
     struct xf_ident_rule idents[MAX_IDENTS];
     struct xf_config cfg;
+    const struct xf_config *use; /* cfg, or the configuration file's (-c) */
+    struct conf *conf;           /* -c FILE */
+    struct dt_zone zone;         /* --tz */
     struct codemap codes[MAX_CODE_MAPS];
     struct xf_code_map maps[MAX_CODE_MAPS];
     const char *file;
@@ -38,9 +42,12 @@ struct convert_cmd {
 };
 
 static const char usage[] =
-    "usage: solent convert [--pretty] [--explain] [--ident AUTHORITY[:TYPE]=URI]... [--tz ZONE]\n"
-    "                      [--codes LOCAL_SYSTEM=FILE.csv]... [--charset CS] FILE|DIR|- ...\n"
+    "usage: solent convert [--pretty] [--explain] [-c FILE | [--ident AUTHORITY[:TYPE]=URI]...\n"
+    "                      [--tz ZONE] [--codes LOCAL_SYSTEM=FILE.csv]...] [--charset CS]\n"
+    "                      FILE|DIR|- ...\n"
     "  Prints each message as a FHIR R4 transaction Bundle, one per line (--pretty: indented).\n"
+    "  -c FILE converts as the engine would under that configuration: its [identifiers],\n"
+    "  [codes], site_tz and max_repetitions (the options below are then not taken).\n"
     "  --explain also reports on stderr every populated field the mapping did not use.\n"
     "  --ident maps an assigning authority (CX-4), and optionally a type (CX-5), to an\n"
     "  identifier system URI, e.g. --ident RHM:MR=https://fhir.example.nhs.uk/Id/mrn\n"
@@ -81,7 +88,7 @@ static void convert_message(struct convert_cmd *c)
 {
     struct xf_ctx x;
     cJSON *bundle;
-    xf_init(&x, &c->msg, &c->cfg);
+    xf_init(&x, &c->msg, c->use);
     int rc = transform_run(&x, &bundle);
     for (size_t i = 0; i < x.nwarnings; i++)
         report(c, "warning", &x.warnings[i]);
@@ -168,13 +175,19 @@ static int add_codes(struct convert_cmd *c, char *arg)
 
 static int parse_args(struct convert_cmd *c, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"pretty", no_argument, NULL, 'p'},      {"explain", no_argument, NULL, 'e'},
-        {"ident", required_argument, NULL, 'i'}, {"tz", required_argument, NULL, 'z'},
-        {"codes", required_argument, NULL, 'm'}, {"charset", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"pretty", no_argument, NULL, 'p'},
+                                             {"explain", no_argument, NULL, 'e'},
+                                             {"ident", required_argument, NULL, 'i'},
+                                             {"tz", required_argument, NULL, 'z'},
+                                             {"codes", required_argument, NULL, 'm'},
+                                             {"charset", required_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"config", required_argument, NULL, 'c'},
+                                             {NULL, 0, NULL, 0}};
+    const char *conf_path = NULL;
+    char why[512];
     int opt;
-    while ((opt = getopt_long(argc, argv, "pei:z:s:hm:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "pei:z:s:hm:c:", longopts, NULL)) != -1) {
         if (opt == 'p')
             c->pretty = true;
         else if (opt == 'e')
@@ -185,6 +198,8 @@ static int parse_args(struct convert_cmd *c, int argc, char **argv)
             return -1;
         else if (opt == 'z')
             c->cfg.site_tz = optarg;
+        else if (opt == 'c')
+            conf_path = optarg;
         else if (opt == 's' && hl7_charset_from_name(optarg, strlen(optarg), &c->opts.fallback))
             return fprintf(stderr, "solent convert: unsupported charset %s\n", optarg), -1;
         else if (opt == 'h')
@@ -192,9 +207,23 @@ static int parse_args(struct convert_cmd *c, int argc, char **argv)
         else if (opt == '?')
             return fputs(usage, stderr), -1;
     }
-    if (xf_tz_apply(c->cfg.site_tz) != 0)
-        return fprintf(stderr, "solent convert: unknown time zone %s\n", c->cfg.site_tz), -1;
-    return optind < argc ? 0 : (fputs(usage, stderr), -1);
+    if (optind >= argc)
+        return fputs(usage, stderr), -1;
+    if (conf_path && (c->cfg.nidents != xf_config_default()->nidents || c->cfg.nmaps ||
+                      c->cfg.site_tz != xf_config_default()->site_tz))
+        return fputs("solent convert: -c FILE, or --ident, --tz and --codes: not both\n", stderr),
+               -1;
+    if (conf_path && !(c->conf = conf_load(conf_path, why, sizeof why)))
+        return fprintf(stderr, "solent convert: %s\n", why), -1;
+    if (c->conf) {
+        c->use = conf_xf(c->conf);
+        return 0;
+    }
+    if (zoneinfo_load(&c->zone, c->cfg.site_tz, why, sizeof why) != 0)
+        return fprintf(stderr, "solent convert: %s\n", why), -1;
+    c->cfg.zone = &c->zone;
+    c->use = &c->cfg;
+    return 0;
 }
 
 int cmd_convert_run(int argc, char **argv)
@@ -202,7 +231,8 @@ int cmd_convert_run(int argc, char **argv)
     struct convert_cmd c = {.opts = hl7_opts_default()};
     const struct xf_config *def = xf_config_default();
     memcpy(c.idents, def->idents, def->nidents * sizeof *def->idents);
-    c.cfg = (struct xf_config){c.idents, def->nidents, def->site_tz, c.maps, 0, XF_MAX_REPETITIONS};
+    c.cfg = (struct xf_config){c.idents, def->nidents,      def->site_tz, NULL, c.maps,
+                               0,        XF_MAX_REPETITIONS};
     int status = 0;
     if (parse_args(&c, argc, argv) != 0) {
         status = 2;
@@ -235,5 +265,7 @@ int cmd_convert_run(int argc, char **argv)
 out:
     for (size_t i = 0; i < c.cfg.nmaps; i++)
         codemap_free(&c.codes[i]);
+    dt_zone_cleanup(&c.zone);
+    conf_free(c.conf);
     return status;
 }

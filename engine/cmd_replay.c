@@ -24,7 +24,7 @@
 #include "engine/cli_files.h"
 #include "engine/conf.h"
 #include "engine/pipeline.h"
-#include "engine/router.h"
+#include "engine/conf.h"
 #include "engine/store.h"
 
 static const char usage_text[] =
@@ -38,7 +38,6 @@ static const char usage_text[] =
 
 struct replay {
     const struct conf *c;
-    struct router router;
     struct store *s;
     bool dry_run;
     int64_t now;
@@ -68,7 +67,6 @@ static void replay_one(struct replay *rp, int64_t id, const char *only_dest, int
         if (strcmp(rp->c->listeners[i].id.name, listener) == 0)
             l = &rp->c->listeners[i];
     struct pipeline_ctx ctx = {.conf = rp->c,
-                               .router = &rp->router,
                                .listener = l,
                                .now_ms = received,
                                .ack_id = "REPLAY",
@@ -148,7 +146,6 @@ int cmd_replay_run(int argc, char **argv)
     }
     rp.c = c;
     rp.now = store_now_ms();
-    router_build(&rp.router, c);
     int rc = 1;
     if (!(rp.s = cli_store_open(c, "replay")))
         goto out;

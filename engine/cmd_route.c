@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "engine/cli_files.h"
-#include "engine/router.h"
+#include "engine/conf.h"
 #include "parsers/hl7_batch.h"
 
 struct route_cmd {
-    struct router router;
+    const struct router *router;
     const char *listener, *file;
     size_t unrouted;
     struct hl7_msg msg;
@@ -22,9 +22,10 @@ struct route_cmd {
 
 static void route_one(struct route_cmd *c, size_t index)
 {
-    const struct route_rule *rule = route_match(c->router.rules, c->router.n, c->listener, &c->msg);
+    const struct route_rule *rule =
+        route_match(c->router->rules, c->router->n, c->listener, &c->msg);
     if (rule) {
-        const struct conf_route *cr = router_route(&c->router, rule);
+        const struct conf_route *cr = router_route(c->router, rule);
         printf("%s: message %zu: route %s -> %s", c->file, index, rule->name, cr->transform);
         for (size_t i = 0; i < cr->destinations.n; i++)
             printf("%s%s", i ? ", " : " -> ", cr->destinations.v[i]);
@@ -32,12 +33,12 @@ static void route_one(struct route_cmd *c, size_t index)
         return;
     }
     c->unrouted++;
-    if (strcmp(c->router.conf->engine.on_no_match, "park") == 0)
+    if (strcmp(c->router->conf->engine.on_no_match, "park") == 0)
         printf("%s: message %zu: no route: parked (accepted, stored, not delivered)\n", c->file,
                index);
     else
         printf("%s: message %zu: no route: AR %d\n", c->file, index,
-               router_no_match_code(&c->router, c->listener, &c->msg));
+               router_no_match_code(c->router, c->listener, &c->msg));
 }
 
 static void route_file(struct route_cmd *c, const char *data, size_t len)
@@ -83,7 +84,7 @@ int cmd_route_run(int argc, char **argv)
     struct conf *conf = conf_load(conf_path, why, sizeof why);
     if (!conf)
         return fprintf(stderr, "%s\n", why), 1;
-    router_build(&c.router, conf);
+    c.router = &conf->router;
     hl7_msg_init(&c.msg);
     cli_paths_init(&paths);
     for (; i < argc; i++)

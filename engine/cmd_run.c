@@ -60,12 +60,8 @@ int cmd_run_run(int argc, char **argv)
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    if (xf_tz_apply(c->engine.site_tz) != 0) {
-        fprintf(stderr, "solent run: %s: [engine] site_tz %s is not a known time zone\n", path,
-                c->engine.site_tz);
-        conf_free(c);
-    } else if (make_dirs(c->engine.data_dir, err, sizeof err) != 0 ||
-               (slash && make_dirs(dir, err, sizeof err) != 0)) {
+    if (make_dirs(c->engine.data_dir, err, sizeof err) != 0 ||
+        (slash && make_dirs(dir, err, sizeof err) != 0)) {
         fprintf(stderr, "solent run: %s\n", err);
         conf_free(c);
     } else if (daemon_run(c, err, sizeof err) != 0) { /* takes c */

@@ -1,13 +1,14 @@
 /* conf — INI configuration from declarative key tables into struct conf. */
 #include "engine/conf.h"
 
-#include "routes/route.h"
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "engine/zoneinfo.h"
+#include "routes/route.h"
 
 enum key_type { K_STR, K_ENUM, K_U32, K_SIZE, K_DURATION, K_LIST, K_WHERE };
 
@@ -402,8 +403,13 @@ static int on_line(struct loader *l, char *line)
     if (!l->kind)
         return fail(l, "key %s outside any section", key);
     for (size_t i = 0; i < l->kind->nkeys; i++)
-        if (strcmp(l->kind->keys[i].name, key) == 0)
+        if (strcmp(l->kind->keys[i].name, key) == 0) {
+            struct conf *c = l->c;
+            if (c->nkey_lines < sizeof c->key_lines / sizeof c->key_lines[0])
+                c->key_lines[c->nkey_lines++] =
+                    (struct conf_key_line){l->base, l->kind->keys[i].name, l->line};
             return set_key(l, &l->kind->keys[i], l->base, value);
+        }
     return fail(l, "unknown key %s in [%s]", key, l->kind->name);
 }
 
@@ -427,23 +433,60 @@ static int validate_admin(struct loader *l)
     return 0;
 }
 
+/* The line of key in section, or dflt (the section's own line) when it was not set. */
+static int at_key(const struct conf *c, const void *section, const char *key, int dflt)
+{
+    int line = conf_key_line(c, section, key);
+    return line ? line : dflt;
+}
+
+int conf_key_line(const struct conf *c, const void *section, const char *key)
+{
+    for (size_t i = c->nkey_lines; i-- > 0;) /* the last setting of a key is the one in force */
+        if (c->key_lines[i].section == section && strcmp(c->key_lines[i].key, key) == 0)
+            return c->key_lines[i].line;
+    return 0;
+}
+
+/* What the transforms are given: the file's identifier rules then the built-in ones (NHS
+ * numbers, which the file may override but cannot lose), the code maps, the site zone. */
+static int build_xf(struct loader *l)
+{
+    struct conf *c = l->c;
+    const struct xf_config *builtin = xf_config_default();
+    char why[256];
+    size_t n = 0;
+    l->line = at_key(c, &c->engine, "site_tz", 1);
+    if (zoneinfo_load(&c->zone, c->engine.site_tz, why, sizeof why) != 0)
+        return fail(l, "[engine] site_tz: %s", why);
+    for (size_t i = 0; i < c->nidents; i++)
+        c->xf_idents[n++] = c->idents[i];
+    for (size_t i = 0; i < builtin->nidents && n < sizeof c->xf_idents / sizeof c->xf_idents[0];
+         i++)
+        c->xf_idents[n++] = builtin->idents[i];
+    c->xf = (struct xf_config){c->xf_idents, n,         c->engine.site_tz,        &c->zone,
+                               c->maps,      c->ncodes, c->engine.max_repetitions};
+    return 0;
+}
+
 /* What only the whole file can tell: references between sections, required values. */
 static int validate(struct loader *l)
 {
     struct conf *c = l->c;
     for (size_t i = 0; i < c->nlisteners; i++) {
         const struct conf_listener *li = &c->listeners[i];
-        l->line = li->id.line;
+        l->line = at_key(c, li, "routes", li->id.line);
         for (size_t k = 0; k < li->routes.n; k++)
             if (!has_name(li->routes.v[k], (char *)c->routes, c->nroutes, sizeof c->routes[0]))
                 return fail(l, "[listener %s] feeds route %s, which is not defined", li->id.name,
                             li->routes.v[k]);
+        l->line = at_key(c, li, "port", li->id.line);
         if (li->port == 0 || li->port > 65535)
             return fail(l, "[listener %s] port must be 1 to 65535", li->id.name);
     }
     for (size_t i = 0; i < c->nroutes; i++) {
         const struct conf_route *r = &c->routes[i];
-        l->line = r->id.line;
+        l->line = at_key(c, r, "destinations", r->id.line);
         if (r->destinations.n == 0)
             return fail(l, "[route %s] has no destinations", r->id.name);
         for (size_t k = 0; k < r->destinations.n; k++)
@@ -515,17 +558,30 @@ struct conf *conf_load(const char *path, char *err, size_t errlen)
     fclose(f);
     if (rc == 0)
         rc = validate(&l);
+    if (rc == 0)
+        rc = build_xf(&l);
+    c->refs = 1;
     if (rc != 0) {
         conf_free(c);
         return NULL;
     }
+    router_build(&c->router, c);
+    return c;
+}
+
+struct conf *conf_ref(struct conf *c)
+{
+    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
     return c;
 }
 
 void conf_free(struct conf *c)
 {
-    for (size_t i = 0; c && i < c->ncodes; i++)
+    if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    for (size_t i = 0; i < c->ncodes; i++)
         codemap_free(&c->codes[i]);
+    dt_zone_cleanup(&c->zone);
     free(c);
 }
 
@@ -541,17 +597,7 @@ const struct conf_key_info *conf_keys(void)
     return all;
 }
 
-struct xf_config conf_xf(const struct conf *c)
+const struct xf_config *conf_xf(const struct conf *c)
 {
-    /* The file's rules first, then the built-in ones (NHS numbers), which the file may
-     * override but cannot lose. */
-    static _Thread_local struct xf_ident_rule rules[CONF_MAX_IDENTS + 8];
-    const struct xf_config *builtin = xf_config_default();
-    size_t n = 0;
-    for (size_t i = 0; i < c->nidents; i++)
-        rules[n++] = c->idents[i];
-    for (size_t i = 0; i < builtin->nidents && n < sizeof rules / sizeof rules[0]; i++)
-        rules[n++] = builtin->idents[i];
-    return (struct xf_config){rules,   n,         c->engine.site_tz,
-                              c->maps, c->ncodes, c->engine.max_repetitions};
+    return &c->xf;
 }

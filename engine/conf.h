@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include "engine/codemap.h"
+#include "engine/router.h"
+#include "transforms/dt_zone.h"
 #include "transforms/xf.h"
 
 #define CONF_NAME         64
@@ -107,7 +109,17 @@ struct conf_destination {
     char client_cert[CONF_TEXT], client_key[CONF_TEXT]; /* mTLS, PEM */
 };
 
+/* The line a key was set on, for errors about what it names. */
+struct conf_key_line {
+    const void *section; /* the struct the key went into */
+    const char *key;     /* the key's name (a string of the loader's tables) */
+    int line;
+};
+
+/* A loaded configuration. Reference-counted: a message converted off the loop keeps
+ * the conf it started under alive across a reload (conf_ref, conf_free). */
 struct conf {
+    unsigned refs; /* atomic */
     char file[CONF_TEXT];
     struct conf_engine engine;
     struct conf_store store;
@@ -125,6 +137,12 @@ struct conf {
     char code_names[CONF_MAX_SECTIONS][CONF_NAME];
     struct xf_code_map maps[CONF_MAX_SECTIONS]; /* point into codes and code_names */
     size_t ncodes;
+    struct router router; /* the [route] sections as rules */
+    struct dt_zone zone;  /* [engine] site_tz, read from the zone files */
+    struct xf_config xf;  /* what the transforms are given: points into this conf */
+    struct xf_ident_rule xf_idents[CONF_MAX_IDENTS + 8];
+    struct conf_key_line key_lines[CONF_MAX_SECTIONS * 4];
+    size_t nkey_lines;
 };
 
 /* One key the loader knows: its section kind, name and default, for documentation checks. */
@@ -134,12 +152,16 @@ struct conf_key_info {
 
 /* Loads path into a new conf (caller frees with conf_free); NULL with "file:line: problem". */
 struct conf *conf_load(const char *path, char *err, size_t errlen);
-/* Frees a conf; NULL is fine. */
+/* Takes one more reference to c (from any thread); returns c. */
+struct conf *conf_ref(struct conf *c);
+/* Drops a reference (from any thread); the last one frees c. NULL is fine. */
 void conf_free(struct conf *c);
+/* The line key was set on in section (a struct of c), or 0 when it kept its default. */
+int conf_key_line(const struct conf *c, const void *section, const char *key);
 /* Every key of every section kind (NULL-terminated array). */
 const struct conf_key_info *conf_keys(void);
 /* The transform configuration this conf describes: its identifier rules then the built-in
- * ones (NHS numbers), and its site zone. Valid until the next call on this thread. */
-struct xf_config conf_xf(const struct conf *c);
+ * ones (NHS numbers), its code maps, its site zone resolved. Lives as long as c. */
+const struct xf_config *conf_xf(const struct conf *c);
 
 #endif

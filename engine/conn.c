@@ -107,8 +107,8 @@ static void frame_context(struct conn *c, struct pipeline_ctx *ctx, char *id, ch
     gmtime_r(&tv.tv_sec, &tm);
     snprintf(id, 32, "SOLENT%lld%04llu", (long long)tv.tv_sec, ++d->acks % 10000);
     strftime(when, 32, "%Y%m%d%H%M%S+0000", &tm);
-    *ctx = (struct pipeline_ctx){
-        d->conf, &d->router, c->l->conf, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, id, when};
+    *ctx = (struct pipeline_ctx){d->conf, c->l->conf, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+                                 id, when};
 }
 
 /* A whole frame: process it and submit it; reading pauses until it is committed. */

@@ -385,15 +385,8 @@ static void reload_apply(void *arg)
 static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errlen)
 {
     struct daemon_listener *fresh;
-    bool ok = n != NULL;
-    if (ok && xf_tz_apply(n->engine.site_tz) != 0) {
-        snprintf(err, errlen, "%s: [engine] site_tz %s is not a known time zone", n->file,
-                 n->engine.site_tz);
-        ok = false;
-    }
-    if (!ok || open_new(d, n, &fresh, err, errlen) != 0) {
+    if (!n || open_new(d, n, &fresh, err, errlen) != 0) {
         fprintf(stderr, "event=reload_failed kept=previous error=\"%s\"\n", err);
-        xf_tz_apply(d->conf->engine.site_tz);
         conf_free(n);
         return;
     }
@@ -416,7 +409,6 @@ static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errl
         fprintf(stderr, "event=reload_store_unchanged detail=a new [store] takes a restart\n");
     struct conf *old = d->conf;
     d->conf = n;
-    router_build(&d->router, n);
     delivery_configure(d->delivery, n);
     if (admin_configure(d->admin, n, err, errlen) != 0)
         fprintf(stderr, "event=admin_reload_failed kept=previous error=\"%s\"\n", err);
@@ -493,7 +485,6 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the event loop");
         goto out;
     }
-    router_build(&d->router, conf);
     if (!(d->store = store_open(conf->store.path, err, errlen)))
         goto out;
     /* one engine per SQLite store (a lock held while it runs), so what a crashed run had in

@@ -62,7 +62,6 @@ struct daemon_counts {
 struct daemon {
     struct event_base *base;
     struct conf *conf;
-    struct router router;
     struct store *store;
     struct intake *intake;
     struct delivery *delivery;

@@ -79,10 +79,9 @@ static void set_error(struct pipeline_result *r, int code, const struct hl7_loc 
 static enum pipeline_outcome transform(const struct pipeline_ctx *ctx, const struct conf_route *cr,
                                        struct pipeline_result *r, struct hl7_err *err)
 {
-    struct xf_config cfg = conf_xf(ctx->conf);
     struct xf_ctx x;
     cJSON *bundle;
-    xf_init(&x, &r->msg, &cfg);
+    xf_init(&x, &r->msg, conf_xf(ctx->conf));
     if (transform_run(&x, &bundle) != 0) {
         memset(err, 0, sizeof *err);
         err->code = (enum hl7_code)x.error.code;
@@ -114,16 +113,17 @@ static enum pipeline_outcome transform(const struct pipeline_ctx *ctx, const str
 static enum pipeline_outcome route_and_transform(const struct pipeline_ctx *ctx,
                                                  struct pipeline_result *r, struct hl7_err *err)
 {
+    const struct router *router = &ctx->conf->router;
     const struct route_rule *rule =
-        route_match(ctx->router->rules, ctx->router->n, ctx->listener->id.name, &r->msg);
+        route_match(router->rules, router->n, ctx->listener->id.name, &r->msg);
     if (rule)
-        return transform(ctx, router_route(ctx->router, rule), r, err);
+        return transform(ctx, router_route(router, rule), r, err);
     if (strcmp(ctx->conf->engine.on_no_match, "park") == 0) {
         r->record.status = STORE_PARKED;
         return PIPELINE_ACCEPT;
     }
     memset(err, 0, sizeof *err);
-    err->code = (enum hl7_code)router_no_match_code(ctx->router, ctx->listener->id.name, &r->msg);
+    err->code = (enum hl7_code)router_no_match_code(router, ctx->listener->id.name, &r->msg);
     err->loc = (struct hl7_loc){"MSH", 1, 9, 0, 0, 0};
     snprintf(err->text, sizeof err->text, "no route takes this message");
     return PIPELINE_REJECT;

@@ -40,8 +40,7 @@ void pipeline_result_cleanup(struct pipeline_result *r);
 
 /* The context a frame is processed in: the config, its router, the listener. */
 struct pipeline_ctx {
-    const struct conf *conf;
-    const struct router *router;
+    const struct conf *conf; /* its router routes the frame */
     const struct conf_listener *listener;
     int64_t now_ms;       /* received time */
     const char *ack_id;   /* MSH-10 of the ACK: unique per ACK */

@@ -3,6 +3,10 @@
 
 #include <string.h>
 
+#include "engine/conf.h"
+
+_Static_assert(ROUTER_MAX_RULES >= CONF_MAX_SECTIONS, "a rule per [route] section");
+
 void router_build(struct router *r, const struct conf *c)
 {
     char why[160];

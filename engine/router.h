@@ -1,16 +1,21 @@
 /*
  * router — the routing table of a loaded configuration: rules built from its
- * [route] sections (strings point into the conf, which must outlive them),
- * and the ACK code a message gets when no rule takes it.
+ * [route] sections when it loads (a conf carries its router: strings point into
+ * the conf, which outlives them), and the ACK code a message gets when no rule
+ * takes it.
  */
 #ifndef SOLENT_ENGINE_ROUTER_H
 #define SOLENT_ENGINE_ROUTER_H
 
-#include "engine/conf.h"
 #include "routes/route.h"
 
+#define ROUTER_MAX_RULES 32 /* CONF_MAX_SECTIONS */
+
+struct conf;
+struct conf_route;
+
 struct router {
-    struct route_rule rules[CONF_MAX_SECTIONS];
+    struct route_rule rules[ROUTER_MAX_RULES];
     size_t n;
     const struct conf *conf;
 };

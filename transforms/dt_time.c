@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
+
+#include "transforms/dt_zone.h"
 
 struct hl7_time {
     int year, month, day, hour, minute, second;
@@ -80,21 +80,13 @@ static int parse_dtm(const char *p, size_t len, struct hl7_time *t)
     return i == len ? 0 : -1;
 }
 
-/* Offset of the site time zone at that local time, in minutes east of UTC. */
-static int site_offset(const struct hl7_time *t)
+/* Offset of the site time zone at that local time, in minutes east of UTC (dt_zone.h:
+ * the earlier offset of a repeated hour, the one before a skipped hour). */
+static int site_offset(const struct dt_zone *zone, const struct hl7_time *t)
 {
-    struct tm tm = {.tm_year = t->year - 1900,
-                    .tm_mon = t->month - 1,
-                    .tm_mday = t->day,
-                    .tm_hour = t->hour,
-                    .tm_min = t->minute,
-                    .tm_sec = t->second,
-                    .tm_isdst = -1};
-    time_t when = mktime(&tm);
-    struct tm local;
-    if (when == (time_t)-1 || !localtime_r(&when, &local))
-        return 0;
-    return (int)(local.tm_gmtoff / 60);
+    int64_t local = dt_zone_days(t->year, t->month, t->day) * 86400 + t->hour * 3600 +
+                    t->minute * 60 + t->second;
+    return (int)(dt_zone_local(zone, local) / 60);
 }
 
 /* Writes v as exactly width decimal digits; returns the end. */
@@ -105,7 +97,8 @@ static char *put_digits(char *p, int v, int width)
     return p + width;
 }
 
-static void format_time(const struct hl7_time *t, enum dt_kind kind, char out[DT_MAX])
+static void format_time(const struct dt_zone *zone, const struct hl7_time *t, enum dt_kind kind,
+                        char out[DT_MAX])
 {
     if (kind == DT_DATE || (kind == DT_DATETIME && t->ndigits <= 8)) {
         int n = kind == DT_DATE && t->ndigits > 8 ? 8 : t->ndigits;
@@ -116,7 +109,7 @@ static void format_time(const struct hl7_time *t, enum dt_kind kind, char out[DT
                  t->year, t->month, t->day);
         return;
     }
-    int off = t->has_offset ? t->offset_min : site_offset(t);
+    int off = t->has_offset ? t->offset_min : site_offset(zone, t);
     int aoff = abs(off);
     /* YYYY-MM-DDThh:mm:ss[.ffff]+hh:mm, written by hand: this runs for every time */
     char *p = out;
@@ -160,7 +153,7 @@ int dt_format(struct xf_ctx *x, struct hl7_view v, enum dt_kind kind, char out[D
         return -1;
     }
     if (kind != DT_TIME)
-        format_time(&t, kind, out);
+        format_time(x->cfg->zone, &t, kind, out);
     return 0;
 }
 
@@ -185,16 +178,4 @@ int dt_add_period(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_vie
     }
     xf_put(obj, name, p);
     return 1;
-}
-
-int xf_tz_apply(const char *tz)
-{
-    char path[512];
-    struct stat st;
-    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
-    if (strstr(tz, "..") || stat(path, &st) != 0)
-        return -1;
-    setenv("TZ", tz, 1);
-    tzset();
-    return 0;
 }

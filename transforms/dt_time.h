@@ -4,7 +4,8 @@
  * Precision is kept as far as FHIR allows (a dateTime with a time needs
  * seconds: HHMM becomes HH:MM:00). The message's own offset is kept; a time
  * without one takes the site time zone's offset for that date (daylight
- * saving applied) — the process runs in the site time zone (xf_tz_apply).
+ * saving applied) — from the zone the configuration resolved (xf_config.zone, dt_zone.h),
+ * never from the process's TZ.
  * An invalid date is a warning at the field's position, never a guess.
  */
 #ifndef SOLENT_TRANSFORMS_DT_TIME_H
@@ -29,7 +30,5 @@ int dt_add(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v, en
 /* Adds {start, end} as member name of obj when either end is valid; returns 1 if added. */
 int dt_add_period(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view start,
                   struct hl7_view end, enum dt_kind kind);
-/* Makes tz the process's time zone for times without an offset; -1 if unknown. */
-int xf_tz_apply(const char *tz);
 
 #endif

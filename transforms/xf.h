@@ -40,11 +40,14 @@ struct xf_code_map {
     size_t n;
 };
 
+struct dt_zone;
+
 /* Site configuration: from the config file, or xf_config_default(). */
 struct xf_config {
     const struct xf_ident_rule *idents;
     size_t nidents;
-    const char *site_tz;            /* IANA name, e.g. Europe/London: offset of times without one */
+    const char *site_tz;            /* IANA name, e.g. Europe/London: for messages and reports */
+    const struct dt_zone *zone;     /* site_tz resolved: offset of times without one; NULL: UTC */
     const struct xf_code_map *maps; /* a local code gets its standard coding added */
     size_t nmaps;
     uint32_t max_repetitions; /* of one field a mapper walks; the rest is ignored, warned */

@@ -8,12 +8,12 @@ root=$2
 out=$("$solent" check-config -c "$root/conf/solent.conf")
 check "shipped file" "$root/conf/solent.conf: ok: 1 listeners, 2 routes, 1 destinations, 0 identifier rules" "$out"
 printf '[engine]\nsite_tz = UTC\n\n[route r]\ntype = ADT^*\ndestinations = phr\n' > "$tmp/bad.conf"
-check "missing destination" "$tmp/bad.conf:4: [route r] sends to destination phr, which is not defined" \
+check "missing destination, at the key that names it" "$tmp/bad.conf:6: [route r] sends to destination phr, which is not defined" \
     "$("$solent" check-config -c "$tmp/bad.conf" 2>&1)"
 check "exit status" 1 "$("$solent" check-config -c "$tmp/bad.conf" >/dev/null 2>&1; echo $?)"
 check "missing file" 1 "$("$solent" check-config -c "$tmp/none.conf" >/dev/null 2>&1; echo $?)"
 printf '[engine]\nsite_tz = Nowhere/Land\n' > "$tmp/tz.conf"
-check "unknown zone" "$tmp/tz.conf: [engine] site_tz Nowhere/Land is not a known time zone" \
+check "unknown zone" "$tmp/tz.conf:2: [engine] site_tz: Nowhere/Land is not a known time zone (no file /usr/share/zoneinfo/Nowhere/Land)" \
     "$("$solent" check-config -c "$tmp/tz.conf" 2>&1)"
 check "usage" 2 "$("$solent" check-config --bogus >/dev/null 2>&1; echo $?)"
 finish

@@ -47,10 +47,13 @@ static const struct bad_case bad_cases[] = {
     {"[listener a]\nidle_timeout_ms = 5\n", 2, "must be a duration"},
     {"[listener a]\nidle_timeout_ms = 50d\n", 2, "must be a duration"}, /* > 2^32 ms */
     {"[store]\nretain_ms = 90\n", 2, "retain_ms must be a duration"},
-    {"[listener a]\nport = 0\n", 1, "port must be 1 to 65535"},
-    {"[listener a]\nroutes = missing\n", 1, "feeds route missing, which is not defined"},
+    {"[listener a]\nport = 0\n", 2, "port must be 1 to 65535"}, /* the key's line */
+    {"[engine]\nsite_tz = Mars/Olympus_Mons\n", 2, "site_tz: Mars/Olympus_Mons is not a known"},
+    {"[engine]\nsite_tz = ../../etc/passwd\n", 2, "is not a time zone name"},
+    {"[engine]\nsite_tz = Europe\n", 2, "site_tz: Europe is not a known time zone"},
+    {"[listener a]\nroutes = missing\n", 2, "feeds route missing, which is not defined"},
     {"[route r]\ntype = ADT^*\n", 1, "[route r] has no destinations"},
-    {"[route r]\ndestinations = gone\n", 1, "sends to destination gone, which is not defined"},
+    {"[route r]\ndestinations = gone\n", 2, "sends to destination gone, which is not defined"},
     {"[destination d]\nkind = fhir\n", 1, "of kind fhir needs a url"},
     {"[destination d]\nkind = ftp\n", 2, "kind must be one of fhir|directory"},
     {"[destination d]\n[destination d]\n", 2, "[destination d] is defined twice"},
@@ -104,11 +107,13 @@ START_TEST(test_good_file)
     ck_assert_uint_eq(c->nidents, 1);
     ck_assert_str_eq(c->idents[0].authority, "RHM");
     ck_assert_str_eq(c->idents[0].type, "MR");
-    struct xf_config x = conf_xf(c);
-    ck_assert_uint_eq(x.nidents, 3); /* the file's rule, then the two built-in NHS rules */
-    ck_assert_str_eq(x.idents[0].authority, "RHM");
-    ck_assert_str_eq(x.idents[1].system, XF_NHS_SYSTEM);
-    ck_assert_str_eq(x.site_tz, "UTC");
+    const struct xf_config *x = conf_xf(c);
+    ck_assert_uint_eq(x->nidents, 3); /* the file's rule, then the two built-in NHS rules */
+    ck_assert_str_eq(x->idents[0].authority, "RHM");
+    ck_assert_str_eq(x->idents[1].system, XF_NHS_SYSTEM);
+    ck_assert_str_eq(x->site_tz, "UTC");
+    ck_assert_ptr_eq(x->zone, &c->zone); /* resolved when the file loaded */
+    ck_assert_uint_eq(c->router.n, c->nroutes);
     conf_free(c);
 }
 END_TEST
@@ -208,10 +213,9 @@ START_TEST(test_code_map_reaches_transform)
     struct hl7_opts o = hl7_opts_default();
     hl7_msg_init(&m);
     ck_assert_int_eq(hl7_msg_parse(&m, msg, sizeof msg - 1, &o, &e), 0);
-    struct xf_config cfg = conf_xf(c);
     struct xf_ctx x;
     cJSON *bundle = NULL;
-    xf_init(&x, &m, &cfg);
+    xf_init(&x, &m, conf_xf(c));
     ck_assert_int_eq(transform_run(&x, &bundle), 0);
     struct strbuf out;
     strbuf_init(&out, 1 << 20);

@@ -1,7 +1,9 @@
 /*
  * Unit tests for the transforms' datatype modules: dates and times with the
- * site time zone (dt_time), NHS numbers and identifier systems (dt_ident),
- * FHIR decimals (dt_value) and deterministic ids (fhir_id).
+ * site time zone (dt_time), time zones from TZif files across the clock changes
+ * (dt_zone: read from Debian's tzdata here, as the engine does), NHS numbers and
+ * identifier systems (dt_ident), FHIR decimals (dt_value) and deterministic ids
+ * (fhir_id).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "tests/unit/testutil.h"
 #include "transforms/dt_ident.h"
 #include "transforms/dt_time.h"
+#include "transforms/dt_zone.h"
 #include "transforms/dt_value.h"
 #include "transforms/fhir_id.h"
 
@@ -41,18 +44,45 @@ static const struct time_case time_cases[] = {
     {"2561", DT_TIME, NULL},
 };
 
+/* A zone file read the way the engine reads it (zoneinfo.c), into z. */
+static void load_zone(struct dt_zone *z, const char *name)
+{
+    char path[256], err[160];
+    static unsigned char buf[1 << 16];
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s (tzdata installed?)", path);
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    ck_assert_msg(dt_zone_parse(z, buf, n, err, sizeof err) == 0, "%s: %s", name, err);
+}
+
+static struct dt_zone london;
+static struct xf_config site; /* the built-in configuration, with Europe/London read */
+
+static void site_setup(void)
+{
+    load_zone(&london, "Europe/London");
+    site = *xf_config_default();
+    site.zone = &london;
+}
+
+static void site_teardown(void)
+{
+    dt_zone_cleanup(&london);
+}
+
 START_TEST(test_times)
 {
     const struct time_case *c = &time_cases[_i];
     struct hl7_msg m;
     struct xf_ctx x;
     char out[DT_MAX] = "", text[200];
-    ck_assert_int_eq(xf_tz_apply("Europe/London"), 0);
     hl7_msg_init(&m);
     snprintf(text, sizeof text, "MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5\rPID|1||||||%s",
              c->in);
     test_parse_ok(&m, text);
-    xf_init(&x, &m, xf_config_default());
+    xf_init(&x, &m, &site);
     struct hl7_view v = hl7_field(&m, &m.segs[1], 7); /* the value in place: warnings locate it */
     int rc = dt_format(&x, v, c->kind, out);
     if (c->out) {
@@ -70,10 +100,56 @@ START_TEST(test_times)
 }
 END_TEST
 
-START_TEST(test_unknown_time_zone)
+/* Local times without an offset around the clock changes, in zones with transitions in the
+ * file and after it (the footer's POSIX rule), north and south of the equator. */
+static const struct {
+    const char *zone;
+    int y, mo, d, h, mi;
+    int offset_min;
+} zone_cases[] = {
+    {"Europe/London", 2024, 3, 31, 0, 59, 0},       /* the last minute of GMT */
+    {"Europe/London", 2024, 3, 31, 1, 30, 0},       /* skipped: the offset before the gap */
+    {"Europe/London", 2024, 3, 31, 2, 0, 60},       /* BST */
+    {"Europe/London", 2024, 10, 27, 0, 30, 60},     /* BST */
+    {"Europe/London", 2024, 10, 27, 1, 30, 60},     /* repeated: the earlier (BST) */
+    {"Europe/London", 2024, 10, 27, 2, 0, 0},       /* GMT again */
+    {"Europe/London", 2024, 7, 1, 12, 0, 60},       /* summer */
+    {"Europe/London", 2024, 12, 25, 12, 0, 0},      /* winter */
+    {"Europe/London", 1970, 1, 1, 12, 0, 60},       /* British Standard Time, 1968-71 */
+    {"Europe/London", 2087, 3, 30, 1, 30, 0},       /* from the footer rule: skipped hour */
+    {"Europe/London", 2087, 7, 1, 12, 0, 60},       /* footer rule: summer */
+    {"Europe/London", 2087, 10, 26, 1, 30, 60},     /* footer rule: repeated hour */
+    {"Europe/London", 2087, 10, 26, 2, 0, 0},       /* footer rule: winter */
+    {"America/New_York", 2024, 3, 10, 2, 30, -300}, /* skipped: EST */
+    {"America/New_York", 2024, 11, 3, 1, 30, -240}, /* repeated: EDT */
+    {"America/New_York", 2024, 7, 4, 9, 0, -240},
+    {"Australia/Sydney", 2090, 1, 15, 12, 0, 660}, /* southern summer, by the rule */
+    {"Australia/Sydney", 2090, 7, 15, 12, 0, 600},
+    {"UTC", 2024, 7, 1, 12, 0, 0},
+};
+
+START_TEST(test_zone_offsets)
 {
-    ck_assert_int_eq(xf_tz_apply("Mars/Olympus_Mons"), -1);
-    ck_assert_int_eq(xf_tz_apply("../../etc/passwd"), -1);
+    struct dt_zone z;
+    load_zone(&z, zone_cases[_i].zone);
+    int64_t local = dt_zone_days(zone_cases[_i].y, zone_cases[_i].mo, zone_cases[_i].d) * 86400 +
+                    zone_cases[_i].h * 3600 + zone_cases[_i].mi * 60;
+    ck_assert_int_eq(dt_zone_local(&z, local) / 60, zone_cases[_i].offset_min);
+    dt_zone_cleanup(&z);
+}
+END_TEST
+
+START_TEST(test_zone_bad_files)
+{
+    struct dt_zone z;
+    char err[160];
+    static const unsigned char junk[] = "TZif2 not really a zone file";
+    ck_assert_int_eq(dt_zone_parse(&z, junk, sizeof junk, err, sizeof err), -1);
+    ck_assert_int_eq(dt_zone_parse(&z, (const unsigned char *)"", 0, err, sizeof err), -1);
+    ck_assert_ptr_null(z.at);
+    ck_assert_int_eq(dt_zone_local(NULL, 1000), 0); /* no zone: UTC */
+    ck_assert_int_eq(dt_zone_days(1970, 1, 1), 0);
+    ck_assert_int_eq(dt_zone_days(2000, 3, 1), 11017);
 }
 END_TEST
 
@@ -174,7 +250,9 @@ static Suite *datatypes_suite(void)
     Suite *s = suite_create("datatypes");
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, test_times, 0, sizeof time_cases / sizeof time_cases[0]);
-    tcase_add_test(tc, test_unknown_time_zone);
+    tcase_add_unchecked_fixture(tc, site_setup, site_teardown);
+    tcase_add_loop_test(tc, test_zone_offsets, 0, sizeof zone_cases / sizeof zone_cases[0]);
+    tcase_add_test(tc, test_zone_bad_files);
     tcase_add_loop_test(tc, test_nhs_numbers, 0, sizeof nhs_cases / sizeof nhs_cases[0]);
     tcase_add_loop_test(tc, test_decimals, 0, sizeof decimal_cases / sizeof decimal_cases[0]);
     tcase_add_test(tc, test_uuid_is_deterministic);
