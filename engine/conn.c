@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "engine/pipeline.h"
+#include "engine/worker.h"
 #include "parsers/hl7_ack.h"
 #include "parsers/mllp.h"
 
@@ -24,7 +25,8 @@ static const char *const state_names[] = {"reading", "committing", "closing", "d
                                           "blocked"};
 
 #define UNREAD_MAX    (64u << 10)
-#define STOP_WRITE_MS 5000u /* stopping: how long a peer has to read its last ACKs */
+#define INLINE_MAX    (64u << 10) /* larger frames are converted on the worker thread */
+#define STOP_WRITE_MS 5000u       /* stopping: how long a peer has to read its last ACKs */
 
 struct conn {
     struct daemon_listener *l;
@@ -98,6 +100,18 @@ static void on_intake_done(void *arg, int rc, int64_t id, enum store_status stat
     daemon_post(d, k);
 }
 
+/* A frame converted off the loop: a copy of everything the pipeline reads, so neither a
+ * reload (a new conf, new listener settings) nor the loop's buffers can change under it. */
+struct conn_job {
+    struct conn *c;
+    struct conf *conf; /* a reference */
+    struct conf_listener listener;
+    struct pipeline_ctx ctx;
+    char id[32], when[32];
+    char *frame;
+    size_t len;
+};
+
 static void frame_context(struct conn *c, struct pipeline_ctx *ctx, char *id, char *when)
 {
     struct daemon *d = c->l->d;
@@ -109,6 +123,42 @@ static void frame_context(struct conn *c, struct pipeline_ctx *ctx, char *id, ch
     strftime(when, 32, "%Y%m%d%H%M%S+0000", &tm);
     *ctx = (struct pipeline_ctx){d->conf, c->l->conf, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
                                  id, when};
+}
+
+/* Processes the frame and hands the record to the store thread (the loop, or the worker). */
+static void convert_and_submit(struct conn *c, const struct pipeline_ctx *ctx, const char *p,
+                               size_t n)
+{
+    pipeline_process(ctx, p, n, &c->result);
+    intake_submit(c->l->d->intake, intake_item_new(&c->result.record, on_intake_done, c));
+}
+
+static void convert_job(void *arg) /* worker thread */
+{
+    struct conn_job *j = arg;
+    convert_and_submit(j->c, &j->ctx, j->frame, j->len);
+    conf_free(j->conf);
+    free(j->frame);
+    free(j);
+}
+
+/* A large frame goes to the worker with copies of what it needs; the connection waits in
+ * COMMITTING as for any other. */
+static void convert_off_loop(struct conn *c, const struct pipeline_ctx *ctx, const char *p,
+                             size_t n)
+{
+    struct conn_job *j = calloc(1, sizeof *j);
+    if (!j || !(j->frame = malloc(n ? n : 1)))
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    memcpy(j->frame, p, n);
+    j->len = n;
+    j->c = c;
+    j->conf = conf_ref(c->l->d->conf);
+    j->listener = *c->l->conf;
+    snprintf(j->id, sizeof j->id, "%s", ctx->ack_id);
+    snprintf(j->when, sizeof j->when, "%s", ctx->ack_time);
+    j->ctx = (struct pipeline_ctx){j->conf, &j->listener, ctx->now_ms, j->id, j->when};
+    worker_submit(c->l->d->worker, convert_job, j);
 }
 
 /* A whole frame: process it and submit it; reading pauses until it is committed. */
@@ -131,11 +181,13 @@ static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
         return 0;
     }
     clock_gettime(CLOCK_MONOTONIC, &c->frame_at);
-    pipeline_process(&ctx, p, n, &c->result);
     conn_set_state(c, CONN_COMMITTING);
     bufferevent_disable(c->bev, EV_READ);
     c->l->d->inflight++;
-    intake_submit(c->l->d->intake, intake_item_new(&c->result.record, on_intake_done, c));
+    if (n > INLINE_MAX) /* its conversion takes as long as it is big: not on the loop */
+        convert_off_loop(c, &ctx, p, n);
+    else
+        convert_and_submit(c, &ctx, p, n);
     return 1; /* stop feeding: one message at a time */
 }
 

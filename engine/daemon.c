@@ -20,6 +20,7 @@
 #include "engine/conn.h"
 #include "engine/delivery.h"
 #include "engine/retention.h"
+#include "engine/worker.h"
 #include "transforms/dt_time.h"
 
 #define STOP_GRACE_MS 5000 /* a stop waits this long at most for delivery attempts in flight */
@@ -426,6 +427,8 @@ static void daemon_cleanup(struct daemon *d)
         d->reloading = false;
     }
     retire_all(d);
+    worker_stop(d->worker); /* before the connections it converts for, and before intake */
+    d->worker = NULL;
     conn_close_all(d); /* frees the listeners they kept */
     delivery_stop(d->delivery);
     if (d->intake)
@@ -495,7 +498,8 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
         goto out;
     }
     if (store_release_leases(d->store, err, errlen) != 0 ||
-        !(d->intake = intake_start(d->store, err, errlen)))
+        !(d->intake = intake_start(d->store, err, errlen)) ||
+        !(d->worker = worker_start("solent-work", err, errlen)))
         goto out;
     d->wake = event_new(d->base, -1, EV_READ | EV_PERSIST, on_wake, d);
     d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
@@ -530,6 +534,8 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     rc = 0;
 out:
     if (rc == 0 && d->intake) { /* the last commits first, then the figures */
+        worker_stop(d->worker); /* idle: the stop waited for every frame in flight */
+        d->worker = NULL;
         delivery_stop(d->delivery);
         intake_stop(d->intake);
         d->intake = NULL;

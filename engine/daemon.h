@@ -64,6 +64,7 @@ struct daemon {
     struct conf *conf;
     struct store *store;
     struct intake *intake;
+    struct worker *worker; /* converts large frames off the loop (conn.c) */
     struct delivery *delivery;
     struct daemon_listener *listeners; /* open ones, and retired ones still serving a peer */
     struct event *wake, *sigterm, *sigint, *sighup;

@@ -12,14 +12,13 @@ and routes, a broken file); exit 0 on SIGTERM; kill -9 at random points, each
 ACKed message stored once; a full disk (RLIMIT_FSIZE) refusing without a
 positive ACK while the engine keeps serving; no patient data in the log.
 
-usage: test_daemon.py SOLENT REPO_ROOT
+Run by pytest (conftest.py): python3 -m pytest tests/engine/test_daemon.py --solent BIN --root .
 """
 import os
 import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -28,158 +27,18 @@ import urllib.request
 
 import hl7.client
 
-SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def port_free(port):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-def free_ports():
-    """A free port whose next two are free too: an engine's listener, its second listener
-    (Engine's "quiet" one, at port + 1) and an admin endpoint (port + 2)."""
-    port = free_port()
-    while not (port_free(port + 1) and port_free(port + 2)):
-        port = free_port()
-    return port
-
-
-def message(control_id, event="A01", extra=b""):
-    """The sample A01 with its own control id (original-mode ACKs: MSH-15/16 empty)."""
-    return (
-        b"MSH|^~\\&|PAS|RHM|SOLENT|TRUST|20261129083000+0000||ADT^" + event.encode()
-        + b"^ADT_A01|" + control_id.encode() + b"|P|2.5.1\r"
-        b"EVN|" + event.encode() + b"|20261129083000+0000\r"
-        b"PID|1||9434765919^^^NHS^NH~RHM1000001^^^RHM^MR||Zebedee^Quentin^J||19850412|U|||"
-        b"2 Example Road^^Southampton^^SO16 6YD^GBR\r"
-        b"PV1|1|I|WARD1^BED2^^RHM\r" + extra
-    )
-
-
-def frame(m):
-    return SB + m + EB + CR
-
-
-def read_frame(sock, timeout=10):
-    sock.settimeout(timeout)
-    buf = b""
-    while not buf.endswith(EB + CR):
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed after %r" % buf)
-        buf += chunk
-    return buf
-
-
-def fields(ack):
-    """{segment id: [fields]} of an ACK frame."""
-    body = ack.strip(SB).rstrip(CR).rstrip(EB)
-    return {s.split(b"|")[0].decode(): s.decode().split("|") for s in body.split(CR) if s}
-
-
-class Engine:
-    def __init__(self, solent, root, work, port):
-        self.solent, self.work, self.port = solent, work, port
-        self.conf = os.path.join(work, "solent.conf")
-        self.write()
-        self.log_path = os.path.join(work, "solent.log")
-        self.proc = None
-
-    def write(self, routes="adt, oru", extra=""):
-        work, port = self.work, self.port
-        with open(self.conf, "w") as f:
-            f.write(f"""[engine]
-data_dir = {work}/data
-[store]
-path = {work}/data/solent.db
-[listener pas]
-port = {port}
-max_message = 8K
-idle_timeout_ms = 60s
-routes = {routes}
-[listener quiet]
-port = {port + 1}
-idle_timeout_ms = 1s
-routes = adt, oru
-[route adt]
-type = ADT^*
-destinations = local
-[route oru]
-type = ORU^R01
-destinations = local
-[destination local]
-kind = directory
-path = {work}/data/outbox
-{extra}""")
-
-    def wait_log(self, text, count=1, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with open(self.log_path, "rb") as f:
-                if f.read().count(text) >= count:
-                    return True
-            time.sleep(0.05)
-        return False
-
-    def start(self, max_file_bytes=None, max_files=None):
-        def limit():
-            import resource
-            if max_file_bytes:
-                resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
-            if max_files:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))
-
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.solent, "run", "-c", self.conf], stderr=self.log,
-                                     preexec_fn=limit if max_file_bytes or max_files else None)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("solent run exited %d" % self.proc.returncode)
-                time.sleep(0.05)
-        raise RuntimeError("solent run did not listen")
-
-    def stop(self, sig=signal.SIGTERM):
-        self.proc.send_signal(sig)
-        rc = self.proc.wait(timeout=30)
-        self.log.close()
-        return rc
-
-    def rows(self, sql, *args):
-        db = sqlite3.connect(os.path.join(self.work, "data", "solent.db"))
-        try:
-            return db.execute(sql, args).fetchall()
-        finally:
-            db.close()
+from harness import (CR, EB, SB, Engine, check, connects, fields, flood, frame,  # noqa: F401
+                     free_port, free_ports, message, read_frame, run)
 
 
 def test_exchanges(e):
+    exchanges(e)
+
+
+def exchanges(e):
+    """ACK codes, duplicates, a reused control id, a forged one, unsupported events and types,
+    a message without MSH, a bad date: what test_exchanges checks, and what
+    test_send_and_messages then lists."""
     with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
         first = c.send_message(message("T0001"))
         a = fields(first)
@@ -208,7 +67,8 @@ def test_exchanges(e):
         broken = fields(c.send_message(
             b"MSH|^~\\&|PAS|RHM|SOLENT|TRUST|20261129083000||ADT^A01|T0003|P|2.5.1\r"
             b"PID|1||9434765919^^^NHS^NH||Zebedee^Quentin||notadate\r"))
-        check(broken["MSA"][1] in ("AE", "AA"), "a bad date is accepted or AE, never dropped")
+        check(broken["MSA"][1] == "AA" and "ERR" not in broken,
+              "a bad date is left out with a warning, the message accepted: %r" % broken)
     rows = dict(((r[0], r[1]), r[2]) for r in e.rows(
         "select control_id, status, count(*) from messages group by control_id, status"))
     check(rows.get(("T0001", "accepted")) == 2, "T0001 stored twice as accepted (first, reused): %r" % rows)
@@ -244,27 +104,6 @@ def test_raw_framing(e):
     with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
         check(fields(c.send_message(message("G0002")))["MSA"][1] == "AA", "served after a vanished peer")
     check(not e.rows("select 1 from messages where control_id = 'G0001'"), "a half frame is not stored")
-
-
-def flood(port, prefix, count):
-    """A peer with a small receive window sending count messages on a thread without reading
-    its ACKs: (socket, thread, indexes sent)."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
-    s.connect(("127.0.0.1", port))
-    s.settimeout(3)
-    sent = []
-
-    def pump():
-        try:
-            for i in range(count):
-                s.sendall(frame(message("%s%05d" % (prefix, i))))
-                sent.append(i)
-        except OSError:
-            pass
-    t = threading.Thread(target=pump)
-    t.start()
-    return s, t, sent
 
 
 def test_unread_acks(e, n=4000):
@@ -322,11 +161,6 @@ def test_idle(e):
     s.close()
 
 
-def run(*args, stdin=None):
-    p = subprocess.run(list(args), input=stdin, capture_output=True, timeout=120)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
 def test_socat(e):
     """Pre-framed messages piped through socat: ACKs come back in order."""
     rc, out, err = run("socat", "-t", "5", "-", "TCP:127.0.0.1:%d" % e.port,
@@ -346,10 +180,11 @@ def test_medplum(e, root):
 
 
 def test_send_and_messages(e, root):
+    exchanges(e)  # what solent messages lists below
     target = "127.0.0.1:%d" % e.port
     rc, out, _ = run(e.solent, "send", target, os.path.join(root, "conf", "samples"))
-    check(rc == 0 and out.count(": CA ") + out.count(": AA ") == 2 and "accepted 2," in out,
-          "solent send: both samples accepted, one line each: %r" % out)
+    check(rc == 0 and out.count(": CA ") == 2 and "accepted 2," in out,
+          "solent send: both samples (MSH-15 AL) accepted with CA, one line each: %r" % out)
     rc, out, _ = run(e.solent, "send", "--count", "300", "--connections", "8", "--quiet", target,
                      os.path.join(root, "conf", "samples", "adt_a01.hl7"))
     check(rc == 0 and "sent 300 messages over 8 connections" in out and "accepted 300," in out
@@ -378,14 +213,6 @@ def test_send_and_messages(e, root):
           "solent messages prints a header field's quote as \\x22: %r" % out)
     rc, _, err = run(e.solent, "messages", "-c", e.conf, "--status", "lost")
     check(rc == 2, "solent messages rejects an unknown status")
-
-
-def connects(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        return True
-    except OSError:
-        return False
 
 
 def feed_fifo(path, text, timeout=15):
@@ -801,60 +628,105 @@ def test_crash(e, rounds=3):
     check(e.stop() == 0, "after the crashes, SIGTERM still exits 0")
 
 
-def main():
-    solent, root = sys.argv[1], sys.argv[2]
-    with tempfile.TemporaryDirectory() as work:
-        e = Engine(solent, root, work, free_ports())
-        e.start()
-        test_exchanges(e)
-        test_raw_framing(e)
-        test_parallel(e)
-        test_unread_acks(e)
-        test_idle(e)
-        test_socat(e)
-        test_medplum(e, root)
-        test_send_and_messages(e, root)
-        test_reload(e)
-        stopping_acked = []
+def test_stop_while_streaming(e):
+    """SIGTERM while a client streams: exit 0, the store 0600, and after a restart on the same
+    store every message ACKed up to the signal is there."""
+    stopping_acked = []
 
-        def stream():  # keeps sending while SIGTERM arrives
-            try:
-                s = socket.create_connection(("127.0.0.1", e.port))
-                for i in range(100000):
-                    s.sendall(frame(message("S%05d" % i)))
-                    if fields(read_frame(s, timeout=5))["MSA"][1] == "AA":
-                        stopping_acked.append("S%05d" % i)
-            except (OSError, ConnectionError, KeyError):
-                pass
+    def stream():  # keeps sending while SIGTERM arrives
+        try:
+            s = socket.create_connection(("127.0.0.1", e.port))
+            for i in range(100000):
+                s.sendall(frame(message("S%05d" % i)))
+                if fields(read_frame(s, timeout=5))["MSA"][1] == "AA":
+                    stopping_acked.append("S%05d" % i)
+        except (OSError, ConnectionError, KeyError):
+            pass
 
-        t = threading.Thread(target=stream)
-        t.start()
-        time.sleep(0.3)
-        rc = e.stop()
-        t.join()
-        check(rc == 0, "SIGTERM while a client streams: exit 0, got %r" % rc)
-        mode = os.stat(os.path.join(work, "data", "solent.db")).st_mode & 0o777
-        check(mode == 0o600, "the store is 0600: %o" % mode)
-        e.start()  # restart on the same store: still serving, history intact
-        stored = {r[0] for r in e.rows("select control_id from messages where control_id like 'S%'")}
-        check(stopping_acked and all(c in stored for c in stopping_acked),
-              "every message ACKed up to the SIGTERM is stored (%d)" % len(stopping_acked))
-        test_crash(e)
-        log = open(e.log_path, "rb").read()
-        for secret in (b"Zebedee", b"Quentin", b"9434765919", b"SO16"):
-            check(secret not in log, "patient data %r not in the log" % secret)
-        check(b"event=stopped" in log and b"event=conn_open" in log, "the log records the lifecycle")
-    test_disk_full(solent, root)
-    test_retention(solent, root)
-    test_stop_mid_commit(solent, root)
-    test_stop_blocked_peer(solent, root)
-    test_out_of_descriptors(solent, root)
-    if failures:
-        print("%d failures" % len(failures))
-        return 1
-    print("daemon: all checks passed")
-    return 0
+    t = threading.Thread(target=stream)
+    t.start()
+    time.sleep(0.3)
+    rc = e.stop()
+    t.join()
+    check(rc == 0, "SIGTERM while a client streams: exit 0, got %r" % rc)
+    mode = os.stat(os.path.join(e.work, "data", "solent.db")).st_mode & 0o777
+    check(mode == 0o600, "the store is 0600: %o" % mode)
+    e.start()  # restart on the same store: still serving, history intact
+    stored = {r[0] for r in e.rows("select control_id from messages where control_id like 'S%'")}
+    check(stopping_acked and all(c in stored for c in stopping_acked),
+          "every message ACKed up to the SIGTERM is stored (%d)" % len(stopping_acked))
+    log = e.log_text()
+    check(b"event=stopped" in log and b"event=conn_open" in log, "the log records the lifecycle")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+
+ACK_MODES = [  # MSH-15, outcome (accepted, error: an event no transform knows), the one ACK
+    (b"", "A01", "AA"), (b"", "Z99", "AE"),
+    (b"AL", "A01", "CA"), (b"AL", "Z99", "CE"),
+    (b"NE", "A01", None), (b"NE", "Z99", None),
+    (b"ER", "A01", None), (b"ER", "Z99", "CE"),
+    (b"SU", "A01", "CA"), (b"SU", "Z99", None),
+]
+
+
+def test_ack_modes(e):
+    """MSH-15 of each kind, on success and on error: exactly the ACK the standard gives, or
+    none (the next frame read is then the ACK of an original-mode probe sent after it)."""
+    s = socket.create_connection(("127.0.0.1", e.port))
+    for n, (mode, event, want) in enumerate(ACK_MODES):
+        cid = "AM%02d" % n
+        s.sendall(frame(message(cid, event=event, mode=mode + b"|NE" if mode else b"")))
+        s.sendall(frame(message("PROBE%02d" % n)))
+        first = fields(read_frame(s))
+        if want is None:
+            check(first["MSA"][1:3] == ["AA", "PROBE%02d" % n],
+                  "MSH-15 %r, %s: no ACK, the next frame is the probe's: %r" % (mode, event, first))
+            continue
+        check(first["MSA"][1:3] == [want, cid],
+              "MSH-15 %r, %s: %s for %s: %r" % (mode, event, want, cid, first["MSA"]))
+        probe = fields(read_frame(s))
+        check(probe["MSA"][1:3] == ["AA", "PROBE%02d" % n], "then the probe's AA: %r" % probe)
+    s.close()
+    stored = dict(e.rows("select control_id, status from messages where control_id like 'AM%'"))
+    check(len(stored) == len(ACK_MODES), "every message stored whatever its ACK: %r" % stored)
+
+
+def test_big_message_off_the_loop(e):
+    """A message whose conversion takes long (50,000 NK1 segments, 4 MB) on one connection
+    while a good client sends on another: the good client keeps getting its ACKs and
+    /healthz keeps answering while the big one is converted; then the big one is ACKed."""
+    big_port = free_port()
+    e.write(engine="max_segments = 100000",
+            extra="[listener big]\nport = %d\nmax_message = 16M\nroutes = adt\n"
+                  "[admin]\nport = %d\ntoken = env:SOLENT_TEST_ADMIN_TOKEN\n"
+                  % (big_port, e.port + 2))
+    e.stop()
+    e.start()
+    nk1 = b"".join(b"NK1|%d|Contact^Sentinelname|MTH^Mother^HL70063\r" % i
+                   for i in range(1, 50001))
+    big = socket.create_connection(("127.0.0.1", big_port))
+    big.sendall(frame(message("BIG1", extra=nk1)))
+    big_ack, good, health = [], [], []
+
+    def wait_big():
+        big_ack.append(fields(read_frame(big, timeout=280)))
+
+    t = threading.Thread(target=wait_big)
+    t.start()
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        n = 0
+        while t.is_alive():
+            a = fields(c.send_message(message("GOOD%05d" % n)))
+            if t.is_alive():  # answered while the big one was still unanswered
+                good.append(a["MSA"][1])
+                with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % (e.port + 2),
+                                            timeout=10) as r:
+                    health.append(r.status)
+            n += 1
+    t.join()
+    big.close()
+    check(big_ack and big_ack[0]["MSA"][1:3] == ["AA", "BIG1"], "the big one is ACKed: %r"
+          % big_ack)
+    check(len(good) >= 5 and set(good) == {"AA"},
+          "the good client got AA after AA while the big one was converted: %r" % good[:10])
+    check(len(health) >= 5 and set(health) == {200}, "/healthz answered meanwhile: %r" % health)

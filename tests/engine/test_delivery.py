@@ -22,7 +22,7 @@ client. Checks, against what the server holds and what it saw:
   messages, the delivery attempts by outcome, token failures, and the store's
   dead letters and waiting queues.
 
-usage: test_delivery.py SOLENT REPO_ROOT
+Run by pytest (conftest.py): python3 -m pytest tests/engine/test_delivery.py --solent BIN --root .
 """
 import glob
 import json
@@ -38,272 +38,18 @@ import urllib.parse
 import urllib.request
 
 import hl7.client
+import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_daemon  # noqa: E402  (helpers shared with the intake tests)
-from test_daemon import Engine, check, fields, free_port  # noqa: E402
-
-MRN = "https://fhir.example.nhs.uk/Id/mrn"
-ADMIN_TOKEN = "adm-%d-token" % os.getpid()
-os.environ["SOLENT_TEST_ADMIN_TOKEN"] = ADMIN_TOKEN  # read by every engine started here
+from harness import (ADMIN_TOKEN, MRN, DeliveryEngine, FhirServer, check,  # noqa: F401
+                     check_final_state, fields, free_port, log_of, openssl, send, traffic)
 
 
-class FhirServer:
-    def __init__(self, root, port, args=()):
-        self.dir = os.path.join(root, "tests", "fhir")
-        self.port, self.args = port, list(args)
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(["node", "fhir_server.js", str(self.port)] + self.args,
-                                     cwd=self.dir,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        line = self.proc.stdout.readline()
-        if not line.startswith(b"listening"):
-            raise RuntimeError("the FHIR test server did not start: %r" % line)
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait()
-
-    TESTER = {"tester": {"secret": "tester-secret"}}  # the test's own client, when auth is on
-
-    ssl = None  # for a TLS server: the context the tests' own calls use
-
-    def call(self, method, path, body=None, token=None):
-        scheme = "https" if self.ssl else "http"
-        req = urllib.request.Request("%s://127.0.0.1:%d%s" % (scheme, self.port, path),
-                                     method=method, data=json.dumps(body).encode() if body else None)
-        if token:
-            req.add_header("Authorization", "Bearer " + token)
-        try:
-            with urllib.request.urlopen(req, timeout=30, context=self.ssl) as r:
-                return json.loads(r.read())
-        except urllib.error.HTTPError as x:
-            if x.code != 401 or token or path.startswith("/$test/"):
-                raise
-        return self.call(method, path, body, self.tester_token())
-
-    def tester_token(self):
-        """A token for the tests' own client from the server's token endpoint."""
-        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "tester",
-                                       "client_secret": "tester-secret"}).encode()
-        with urllib.request.urlopen("http://127.0.0.1:%d/token" % self.port, form, timeout=30) as r:
-            return json.loads(r.read())["access_token"]
-
-    def control(self, what, **q):
-        return self.call("POST", "/$test/%s?%s" % (what, urllib.parse.urlencode(q)))
-
-    def search(self, query):
-        return self.call("GET", "/" + query)
-
-    def patient(self, mrn):
-        b = self.search("Patient?identifier=%s" % urllib.parse.quote("%s|%s" % (MRN, mrn)))
-        return [e["resource"] for e in b.get("entry", [])]
-
-    def requests(self):
-        return self.call("GET", "/$test/requests")
-
-
-started = []  # every engine, so a failing test leaves none behind
-
-
-class DeliveryEngine(Engine):
-    def start(self, **kw):
-        started.append(self)
-        super().start(**kw)
-
-    def __init__(self, solent, root, work, port, fhir_port, timeout="5s", phr_extra="",
-                 scheme="http"):
-        self.fhir_port, self.timeout, self.phr_extra = fhir_port, timeout, phr_extra
-        self.scheme = scheme
-        self.admin_port = free_port()
-        while self.admin_port in (port, fhir_port):  # both unbound yet: could be the same
-            self.admin_port = free_port()
-        super().__init__(solent, root, work, port)
-
-    def write(self, routes="adt, oru", extra=""):
-        with open(self.conf, "w") as f:
-            f.write(f"""[engine]
-data_dir = {self.work}/data
-[store]
-path = {self.work}/data/solent.db
-[admin]
-port = {self.admin_port}
-token = env:SOLENT_TEST_ADMIN_TOKEN
-[listener pas]
-port = {self.port}
-routes = adt, oru
-[route adt]
-type = ADT^*
-destinations = phr, copy
-[route oru]
-type = ORU^R01
-destinations = phr
-[destination phr]
-kind = fhir
-url = {self.scheme}://127.0.0.1:{self.fhir_port}/
-concurrency = 8
-timeout_ms = {self.timeout}
-retry_base_ms = 50ms
-retry_cap_ms = 500ms
-{self.phr_extra}
-[destination copy]
-kind = directory
-path = {self.work}/data/copy
-[identifiers]
-RHM:MR = {MRN}
-{extra}""")
-
-    def status(self):
-        out = subprocess.run([self.solent, "status", "-c", self.conf], capture_output=True,
-                             check=True).stdout.decode().splitlines()
-        rows = {}
-        for line in out[1:]:
-            f = line.split()
-            rows[f[0]] = dict(zip(["kind", "pending", "in_flight", "retrying", "delivered",
-                                   "dead", "oldest"], [f[1]] + [int(x) for x in f[2:7]] + [f[7]]))
-        return rows
-
-    def admin(self, path, token=ADMIN_TOKEN):
-        """(HTTP status, body) of GET path on the admin endpoint."""
-        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.admin_port, path))
-        if token:
-            req.add_header("Authorization", "Bearer " + token)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as err:
-            return err.code, err.read().decode()
-
-    def metrics(self):
-        """{'name{labels}': value} from /metrics."""
-        status, body = self.admin("/metrics")
-        check(status == 200, "/metrics answers with the token: %d" % status)
-        out = {}
-        for line in body.splitlines():
-            if line and not line.startswith("#"):
-                k, v = line.rsplit(" ", 1)
-                out[k] = float(v)
-        return out
-
-    def wait_metric(self, key, want, timeout=15):
-        """Waits until /metrics shows key = want (store gauges are read every 5 s)."""
-        deadline = time.time() + timeout
-        while True:
-            got = self.metrics().get(key)
-            if got == want or time.time() > deadline:
-                return got
-            time.sleep(0.5)
-
-    def drained(self, timeout=60):
-        """Waits until no phr row is pending, retrying or in flight."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            left = self.rows("select count(*) from outbox where status in ('pending', 'retry')")[0][0]
-            if left == 0:
-                return True
-            time.sleep(0.1)
-        return False
-
-
-def adt(cid, mrn, seq, event="A01"):
-    pv1 = ["PV1", "1", "I", "WARD1^BED2^^RHM"] + [""] * 15 + ["V%s^^^RHM^VN" % mrn]
-    return ("MSH|^~\\&|PAS|RHM|SOLENT|TRUST|20261129083000+0000||ADT^%s^ADT_A01|%s|P|2.5.1\r"
-            "EVN|%s|20261129083000+0000\r"
-            "PID|1||%s^^^RHM^MR||Test^Seq%03d||19850412|U\r%s\r"
-            % (event, cid, event, mrn, seq, "|".join(pv1))).encode()
-
-
-def oru(cid, mrn, seq):
-    return ("MSH|^~\\&|LAB|RHM|SOLENT|TRUST|20261129091500+0000||ORU^R01^ORU_R01|%s|P|2.5.1\r"
-            "PID|1||%s^^^RHM^MR||Test^Seq%03d||19850412|U\r"
-            "ORC|RE|ORD%s^EPR|LAB%s^LAB\r"
-            "OBR|1|ORD%s^EPR|LAB%s^LAB|26958-3^Potassium and Sodium panel^LN|||20261129080000+0000"
-            "||||||||||||||||CH|F\r"
-            "OBX|1|NM|2823-3^Potassium^LN||4.1|mmol/L^mmol/L^UCUM|3.5-5.3|N|||F\r"
-            "OBX|2|NM|2951-2^Sodium^LN||139|mmol/L^mmol/L^UCUM|133-146|N|||F\r"
-            % (cid, mrn, seq, cid, cid, cid, cid)).encode()
-
-
-def traffic(prefix, patients):
-    """Per patient, in order: A01, A08, ORU, A08 — sequence numbers 1..4 in the given name."""
-    plan = {}
-    for p in range(patients):
-        mrn = "%s%04d" % (prefix, p)
-        plan[mrn] = [adt("%s%04dA" % (prefix, p), mrn, 1),
-                     adt("%s%04dB" % (prefix, p), mrn, 2, "A08"),
-                     oru("%s%04dC" % (prefix, p), mrn, 3),
-                     adt("%s%04dD" % (prefix, p), mrn, 4, "A08")]
-    return plan
-
-
-def send(port, plan, connections=4):
-    """Sends each patient's messages in order on one connection; patients interleave."""
-    mrns = sorted(plan)
-    errors = []
-
-    def client(k):
-        mine = mrns[k::connections]
-        try:
-            with hl7.client.MLLPClient("127.0.0.1", port) as c:
-                for step in range(4):
-                    for mrn in mine:
-                        a = fields(c.send_message(plan[mrn][step]))
-                        if a["MSA"][1] != "AA":
-                            errors.append((mrn, step, a["MSA"]))
-        except Exception as x:  # noqa: BLE001 - reported below
-            errors.append((k, repr(x)))
-
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    check(not errors, "every message ACKed AA: %r" % errors[:3])
-
-
-def check_final_state(fhir, plan, what, allow_repeats=False):
-    """One Patient per identifier with the last name sent, one Encounter, two Observations;
-    the transactions the server accepted per patient in the order sent."""
-    bad = []
-    for mrn in sorted(plan):
-        pats = fhir.patient(mrn)
-        if len(pats) != 1:
-            bad.append((mrn, "patients", len(pats)))
-            continue
-        pid = pats[0]["id"]
-        if pats[0]["name"][0]["given"][0] != "Seq004":
-            bad.append((mrn, "name", pats[0]["name"][0]["given"][0]))
-        enc = fhir.search("Encounter?subject=Patient/%s" % pid).get("entry", [])
-        obs = fhir.search("Observation?subject=Patient/%s" % pid).get("entry", [])
-        if len(enc) != 1 or len(obs) != 2:
-            bad.append((mrn, "encounters", len(enc), "observations", len(obs)))
-    check(not bad, "%s: one Patient per identifier, last name, 1 Encounter, 2 Observations: %r"
-          % (what, bad[:5]))
-    order = {}
-    for r in fhir.requests():
-        if r["applied"] and r["entries"] and r["entries"][0].startswith("Patient?identifier=" + MRN):
-            mrn = r["entries"][0].rsplit("|", 1)[1]
-            if mrn in plan:
-                order.setdefault(mrn, []).append(r["tag"])
-    wrong = {}
-    for mrn in plan:
-        seen = order.get(mrn, [])
-        expect = ["Seq001", "Seq002", "Seq003", "Seq004"]
-        if allow_repeats:  # a bundle resent after a crash: the same one again, never an older one
-            ok = seen == sorted(seen) and sorted(set(seen)) == expect
-        else:
-            ok = seen == expect
-        if not ok:
-            wrong[mrn] = seen
-    check(not wrong, "%s: per patient, the server accepted the bundles in the order sent: %r"
-          % (what, list(wrong.items())[:3]))
-
-
-def log_of(e):
-    with open(e.log_path, "rb") as f:
-        return f.read()
+@pytest.fixture
+def e(solent, root, tmp_path, fhir):
+    """An engine delivering to the FHIR test server (phr) and a directory (copy)."""
+    engine = DeliveryEngine(solent, root, str(tmp_path), free_port(), fhir.port)
+    engine.start()
+    return engine
 
 
 def test_end_to_end(e, fhir):
@@ -382,7 +128,6 @@ def test_end_to_end(e, fhir):
 def test_directory_fault(solent, root, fhir):
     """A directory destination that cannot be written (its path is a file): rows are retried,
     none lost or dead; once the directory is there every bundle is written."""
-    fhir.control("reset")
     with tempfile.TemporaryDirectory() as work:
         os.makedirs(os.path.join(work, "data"), mode=0o700)
         copy = os.path.join(work, "data", "copy")
@@ -430,7 +175,7 @@ def test_faults(e, fhir):
     check(retries is not None and retries >= 14, "/metrics counts the retries: %r" % retries)
 
 
-def test_slow(e, fhir):
+def slow(e, fhir):
     """Slower than the engine's timeout (2 s): retried; the server applied some of the timed-out
     ones anyway, which the conditional updates make harmless."""
     fhir.control("delay", ms=2500)
@@ -521,10 +266,6 @@ def test_kill_during_delivery(e, fhir):
     e.start()
     check(e.drained(), "after kill -9 the queue drains")
     check_final_state(fhir, plan, "kill -9 during delivery", allow_repeats=True)
-
-
-def openssl(*args):
-    subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
 
 
 def test_auth(solent, root, fhir):
@@ -704,49 +445,23 @@ def test_tls(solent, root):
                 server.kill()
 
 
-def main():
-    solent, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    fhir = FhirServer(root, free_port())
-    fhir.start()
-    try:
-        with tempfile.TemporaryDirectory() as work:
-            e = DeliveryEngine(solent, root, work, free_port(), fhir.port)
-            e.start()
-            second = subprocess.run([solent, "run", "-c", e.conf], capture_output=True, timeout=10)
-            check(second.returncode != 0 and b"another solent run is using the store" in second.stderr,
-                  "a second engine on the same store refuses to start: %r" % second.stderr)
-            test_end_to_end(e, fhir)
-            test_faults(e, fhir)
-            test_dead_letter_and_replay(e, fhir)
-            test_outage(e, fhir)
-            test_stop_during_delivery(e, fhir)
-            test_kill_during_delivery(e, fhir)
-            check(e.stop() == 0, "clean stop")
-            log = log_of(e)
-            for secret in (b"Seq00", b"Test^", b"Potassium"):
-                check(secret not in log, "patient data %r not in the log" % secret)
-            check(ADMIN_TOKEN.encode() not in log and b"event=admin_unauthorized" in log,
-                  "refused admin requests are logged, the admin token never")
-        test_auth(solent, root, fhir)
-        test_directory_fault(solent, root, fhir)
-        test_tls(solent, root)
-        fhir.control("reset")
-        with tempfile.TemporaryDirectory() as work:
-            e = DeliveryEngine(solent, root, work, free_port(), fhir.port, timeout="2s")
-            e.start()
-            test_slow(e, fhir)
-            check(e.stop() == 0, "clean stop after the slow server")
-    finally:
-        fhir.kill()
-        for e in started:
-            if e.proc and e.proc.poll() is None:
-                e.proc.kill()
-    if test_daemon.failures:
-        print("%d failures" % len(test_daemon.failures))
-        return 1
-    print("delivery: all checks passed")
-    return 0
+def test_second_engine_refused(e):
+    second = subprocess.run([e.solent, "run", "-c", e.conf], capture_output=True, timeout=10)
+    check(second.returncode != 0 and b"another solent run is using the store" in second.stderr,
+          "a second engine on the same store refuses to start: %r" % second.stderr)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def test_admin_token_not_logged(e):
+    check(e.admin("/metrics", token="wrong")[0] == 401, "a wrong token is refused")
+    check(e.stop() == 0, "clean stop")
+    log = log_of(e)
+    check(ADMIN_TOKEN.encode() not in log and b"event=admin_unauthorized" in log,
+          "refused admin requests are logged, the admin token never")
+
+
+def test_slow_server(solent, root, tmp_path, fhir):
+    e = DeliveryEngine(solent, root, str(tmp_path), free_port(), fhir.port, timeout="2s")
+    e.start()
+    slow(e, fhir)
+    check(e.stop() == 0, "clean stop after the slow server")
+

@@ -139,6 +139,38 @@ START_TEST(test_zone_offsets)
 }
 END_TEST
 
+/* A transform walks at most max_repetitions of a field, and says so at the field. */
+START_TEST(test_repetition_cap)
+{
+    struct hl7_msg m;
+    struct xf_ctx x;
+    struct xf_config cfg = site;
+    cfg.max_repetitions = 3;
+    hl7_msg_init(&m);
+    test_parse_ok(&m, "MSH|^~\\&|A|B|C|D|1||ADT^A01|1|P|2.5\rPID|1||a~b~c~d~e");
+    xf_init(&x, &m, &cfg);
+    struct xf_reps it;
+    struct hl7_view rep;
+    char got[32] = "";
+    for (xf_reps_init(&x, &it, hl7_field(&m, &m.segs[1], 3)); xf_reps_next(&x, &it, &rep);)
+        strncat(got, rep.p, rep.len);
+    ck_assert_str_eq(got, "abc");
+    ck_assert_uint_eq(x.nwarnings, 1);
+    ck_assert_str_eq(x.warnings[0].loc.seg, "PID");
+    ck_assert_uint_eq(x.warnings[0].loc.field, 3);
+    xf_cleanup(&x);
+    cfg.max_repetitions = 5; /* exactly as many as there are: no warning */
+    xf_init(&x, &m, &cfg);
+    int n = 0;
+    for (xf_reps_init(&x, &it, hl7_field(&m, &m.segs[1], 3)); xf_reps_next(&x, &it, &rep);)
+        n++;
+    ck_assert_int_eq(n, 5);
+    ck_assert_uint_eq(x.nwarnings, 0);
+    xf_cleanup(&x);
+    hl7_msg_cleanup(&m);
+}
+END_TEST
+
 START_TEST(test_zone_bad_files)
 {
     struct dt_zone z;
@@ -253,6 +285,7 @@ static Suite *datatypes_suite(void)
     tcase_add_unchecked_fixture(tc, site_setup, site_teardown);
     tcase_add_loop_test(tc, test_zone_offsets, 0, sizeof zone_cases / sizeof zone_cases[0]);
     tcase_add_test(tc, test_zone_bad_files);
+    tcase_add_test(tc, test_repetition_cap);
     tcase_add_loop_test(tc, test_nhs_numbers, 0, sizeof nhs_cases / sizeof nhs_cases[0]);
     tcase_add_loop_test(tc, test_decimals, 0, sizeof decimal_cases / sizeof decimal_cases[0]);
     tcase_add_test(tc, test_uuid_is_deterministic);

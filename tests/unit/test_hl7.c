@@ -274,6 +274,52 @@ START_TEST(test_locate)
 }
 END_TEST
 
+/* Walking pieces: each byte once; absent is no piece, empty is one empty piece. */
+static const struct {
+    const char *text; /* NULL: an absent view */
+    const char *want; /* the pieces joined by '|' */
+    int n;
+} piece_cases[] = {
+    {"a~b~~c", "a|b||c", 4}, {"", "", 1}, {"~", "|", 2}, {"abc", "abc", 1}, {NULL, "", 0},
+};
+
+START_TEST(test_pieces)
+{
+    struct hl7_view v = {piece_cases[_i].text,
+                         piece_cases[_i].text ? strlen(piece_cases[_i].text) : 0};
+    struct hl7_pieces it;
+    struct hl7_view p;
+    char got[64] = "";
+    int n = 0;
+    for (hl7_pieces_init(&it, v, '~'); hl7_pieces_next(&it, &p); n++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%.*s", n ? "|" : "", (int)p.len,
+                 p.p);
+    ck_assert_int_eq(n, piece_cases[_i].n);
+    ck_assert_int_eq((int)hl7_npieces(v, '~'), piece_cases[_i].n);
+    ck_assert_str_eq(got, piece_cases[_i].want);
+}
+END_TEST
+
+/* Segment occurrences are counted while indexing, across many names and a rehash. */
+START_TEST(test_segment_occurrences)
+{
+    static char text[1 << 16];
+    struct hl7_msg m;
+    int n = snprintf(text, sizeof text, "MSH|^~\\&|A|B|C|D|1||ADT^A01|1|P|2.5\r");
+    for (int i = 0; i < 300; i++) /* Z00..Z99 three times over: 100 names, 3 of each */
+        n += snprintf(text + n, sizeof text - (size_t)n, "Z%02d|%d\r", i % 100, i);
+    hl7_msg_init(&m);
+    test_parse_ok(&m, text);
+    ck_assert_uint_eq(m.nsegs, 301);
+    for (uint32_t i = 1; i < m.nsegs; i++)
+        ck_assert_uint_eq(hl7_seg_seq(&m, &m.segs[i]), (i - 1) / 100 + 1);
+    ck_assert_ptr_eq(hl7_seg_find(&m, "Z42", 3), &m.segs[243]);
+    test_parse_ok(&m, "MSH|^~\\&|A|B|C|D|1||ADT^A01|1|P|2.5\rZ42|x\r"); /* reused: counts anew */
+    ck_assert_uint_eq(hl7_seg_seq(&m, &m.segs[1]), 1);
+    hl7_msg_cleanup(&m);
+}
+END_TEST
+
 START_TEST(test_reuse_after_error)
 {
     struct hl7_msg m;
@@ -305,6 +351,8 @@ static Suite *hl7_suite(void)
     tcase_add_test(tc, test_fallback_charset);
     tcase_add_test(tc, test_locate);
     tcase_add_test(tc, test_reuse_after_error);
+    tcase_add_loop_test(tc, test_pieces, 0, sizeof piece_cases / sizeof piece_cases[0]);
+    tcase_add_test(tc, test_segment_occurrences);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,68 @@
+"""Fixtures of the engine tests (pytest): the binary and the source tree under test, a
+fresh engine per test, the FHIR test server, and after every test — passed or failed —
+every engine it started killed and every log it wrote checked: no patient data.
+
+Run one test: python3 -m pytest tests/engine/test_daemon.py -k reload \\
+                  --solent build/engine/solent --root .
+"""
+import os
+
+import pytest
+
+import harness
+
+
+def pytest_addoption(parser):
+    parser.addoption("--solent", required=True, help="the solent binary under test")
+    parser.addoption("--root", required=True, help="the source tree (fixtures, FHIR server)")
+
+
+@pytest.fixture(scope="session")
+def solent(request):
+    return os.path.abspath(request.config.getoption("--solent"))
+
+
+@pytest.fixture(scope="session")
+def root(request):
+    return os.path.abspath(request.config.getoption("--root"))
+
+
+@pytest.fixture(autouse=True)
+def engines_checked():
+    """Whatever a test did: its engines are killed, and none of its logs holds patient data."""
+    harness.ENGINES.clear()
+    yield
+    logs = []
+    for e in harness.ENGINES:
+        e.close()
+        if os.path.exists(e.log_path):
+            logs.append((e.log_path, e.log_text()))
+    harness.ENGINES.clear()
+    for path, text in logs:
+        for secret in harness.SENTINELS:
+            assert secret not in text, "patient data %r in %s" % (secret, path)
+
+
+@pytest.fixture
+def e(solent, root, tmp_path):
+    """A fresh engine on its own store: listener pas (port), quiet (port + 1, 1 s idle)."""
+    engine = harness.Engine(solent, root, str(tmp_path), harness.free_ports())
+    engine.start()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def fhir_server(root):
+    server = harness.FhirServer(root, harness.free_port())
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def fhir(fhir_server):
+    """The FHIR test server, running (a test may have killed it) and emptied."""
+    if fhir_server.proc.poll() is not None:
+        fhir_server.start()
+    fhir_server.control("reset")
+    return fhir_server
