@@ -55,7 +55,9 @@ static const struct key listener_keys[] = {
     KEY(conf_listener, K_STR, charset, "UNICODE UTF-8", NULL),
     KEY(conf_listener, K_SIZE, max_message, "1M", NULL),
     KEY(conf_listener, K_DURATION, idle_timeout_ms, "300s", NULL),
+    KEY(conf_listener, K_DURATION, frame_timeout_ms, "60s", NULL),
     KEY(conf_listener, K_U32, max_connections, "64", NULL),
+    KEY(conf_listener, K_U32, max_per_peer, "8", NULL),
     KEY(conf_listener, K_LIST, routes, "", NULL),
 };
 
@@ -483,6 +485,14 @@ static int validate(struct loader *l)
         l->line = at_key(c, li, "port", li->id.line);
         if (li->port == 0 || li->port > 65535)
             return fail(l, "[listener %s] port must be 1 to 65535", li->id.name);
+        l->line = at_key(c, li, "max_per_peer", li->id.line);
+        if (li->max_per_peer == 0 || li->max_per_peer > li->max_connections)
+            return fail(l, "[listener %s] max_per_peer must be 1 to max_connections (%u)",
+                        li->id.name, (unsigned)li->max_connections);
+        l->line = at_key(c, li, "frame_timeout_ms", li->id.line);
+        if (li->frame_timeout_ms == 0 || li->idle_timeout_ms == 0)
+            return fail(l, "[listener %s] idle_timeout_ms and frame_timeout_ms must be more than 0",
+                        li->id.name);
     }
     for (size_t i = 0; i < c->nroutes; i++) {
         const struct conf_route *r = &c->routes[i];

@@ -69,7 +69,9 @@ struct conf_listener {
     uint32_t port;
     char charset[32]; /* assumed when MSH-18 is empty */
     size_t max_message;
-    uint32_t idle_timeout_ms, max_connections;
+    uint32_t idle_timeout_ms;               /* no whole frame for this long: closed */
+    uint32_t frame_timeout_ms;              /* a frame begun must end within this */
+    uint32_t max_connections, max_per_peer; /* in all; from one address */
     struct conf_list routes;
 };
 

@@ -28,9 +28,17 @@ static const char *const state_names[] = {"reading", "committing", "closing", "d
 #define INLINE_MAX    (64u << 10) /* larger frames are converted on the worker thread */
 #define STOP_WRITE_MS 5000u       /* stopping: how long a peer has to read its last ACKs */
 
+/* What the read timer is counting: nothing (a commit is under way), the time since the last
+ * whole frame (idle: bytes that make no frame do not count), or the time a started frame has
+ * to end (frame: a peer trickling bytes cannot hold a connection for ever). */
+enum conn_timer { TIMER_NONE, TIMER_IDLE, TIMER_FRAME };
+
 struct conn {
     struct daemon_listener *l;
     struct bufferevent *bev;
+    struct event *timer; /* the read timer: idle or frame */
+    enum conn_timer timer_kind;
+    char addr[64]; /* the peer's address without its port: the per-peer limit counts it */
     struct mllp_framer framer;
     enum conn_state state;
     struct pipeline_result result;
@@ -61,6 +69,7 @@ static void conn_free(struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     bufferevent_free(c->bev);
+    event_free(c->timer);
     mllp_cleanup(&c->framer);
     pipeline_result_cleanup(&c->result);
     c->l->nconns--;
@@ -98,6 +107,42 @@ static void on_intake_done(void *arg, int rc, int64_t id, enum store_status stat
         abort();
     memcpy(k->ack, ack ? ack : "", ack_len);
     daemon_post(d, k);
+}
+
+/* The write timeout (the listener's idle timeout), armed only while ACKs wait for a peer that
+ * may not read them (BLOCKED, DRAINING): not per ACK, which would add a timer to every
+ * message. Once stopping, a peer has at most STOP_WRITE_MS to read what is left. */
+static void conn_write_timeout(struct conn *c, bool on)
+{
+    uint32_t ms = c->l->conf->idle_timeout_ms;
+    if (c->l->d->stopping && ms > STOP_WRITE_MS)
+        ms = STOP_WRITE_MS;
+    struct timeval t = {ms / 1000, (ms % 1000) * 1000};
+    bufferevent_set_timeouts(c->bev, NULL, on ? &t : NULL);
+}
+
+/* Sets the read timer to kind (from now), unless it already counts that: bytes that arrive
+ * during a frame, or junk between frames, restart nothing. */
+static void conn_arm(struct conn *c, enum conn_timer kind)
+{
+    if (c->timer_kind == kind)
+        return;
+    c->timer_kind = kind;
+    if (kind == TIMER_NONE) {
+        evtimer_del(c->timer);
+        return;
+    }
+    uint32_t ms = kind == TIMER_IDLE ? c->l->conf->idle_timeout_ms : c->l->conf->frame_timeout_ms;
+    struct timeval t = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(c->timer, &t);
+}
+
+/* While reading: a frame begun must end in frame_timeout_ms; between frames, the next must
+ * come within idle_timeout_ms of the last. */
+static void conn_arm_reading(struct conn *c)
+{
+    if (c->state == CONN_READING)
+        conn_arm(c, mllp_in_frame(&c->framer) ? TIMER_FRAME : TIMER_IDLE);
 }
 
 /* A frame converted off the loop: a copy of everything the pipeline reads, so neither a
@@ -181,6 +226,7 @@ static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
         return 0;
     }
     clock_gettime(CLOCK_MONOTONIC, &c->frame_at);
+    conn_arm(c, TIMER_NONE); /* the engine's turn: no read timer until the ACK is out */
     conn_set_state(c, CONN_COMMITTING);
     bufferevent_disable(c->bev, EV_READ);
     c->l->d->inflight++;
@@ -207,18 +253,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 {
     (void)bev;
     conn_read_input(arg);
-}
-
-/* The idle timeout on reading, and on writing too while ACKs wait for a peer that may not
- * read them (BLOCKED, DRAINING): not per ACK, which would add a timer to every message. Once
- * stopping, a peer has at most STOP_WRITE_MS to read what is left. */
-static void conn_timeouts(struct conn *c, bool writing)
-{
-    uint32_t ms = c->l->conf->idle_timeout_ms;
-    if (writing && c->l->d->stopping && ms > STOP_WRITE_MS)
-        ms = STOP_WRITE_MS;
-    struct timeval idle = {ms / 1000, (ms % 1000) * 1000};
-    bufferevent_set_timeouts(c->bev, &idle, writing ? &idle : NULL);
+    conn_arm_reading(arg);
 }
 
 /* The peer sent everything it will: once the ACKs written so far are out, close. */
@@ -233,7 +268,20 @@ static void conn_finish(struct conn *c)
         return;
     }
     conn_set_state(c, CONN_DRAINING); /* write_cb frees it once all is out */
-    conn_timeouts(c, true);
+    conn_arm(c, TIMER_NONE);
+    conn_write_timeout(c, true);
+}
+
+/* The read timer: no frame for idle_timeout_ms, or a frame begun and not ended in
+ * frame_timeout_ms, whatever trickled in meanwhile. */
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd, (void)what;
+    fprintf(stderr, "event=%s listener=%s conn=%llu\n",
+            c->timer_kind == TIMER_FRAME ? "conn_frame_timeout" : "conn_idle_timeout",
+            c->l->conf->id.name, c->id);
+    conn_free(c); /* READING: nothing of this peer's is in flight */
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -242,10 +290,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     (void)bev;
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
         return;
-    if (what & BEV_EVENT_TIMEOUT) /* reading: nothing came; writing: the peer reads nothing */
-        fprintf(stderr, "event=%s listener=%s conn=%llu\n",
-                what & BEV_EVENT_WRITING ? "conn_write_timeout" : "conn_idle_timeout",
-                c->l->conf->id.name, c->id);
+    if (what & BEV_EVENT_TIMEOUT) /* the only bufferevent timeout: the peer reads nothing */
+        fprintf(stderr, "event=conn_write_timeout listener=%s conn=%llu\n", c->l->conf->id.name,
+                c->id);
     if (c->state == CONN_DRAINING) { /* the peer is gone for good: nothing left to do */
         conn_free(c);
         return;
@@ -272,18 +319,21 @@ static void conn_resume(struct conn *c)
         if (c->state != CONN_BLOCKED) {
             fprintf(stderr, "event=conn_blocked listener=%s conn=%llu unread_bytes=%zu\n",
                     c->l->conf->id.name, c->id, unread);
-            conn_timeouts(c, true);
+            conn_arm(c, TIMER_NONE);
+            conn_write_timeout(c, true);
         }
         conn_set_state(c, CONN_BLOCKED); /* write_cb resumes */
         return;
     }
     if (c->state == CONN_BLOCKED)
-        conn_timeouts(c, false);
+        conn_write_timeout(c, false);
     conn_set_state(c, CONN_READING);
     bufferevent_enable(c->bev, EV_READ);
     conn_read_input(c); /* frames already buffered (pipelined) */
     if (c->state == CONN_READING && c->eof)
         conn_finish(c);
+    else
+        conn_arm_reading(c);
 }
 
 /* The output is down to half UNREAD_MAX after a write (the low-water mark): a blocked peer
@@ -331,12 +381,30 @@ void conn_committed(struct conn *c, int rc, enum store_status status, const char
     conn_resume(c);
 }
 
+/* How many connections of listener l come from address addr. */
+static uint32_t conns_from(const struct daemon_listener *l, const char *addr)
+{
+    uint32_t n = 0;
+    for (const struct conn *c = l->d->conns; c; c = c->next)
+        n += c->l == l && strcmp(c->addr, addr) == 0;
+    return n;
+}
+
 void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer)
 {
     static unsigned long long next_id;
-    if (l->nconns >= l->conf->max_connections || l->d->stopping) {
+    char addr[64];
+    snprintf(addr, sizeof addr, "%s", peer);
+    char *colon = strrchr(addr, ':'); /* host:port, [v6]:port alike: the port is last */
+    if (colon)
+        *colon = '\0';
+    const char *refuse = l->d->stopping                                 ? "stopping"
+                         : l->nconns >= l->conf->max_connections        ? "max_connections"
+                         : conns_from(l, addr) >= l->conf->max_per_peer ? "max_per_peer"
+                                                                        : NULL;
+    if (refuse) {
         fprintf(stderr, "event=conn_refused listener=%s peer=%s reason=%s\n", l->conf->id.name,
-                peer, l->d->stopping ? "stopping" : "max_connections");
+                peer, refuse);
         evutil_closesocket(fd);
         return;
     }
@@ -346,6 +414,7 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
     c->l = l;
     c->id = ++next_id;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
+    snprintf(c->addr, sizeof c->addr, "%s", addr);
     /* ACKs are small: the kernel keeps at most this many bytes of them for a peer that does
      * not read (instead of growing its buffer to megabytes), then UNREAD_MAX blocks reading */
     int sndbuf = UNREAD_MAX;
@@ -358,7 +427,9 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
     if (c->next)
         c->next->prev = c;
     l->d->conns = c;
-    conn_timeouts(c, false);
+    if (!(c->timer = evtimer_new(l->d->base, timer_cb, c)))
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    conn_arm(c, TIMER_IDLE);
     bufferevent_setwatermark(c->bev, EV_WRITE, UNREAD_MAX / 2, 0);
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_enable(c->bev, EV_READ);
@@ -375,7 +446,7 @@ void conn_stop_all(struct daemon *d)
         else if (c->state == CONN_BLOCKED) /* its ACKs out if the peer reads them, then close */
             conn_finish(c);
         else if (c->state == CONN_DRAINING) /* the stop's shorter wait for the ACKs left */
-            conn_timeouts(c, true);
+            conn_write_timeout(c, true);
         /* COMMITTING: its ACK goes out when the commit is handed back, then it closes */
     }
 }

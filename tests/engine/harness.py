@@ -127,6 +127,7 @@ path = {work}/data/solent.db
 port = {port}
 max_message = 8K
 idle_timeout_ms = 60s
+max_per_peer = 64
 routes = {routes}
 [listener quiet]
 port = {port + 1}

@@ -730,3 +730,85 @@ def test_big_message_off_the_loop(e):
     check(len(good) >= 5 and set(good) == {"AA"},
           "the good client got AA after AA while the big one was converted: %r" % good[:10])
     check(len(health) >= 5 and set(health) == {200}, "/healthz answered meanwhile: %r" % health)
+
+
+def connect_from(addr, port):
+    """A connection to the engine from source address addr (any of 127/8 is this host)."""
+    s = socket.socket()
+    s.bind((addr, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def closed_by_peer(s, timeout=20):
+    """True once the engine has closed s (reads end), False if it is still open at timeout."""
+    s.settimeout(timeout)
+    try:
+        while s.recv(4096):
+            pass
+        return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_hostile_peers(e):
+    """One address opening connection after connection gets max_per_peer of them; a peer
+    trickling one frame byte by byte is closed at frame_timeout_ms however steadily it
+    trickles; one sending junk that makes no frame is closed at idle_timeout_ms. Meanwhile a
+    sender from another address is served every time."""
+    guarded = free_port()
+    e.write(extra="[listener guarded]\nport = %d\nmax_connections = 16\nmax_per_peer = 4\n"
+                  "idle_timeout_ms = 4s\nframe_timeout_ms = 2s\nroutes = adt\n" % guarded)
+    e.stop()
+    e.start()
+    sent = [0]
+
+    def good_exchange():  # a connection of its own each time, as many senders do
+        cid = "GOOD%03d" % sent[0]
+        sent[0] += 1
+        good = connect_from("127.0.0.2", guarded)
+        good.sendall(frame(message(cid)))
+        a = fields(read_frame(good))
+        good.close()
+        check(a["MSA"][1:3] == ["AA", cid], "the good sender is served: %r" % a["MSA"])
+
+    good_exchange()
+    crowd = [connect_from("127.0.0.1", guarded) for _ in range(20)]
+    refused = [s for s in crowd if closed_by_peer(s, timeout=0.5)]
+    check(len(refused) == 16, "20 connections from one address: 4 kept, 16 refused (%d)"
+          % len(refused))
+    check(e.wait_log(b"reason=max_per_peer"), "the refusals are logged with their reason")
+    good_exchange()
+    loris = connect_from("127.0.0.3", guarded)
+    junk = connect_from("127.0.0.4", guarded)
+    stop = threading.Event()
+
+    def trickle(s, data):
+        for b in data:
+            if stop.is_set():
+                return
+            try:
+                s.send(bytes([b]))
+            except OSError:
+                return
+            time.sleep(0.25)
+
+    slow = threading.Thread(target=trickle, args=(loris, frame(message("LORIS"))))
+    noise = threading.Thread(target=trickle, args=(junk, b"not a frame at all " * 20))
+    slow.start()
+    noise.start()
+    good_exchange()
+    check(closed_by_peer(loris), "a frame trickled a byte at a time is cut at its timeout")
+    check(e.wait_log(b"event=conn_frame_timeout listener=guarded"), "logged as a frame timeout")
+    check(closed_by_peer(junk), "bytes that make no frame do not keep a connection open")
+    check(e.wait_log(b"event=conn_idle_timeout listener=guarded"), "logged as an idle timeout")
+    stop.set()
+    slow.join()
+    noise.join()
+    good_exchange()
+    for s in crowd + [loris, junk]:
+        s.close()
+    check(not e.rows("select 1 from messages where control_id = 'LORIS'"),
+          "the cut frame is not stored")
