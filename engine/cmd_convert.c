@@ -32,6 +32,7 @@ struct convert_cmd {
     struct xf_ident_rule idents[MAX_IDENTS];
     struct xf_config cfg;
     const struct xf_config *use; /* cfg, or the configuration file's (-c) */
+    const char *listener;        /* -c: the listener messages are routed as arriving on */
     struct conf *conf;           /* -c FILE */
     struct dt_zone zone;         /* --tz */
     struct codemap codes[MAX_CODE_MAPS];
@@ -42,12 +43,15 @@ struct convert_cmd {
 };
 
 static const char usage[] =
-    "usage: solent convert [--pretty] [--explain] [-c FILE | [--ident AUTHORITY[:TYPE]=URI]...\n"
-    "                      [--tz ZONE] [--codes LOCAL_SYSTEM=FILE.csv]...] [--charset CS]\n"
-    "                      FILE|DIR|- ...\n"
+    "usage: solent convert [--pretty] [--explain] [-c FILE [--listener NAME] |\n"
+    "                      [--ident AUTHORITY[:TYPE]=URI]... [--tz ZONE] [--patient-key SYSTEM]\n"
+    "                      [--codes LOCAL_SYSTEM=FILE.csv]...] [--charset CS] FILE|DIR|- ...\n"
     "  Prints each message as a FHIR R4 transaction Bundle, one per line (--pretty: indented).\n"
     "  -c FILE converts as the engine would under that configuration: its [identifiers],\n"
-    "  [codes], site_tz and max_repetitions (the options below are then not taken).\n"
+    "  [codes], site_tz, max_repetitions and the patient_key of the route each message takes\n"
+    "  (as arriving on --listener NAME); the options below are then not taken.\n"
+    "  --patient-key SYSTEM keys the Patient by the identifier of that system (default: the\n"
+    "  sender's own identifier, type MR first, before the NHS number).\n"
     "  --explain also reports on stderr every populated field the mapping did not use.\n"
     "  --ident maps an assigning authority (CX-4), and optionally a type (CX-5), to an\n"
     "  identifier system URI, e.g. --ident RHM:MR=https://fhir.example.nhs.uk/Id/mrn\n"
@@ -88,7 +92,13 @@ static void convert_message(struct convert_cmd *c)
 {
     struct xf_ctx x;
     cJSON *bundle;
-    xf_init(&x, &c->msg, c->use);
+    struct xf_config routed;
+    if (c->conf) { /* the route the engine would take decides the Patient's key */
+        const struct router *rt = &c->conf->router;
+        const struct route_rule *rule = route_match(rt->rules, rt->n, c->listener, &c->msg);
+        routed = conf_xf_route(c->conf, rule ? router_route(rt, rule) : NULL);
+    }
+    xf_init(&x, &c->msg, c->conf ? &routed : c->use);
     int rc = transform_run(&x, &bundle);
     for (size_t i = 0; i < x.nwarnings; i++)
         report(c, "warning", &x.warnings[i]);
@@ -183,11 +193,13 @@ static int parse_args(struct convert_cmd *c, int argc, char **argv)
                                              {"charset", required_argument, NULL, 's'},
                                              {"help", no_argument, NULL, 'h'},
                                              {"config", required_argument, NULL, 'c'},
+                                             {"listener", required_argument, NULL, 'l'},
+                                             {"patient-key", required_argument, NULL, 'k'},
                                              {NULL, 0, NULL, 0}};
     const char *conf_path = NULL;
     char why[512];
     int opt;
-    while ((opt = getopt_long(argc, argv, "pei:z:s:hm:c:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "pei:z:s:hm:c:l:k:", longopts, NULL)) != -1) {
         if (opt == 'p')
             c->pretty = true;
         else if (opt == 'e')
@@ -200,6 +212,10 @@ static int parse_args(struct convert_cmd *c, int argc, char **argv)
             c->cfg.site_tz = optarg;
         else if (opt == 'c')
             conf_path = optarg;
+        else if (opt == 'l')
+            c->listener = optarg;
+        else if (opt == 'k')
+            c->cfg.patient_key = optarg;
         else if (opt == 's' && hl7_charset_from_name(optarg, strlen(optarg), &c->opts.fallback))
             return fprintf(stderr, "solent convert: unsupported charset %s\n", optarg), -1;
         else if (opt == 'h')
@@ -210,8 +226,10 @@ static int parse_args(struct convert_cmd *c, int argc, char **argv)
     if (optind >= argc)
         return fputs(usage, stderr), -1;
     if (conf_path && (c->cfg.nidents != xf_config_default()->nidents || c->cfg.nmaps ||
-                      c->cfg.site_tz != xf_config_default()->site_tz))
-        return fputs("solent convert: -c FILE, or --ident, --tz and --codes: not both\n", stderr),
+                      c->cfg.site_tz != xf_config_default()->site_tz || c->cfg.patient_key))
+        return fputs("solent convert: -c FILE, or --ident, --tz, --codes and --patient-key: "
+                     "not both\n",
+                     stderr),
                -1;
     if (conf_path && !(c->conf = conf_load(conf_path, why, sizeof why)))
         return fprintf(stderr, "solent convert: %s\n", why), -1;
@@ -231,8 +249,8 @@ int cmd_convert_run(int argc, char **argv)
     struct convert_cmd c = {.opts = hl7_opts_default()};
     const struct xf_config *def = xf_config_default();
     memcpy(c.idents, def->idents, def->nidents * sizeof *def->idents);
-    c.cfg = (struct xf_config){c.idents, def->nidents,      def->site_tz, NULL, c.maps,
-                               0,        XF_MAX_REPETITIONS};
+    c.cfg = (struct xf_config){c.idents, def->nidents,       def->site_tz, NULL, c.maps,
+                               0,        XF_MAX_REPETITIONS, NULL};
     int status = 0;
     if (parse_args(&c, argc, argv) != 0) {
         status = 2;

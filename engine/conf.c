@@ -71,6 +71,7 @@ static const struct key route_keys[] = {
     KEY(conf_route, K_STR, version, "*", NULL),
     KEY(conf_route, K_WHERE, where, "", NULL),
     KEY(conf_route, K_ENUM, transform, "fhir", "fhir"),
+    KEY(conf_route, K_STR, patient_key, "", NULL),
     KEY(conf_route, K_LIST, destinations, "", NULL),
 };
 
@@ -466,8 +467,8 @@ static int build_xf(struct loader *l)
     for (size_t i = 0; i < builtin->nidents && n < sizeof c->xf_idents / sizeof c->xf_idents[0];
          i++)
         c->xf_idents[n++] = builtin->idents[i];
-    c->xf = (struct xf_config){c->xf_idents, n,         c->engine.site_tz,        &c->zone,
-                               c->maps,      c->ncodes, c->engine.max_repetitions};
+    c->xf = (struct xf_config){c->xf_idents, n,         c->engine.site_tz,         &c->zone,
+                               c->maps,      c->ncodes, c->engine.max_repetitions, NULL};
     return 0;
 }
 
@@ -496,6 +497,10 @@ static int validate(struct loader *l)
     }
     for (size_t i = 0; i < c->nroutes; i++) {
         const struct conf_route *r = &c->routes[i];
+        l->line = at_key(c, r, "patient_key", r->id.line);
+        if (r->patient_key[0] && !strchr(r->patient_key, ':'))
+            return fail(l, "[route %s] patient_key must be an identifier system URI, not \"%s\"",
+                        r->id.name, r->patient_key);
         l->line = at_key(c, r, "destinations", r->id.line);
         if (r->destinations.n == 0)
             return fail(l, "[route %s] has no destinations", r->id.name);
@@ -610,4 +615,12 @@ const struct conf_key_info *conf_keys(void)
 const struct xf_config *conf_xf(const struct conf *c)
 {
     return &c->xf;
+}
+
+struct xf_config conf_xf_route(const struct conf *c, const struct conf_route *r)
+{
+    struct xf_config x = c->xf;
+    if (r && r->patient_key[0])
+        x.patient_key = r->patient_key;
+    return x;
 }

@@ -84,7 +84,8 @@ struct conf_route {
     char version[CONF_NAME]; /* MSH-12 pattern */
     char where[CONF_MAX_WHERE][CONF_TEXT]; /* field predicates, e.g. PV1-2 = I */
     size_t nwhere;
-    char transform[CONF_NAME]; /* fhir */
+    char transform[CONF_NAME];   /* fhir */
+    char patient_key[CONF_TEXT]; /* system of the Patient's key identifier; "": the default */
     struct conf_list destinations;
 };
 
@@ -165,5 +166,8 @@ const struct conf_key_info *conf_keys(void);
 /* The transform configuration this conf describes: its identifier rules then the built-in
  * ones (NHS numbers), its code maps, its site zone resolved. Lives as long as c. */
 const struct xf_config *conf_xf(const struct conf *c);
+/* The transform configuration of a message route r takes (NULL: none): conf_xf(c) with the
+ * route's patient_key. */
+struct xf_config conf_xf_route(const struct conf *c, const struct conf_route *r);
 
 #endif

@@ -79,9 +79,10 @@ static void set_error(struct pipeline_result *r, int code, const struct hl7_loc 
 static enum pipeline_outcome transform(const struct pipeline_ctx *ctx, const struct conf_route *cr,
                                        struct pipeline_result *r, struct hl7_err *err)
 {
+    struct xf_config cfg = conf_xf_route(ctx->conf, cr);
     struct xf_ctx x;
     cJSON *bundle;
-    xf_init(&x, &r->msg, conf_xf(ctx->conf));
+    xf_init(&x, &r->msg, &cfg);
     if (transform_run(&x, &bundle) != 0) {
         memset(err, 0, sizeof *err);
         err->code = (enum hl7_code)x.error.code;

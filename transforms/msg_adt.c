@@ -21,6 +21,7 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
 {
     cJSON *p = xf_resource("Patient"), *key = NULL;
     char url[XF_URL_MAX], seed[400] = "";
+    int best = 0;
     struct hl7_view ids = xf_take(x, mrg, 1);
     struct xf_reps it;
     struct hl7_view rep;
@@ -30,9 +31,9 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
         if (!id)
             continue;
         xf_append(p, "identifier", id);
-        /* The key: an NHS number first (as for the survivor), else any known system. */
-        if (system && (!key || strcmp(system, XF_NHS_SYSTEM) == 0))
-            key = id;
+        int rank = seg_pid_key_rank(x, id, rep); /* keyed as the survivor is */
+        if (rank > best)
+            best = rank, key = id;
         if (!seed[0])
             snprintf(seed, sizeof seed, "merge\x1f%s",
                      cJSON_GetObjectItem(id, "value")->valuestring);

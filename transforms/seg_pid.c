@@ -48,21 +48,20 @@ static cJSON *pid_one_identifier(struct xf_ctx *x, const struct hl7_seg *s, stru
     return id;
 }
 
-/* True when id makes a better key than the current one: NHS first, then any system. */
-static bool better_key(const struct xf_ctx *x, const cJSON *id)
+/* How well identifier id, from repetition cx, would key the Patient (xf_key_rank). */
+int seg_pid_key_rank(struct xf_ctx *x, const cJSON *id, struct hl7_view cx)
 {
     const cJSON *sys = cJSON_GetObjectItem(id, "system");
-    if (!cJSON_IsString(sys))
-        return false;
-    if (!x->patient_ident)
-        return true;
-    return strcmp(sys->valuestring, XF_NHS_SYSTEM) == 0 &&
-           strcmp(cJSON_GetObjectItem(x->patient_ident, "system")->valuestring, XF_NHS_SYSTEM);
+    const char *type = xf_text(x, xf_comp(x, cx, 5));
+    char t[8];
+    snprintf(t, sizeof t, "%s", type ? type : "");
+    return xf_key_rank(x->cfg, cJSON_IsString(sys) ? sys->valuestring : NULL, type ? t : NULL);
 }
 
 static int pid_identifiers(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *list = cJSON_CreateArray();
+    int best = 0;
     (void)xf_take(x, s, 1);             /* set id: structure only */
     for (uint32_t f = 2; f <= 4; f++) { /* PID-2 and PID-4 are the pre-2.5 homes of ids */
         struct hl7_view field = xf_take(x, s, f);
@@ -73,8 +72,9 @@ static int pid_identifiers(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res
             if (!id)
                 continue;
             cJSON_AddItemToArray(list, id);
-            if (better_key(x, id))
-                x->patient_ident = id;
+            int rank = seg_pid_key_rank(x, id, rep);
+            if (rank > best)
+                best = rank, x->patient_ident = id;
         }
     }
     if (cJSON_GetArraySize(list) == 0) {
@@ -270,6 +270,10 @@ int seg_pid_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl
         (pd1 && xf_segmap_apply(x, &seg_pd1, pd1, p) != 0)) {
         cJSON_Delete(p);
         return -1;
+    }
+    if (!x->patient_ident && x->cfg->patient_key) {
+        cJSON_Delete(p);
+        return xf_fail(x, pid, 3, 101, "PID-3 has no identifier of the patient key's system");
     }
     if (x->patient_ident) {
         snprintf(x->patient_key, sizeof x->patient_key, "%s|%s",

@@ -22,4 +22,7 @@ int seg_pid_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl
  * and a Patient.link seealso to it, per the IG's CX[RelatedPerson-Mother] map. */
 void seg_pid_mother(struct xf_ctx *x, const struct hl7_seg *pid, cJSON *patient);
 
+/* How well identifier id, made from CX repetition cx, would key the Patient (xf_key_rank). */
+int seg_pid_key_rank(struct xf_ctx *x, const cJSON *id, struct hl7_view cx);
+
 #endif

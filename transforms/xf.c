@@ -21,6 +21,17 @@ static const struct xf_config default_config = {
     .max_repetitions = XF_MAX_REPETITIONS,
 };
 
+int xf_key_rank(const struct xf_config *cfg, const char *system, const char *type)
+{
+    if (!system)
+        return 0;
+    if (cfg->patient_key)
+        return strcmp(system, cfg->patient_key) == 0;
+    if (strcmp(system, XF_NHS_SYSTEM) == 0)
+        return 1;
+    return type && strcmp(type, "MR") == 0 ? 3 : 2;
+}
+
 const struct xf_config *xf_config_default(void)
 {
     return &default_config;

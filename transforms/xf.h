@@ -51,6 +51,9 @@ struct xf_config {
     const struct xf_code_map *maps; /* a local code gets its standard coding added */
     size_t nmaps;
     uint32_t max_repetitions; /* of one field a mapper walks; the rest is ignored, warned */
+    /* The system of the identifier that keys the Patient (conditional update, ordering),
+     * e.g. the sender's MRN; NULL: the sender's own identifier by default (xf_patient_key). */
+    const char *patient_key;
 };
 
 #define XF_MAX_REPETITIONS 1000 /* the default of xf_config.max_repetitions */
@@ -91,6 +94,13 @@ cJSON *xf_put_number(cJSON *obj, const char *key, double value);
 cJSON *xf_put_raw(cJSON *obj, const char *key, const char *json);
 /* Appends item to the array member key of obj, creating the array on first use. */
 cJSON *xf_append(cJSON *obj, const char *key, cJSON *item);
+
+/* How well an identifier (system, or NULL when it has none; CX-5 type, or NULL) would key
+ * the Patient under cfg: 0 never; otherwise the highest wins, the first among equals. With
+ * cfg->patient_key set, only that system. By default the sender's own identifier (type MR
+ * first, then any other system) before the NHS number, which can arrive later or be
+ * corrected: keying on it would make a second Patient of the same record. */
+int xf_key_rank(const struct xf_config *cfg, const char *system, const char *type);
 
 /* The built-in configuration: NHS numbers, UK site time zone Europe/London. */
 const struct xf_config *xf_config_default(void);

@@ -465,3 +465,56 @@ def test_slow_server(solent, root, tmp_path, fhir):
     slow(e, fhir)
     check(e.stop() == 0, "clean stop after the slow server")
 
+
+
+def pid_msg(cid, event, pid3, given, extra=""):
+    """An ADT with PID-3 as given (repetitions joined by ~) and the first name `given`."""
+    structure = "ADT_A39" if event == "A40" else "ADT_A01"
+    return ("MSH|^~\\&|PAS|RHM|SOLENT|TRUST|20261129083000+0000||ADT^%s^%s|%s|P|2.5.1\r"
+            "EVN|%s|20261129083000+0000\rPID|1||%s||Test^%s||19850412|U\r%s"
+            % (event, structure, cid, event, pid3, given, extra)).encode()
+
+
+def test_nhs_number_arrives_later(e, fhir):
+    """A PAS registers a patient by MRN alone, sends the NHS number once PDS has traced it,
+    goes on with MRN-only messages, then merges a duplicate registration into the record:
+    one active Patient at the server throughout, every bundle accepted (none dead), in the
+    order sent — the key is the sender's MRN, the NHS number a further identifier."""
+    mrn, dup, nhs = "KEY0001^^^RHM^MR", "KEY0002^^^RHM^MR", "9434765919^^^NHS^NH"
+    sequence = [pid_msg("NL1", "A04", mrn, "Seq001"),
+                pid_msg("NL2", "A08", nhs + "~" + mrn, "Seq002"),
+                pid_msg("NL3", "A08", mrn, "Seq003"),
+                pid_msg("NL4", "A04", dup, "Dupl001"),
+                pid_msg("NL5", "A40", nhs + "~" + mrn, "Seq004",
+                        "MRG|%s||||||Test^Dupl001\r" % dup)]
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        for m in sequence:
+            a = fields(c.send_message(m))
+            check(a["MSA"][1] == "AA", "accepted: %r" % a["MSA"])
+    check(e.drained(), "the queue drains")
+    dead = e.rows("select count(*) from outbox where status = 'dead'")[0][0]
+    check(dead == 0, "no bundle refused (no 'matched multiple resources'): %d dead" % dead)
+    pats = fhir.patient("KEY0001")
+    check(len(pats) == 1, "one Patient for the MRN: %d" % len(pats))
+    p = pats[0]
+    nhs_ids = [i for i in p["identifier"] if i.get("system") == "https://fhir.nhs.uk/Id/nhs-number"]
+    check(nhs_ids and nhs_ids[0]["value"] == "9434765919", "it carries the NHS number: %r"
+          % p["identifier"])
+    check(p["name"][0]["given"][0] == "Seq004" and p.get("active", True),
+          "the last name sent, active: %r" % p["name"])
+    by_nhs = fhir.search("Patient?identifier=%s" % urllib.parse.quote(
+        "https://fhir.nhs.uk/Id/nhs-number|9434765919")).get("entry", [])
+    check(len(by_nhs) == 1, "one Patient holds the NHS number: %d" % len(by_nhs))
+    retired = fhir.patient("KEY0002")
+    check(len(retired) == 1 and retired[0]["active"] is False
+          and retired[0]["link"][0]["type"] == "replaced-by",
+          "the merged-away registration is inactive and replaced-by the record: %r" % retired)
+    tags = [r["tag"] for r in fhir.requests() if r["applied"] and r["tag"]
+            and r["tag"].startswith("Seq")]
+    check(tags == ["Seq001", "Seq002", "Seq003", "Seq004"],
+          "the record's bundles accepted in the order sent: %r" % tags)
+    keys = {k for (k,) in e.rows("select distinct ordering_key from outbox"
+                                 " where destination = 'phr' and message_id in"
+                                 " (select id from messages where control_id in"
+                                 " ('NL1', 'NL2', 'NL3', 'NL5'))")}
+    check(keys == {"phr|%s|KEY0001" % MRN}, "one ordering key for the record: %r" % keys)

@@ -52,7 +52,17 @@ check("A01 visit number without a system: deterministic id",
 vb, _, _ = convert("adt_a01_admit", "--ident", "RHM:VN=https://fhir.rhm.example.nhs.uk/Id/visit")
 check("A01 visit number keyed when its system is known",
       entry(vb, "Encounter")[0]["request"]["url"] == "Encounter?identifier=https://fhir.rhm.example.nhs.uk/Id/visit|V000001")
-check("A01 patient keyed by NHS number", entry(b, "Patient")[0]["request"]["url"] == f"Patient?identifier={NHS}|9434765919")
+check("A01 patient keyed by the sender's MRN, not the NHS number (which can come later)",
+      entry(b, "Patient")[0]["request"]["url"] == f"Patient?identifier={MRN}|RHM1000001")
+check("A01 NHS number carried as a further identifier",
+      {"system": NHS, "value": "9434765919"} in [{k: i.get(k) for k in ("system", "value")}
+                                                  for i in resources(b, "Patient")[0]["identifier"]])
+kb, _, rc = convert("adt_a01_admit", "--patient-key", NHS)
+check("--patient-key NHS: keyed by the NHS number (a regional record's choice)",
+      entry(kb, "Patient")[0]["request"]["url"] == f"Patient?identifier={NHS}|9434765919")
+_, kerr, rc = convert("adt_a01_admit", "--patient-key", "https://example.org/none")
+check("a configured key system the message lacks is an error at PID-3",
+      rc == 1 and "error PID-3: PID-3 has no identifier of the patient key's system (HL7 101" in kerr)
 check("A01 allergy", resources(b, "AllergyIntolerance")[0]["criticality"] == "high"
       and len(resources(b, "AllergyIntolerance")[0]["reaction"][0]["manifestation"]) == 2)
 check("A01 diagnosis", resources(b, "Condition")[0]["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10")
@@ -102,8 +112,11 @@ check("A40 survivors replace", len(survivors) == 2 and all(p["link"][0]["type"] 
 check("A40 retired replaced-by", len(retired) == 2 and all(p["link"][0]["type"] == "replaced-by" for p in retired))
 urls = {e["resource"].get("id") or e["fullUrl"]: e["fullUrl"] for e in entry(b, "Patient")}
 check("A40 links point at each other", all(p["link"][0]["other"]["reference"] in set(urls.values()) for p in pats))
-check("A40 retired keyed by its MRN or NHS number", any(e["request"]["url"] == f"Patient?identifier={NHS}|9990000018"
-                                                        for e in entry(b, "Patient")))
+check("A40 retired keyed as the survivor is: by its MRN before its NHS number",
+      any(e["request"]["url"] == f"Patient?identifier={MRN}|RHM2000009" for e in entry(b, "Patient"))
+      and any(e["request"]["url"] == f"Patient?identifier={MRN}|RHM1000009" for e in entry(b, "Patient")))
+check("A40 survivor without an MRN keyed by its NHS number",
+      any(e["request"]["url"] == f"Patient?identifier={NHS}|4010232137" for e in entry(b, "Patient")))
 
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
