@@ -130,7 +130,7 @@ struct hl7_msg {
     size_t seqcap;
     uint32_t seqgen, nnames; /* the current indexing pass; names counted in it */
     unsigned warnings;       /* enum hl7_warn bits */
-    bool has_header;   /* MSH was indexed, even if the parse failed later */
+    bool has_header;         /* MSH was indexed, even if the parse failed later */
 };
 
 /* A parsed position path such as PID-3[2].4.1 or OBX[2]-5. */

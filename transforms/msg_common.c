@@ -202,10 +202,13 @@ int msg_add_observation(struct xf_ctx *x, const struct hl7_seg *obx, const char 
         xf_put(obs, "subject", xf_ref(x->patient_ref));
     if (x->encounter_ref[0])
         xf_put(obs, "encounter", xf_ref(x->encounter_ref));
-    /* Stable across messages: the report (or patient) + observation id + sub-id. */
+    /* Stable across messages: the report (or patient) + observation id + sub-id, or the set
+     * id when there is no sub-id (several OBX may share a code: lines of a text report).
+     * A sub-id is marked as one, so OBX|1|NM|WBC|| and OBX|1|TX|WBC|1| stay two. */
     struct hl7_view code = xf_comp(x, hl7_field(x->msg, obx, 3), 1),
                     sub = hl7_field(x->msg, obx, 4);
-    if (!xf_has(sub)) /* several OBX may share a code (lines of a text report): the set id */
+    bool by_sub = xf_has(sub);
+    if (!by_sub)
         sub = hl7_field(x->msg, obx, 1);
     struct strbuf sb = {seed, 0, sizeof seed, sizeof seed - 1}; /* on the stack, capped */
     strbuf_puts(&sb, report_key ? report_key : x->patient_key);
@@ -213,6 +216,8 @@ int msg_add_observation(struct xf_ctx *x, const struct hl7_seg *obx, const char 
     strbuf_append(&sb, code.p ? code.p : "", code.p ? code.len : 0);
     strbuf_putc(&sb, '\x1f');
     strbuf_append(&sb, sub.p ? sub.p : "", sub.p ? sub.len : 0);
+    if (by_sub)
+        strbuf_puts(&sb, "\x1fsub");
     xf_full_url(x, obx, "Observation", url);
     xf_bundle_add(x, url, obs, NULL, seed);
     return 0;

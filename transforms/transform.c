@@ -9,6 +9,7 @@
 #include "transforms/msg_common.h"
 #include "transforms/msg_oru.h"
 #include "transforms/seg_msh.h"
+#include "transforms/xf_bundle.h"
 
 struct transform_entry {
     const char *code, *trigger;
@@ -54,6 +55,7 @@ int transform_run(struct xf_ctx *x, cJSON **bundle)
     }
     if (e->build(x, &t) != 0)
         return -1;
+    xf_bundle_merge(x); /* before the header and provenance name the entries */
     seg_msh_header(x);
     seg_msh_provenance(x, msg_find(x, "EVN"));
     *bundle = xf_bundle_take(x);

@@ -130,11 +130,16 @@ void xf_warn_at(struct xf_ctx *x, struct hl7_view v, const char *text)
 {
     if (x->nwarnings == XF_MAX_WARNINGS)
         return;
-    struct xf_problem *p = &x->warnings[x->nwarnings++];
+    struct xf_problem *p = &x->warnings[x->nwarnings];
     memset(p, 0, sizeof *p);
     if (v.p && v.p >= x->msg->buf && v.p < x->msg->buf + x->msg->len)
         hl7_locate(x->msg, (size_t)(v.p - x->msg->buf), &p->loc);
     snprintf(p->text, sizeof p->text, "%s", text);
+    for (size_t i = 0; i < x->nwarnings; i++) /* a value read twice is warned about once */
+        if (memcmp(&x->warnings[i].loc, &p->loc, sizeof p->loc) == 0 &&
+            strcmp(x->warnings[i].text, p->text) == 0)
+            return;
+    x->nwarnings++;
 }
 
 int xf_fail(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, int code, const char *text)
@@ -170,6 +175,14 @@ const char *xf_text(struct xf_ctx *x, struct hl7_view v)
     strbuf_reset(&x->tmp);
     if (hl7_unescape(&x->msg->enc, v, &x->tmp, &bad) < 0 || strbuf_append(&x->tmp, "", 0) != 0)
         return NULL;
+    /* FHIR strings allow no control character but tab, CR and LF (a server refuses the
+     * bundle: "Invalid string format"); raw or escaped (\X01\), each becomes a space. */
+    bool replaced = false;
+    for (char *c = x->tmp.p; *c; c++)
+        if (((unsigned char)*c < 0x20 && *c != '\t' && *c != '\n' && *c != '\r') || *c == 0x7f)
+            *c = ' ', replaced = true;
+    if (replaced)
+        xf_warn_at(x, v, "control characters, which FHIR strings cannot hold, replaced by spaces");
     /* FHIR strings may not be blank or carry leading/trailing whitespace. */
     char *p = x->tmp.p;
     while (*p == ' ')

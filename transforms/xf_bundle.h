@@ -35,6 +35,11 @@ cJSON *xf_ref(const char *url);
  * otherwise seed (stable across messages) makes a deterministic id. Takes res. */
 void xf_bundle_add(struct xf_ctx *x, const char *full_url, cJSON *res, const cJSON *ident,
                    const char *seed);
+/* Makes entries that are the same resource (the same request.url: two IN1 naming no insurer,
+ * one allergy listed twice) one entry, as a server refuses a transaction naming a resource
+ * twice: the first keeps its members, gains those only the others have and the array items
+ * it lacks; references to the others' fullUrls point at it. */
+void xf_bundle_merge(struct xf_ctx *x);
 /* The finished transaction Bundle; x's entries move into it. */
 cJSON *xf_bundle_take(struct xf_ctx *x);
 

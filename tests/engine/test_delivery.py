@@ -518,3 +518,38 @@ def test_nhs_number_arrives_later(e, fhir):
                                  " (select id from messages where control_id in"
                                  " ('NL1', 'NL2', 'NL3', 'NL5'))")}
     check(keys == {"phr|%s|KEY0001" % MRN}, "one ordering key for the record: %r" % keys)
+
+
+def corpus_messages(root):
+    corpus = os.path.join(root, "..", "shared", "corpus")
+    if not os.path.isdir(corpus):
+        pytest.skip("no corpus beside the checkout")
+    return sorted(f for f in glob.glob(os.path.join(corpus, "**", "*"), recursive=True)
+                  if os.path.isfile(f) and f.lower().endswith((".hl7", ".hl7v2", ".txt")))
+
+
+def test_every_corpus_bundle_accepted(solent, root, fhir):
+    """Every corpus message that converts makes a transaction the FHIR server accepts: no
+    request.url twice (the same resource from two segments is one merged entry), no control
+    character in a string (replaced, with a warning by position), nothing the server's
+    validation refuses."""
+    refused, posted = [], 0
+    for path in corpus_messages(root):
+        r = subprocess.run([solent, "convert", path], capture_output=True, text=True)
+        for n, line in enumerate(l for l in r.stdout.splitlines() if l.strip()):
+            bundle = json.loads(line)
+            urls = [e["request"]["url"] for e in bundle["entry"]]
+            if len(urls) != len(set(urls)):
+                refused.append((path, n, "the same request.url twice"))
+                continue
+            try:
+                answer = fhir.call("POST", "/", bundle)
+                posted += 1
+                bad = [e["response"]["status"] for e in answer["entry"]
+                       if not e["response"]["status"].startswith("2")]
+                if bad:
+                    refused.append((path, n, bad[:3]))
+            except urllib.error.HTTPError as x:
+                refused.append((path, n, x.code, x.read()[:300]))
+    check(posted > 250 and not refused, "%d posted; refused: %d, first %r"
+          % (posted, len(refused), refused[:3]))

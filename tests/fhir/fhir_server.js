@@ -4,7 +4,12 @@
 // says the library lacks: validation on write (@medplum/core validateResource), real
 // transactions (processed as transactions, rolled back from an undo log on failure),
 // an identifier index for conditional updates under load, and serialised requests (one
-// transaction at a time, as a database would isolate them).
+// transaction at a time, as a database would isolate them). Conditional updates by
+// identifier (PUT Type?identifier=system|value) are resolved before the router sees the
+// transaction, under that serialisation — to the one match, to a new id when none, 412
+// when several match — so the router's cap on entries in transactions that need strict
+// isolation (8, a guard for its database's locks) does not refuse a bundle that any server
+// isolating its transactions takes.
 //
 //   node fhir_server.js PORT [--tls CERT KEY [--client-ca CA]]
 //
@@ -195,6 +200,21 @@ function control(url, res, body) {
   send(res, 200, { ok: true });
 }
 
+// Resolves each conditional PUT by identifier in a transaction to a plain PUT Type/id (see
+// the header); an error text when one matches several resources.
+function resolveConditionals(bundle) {
+  for (const e of bundle.entry || []) {
+    const m = /^([A-Za-z]+)\?identifier=([^&]*)$/.exec(e.request?.url || '');
+    if (e.request?.method !== 'PUT' || !m || !e.resource) continue;
+    const ids = repo.byIdentifier.get(`${m[1]}|${decodeURIComponent(m[2])}`) || new Set();
+    if (ids.size > 1) return `Conditional PUT matched multiple resources (${e.request.url})`;
+    const id = ids.size ? [...ids][0] : crypto.randomUUID();
+    e.request.url = `${m[1]}/${id}`;
+    e.resource.id = id;
+  }
+  return null;
+}
+
 async function fhir(req, url, body, res) {
   if (controls.delayMs) await new Promise((r) => setTimeout(r, controls.delayMs));
   if (controls.drop > 0) {
@@ -238,6 +258,13 @@ async function fhir(req, url, body, res) {
       type: 'transaction-response',
       entry: (parsed.entry || []).map((_, i) => ({ response: { status: i === 0 ? String(status) : '200 OK' } })),
     });
+  }
+  if (isTransaction) {
+    const why = resolveConditionals(parsed);
+    if (why) {
+      record(412);
+      return send(res, 412, outcome(412, why));
+    }
   }
   const query = Object.fromEntries(url.searchParams.entries());
   const fhirReq = {

@@ -118,6 +118,24 @@ check("A40 retired keyed as the survivor is: by its MRN before its NHS number",
 check("A40 survivor without an MRN keyed by its NHS number",
       any(e["request"]["url"] == f"Patient?identifier={NHS}|4010232137" for e in entry(b, "Patient")))
 
+# --- one entry per resource, strings a server takes ---
+b, err, rc = convert("adt_same_resource_twice")
+urls = [e["request"]["url"] for e in b["entry"]]
+check("the same resource from two segments is one entry", len(urls) == len(set(urls)))
+allergy = resources(b, "AllergyIntolerance")
+check("an allergy listed twice: one, with both reactions",
+      len(allergy) == 1 and [r["manifestation"][0]["text"] for r in allergy[0]["reaction"]] == ["Rash", "Wheeze"])
+org = entry(b, "Organization")
+check("two IN1 without an insurer: one payor, both Coverages pay it",
+      len(org) == 1 and all(c["payor"][0]["reference"] == org[0]["fullUrl"] for c in resources(b, "Coverage")))
+targets = {t["reference"] for t in resources(b, "Provenance")[0]["target"]}
+check("the provenance names only entries that exist", targets <= {e["fullUrl"] for e in b["entry"]})
+b, err, rc = convert("adt_control_chars")
+check("control characters become spaces", resources(b, "Patient")[0]["name"][0]["family"] == "Test patient"
+      and resources(b, "Patient")[0]["name"][0]["given"] == ["Al ex"])
+check("control characters warned by position", "warning PID-5: control characters" in err
+      and "warning PID-5.2: control characters" in err and "warning AL1-5: control characters" in err)
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
