@@ -238,9 +238,12 @@ static void put_delivery(void *arg, const struct delivery_counts *c)
                 u64(v, n[k]));
         return;
     }
-    put_sample(e->out, e->metric == 1 ? "solent_delivery_in_flight" : "solent_token_failures_total",
-               (const char *const[]){"destination", c->destination, NULL},
-               u64(v, e->metric == 1 ? c->in_flight : c->token_failures));
+    static const char *const names[] = {NULL, "solent_delivery_in_flight",
+                                        "solent_token_failures_total", NULL,
+                                        "solent_destination_up"};
+    const uint64_t n[] = {0, c->in_flight, c->token_failures, 0, c->up};
+    put_sample(e->out, names[e->metric], (const char *const[]){"destination", c->destination, NULL},
+               u64(v, n[e->metric]));
 }
 
 /* The delivery counters of every configured destination. */
@@ -254,8 +257,10 @@ static void put_deliveries(const struct daemon *d, struct strbuf *out)
          "Token endpoint requests that failed since the start, by destination."},
         {"solent_delivery_seconds", "histogram",
          "From a message's arrival to its bundle delivered, retries included, by destination."},
+        {"solent_destination_up", "gauge",
+         "1 while a destination answers; 0 while it is down and only probed."},
     };
-    for (int m = 0; m < 4; m++) {
+    for (int m = 0; m < 5; m++) {
         struct each e = {out, m};
         put_head(out, heads[m][0], heads[m][1], heads[m][2]);
         delivery_each(d->delivery, put_delivery, &e);

@@ -55,6 +55,7 @@ struct dest {
      * fetches that failed */
     uint64_t outcomes[3], token_failures_total;
     struct hist latency; /* queued → delivered, seconds */
+    struct delivery_health health;
     struct dest *next;
 };
 
@@ -105,6 +106,7 @@ static bool debug(const struct delivery *dv)
 
 static void pump(struct dest *ds);
 static void pump_all(struct delivery *dv);
+static void note_health(struct dest *ds, bool whole_failure, int64_t now);
 
 /* An attempt or a record ended: while draining for a stop, the daemon may be done. */
 static void stop_progress(struct delivery *dv)
@@ -732,12 +734,99 @@ static void request_done(struct request *rq, CURLcode code)
         p->r.response_len = rq->body.len;
     }
     strbuf_cleanup(&locations);
+    note_health(ds, p->r.kind == STORE_RETRY && (a.transport_error || status >= 500), a.now_ms);
     ds->inflight--;
     unlink_request(dv, rq);
     request_free(rq);
     add_result(dv, p);
     pump(ds);
     stop_progress(dv);
+}
+
+/* Hands the leases of the rows claimed and not started back (the destination went down: they
+ * wait for it to come back, and a lease must not lapse while a row sits here). */
+struct release_job {
+    size_t n;
+    int64_t ids[];
+};
+
+static void release_run(struct store *s, void *arg)
+{
+    struct release_job *j = arg;
+    char err[256];
+    if (store_release(s, j->ids, j->n, err, sizeof err) != 0) /* they lapse: the same end */
+        fprintf(stderr, "event=delivery_release_failed rows=%zu error=\"%s\"\n", j->n, err);
+    free(j);
+}
+
+static void release_ready(struct dest *ds)
+{
+    struct release_job *j = malloc(sizeof *j + (ds->nready ? ds->nready : 1) * sizeof j->ids[0]);
+    if (!j)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    j->n = ds->nready;
+    for (size_t i = 0; i < ds->nready; i++)
+        j->ids[i] = ds->ready[i].id;
+    store_claims_free(ds->ready, ds->nready);
+    ds->ready = NULL;
+    ds->nready = ds->ready_cap = 0;
+    intake_call(ds->dv->d->intake, release_run, j);
+}
+
+/* The destination is back: every queue waiting for a retry time is due now. */
+struct due_job {
+    struct delivery *dv;
+    char name[CONF_NAME];
+    int64_t now;
+    size_t released;
+};
+
+static void due_done(void *arg)
+{
+    struct due_job *j = arg;
+    fprintf(stderr, "event=retries_released destination=%s queues=%zu\n", j->name, j->released);
+    if (!j->dv->stopping)
+        pump_all(j->dv);
+    free(j);
+}
+
+static void due_run(struct store *s, void *arg)
+{
+    struct due_job *j = arg;
+    char err[256];
+    if (store_retry_now(s, j->name, j->now, &j->released, err, sizeof err) != 0)
+        fprintf(stderr, "event=delivery_release_failed destination=%s error=\"%s\"\n", j->name,
+                err);
+    daemon_call(j->dv->d, due_done, j);
+}
+
+/* Notes what an attempt says of the whole destination (delivery_policy.h: health). */
+static void note_health(struct dest *ds, bool whole_failure, int64_t now)
+{
+    int64_t base = ds->conf.retry_base_ms > 500 ? ds->conf.retry_base_ms : 500;
+    int64_t cap = ds->conf.retry_cap_ms < 5000 ? ds->conf.retry_cap_ms : 5000;
+    struct delivery_backoff probes = {base, cap > base ? cap : base};
+    int64_t since = ds->health.down_since_ms;
+    switch (delivery_health_note(&ds->health, whole_failure, now, &probes)) {
+    case DELIVERY_HEALTH_DOWN:
+        fprintf(stderr, "event=destination_down destination=%s failures=%d probe_in_ms=%lld\n",
+                ds->conf.id.name, ds->health.failures, (long long)probes.base_ms);
+        release_ready(ds);
+        break;
+    case DELIVERY_HEALTH_UP: {
+        fprintf(stderr, "event=destination_up destination=%s down_ms=%lld\n", ds->conf.id.name,
+                (long long)(now - since));
+        struct due_job *j = calloc(1, sizeof *j);
+        if (!j)
+            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+        j->dv = ds->dv;
+        j->now = now;
+        snprintf(j->name, sizeof j->name, "%s", ds->conf.id.name);
+        intake_call(ds->dv->d->intake, due_run, j);
+        break;
+    }
+    case DELIVERY_HEALTH_SAME: break;
+    }
 }
 
 static void check_done(struct delivery *dv)
@@ -854,6 +943,14 @@ static void pump(struct dest *ds)
             return; /* no usable token: rows wait (they are not failing) */
     }
     size_t limit = dir ? DIR_BATCH : ds->conf.concurrency, started = 0;
+    if (!dir && ds->health.down) { /* one probe at a time, when due; the queues wait */
+        if (!delivery_health_may_start(&ds->health, ds->inflight, store_now_ms())) {
+            if (ds->inflight == 0)
+                wake_at(dv, ds->health.probe_at_ms);
+            return;
+        }
+        limit = 1;
+    }
     if (dir)
         dir_start(ds);
     while (!dir && ds->inflight < limit && started < ds->nready)
@@ -865,7 +962,7 @@ static void pump(struct dest *ds)
     }
     /* claim again when fewer than `concurrency` rows are ready, then enough to fill up to
      * 4 x `concurrency`: few, larger claims */
-    size_t have = ds->inflight + ds->nready, room = 4 * limit;
+    size_t have = ds->inflight + ds->nready, room = ds->health.down ? limit : 4 * limit;
     if (have >= room || ds->nready > limit)
         return;
     struct claim_job *j = calloc(1, sizeof *j);
@@ -906,6 +1003,7 @@ void delivery_each(struct delivery *dv, void (*fn)(void *arg, const struct deliv
                                         ds->outcomes[STORE_DEAD],
                                         ds->token_failures_total,
                                         ds->inflight,
+                                        !ds->health.down,
                                         &ds->latency};
             fn(arg, &c);
         }

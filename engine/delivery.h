@@ -52,6 +52,7 @@ struct delivery_counts {
     uint64_t delivered, retried, dead; /* attempts, by outcome */
     uint64_t token_failures;           /* token fetches that failed */
     size_t in_flight;                  /* requests (or files being written) now */
+    bool up;                           /* not down (delivery_policy.h: health) */
     const struct hist *latency;        /* queued (the message's arrival) → delivered */
 };
 /* Calls fn for each configured destination (loop thread). */

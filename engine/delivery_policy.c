@@ -158,3 +158,35 @@ long delivery_bundle_entries(const char *json, size_t len)
     cJSON_Delete(b);
     return n;
 }
+
+enum delivery_health_change delivery_health_note(struct delivery_health *h, bool whole_failure,
+                                                 int64_t now_ms, const struct delivery_backoff *b)
+{
+    if (!whole_failure) {
+        bool was_down = h->down;
+        *h = (struct delivery_health){0};
+        return was_down ? DELIVERY_HEALTH_UP : DELIVERY_HEALTH_SAME;
+    }
+    h->failures++;
+    if (h->down && now_ms < h->probe_at_ms)
+        return DELIVERY_HEALTH_SAME; /* an attempt started before it went down */
+    if (h->down) {                   /* a failed probe: the next one later */
+        int64_t wait = b->base_ms;
+        h->probes++;
+        for (int i = 0; i < h->probes && wait < b->cap_ms; i++)
+            wait *= 2;
+        h->probe_at_ms = now_ms + (wait < b->cap_ms ? wait : b->cap_ms);
+        return DELIVERY_HEALTH_SAME;
+    }
+    if (h->failures < DELIVERY_DOWN_AFTER)
+        return DELIVERY_HEALTH_SAME;
+    h->down = true;
+    h->down_since_ms = now_ms;
+    h->probe_at_ms = now_ms + b->base_ms;
+    return DELIVERY_HEALTH_DOWN;
+}
+
+bool delivery_health_may_start(const struct delivery_health *h, size_t inflight, int64_t now_ms)
+{
+    return !h->down || (inflight == 0 && now_ms >= h->probe_at_ms);
+}

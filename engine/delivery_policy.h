@@ -18,6 +18,7 @@
 #ifndef SOLENT_ENGINE_DELIVERY_POLICY_H
 #define SOLENT_ENGINE_DELIVERY_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,32 @@ struct delivery_backoff {
  * less than retry_after_ms. */
 int64_t delivery_backoff_ms(const struct delivery_backoff *b, int attempt, int64_t retry_after_ms,
                             struct delivery_rng *rng);
+
+/* A destination's health. Up, every queue sends on its own schedule. After
+ * DELIVERY_DOWN_AFTER attempts in a row that failed as a whole (no answer: refused, reset,
+ * timed out; or a 5xx) it is down: the queues stop, and one attempt at a time probes it,
+ * at first after probe_base_ms, doubling up to probe_cap_ms. The first attempt that does
+ * not fail as a whole brings it up: every waiting queue is then due at once (the caller
+ * releases them, `concurrency` at a time as ever). */
+#define DELIVERY_DOWN_AFTER 3
+
+struct delivery_health {
+    bool down;
+    int failures;          /* whole failures in a row */
+    int probes;            /* failed probes since it went down */
+    int64_t down_since_ms; /* while down */
+    int64_t probe_at_ms;   /* while down: the next probe not before */
+};
+
+enum delivery_health_change { DELIVERY_HEALTH_SAME, DELIVERY_HEALTH_DOWN, DELIVERY_HEALTH_UP };
+
+/* Notes an attempt that ended at now_ms (whole_failure: it failed as a whole) and returns
+ * the change it makes; probes are paced by b (base and cap). */
+enum delivery_health_change delivery_health_note(struct delivery_health *h, bool whole_failure,
+                                                 int64_t now_ms, const struct delivery_backoff *b);
+/* True when an attempt may start: always while up; while down, one probe when it is due and
+ * none in flight. */
+bool delivery_health_may_start(const struct delivery_health *h, size_t inflight, int64_t now_ms);
 
 /* The number of entries of a Bundle's JSON text, -1 when it is not a Bundle. */
 long delivery_bundle_entries(const char *json, size_t len);

@@ -149,6 +149,13 @@ struct store_result {
 int store_record(struct store *s, const struct store_result *r, size_t n, char *err, size_t errlen);
 /* Releases every lease: for a store one process owns (SQLite), at start-up. */
 int store_release_leases(struct store *s, char *err, size_t errlen);
+/* Releases the leases of the n rows ids, claimed and not sent (their destination went down);
+ * -1 with a reason. */
+int store_release(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen);
+/* Makes every queue of destination that waits for a retry time due at now_ms (the
+ * destination is back); how many in *released, or -1 with a reason. */
+int store_retry_now(struct store *s, const char *destination, int64_t now_ms, size_t *released,
+                    char *err, size_t errlen);
 
 /* Per destination, for `solent status`. */
 struct store_dest_status {

@@ -17,7 +17,7 @@
 struct store {
     sqlite3 *db;
     sqlite3_stmt *insert_message, *insert_outbox, *insert_bundle, *insert_head, *find_duplicate;
-    sqlite3_stmt *cache[5]; /* delivery's statements (STMT_*), prepared on first use */
+    sqlite3_stmt *cache[6]; /* delivery's statements (STMT_*), prepared on first use */
     struct store_stats stats;
 };
 
@@ -402,7 +402,9 @@ struct store_stats store_stats(const struct store *s)
 
 /* ---- delivery ---- */
 
-enum { STMT_CLAIM, STMT_LEASE, STMT_RECORD, STMT_ADVANCE, STMT_DROP_HEAD };
+enum { STMT_CLAIM, STMT_LEASE, STMT_RECORD, STMT_ADVANCE, STMT_DROP_HEAD, STMT_RELEASE };
+_Static_assert(STMT_RELEASE < sizeof((struct store *)0)->cache / sizeof(sqlite3_stmt *),
+               "a cache slot per statement");
 
 /* Statement slot of the cache, prepared once with sql and reset for a new use; NULL on
  * error. */
@@ -592,6 +594,45 @@ int store_release_leases(struct store *s, char *err, size_t errlen)
 {
     return exec(s, "UPDATE outbox SET lease_until = NULL WHERE lease_until IS NOT NULL", err,
                 errlen);
+}
+
+int store_release(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen)
+{
+    if (n == 0 || begin_relaxed(s, err, errlen) != 0)
+        return n == 0 ? 0 : -1;
+    sqlite3_stmt *st =
+        cached(s, STMT_RELEASE, "UPDATE outbox SET lease_until = NULL WHERE id = ?1");
+    int bad = !st;
+    for (size_t i = 0; !bad && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, ids[i]);
+        bad = sqlite3_step(st) != SQLITE_DONE;
+    }
+    if (st)
+        sqlite3_reset(st);
+    return end_tx(s, bad, "releasing leases", err, errlen);
+}
+
+int store_retry_now(struct store *s, const char *destination, int64_t now_ms, size_t *released,
+                    char *err, size_t errlen)
+{
+    /* only heads wait for a retry time: a row is tried only once it heads its queue */
+    const char *sql = "UPDATE outbox SET next_attempt_at = ?2 WHERE id IN"
+                      " (SELECT outbox_id FROM outbox_heads WHERE destination = ?1)"
+                      " AND status = 'retry' AND next_attempt_at > ?2";
+    *released = 0;
+    if (begin_relaxed(s, err, errlen) != 0)
+        return -1;
+    sqlite3_stmt *st;
+    int bad = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK;
+    if (!bad) {
+        sqlite3_bind_text(st, 1, destination, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now_ms);
+        bad = sqlite3_step(st) != SQLITE_DONE;
+        *released = bad ? 0 : (size_t)sqlite3_changes(s->db);
+        sqlite3_finalize(st);
+    }
+    return end_tx(s, bad, "releasing retries", err, errlen);
 }
 
 int store_delivery_status(struct store *s, int64_t now_ms,

@@ -15,6 +15,11 @@ test server (tests/fhir/fhir_server.js) — and for 1, 8 and 32 requests in flig
    CPU time (user + system, /proc) per bundle;
 4. Solent's ratio to each ceiling.
 
+Then recovery after an outage: COUNT/4 bundles queued (each its own patient) while the
+sink is down for OUTAGE seconds, with retry_base_ms = 1s and retry_cap_ms = 5m; the
+sink comes back on the same port; printed: how long after its return the last bundle
+was delivered.
+
 usage: bench_delivery.py SOLENT SINK REPO_ROOT [COUNT]
 """
 import json
@@ -27,7 +32,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine"))
-from test_daemon import free_port  # noqa: E402  (shared with the engine tests)
+from harness import free_port  # noqa: E402  (shared with the engine tests)
 
 
 def cpu_seconds(pid):
@@ -54,11 +59,10 @@ def curl_ceiling(tool, url, bundle_path, inflight, seconds=4):
     return float(m.group(1)) if m else 0.0
 
 
-def run_solent(solent, url, bundle, count, inflight, entries):
-    with tempfile.TemporaryDirectory() as work:
-        conf = os.path.join(work, "solent.conf")
-        with open(conf, "w") as f:
-            f.write(f"""[engine]
+def write_conf(work, url, inflight, extra=""):
+    conf = os.path.join(work, "solent.conf")
+    with open(conf, "w") as f:
+        f.write(f"""[engine]
 data_dir = {work}/data
 log_level = warn
 [store]
@@ -73,41 +77,57 @@ destinations = phr
 kind = fhir
 url = {url}
 concurrency = {inflight}
-""")
-        # the schema, then the rows: COUNT patients with one bundle each
-        subprocess.run([solent, "check-config", "-c", conf], check=True, capture_output=True)
-        os.makedirs(os.path.join(work, "data"), mode=0o700, exist_ok=True)
-        p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
-        db_path = os.path.join(work, "data", "solent.db")
-        while not os.path.exists(db_path):
-            time.sleep(0.05)
-        time.sleep(0.3)
-        p.terminate()
-        p.wait()
-        db = sqlite3.connect(db_path)
-        now = int(time.time() * 1000)
-        with db:
-            for i in range(count):
-                cur = db.execute(
-                    "insert into messages (received_at, listener, sending_app, sending_facility,"
-                    " control_id, message_type, content_hash, status, raw) values"
-                    " (?, 'bench', 'PAS', 'RHM', ?, 'ADT^A01', ?, 'accepted', 'MSH|')",
-                    (now, "B%07d" % i, os.urandom(32)))
-                row = db.execute("insert into outbox (message_id, destination, ordering_key,"
-                                 " bundle, created_at, entries) values (?, 'phr', ?, x'', ?, ?)",
-                                 (cur.lastrowid, "phr|P%07d" % i, now, entries)).lastrowid
-                db.execute("insert into outbox_bundles (outbox_id, bundle) values (?, ?)",
-                           (row, bundle))
-                db.execute("insert into outbox_heads (ordering_key, outbox_id, destination)"
-                           " values (?, ?, 'phr')", ("phr|P%07d" % i, row))
+{extra}""")
+    return conf
+
+
+def prefill(solent, work, conf, bundle, count, entries):
+    """A store with COUNT outbox rows, each its own patient; returns its path."""
+    subprocess.run([solent, "check-config", "-c", conf], check=True, capture_output=True)
+    os.makedirs(os.path.join(work, "data"), mode=0o700, exist_ok=True)
+    p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
+    db_path = os.path.join(work, "data", "solent.db")
+    while not os.path.exists(db_path):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    p.terminate()
+    p.wait()
+    db = sqlite3.connect(db_path)
+    now = int(time.time() * 1000)
+    with db:
+        for i in range(count):
+            cur = db.execute(
+                "insert into messages (received_at, listener, sending_app, sending_facility,"
+                " control_id, message_type, content_hash, status, raw) values"
+                " (?, 'bench', 'PAS', 'RHM', ?, 'ADT^A01', ?, 'accepted', 'MSH|')",
+                (now, "B%07d" % i, os.urandom(32)))
+            row = db.execute("insert into outbox (message_id, destination, ordering_key,"
+                             " bundle, created_at, entries) values (?, 'phr', ?, x'', ?, ?)",
+                             (cur.lastrowid, "phr|P%07d" % i, now, entries)).lastrowid
+            db.execute("insert into outbox_bundles (outbox_id, bundle) values (?, ?)",
+                       (row, bundle))
+            db.execute("insert into outbox_heads (ordering_key, outbox_id, destination)"
+                       " values (?, ?, 'phr')", ("phr|P%07d" % i, row))
+    db.close()
+    return db_path
+
+
+def wait_delivered(db, timeout=600):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if db.execute("select count(*) from outbox where status != 'delivered'").fetchone()[0] == 0:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def run_solent(solent, url, bundle, count, inflight, entries):
+    with tempfile.TemporaryDirectory() as work:
+        conf = write_conf(work, url, inflight)
+        db = sqlite3.connect(prefill(solent, work, conf, bundle, count, entries))
         p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
         cpu0 = cpu_seconds(p.pid)
-        deadline = time.time() + 600
-        while time.time() < deadline:
-            left = db.execute("select count(*) from outbox where status != 'delivered'").fetchone()[0]
-            if left == 0:
-                break
-            time.sleep(0.2)
+        wait_delivered(db)
         cpu = cpu_seconds(p.pid) - cpu0
         p.terminate()
         p.wait()
@@ -116,6 +136,32 @@ concurrency = {inflight}
         db.close()
         secs = max((last - first) / 1000.0, 0.001) if n else 0
         return (n / secs if n else 0.0), (cpu / n * 1e6 if n else 0.0), n
+
+
+def outage_recovery(solent, sink, bundle, count, entries, outage=20):
+    """COUNT bundles wait through an outage of the sink; seconds from its return to the last
+    bundle delivered."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as work:
+        conf = write_conf(work, "http://127.0.0.1:%d/" % port, 8,
+                          "retry_base_ms = 1s\nretry_cap_ms = 5m\n")
+        db = sqlite3.connect(prefill(solent, work, conf, bundle, count, entries))
+        p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
+        time.sleep(outage)
+        srv = subprocess.Popen([sink, str(port), str(entries)], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+        srv.stdout.readline()
+        back = time.time()
+        done = wait_delivered(db)
+        drained = time.time() - back
+        p.terminate()
+        p.wait()
+        srv.terminate()
+        srv.wait()
+        db.close()
+    print("bench outage: %d bundles waiting through a %d s outage (retry cap 5 min): %s %.1f s"
+          " after the server came back" % (count, outage, "drained" if done else "NOT drained",
+                                           drained), flush=True)
 
 
 def main():
@@ -154,6 +200,7 @@ def main():
             finally:
                 srv.terminate()
                 srv.wait()
+        outage_recovery(solent, sink, bundle, max(count // 4, 500), entries)
 
 
 if __name__ == "__main__":

@@ -553,3 +553,39 @@ def test_every_corpus_bundle_accepted(solent, root, fhir):
                 refused.append((path, n, x.code, x.read()[:300]))
     check(posted > 250 and not refused, "%d posted; refused: %d, first %r"
           % (posted, len(refused), refused[:3]))
+
+
+def test_outage_recovery(solent, root, tmp_path, fhir):
+    """The server down under load, with a 5-minute retry cap: after three attempts in a row
+    fail as a whole the destination is down and only probed, one attempt at a time, instead
+    of every queue retrying on its own; the first probe answered brings it up and every
+    waiting queue is due at once, so the backlog goes as soon as the server is back."""
+    e = DeliveryEngine(solent, root, str(tmp_path), free_port(), fhir.port,
+                       phr_extra="retry_base_ms = 1s\nretry_cap_ms = 5m\n")
+    e.start()
+    fhir.kill()
+    plan = traffic("V", 20)
+    send(e.port, plan)
+    check(e.wait_log(b"event=destination_down destination=phr failures=3"),
+          "three failures in a row: the destination is down")
+    down_at = time.time()
+    time.sleep(4)  # an outage: probes only
+    log = log_of(e)
+    during = log.split(b"event=destination_down")[1].count(b"event=delivery_retry destination=phr")
+    elapsed = time.time() - down_at
+    check(during <= 8 + elapsed / 1.0 + 1,  # what was in flight when it went down, then probes
+          "while down, one probe at a time at most every second: %d retries in %.1f s"
+          % (during, elapsed))
+    check(e.metrics().get('solent_destination_up{destination="phr"}') == 0,
+          "/metrics: the destination is down")
+    fhir.start()
+    check(e.wait_log(b"event=destination_up destination=phr"), "a probe answered: up again")
+    check(e.wait_log(b"event=retries_released destination=phr"), "the waiting queues released")
+    later = e.rows("select count(*) from outbox o join outbox_heads h on h.outbox_id = o.id"
+                   " where o.destination = 'phr' and o.status = 'retry'"
+                   " and o.next_attempt_at > (strftime('%s', 'now') + 2) * 1000")[0][0]
+    check(later == 0, "no queue still waits for its own retry time: %d" % later)
+    check(e.drained(), "the backlog drains")
+    check_final_state(fhir, plan, "after the outage")
+    check(e.metrics().get('solent_destination_up{destination="phr"}') == 1,
+          "/metrics: the destination is up")

@@ -129,6 +129,53 @@ START_TEST(test_bundle_entries)
 }
 END_TEST
 
+/* A destination's health, step by step: (whole failure?, at ms) -> the change, whether an
+ * attempt may start then (with in_flight attempts), and when the next probe is due. */
+static const struct {
+    bool whole;
+    int64_t at;
+    enum delivery_health_change change;
+    size_t in_flight;
+    bool may_start;
+    int64_t probe_at; /* -1: not down */
+} health_steps[] = {
+    {true, 0, DELIVERY_HEALTH_SAME, 5, true, -1},       /* one failure: still up */
+    {false, 10, DELIVERY_HEALTH_SAME, 5, true, -1},     /* an answer: the count starts again */
+    {true, 20, DELIVERY_HEALTH_SAME, 5, true, -1},      /* 1 */
+    {true, 30, DELIVERY_HEALTH_SAME, 5, true, -1},      /* 2 */
+    {true, 40, DELIVERY_HEALTH_DOWN, 4, false, 1040},   /* 3 in a row: down, a probe in 1 s */
+    {true, 50, DELIVERY_HEALTH_SAME, 0, false, 1040},   /* an attempt already out ends: no change */
+    {true, 1100, DELIVERY_HEALTH_SAME, 0, false, 3100}, /* the probe failed: 2 s */
+    {true, 3200, DELIVERY_HEALTH_SAME, 0, false, 7200}, /* 4 s */
+    {true, 7300, DELIVERY_HEALTH_SAME, 0, false, 12300},  /* capped at 5 s */
+    {true, 12400, DELIVERY_HEALTH_SAME, 1, false, 17400}, /* a probe in flight: no other */
+    {false, 17500, DELIVERY_HEALTH_UP, 0, true, -1},      /* a probe answered: up */
+    {true, 17600, DELIVERY_HEALTH_SAME, 8, true, -1},     /* up again counts from zero */
+};
+
+START_TEST(test_health)
+{
+    struct delivery_health h = {0};
+    struct delivery_backoff b = {1000, 5000};
+    for (size_t i = 0; i < sizeof health_steps / sizeof health_steps[0]; i++) {
+        enum delivery_health_change c =
+            delivery_health_note(&h, health_steps[i].whole, health_steps[i].at, &b);
+        ck_assert_msg(c == health_steps[i].change, "step %zu: change %d", i, (int)c);
+        ck_assert_msg(h.down == (health_steps[i].probe_at >= 0), "step %zu: down %d", i, h.down);
+        if (h.down)
+            ck_assert_int_eq(h.probe_at_ms, health_steps[i].probe_at);
+        ck_assert_msg(delivery_health_may_start(&h, health_steps[i].in_flight,
+                                                health_steps[i].at) == health_steps[i].may_start,
+                      "step %zu: may start", i);
+    }
+    /* down: a probe may start once it is due and nothing is in flight */
+    h = (struct delivery_health){.down = true, .probe_at_ms = 100};
+    ck_assert(!delivery_health_may_start(&h, 0, 99));
+    ck_assert(delivery_health_may_start(&h, 0, 100));
+    ck_assert(!delivery_health_may_start(&h, 1, 100));
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
     Suite *s = suite_create("delivery_policy");
@@ -136,6 +183,7 @@ static Suite *policy_suite(void)
     tcase_add_loop_test(tc, test_classify, 0, sizeof cases / sizeof cases[0]);
     tcase_add_test(tc, test_backoff_schedule);
     tcase_add_test(tc, test_bundle_entries);
+    tcase_add_test(tc, test_health);
     suite_add_tcase(s, tc);
     return s;
 }
