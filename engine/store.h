@@ -11,6 +11,7 @@
 #ifndef SOLENT_ENGINE_STORE_H
 #define SOLENT_ENGINE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/time.h>
@@ -107,6 +108,14 @@ int store_list(struct store *s, const struct store_filter *f,
 const char *store_status_name(enum store_status s);
 /* Counters of this handle. */
 struct store_stats store_stats(const struct store *s);
+/* True when no statement of the store's connection is mid-step and no transaction is open:
+ * what every store function leaves behind. A statement left mid-step holds a read
+ * transaction, and the connection's next write fails ("database is locked") once another
+ * process has written. */
+bool store_is_idle(struct store *s);
+/* The connection's PRAGMA synchronous: 2 (FULL) whenever no transaction is open — intake's
+ * commits are durable only so. */
+int store_synchronous(struct store *s);
 /* The schema version the store is at (the number of migrations applied). */
 int store_schema_version(struct store *s);
 

@@ -132,6 +132,25 @@ static int exec(struct store *s, const char *sql, char *err, size_t errlen)
     return -1;
 }
 
+bool store_is_idle(struct store *s)
+{
+    for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st))
+        if (sqlite3_stmt_busy(st))
+            return false;
+    return sqlite3_get_autocommit(s->db) != 0;
+}
+
+int store_synchronous(struct store *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
 int store_schema_version(struct store *s)
 {
     sqlite3_stmt *st;
@@ -249,6 +268,16 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
 }
 
+/* Steps a statement that returns no rows and resets it: a statement left mid-step would keep
+ * a read transaction open on the connection, and its next write would find the snapshot
+ * stale ("database is locked") once another process has written. 0 when it completed. */
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* One outbox row of message_id, queued at created_at_ms; -1 on error. */
 static int insert_outbox(struct store *s, int64_t message_id, const struct store_outbox *o,
                          int64_t created_at_ms)
@@ -260,20 +289,20 @@ static int insert_outbox(struct store *s, int64_t message_id, const struct store
     bind_text(ob, 3, o->ordering_key);
     sqlite3_bind_int64(ob, 4, created_at_ms);
     sqlite3_bind_int64(ob, 5, (sqlite3_int64)o->entries);
-    if (sqlite3_step(ob) != SQLITE_DONE)
+    if (step_done(ob) != 0)
         return -1;
     sqlite3_int64 id = sqlite3_last_insert_rowid(s->db);
     sqlite3_stmt *b = s->insert_bundle, *h = s->insert_head;
     sqlite3_reset(b);
     sqlite3_bind_int64(b, 1, id);
     sqlite3_bind_blob64(b, 2, o->bundle, o->bundle_len, SQLITE_STATIC);
-    if (sqlite3_step(b) != SQLITE_DONE)
+    if (step_done(b) != 0)
         return -1;
     sqlite3_reset(h); /* the head of its queue, unless the queue has one */
     bind_text(h, 1, o->ordering_key);
     sqlite3_bind_int64(h, 2, id);
     bind_text(h, 3, o->destination);
-    return sqlite3_step(h) == SQLITE_DONE ? 0 : -1;
+    return step_done(h);
 }
 
 static int insert_one(struct store *s, struct store_message *m)
@@ -296,7 +325,7 @@ static int insert_one(struct store *s, struct store_message *m)
     else
         sqlite3_bind_null(st, 12);
     sqlite3_bind_int64(st, 13, (sqlite3_int64)m->noutbox);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    if (step_done(st) != 0)
         return -1;
     m->id = sqlite3_last_insert_rowid(s->db);
     for (size_t i = 0; i < m->noutbox; i++)
@@ -338,18 +367,18 @@ int store_find_duplicate(struct store *s, const char *app, const char *facility,
     bind_text(st, 1, app);
     bind_text(st, 2, facility);
     bind_text(st, 3, control_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW)
-        return -1;
-    const void *h = sqlite3_column_blob(st, 0);
-    if (sqlite3_column_bytes(st, 0) != STORE_HASH_LEN || memcmp(h, hash, STORE_HASH_LEN) != 0)
-        return 2; /* the same control id with other content: a new message */
-    const void *a = sqlite3_column_blob(st, 1);
-    if (a && strbuf_append(ack, a, (size_t)sqlite3_column_bytes(st, 1)) != 0)
-        return -1;
-    return 1;
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        const void *h = sqlite3_column_blob(st, 0), *a = sqlite3_column_blob(st, 1);
+        if (sqlite3_column_bytes(st, 0) != STORE_HASH_LEN || memcmp(h, hash, STORE_HASH_LEN) != 0)
+            found = 2; /* the same control id with other content: a new message */
+        else if (a && strbuf_append(ack, a, (size_t)sqlite3_column_bytes(st, 1)) != 0)
+            found = -1;
+        else
+            found = 1;
+    }
+    sqlite3_reset(st); /* never left mid-step: see step_done */
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
 }
 
 int store_list(struct store *s, const struct store_filter *f,

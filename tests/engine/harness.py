@@ -108,7 +108,7 @@ def fields(ack):
 
 class Engine:
     def __init__(self, solent, root, work, port):
-        self.solent, self.work, self.port = solent, work, port
+        self.solent, self.root, self.work, self.port = solent, root, work, port
         self.conf = os.path.join(work, "solent.conf")
         self.write()
         self.log_path = os.path.join(work, "solent.log")

@@ -482,6 +482,137 @@ START_TEST(test_migrates_a_version_1_store)
 }
 END_TEST
 
+/* ---- every store operation leaves the connection idle, in FULL, and writable after another
+ * process wrote (a statement left mid-step broke that: replays stalled, 2026-12) ---- */
+
+static void op_commit(struct store *s)
+{
+    queue(s, "phr", "phr|z", "Z");
+}
+
+static void op_duplicate_same(struct store *s)
+{
+    struct store_message m = message("1", '1', "ADT^A08");
+    struct strbuf ack;
+    strbuf_init(&ack, 4096);
+    ck_assert_int_eq(store_find_duplicate(s, "PAS", "RHM", "1", m.hash, &ack), 1);
+    strbuf_cleanup(&ack);
+}
+
+static void op_duplicate_other(struct store *s)
+{
+    struct store_message m = message("1", 'x', "ADT^A08");
+    struct strbuf ack;
+    strbuf_init(&ack, 4096);
+    ck_assert_int_eq(store_find_duplicate(s, "PAS", "RHM", "1", m.hash, &ack), 2);
+    ck_assert_int_eq(store_find_duplicate(s, "PAS", "RHM", "none", m.hash, &ack), 0);
+    strbuf_cleanup(&ack);
+}
+
+static void op_list(struct store *s)
+{
+    struct tally t = {0};
+    struct store_filter f = {.limit = 1};
+    ck_assert_int_eq(store_list(s, &f, count, &t), 0);
+}
+
+static void op_claim_record(struct store *s)
+{
+    int64_t ids[8];
+    ck_assert_int_eq(claim(s, "phr", 100, 1, ids), 1);
+    record(s, ids[0], STORE_RETRY, 5000);
+}
+
+static void op_release(struct store *s)
+{
+    int64_t ids[8];
+    char err[256];
+    int n = claim(s, "phr", 100, 1, ids);
+    ck_assert_int_eq(store_release(s, ids, (size_t)n, err, sizeof err), 0);
+    size_t released;
+    ck_assert_int_eq(store_retry_now(s, "phr", 200, &released, err, sizeof err), 0);
+    ck_assert_int_eq(store_release_leases(s, err, sizeof err), 0);
+}
+
+static void op_reports(struct store *s)
+{
+    struct counts c = {0};
+    struct store_queue_gauge g = {0};
+    struct store_dead *d = NULL;
+    size_t n;
+    ck_assert_int_eq(store_delivery_status(s, 200, on_status, &c), 0);
+    ck_assert_int_eq(store_queue_gauges(s, on_gauge, &g), 0);
+    ck_assert_int_eq(store_dead_list(s, NULL, 0, &d, &n), 0);
+    free(d);
+    ck_assert_int_ge(store_schema_version(s), 3);
+}
+
+static void op_message_and_replay(struct store *s)
+{
+    struct strbuf raw;
+    char listener[64], err[256];
+    int64_t at;
+    strbuf_init(&raw, 1 << 20);
+    ck_assert_int_eq(store_message_get(s, 1, &raw, listener, sizeof listener, &at), 1);
+    strbuf_cleanup(&raw);
+    struct store_outbox o = {"phr", "phr|r", "{}", 2, 1};
+    ck_assert_int_eq(store_enqueue(s, 1, 1, &o, 1, 0, 1, err, sizeof err), 0);
+}
+
+static void op_purge(struct store *s)
+{
+    struct store_purge p = {.before_ms = 1};
+    char err[256];
+    while (store_purge(s, &p, 10, err, sizeof err) == 1)
+        ;
+    ck_assert_int_eq(p.phase, 2);
+}
+
+static void (*const store_ops[])(struct store *) = {
+    op_commit,  op_duplicate_same, op_duplicate_other,    op_list,  op_claim_record,
+    op_release, op_reports,        op_message_and_replay, op_purge,
+};
+
+/* Another connection (as `solent replay` is another process) writes at once. */
+static void other_writes(void)
+{
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 100);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db,
+                          "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS probe (x);"
+                          " INSERT INTO probe VALUES (1); COMMIT",
+                          NULL, NULL, &msg);
+    ck_assert_msg(rc == SQLITE_OK, "another writer: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+}
+
+START_TEST(test_each_operation_leaves_the_store_idle)
+{
+    char err[256];
+    struct store *s = store_open(path, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert(store_is_idle(s));
+    ck_assert_int_eq(store_synchronous(s), 2); /* FULL, from the open */
+    queue(s, "phr", "phr|a", "1");
+    for (size_t i = 0; i < sizeof store_ops / sizeof store_ops[0]; i++) {
+        store_ops[i](s);
+        ck_assert_msg(store_is_idle(s), "operation %zu leaves a statement or transaction open", i);
+        ck_assert_msg(store_synchronous(s) == 2, "operation %zu leaves synchronous at %d", i,
+                      store_synchronous(s));
+        other_writes();
+        struct store_claim *c;
+        int n =
+            store_claim(s, "nowhere", 0, 1, 1, &c, err, sizeof err); /* a write: BEGIN IMMEDIATE */
+        ck_assert_msg(n >= 0, "after operation %zu and another writer: %s", i, err);
+        store_claims_free(c, (size_t)n);
+    }
+    store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -495,6 +626,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_status_dead_and_replay);
     tcase_add_test(tc, test_migrates_a_version_1_store);
     tcase_add_test(tc, test_purge);
+    tcase_add_test(tc, test_each_operation_leaves_the_store_idle);
     suite_add_tcase(s, tc);
     return s;
 }
