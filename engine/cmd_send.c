@@ -29,8 +29,13 @@
 #include "parsers/grow.h"
 #include "parsers/mllp.h"
 
-enum outcome { OUT_ACCEPT, OUT_ERROR, OUT_REJECT, OUT_NO_ACK, OUT_N };
-static const char *const outcome_names[OUT_N] = {"accepted", "error", "rejected", "no ACK"};
+enum outcome { OUT_ACCEPT, OUT_ERROR, OUT_REJECT, OUT_NO_ACK, OUT_NOT_SENT, OUT_N };
+static const char *const outcome_names[OUT_N] = {"accepted", "error", "rejected", "no ACK",
+                                                 "not sent"};
+
+/* The largest message sent: what the inputs can hold (cli_files reads files of at most
+ * 64 MiB), with room for a fresh MSH-10 and the frame. */
+#define SEND_MAX ((64u << 20) + 4096)
 
 struct send_job {
     const struct cli_corpus *corpus;
@@ -77,8 +82,8 @@ static int dial(const struct send_job *j)
     return fd;
 }
 
-/* Message k: the corpus message, with a fresh MSH-10 when asked. */
-static void build_message(const struct send_job *j, size_t k, struct strbuf *out)
+/* Message k: the corpus message, with a fresh MSH-10 when asked; -1 when it does not fit. */
+static int build_message(const struct send_job *j, size_t k, struct strbuf *out)
 {
     const char *p = j->corpus->data[k % j->corpus->n];
     size_t n = j->corpus->len[k % j->corpus->n];
@@ -100,12 +105,12 @@ static void build_message(const struct send_job *j, size_t k, struct strbuf *out
     if (start && end) {
         char id[48];
         int idn = snprintf(id, sizeof id, "S%lx%zu", j->run_id, k);
-        strbuf_append(out, p, start);
-        strbuf_append(out, id, (size_t)idn);
-        strbuf_append(out, p + end, n - end);
-    } else {
-        strbuf_append(out, p, n);
+        return strbuf_append(out, p, start) || strbuf_append(out, id, (size_t)idn) ||
+                       strbuf_append(out, p + end, n - end)
+                   ? -1
+                   : 0;
     }
+    return strbuf_append(out, p, n);
 }
 
 /* The MSA-1 code of an ACK payload, "" when there is none. */
@@ -173,8 +178,8 @@ static void *sender(void *arg)
     struct strbuf msg, framed;
     struct reply r;
     struct mllp_framer f;
-    strbuf_init(&msg, 1 << 16);
-    strbuf_init(&framed, 1 << 16);
+    strbuf_init(&msg, SEND_MAX);
+    strbuf_init(&framed, SEND_MAX + 8);
     strbuf_init(&r.ack, 1 << 12);
     mllp_init(&f, 1 << 24);
     int fd = -1;
@@ -189,15 +194,17 @@ static void *sender(void *arg)
                 nanosleep(&ts, NULL);
             }
         }
-        build_message(j, k, &msg);
         strbuf_reset(&framed);
-        mllp_wrap(msg.p, msg.len, &framed);
-        if (fd < 0)
+        bool fits = build_message(j, k, &msg) == 0 && mllp_wrap(msg.p, msg.len, &framed) == 0;
+        if (fd < 0 && fits)
             fd = dial(j);
         double s = now();
         char code[3] = "";
-        enum outcome o = OUT_NO_ACK;
-        if (fd >= 0 && exchange(fd, &framed, &f, &r) == 0) {
+        enum outcome o = fits ? OUT_NO_ACK : OUT_NOT_SENT;
+        if (!fits) {
+            fprintf(stderr, "solent send: message %zu: larger than %u bytes: not sent\n", k + 1,
+                    SEND_MAX);
+        } else if (fd >= 0 && exchange(fd, &framed, &f, &r) == 0) {
             ack_code(r.ack.p, r.ack.len, code);
             o = classify(code);
         } else if (fd >= 0) { /* the peer closed or timed out: a new connection next time */
@@ -210,12 +217,12 @@ static void *sender(void *arg)
         atomic_fetch_add(&j->counts[o], 1);
         atomic_fetch_add(&j->done, 1);
         pthread_mutex_lock(&j->lock);
-        if (o != OUT_NO_ACK) {
+        if (o < OUT_NO_ACK) {
             j->lat = grow_array(j->lat, &j->latcap, j->nlat + 1, sizeof *j->lat);
             j->lat[j->nlat++] = d;
         }
         if (j->verbose)
-            printf("message %zu: %s (%.2f ms)\n", k + 1, o == OUT_NO_ACK ? "no ACK" : code,
+            printf("message %zu: %s (%.2f ms)\n", k + 1, o >= OUT_NO_ACK ? outcome_names[o] : code,
                    d * 1e3);
         pthread_mutex_unlock(&j->lock);
     }
@@ -242,7 +249,8 @@ static void summary(struct send_job *j, double elapsed)
            elapsed > 0 ? (double)done / elapsed : 0);
     printf("  ");
     for (int o = 0; o < OUT_N; o++)
-        printf("%s%s %zu", o ? ", " : "", outcome_names[o], atomic_load(&j->counts[o]));
+        if (o != OUT_NOT_SENT || atomic_load(&j->counts[o])) /* only when it happened */
+            printf("%s%s %zu", o ? ", " : "", outcome_names[o], atomic_load(&j->counts[o]));
     printf("\n");
     if (j->nlat) {
         qsort(j->lat, j->nlat, sizeof *j->lat, by_value);

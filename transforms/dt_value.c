@@ -2,9 +2,11 @@
 #include "transforms/dt_value.h"
 
 #include <openssl/evp.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "transforms/dt_code.h"
 #include "transforms/dt_time.h"
@@ -120,30 +122,42 @@ static int value_text(struct xf_ctx *x, struct hl7_view v, cJSON *obs)
     return rc;
 }
 
-static const char *content_type(struct xf_ctx *x, struct hl7_view ed)
+/* The MIME type of an ED: table 0291's subtypes (any case: senders write "pdf" as often as
+ * "PDF"), or a MIME type spelled out as ED-2/ED-3 (application^pdf, image^png). */
+static const char *content_type(struct xf_ctx *x, struct hl7_view ed, char *buf, size_t len)
 {
-    const char *sub = xf_text(x, xf_comp(x, ed, 3));
-    if (!sub)
+    static const char *const known[][2] = {{"PDF", "application/pdf"}, {"JPEG", "image/jpeg"},
+                                           {"PNG", "image/png"},       {"RTF", "application/rtf"},
+                                           {"HTML", "text/html"},      {"TEXT", "text/plain"},
+                                           {"PLAIN", "text/plain"},    {"XML", "application/xml"}};
+    static const char *const tops[] = {"application", "image", "text", "audio", "video"};
+    char sub[32];
+    const char *s = xf_text(x, xf_comp(x, ed, 3));
+    if (!s || snprintf(sub, sizeof sub, "%s", s) >= (int)sizeof sub ||
+        strspn(sub, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-") !=
+            strlen(sub))
         return "application/octet-stream";
-    if (strcmp(sub, "PDF") == 0)
-        return "application/pdf";
-    if (strcmp(sub, "JPEG") == 0)
-        return "image/jpeg";
-    if (strcmp(sub, "PNG") == 0)
-        return "image/png";
-    if (strcmp(sub, "RTF") == 0)
-        return "application/rtf";
-    if (strcmp(sub, "HTML") == 0)
-        return "text/html";
-    return strcmp(sub, "TEXT") == 0 || strcmp(sub, "PLAIN") == 0 ? "text/plain"
-                                                                 : "application/octet-stream";
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcasecmp(sub, known[i][0]) == 0)
+            return known[i][1];
+    const char *top = xf_text(x, xf_comp(x, ed, 2));
+    for (size_t i = 0; top && i < sizeof tops / sizeof tops[0]; i++)
+        if (strcasecmp(top, tops[i]) == 0) {
+            snprintf(buf, len, "%s/%s", tops[i], sub);
+            for (char *c = buf; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+            return buf;
+        }
+    return "application/octet-stream";
 }
 
 /* ED: Base64 data kept as it is, ASCII (A) or other data base64-encoded. */
 static cJSON *attachment_ed(struct xf_ctx *x, struct hl7_view ed)
 {
-    const char *type = content_type(x, ed);
-    bool b64 = xf_eq(xf_comp(x, ed, 4), "Base64");
+    char mime[64];
+    const char *type = content_type(x, ed, mime, sizeof mime);
+    struct hl7_view enc4 = xf_comp(x, ed, 4);
+    bool b64 = enc4.p && enc4.len == 6 && strncasecmp(enc4.p, "Base64", 6) == 0;
     const char *data = xf_text(x, xf_comp(x, ed, 5));
     if (!data)
         return NULL;

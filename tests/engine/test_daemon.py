@@ -812,3 +812,41 @@ def test_hostile_peers(e):
         s.close()
     check(not e.rows("select 1 from messages where control_id = 'LORIS'"),
           "the cut frame is not stored")
+
+
+def test_send_large_message(e, tmp_path):
+    """`solent send` with a 10 MB ORU carrying a PDF in OBX-5 (ED, base64): sent byte for byte
+    (it once sent only the first 64 KiB), ACKed CA, stored as sent, and its bundle written."""
+    import base64
+    import glob
+    import json
+    big_port = free_port()
+    e.write(extra="[listener big]\nport = %d\nmax_message = 16M\nroutes = oru\n" % big_port)
+    e.stop()
+    e.start()
+    pdf = b"%PDF-1.4\n" + os.urandom(7_500_000)
+    msg = (b"MSH|^~\\&|LAB|RHM|SOLENT|TRUST|20261129091500+0000||ORU^R01^ORU_R01|BIGPDF|P|2.5.1"
+           b"|||AL|NE\rPID|1||9434765919^^^NHS^NH||Zebedee^Quentin\r"
+           b"OBR|1|ORD1^EPR|LAB1^LAB|11502-2^Laboratory report^LN|||20261129080000+0000"
+           b"||||||||||||||||CH|F\r"
+           b"OBX|1|ED|11502-2^Laboratory report^LN||^application^pdf^Base64^"
+           + base64.b64encode(pdf) + b"||||||F\r")
+    check(len(msg) > 10_000_000, "a 10 MB message: %d bytes" % len(msg))
+    path = tmp_path / "big.hl7"
+    path.write_bytes(msg)
+    rc, out, err = run(e.solent, "send", "--timeout", "120", "127.0.0.1:%d" % big_port, str(path))
+    check(rc == 0 and "message 1: CA " in out and "accepted 1," in out,
+          "solent send: the 10 MB message ACKed CA: %r %r" % (out, err[-300:]))
+    raw = e.rows("select raw from messages where control_id = 'BIGPDF'")
+    check(len(raw) == 1 and bytes(raw[0][0]) == msg, "stored byte for byte (%s bytes)"
+          % [len(r[0]) for r in raw])
+    deadline = time.time() + 60
+    files = []
+    while time.time() < deadline and not files:
+        files = glob.glob(os.path.join(e.work, "data", "outbox", "*.json"))
+        time.sleep(0.1)
+    check(len(files) == 1, "its bundle written: %r" % files)
+    bundle = json.load(open(files[0]))
+    forms = [f for en in bundle["entry"] for f in en["resource"].get("presentedForm", [])]
+    check(len(forms) == 1 and forms[0]["contentType"] == "application/pdf"
+          and base64.b64decode(forms[0]["data"]) == pdf, "the PDF in the report's presentedForm")
