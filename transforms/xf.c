@@ -75,6 +75,8 @@ cJSON *xf_put_raw(cJSON *obj, const char *key, const char *json)
 
 cJSON *xf_append(cJSON *obj, const char *key, cJSON *item)
 {
+    if (!item)
+        return NULL;
     cJSON *list = cJSON_GetObjectItem(obj, key);
     cJSON_AddItemToArray(list ? list : xf_put_array(obj, key), item);
     return item;
@@ -247,6 +249,11 @@ bool xf_has(struct hl7_view v)
 
 bool xf_eq(struct hl7_view v, const char *s)
 {
+    /* codes are compared without the spaces senders pad them with ("F "): not data */
+    while (v.p && v.len && v.p[0] == ' ')
+        v.p++, v.len--;
+    while (v.p && v.len && v.p[v.len - 1] == ' ')
+        v.len--;
     size_t n = strlen(s);
     return v.p && v.len == n && memcmp(v.p, s, n) == 0;
 }

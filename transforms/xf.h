@@ -92,7 +92,8 @@ cJSON *xf_put_object(cJSON *obj, const char *key);
 cJSON *xf_put_bool(cJSON *obj, const char *key, int value);
 cJSON *xf_put_number(cJSON *obj, const char *key, double value);
 cJSON *xf_put_raw(cJSON *obj, const char *key, const char *json);
-/* Appends item to the array member key of obj, creating the array on first use. */
+/* Appends item to the array member key of obj, creating the array on first use; nothing when
+ * item is NULL. xf_put of a NULL item adds nothing either. */
 cJSON *xf_append(cJSON *obj, const char *key, cJSON *item);
 
 /* How well an identifier (system, or NULL when it has none; CX-5 type, or NULL) would key
@@ -148,7 +149,8 @@ void xf_reps_init(const struct xf_ctx *x, struct xf_reps *r, struct hl7_view v);
 bool xf_reps_next(struct xf_ctx *x, struct xf_reps *r, struct hl7_view *rep);
 /* True when v has content (not absent, not empty, not "" ). */
 bool xf_has(struct hl7_view v);
-/* True when v equals the NUL-terminated s. */
+/* True when v, without leading and trailing spaces, equals the NUL-terminated s: how every
+ * coded value is looked up (OBX-11 "F " is final). */
 bool xf_eq(struct hl7_view v, const char *s);
 
 #endif

@@ -65,6 +65,8 @@ void xf_full_url(struct xf_ctx *x, const struct hl7_seg *s, const char *tag, cha
 
 cJSON *xf_ref(const char *url)
 {
+    if (!url || !url[0])
+        return NULL; /* nothing to point at: the caller's xf_put/xf_append add nothing */
     cJSON *r = cJSON_CreateObject();
     xf_put_str(r, "reference", url);
     return r;

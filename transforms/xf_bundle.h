@@ -29,7 +29,8 @@ int xf_segmap_apply(struct xf_ctx *x, const struct xf_segmap *map, const struct 
 cJSON *xf_resource(const char *type);
 /* The fullUrl for what segment s builds (tag tells apart several resources of one segment). */
 void xf_full_url(struct xf_ctx *x, const struct hl7_seg *s, const char *tag, char out[XF_URL_MAX]);
-/* A Reference {"reference": url}. */
+/* A Reference {"reference": url}; NULL when url is empty (no Patient in the message, say),
+ * which xf_put and xf_append then leave out rather than write "reference": "". */
 cJSON *xf_ref(const char *url);
 /* Appends res as an entry. ident (an Identifier, may be NULL) makes it a conditional update;
  * otherwise seed (stable across messages) makes a deterministic id. Takes res. */

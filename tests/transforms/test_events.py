@@ -136,6 +136,13 @@ check("control characters become spaces", resources(b, "Patient")[0]["name"][0][
 check("control characters warned by position", "warning PID-5: control characters" in err
       and "warning PID-5.2: control characters" in err and "warning AL1-5: control characters" in err)
 
+b, err, rc = convert("oru_r01_no_pid_with_visit")
+check("no PID: nothing points at a Patient that is not there",
+      rc == 0 and all("subject" not in r for r in [e["resource"] for e in b["entry"]])
+      and '"reference": ""' not in json.dumps(b))
+check("a coded value padded with spaces (OBX-11 'F ') is read as its code",
+      resources(b, "Observation")[0]["status"] == "final")
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
