@@ -34,7 +34,7 @@ struct admin {
     struct evhttp_bound_socket *sock; /* NULL while off */
     struct accept_guard guard;        /* of sock's listener */
     struct conf_admin conf;           /* the settings it listens with */
-    char token[CONF_TEXT];
+    char token[AUTH_SECRET_MAX];
     struct event *refresh;
     bool refreshing; /* a gauge job is out */
     struct gauge gauges[2 * CONF_MAX_SECTIONS];
@@ -397,7 +397,7 @@ static void unbind(struct admin *a)
 int admin_configure(struct admin *a, const struct conf *c, char *err, size_t errlen)
 {
     const struct conf_admin *n = &c->admin;
-    char token[CONF_TEXT] = "", why[CONF_TEXT + 64];
+    char token[AUTH_SECRET_MAX] = "", why[CONF_TEXT + 64];
     if (n->port && auth_read_secret(n->token, token, sizeof token, why, sizeof why) != 0) {
         snprintf(err, errlen, "[admin] token: %s", why);
         return -1;

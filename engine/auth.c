@@ -199,6 +199,11 @@ int auth_read_secret(const char *spec, char *out, size_t n, char *why, size_t wh
             snprintf(why, whylen, "environment variable %s is not set", spec + 4);
             return -1;
         }
+        if (strlen(v) >= n) {
+            snprintf(why, whylen, "environment variable %s is longer than %zu bytes", spec + 4,
+                     n - 1);
+            return -1;
+        }
         snprintf(out, n, "%s", v);
         return 0;
     }
@@ -212,9 +217,16 @@ int auth_read_secret(const char *spec, char *out, size_t n, char *why, size_t wh
         fprintf(stderr, "event=secret_file_open_to_others file=%s mode=%o\n", spec + 5,
                 (unsigned)(st.st_mode & 0777));
     size_t got = fread(out, 1, n - 1, f);
+    int more = fgetc(f) != EOF;
     fclose(f);
     out[got] = '\0';
-    out[strcspn(out, "\r\n")] = '\0';
+    size_t len = strcspn(out, "\r\n");
+    if (more && len == got) {
+        snprintf(why, whylen, "%s holds more than %zu bytes", spec + 5, n - 1);
+        out[0] = '\0';
+        return -1;
+    }
+    out[len] = '\0';
     if (!out[0]) {
         snprintf(why, whylen, "%s is empty", spec + 5);
         return -1;

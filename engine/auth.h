@@ -17,6 +17,10 @@
 /* Reads a secret from env:VARIABLE or file:PATH (its first line; a file others may read is
  * logged) into out; -1 with a reason (no secret). */
 int auth_read_secret(const char *spec, char *out, size_t n, char *why, size_t whylen);
+
+/* The room a secret has (a password, a bearer token, a client secret, the admin token): a
+ * longer one is refused with a reason, never cut short. */
+#define AUTH_SECRET_MAX 8192
 /* Whether cd's auth fetches tokens from a token endpoint. */
 int auth_uses_token(const struct conf_destination *cd);
 

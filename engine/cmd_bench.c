@@ -411,12 +411,15 @@ int cmd_bench_run(int argc, char **argv)
                          argc >= 6 && strcmp(argv[4], "--seconds") == 0 ? strtod(argv[5], NULL)
                                                                         : 3);
     if (argc < 2 || (!convert && strcmp(argv[1], "parse") != 0)) {
+        bool help = argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0);
         fputs("usage: solent bench parse|convert [--seconds S] FILE|DIR...\n"
               "       solent bench fsync DIR [--seconds S]\n"
               "       solent bench store DIR FILE [--seconds S]\n"
-              "       solent bench scale [--max SIZE]\n",
-              stderr);
-        return 2;
+              "       solent bench scale [--max SIZE]\n"
+              "Figures, not tests: parser and converter throughput on one core, the disk's\n"
+              "fdatasync rate, the store's and SQLite's commit ceilings, time per KB by shape.\n",
+              help ? stdout : stderr);
+        return help ? 0 : 2;
     }
     struct cli_paths paths;
     struct cli_corpus c = {0};

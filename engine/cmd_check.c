@@ -1,13 +1,92 @@
-/* cmd_check — `solent check-config [-c FILE]`: "file:line: problem" or a summary. */
+/*
+ * cmd_check — `solent check-config [-c FILE]`: loads the file as the engine would, then
+ * resolves what loading leaves for later — every secret (env:VARIABLE set, file:PATH
+ * readable and not too long) and every key or certificate file — so a file that passes
+ * here does not fail at start or at a reload. Problems as "file:line: problem", exit 1;
+ * warnings (a listener open beyond this host without TLS) on stderr, exit 0.
+ */
 #include "engine/cmd_check.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/auth.h"
 #include "engine/conf.h"
-#include "transforms/dt_time.h"
 
 #define DEFAULT_CONF "conf/solent.conf"
+
+static const char usage[] =
+    "usage: solent check-config [-c FILE]\n"
+    "Checks the configuration file (default " DEFAULT_CONF "): every key, reference, secret\n"
+    "and file it names; prints a summary, or file:line: problem.\n";
+
+/* The line to blame for key of section (its own line, else the section's). */
+static int line_of(const struct conf *c, const void *section, const char *key, int dflt)
+{
+    int line = conf_key_line(c, section, key);
+    return line ? line : dflt;
+}
+
+/* A secret spec (env: or file:) that resolves; -1 after saying why. */
+static int check_secret(const struct conf *c, const void *section, const char *key,
+                        const char *spec, const char *where, int dflt)
+{
+    static char value[AUTH_SECRET_MAX];
+    char why[CONF_TEXT + 64];
+    if (!spec[0] || auth_read_secret(spec, value, sizeof value, why, sizeof why) == 0) {
+        memset(value, 0, sizeof value);
+        return 0;
+    }
+    fprintf(stderr, "%s:%d: %s %s: %s\n", c->file, line_of(c, section, key, dflt), where, key, why);
+    return -1;
+}
+
+/* A file the engine will open (a key, a certificate) that can be read; -1 after saying why. */
+static int check_file(const struct conf *c, const void *section, const char *key, const char *path,
+                      const char *where, int dflt)
+{
+    if (!path[0])
+        return 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        fclose(f);
+        return 0;
+    }
+    fprintf(stderr, "%s:%d: %s %s: %s: %s\n", c->file, line_of(c, section, key, dflt), where, key,
+            path, strerror(errno));
+    return -1;
+}
+
+static int check_destination(const struct conf *c, const struct conf_destination *d)
+{
+    char where[CONF_NAME + 16];
+    snprintf(where, sizeof where, "[destination %s]", d->id.name);
+    int line = d->id.line, rc = 0;
+    rc |= check_secret(c, d, "password", d->password, where, line);
+    rc |= check_secret(c, d, "token", d->token, where, line);
+    rc |= check_secret(c, d, "client_secret", d->client_secret, where, line);
+    rc |= check_file(c, d, "private_key", d->private_key, where, line);
+    rc |= check_file(c, d, "ca_file", d->ca_file, where, line);
+    rc |= check_file(c, d, "client_cert", d->client_cert, where, line);
+    rc |= check_file(c, d, "client_key", d->client_key, where, line);
+    return rc;
+}
+
+/* Plain MLLP on an address beyond this host: allowed, but said. */
+static void warn_exposed(const struct conf *c)
+{
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        const struct conf_listener *l = &c->listeners[i];
+        if (strncmp(l->bind, "127.", 4) != 0 && strcmp(l->bind, "::1") != 0 &&
+            strcmp(l->bind, "localhost") != 0)
+            fprintf(stderr,
+                    "%s:%d: warning: [listener %s] bind = %s: MLLP without TLS, open to every "
+                    "host that can reach this one\n",
+                    c->file, line_of(c, l, "bind", l->id.line), l->id.name, l->bind);
+    }
+}
 
 int cmd_check_run(int argc, char **argv)
 {
@@ -16,8 +95,9 @@ int cmd_check_run(int argc, char **argv)
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             path = argv[++i];
         } else {
-            fputs("usage: solent check-config [-c FILE]\n", stderr);
-            return 2;
+            bool help = strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0;
+            fputs(usage, help ? stdout : stderr);
+            return help ? 0 : 2;
         }
     }
     char err[512];
@@ -26,8 +106,16 @@ int cmd_check_run(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    printf("%s: ok: %zu listeners, %zu routes, %zu destinations, %zu identifier rules\n", path,
-           c->nlisteners, c->nroutes, c->ndestinations, c->nidents);
+    int rc = 0;
+    if (c->admin.port)
+        rc |= check_secret(c, &c->admin, "token", c->admin.token, "[admin]", c->admin.line);
+    for (size_t i = 0; i < c->ndestinations; i++)
+        rc |= check_destination(c, &c->destinations[i]);
+    if (rc == 0) {
+        warn_exposed(c);
+        printf("%s: ok: %zu listeners, %zu routes, %zu destinations, %zu identifier rules\n", path,
+               c->nlisteners, c->nroutes, c->ndestinations, c->nidents);
+    }
     conf_free(c);
-    return 0;
+    return rc ? 1 : 0;
 }

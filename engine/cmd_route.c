@@ -5,6 +5,7 @@
  */
 #include "engine/cmd_route.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,11 @@ static void route_file(struct route_cmd *c, const char *data, size_t len)
     hl7_batch_cleanup(&b);
 }
 
+static const char usage[] =
+    "usage: solent route [-c FILE] [--listener NAME] FILE|DIR|- ...\n"
+    "Shows the route each message would take under the configuration (default\n"
+    "conf/solent.conf), as arriving on --listener NAME, and what happens to those none takes.\n";
+
 int cmd_route_run(int argc, char **argv)
 {
     struct route_cmd c = {.listener = NULL};
@@ -68,19 +74,18 @@ int cmd_route_run(int argc, char **argv)
     char why[512];
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i += 2) {
-        if (i + 1 >= argc)
-            break;
-        if (strcmp(argv[i], "-c") == 0)
+        bool help = strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0;
+        if (help)
+            return fputs(usage, stdout), 0;
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
             conf_path = argv[i + 1];
-        else if (strcmp(argv[i], "--listener") == 0)
+        else if (strcmp(argv[i], "--listener") == 0 && i + 1 < argc)
             c.listener = argv[i + 1];
         else
-            break;
+            return fputs(usage, stderr), 2;
     }
-    if (i >= argc) {
-        fputs("usage: solent route [-c FILE] [--listener NAME] FILE|DIR|- ...\n", stderr);
-        return 2;
-    }
+    if (i >= argc)
+        return fputs(usage, stderr), 2;
     struct conf *conf = conf_load(conf_path, why, sizeof why);
     if (!conf)
         return fprintf(stderr, "%s\n", why), 1;

@@ -8,11 +8,29 @@
 
 #include "engine/conf.h"
 #include "engine/daemon.h"
-#include "transforms/dt_time.h"
 
 #define DEFAULT_CONF "conf/solent.conf"
 
-/* mkdir -p with mode 0700: the store holds patient data. */
+/* The directory itself (not its parents) readable by its owner only: one made before, or by
+ * hand, with 0755 would let every local user read the store's patient data. */
+static int tighten(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !(st.st_mode & 077))
+        return 0;
+    if (chmod(path, 0700) != 0) {
+        snprintf(err, errlen,
+                 "directory %s is open to others (mode %o) and cannot be made 0700: %s", path,
+                 (unsigned)(st.st_mode & 0777), strerror(errno));
+        return -1;
+    }
+    fprintf(stderr, "event=directory_tightened path=\"%s\" mode_was=%o mode=700\n", path,
+            (unsigned)(st.st_mode & 0777));
+    return 0;
+}
+
+/* mkdir -p with mode 0700, the last one made 0700 if it was open: the store holds patient
+ * data. */
 static int make_dirs(const char *path, char *err, size_t errlen)
 {
     char p[CONF_TEXT];
@@ -30,7 +48,7 @@ static int make_dirs(const char *path, char *err, size_t errlen)
         }
         *s = saved;
         if (saved == '\0')
-            return 0;
+            return tighten(p, err, errlen);
     }
 }
 

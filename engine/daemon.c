@@ -21,7 +21,6 @@
 #include "engine/delivery.h"
 #include "engine/retention.h"
 #include "engine/worker.h"
-#include "transforms/dt_time.h"
 
 #define STOP_GRACE_MS 5000 /* a stop waits this long at most for delivery attempts in flight */
 

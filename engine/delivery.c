@@ -38,7 +38,7 @@ struct dest {
     size_t nready, ready_cap;
     int64_t last_batch_ms; /* directory: when the last batch went to the writer */
     struct delivery_rng rng;
-    char secret[CONF_TEXT]; /* the password, token or client secret, read at configure */
+    char secret[AUTH_SECRET_MAX]; /* the password, token or client secret, read at configure */
     bool secret_ok;
     /* finished bundle handles, still set up for this destination: a request sets only its
      * body, headers and callbacks' data (a reload discards them: conf_gen) */
@@ -46,7 +46,7 @@ struct dest {
     size_t nspare;
     unsigned conf_gen;
     /* token endpoint (oauth2_client_credentials, smart_backend): one fetch at a time */
-    char token[4096];
+    char token[AUTH_SECRET_MAX];
     int64_t token_refresh_ms, token_expires_ms, token_retry_ms; /* renew at, dead at, retry at */
     unsigned token_gen; /* bumped by each new token, and when a 401 condemns one */
     bool token_fetching;
@@ -586,7 +586,7 @@ static void request_start(struct dest *ds, struct store_claim *c)
     h = curl_slist_append(h, "Accept: application/fhir+json");
     h = curl_slist_append(h, "Expect:");
     if (strcmp(cd->auth, "bearer") == 0 || auth_uses_token(cd)) {
-        char line[sizeof ds->token + 32];
+        char line[AUTH_SECRET_MAX + 32]; /* ds->token and ds->secret both fit */
         snprintf(line, sizeof line, "Authorization: Bearer %s",
                  auth_uses_token(cd) ? ds->token : ds->secret);
         h = curl_slist_append(h, line);

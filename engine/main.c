@@ -1,4 +1,5 @@
 /* main — the solent command: dispatches to one command per subcommand name. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,17 +42,43 @@ static int usage(FILE *to)
     return to == stdout ? 0 : 2;
 }
 
+static const struct command *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* `solent help COMMAND`, `solent COMMAND -h`: the command's own --help (usage on stdout). */
+static int help(const struct command *c)
+{
+    char *args[] = {(char *)c->name, "--help", NULL};
+    return c->run(2, args);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage(stderr);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
+    bool asks_help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+                     strcmp(argv[1], "help") == 0;
+    if (asks_help && argc >= 3 && find(argv[2]))
+        return help(find(argv[2]));
+    if (asks_help && argc >= 3) {
+        fprintf(stderr, "solent: unknown command '%s'\n", argv[2]);
+        return usage(stderr);
+    }
+    if (asks_help)
         return usage(stdout);
     if (strcmp(argv[1], "--version") == 0)
         return puts("solent " SOLENT_VERSION) == EOF;
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "solent: unknown command '%s'\n", argv[1]);
-    return usage(stderr);
+    const struct command *c = find(argv[1]);
+    if (!c) {
+        fprintf(stderr, "solent: unknown command '%s'\n", argv[1]);
+        return usage(stderr);
+    }
+    if (argc >= 3 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0))
+        return help(c);
+    return c->run(argc - 1, argv + 1);
 }
