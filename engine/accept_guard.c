@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/log.h"
+
 static struct accept_guard *guards; /* every guard in place: the error callback finds its own */
 
 static void on_resume(evutil_socket_t fd, short what, void *arg)
@@ -26,8 +28,8 @@ static void on_error(struct evconnlistener *ev, void *ptr)
         g = g->next;
     int e = EVUTIL_SOCKET_ERROR();
     bool pause = g && (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM);
-    fprintf(stderr, "event=accept_error listener=%s error=\"%s\"%s\n", g ? g->name : "?",
-            evutil_socket_error_to_string(e), pause ? " action=paused resume_in_ms=1000" : "");
+    log_warn("accept_error", "listener=%s error=%s action=%s resume_in_ms=%d", g ? g->name : "?",
+             evutil_socket_error_to_string(e), pause ? "paused" : "none", pause ? 1000 : 0);
     if (pause) {
         struct timeval second = {1, 0};
         evconnlistener_disable(ev);

@@ -17,6 +17,7 @@
 #include "engine/auth.h"
 #include "engine/daemon.h"
 #include "engine/delivery.h"
+#include "engine/log.h"
 #include "engine/retention.h"
 #include "engine/store.h"
 
@@ -84,7 +85,7 @@ static void gauges_run(struct store *s, void *arg)
     struct gauge_job *j = arg;
     j->rc = store_queue_gauges(s, on_gauge, j);
     if (j->rc != 0)
-        fprintf(stderr, "event=metrics_store_failed\n");
+        log_error("metrics_store_failed", "%s", "");
     daemon_call(j->d, gauges_done, j);
 }
 
@@ -373,7 +374,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     if (!authorized(a, req)) {
-        fprintf(stderr, "event=admin_unauthorized path=/metrics\n");
+        log_warn("admin_unauthorized", "path=/metrics");
         reply(req, 401, "Unauthorized", "a bearer token is needed\n", 25);
         return;
     }
@@ -415,7 +416,7 @@ int admin_configure(struct admin *a, const struct conf *c, char *err, size_t err
         a->sock = s;
         if (s) {
             accept_guard_start(&a->guard, evhttp_bound_socket_get_listener(s), "admin");
-            fprintf(stderr, "event=admin_listening bind=%s port=%u\n", n->bind, (unsigned)n->port);
+            log_info("admin_listening", "bind=%s port=%u", n->bind, (unsigned)n->port);
         }
     }
     a->conf = *n;

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engine/log.h"
+
 int auth_uses_token(const struct conf_destination *cd)
 {
     return strcmp(cd->auth, "oauth2_client_credentials") == 0 ||
@@ -214,8 +216,8 @@ int auth_read_secret(const char *spec, char *out, size_t n, char *why, size_t wh
     }
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-        fprintf(stderr, "event=secret_file_open_to_others file=%s mode=%o\n", spec + 5,
-                (unsigned)(st.st_mode & 0777));
+        log_warn("secret_file_open_to_others", "file=%s mode=%o", spec + 5,
+                 (unsigned)(st.st_mode & 0777));
     size_t got = fread(out, 1, n - 1, f);
     int more = fgetc(f) != EOF;
     fclose(f);

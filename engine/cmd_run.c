@@ -8,6 +8,7 @@
 
 #include "engine/conf.h"
 #include "engine/daemon.h"
+#include "engine/log.h"
 
 #define DEFAULT_CONF "conf/solent.conf"
 
@@ -24,8 +25,8 @@ static int tighten(const char *path, char *err, size_t errlen)
                  (unsigned)(st.st_mode & 0777), strerror(errno));
         return -1;
     }
-    fprintf(stderr, "event=directory_tightened path=\"%s\" mode_was=%o mode=700\n", path,
-            (unsigned)(st.st_mode & 0777));
+    log_warn("directory_tightened", "path=%s mode_was=%o mode=700", path,
+             (unsigned)(st.st_mode & 0777));
     return 0;
 }
 
@@ -78,12 +79,16 @@ int cmd_run_run(int argc, char **argv)
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    if (make_dirs(c->engine.data_dir, err, sizeof err) != 0 ||
-        (slash && make_dirs(dir, err, sizeof err) != 0)) {
-        fprintf(stderr, "solent run: %s\n", err);
+    if (log_configure(c->engine.log_level, c->engine.log_format, c->engine.log_file, err,
+                      sizeof err) != 0) {
+        fprintf(stderr, "solent run: %s\n", err); /* no log to say it in */
+        conf_free(c);
+    } else if (make_dirs(c->engine.data_dir, err, sizeof err) != 0 ||
+               (slash && make_dirs(dir, err, sizeof err) != 0)) {
+        log_error("start_failed", "error=%s", err);
         conf_free(c);
     } else if (daemon_run(c, err, sizeof err) != 0) { /* takes c */
-        fprintf(stderr, "solent run: %s\n", err);
+        log_error("start_failed", "error=%s", err);
     } else {
         rc = 0;
     }

@@ -29,6 +29,8 @@ struct key {
 static const struct key engine_keys[] = {
     KEY(conf_engine, K_STR, site_tz, "Europe/London", NULL),
     KEY(conf_engine, K_ENUM, log_level, "info", "error|warn|info|debug"),
+    KEY(conf_engine, K_ENUM, log_format, "text", "text|json"),
+    KEY(conf_engine, K_STR, log_file, "", NULL),
     KEY(conf_engine, K_STR, data_dir, "data", NULL),
     KEY(conf_engine, K_ENUM, on_no_match, "reject", "reject|park"),
     KEY(conf_engine, K_SIZE, max_message, "16M", NULL),

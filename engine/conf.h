@@ -41,7 +41,9 @@ struct conf_named {
 
 struct conf_engine {
     char site_tz[CONF_NAME];
-    char log_level[16];
+    char log_level[16];       /* error | warn | info | debug */
+    char log_format[8];       /* text (key=value) | json */
+    char log_file[CONF_TEXT]; /* "": stderr */
     char data_dir[CONF_TEXT];
     char on_no_match[16]; /* reject (AR 200/201) | park (accept, store, no delivery) */
     size_t max_message;

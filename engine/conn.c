@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "engine/log.h"
 #include "engine/pipeline.h"
 #include "engine/worker.h"
 #include "parsers/hl7_ack.h"
@@ -51,17 +52,17 @@ struct conn {
 
 static void conn_set_state(struct conn *c, enum conn_state s)
 {
-    if (c->l->d->conf->engine.log_level[0] == 'd')
-        fprintf(stderr, "event=conn_state conn=%llu from=%s to=%s\n", c->id, state_names[c->state],
-                state_names[s]);
+    if (log_enabled(LOG_DEBUG))
+        log_debug("conn_state", "conn=%llu from=%s to=%s", c->id, state_names[c->state],
+                  state_names[s]);
     c->state = s;
 }
 
 static void conn_free(struct conn *c)
 {
-    fprintf(stderr, "event=conn_closed listener=%s conn=%llu peer=%s frames=%llu skipped=%llu\n",
-            c->l->conf->id.name, c->id, c->peer, (unsigned long long)c->framer.frames,
-            (unsigned long long)c->framer.skipped);
+    log_info("conn_closed", "listener=%s conn=%llu peer=%s frames=%llu skipped=%llu",
+             c->l->conf->id.name, c->id, c->peer, (unsigned long long)c->framer.frames,
+             (unsigned long long)c->framer.skipped);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -221,8 +222,8 @@ static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
         hl7_ack_build(NULL, &a, &ack);
         send_frame(c, ack.p, ack.len);
         strbuf_cleanup(&ack);
-        fprintf(stderr, "event=frame_oversize listener=%s conn=%llu max=%zu\n", c->l->conf->id.name,
-                c->id, c->l->conf->max_message);
+        log_warn("frame_oversize", "listener=%s conn=%llu max=%zu", c->l->conf->id.name, c->id,
+                 c->l->conf->max_message);
         return 0;
     }
     clock_gettime(CLOCK_MONOTONIC, &c->frame_at);
@@ -260,8 +261,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 static void conn_finish(struct conn *c)
 {
     if (mllp_in_frame(&c->framer))
-        fprintf(stderr, "event=frame_truncated listener=%s conn=%llu\n", c->l->conf->id.name,
-                c->id);
+        log_warn("frame_truncated", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
     bufferevent_disable(c->bev, EV_READ);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
         conn_free(c);
@@ -278,9 +278,10 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)fd, (void)what;
-    fprintf(stderr, "event=%s listener=%s conn=%llu\n",
-            c->timer_kind == TIMER_FRAME ? "conn_frame_timeout" : "conn_idle_timeout",
-            c->l->conf->id.name, c->id);
+    if (c->timer_kind == TIMER_FRAME)
+        log_warn("conn_frame_timeout", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
+    else
+        log_info("conn_idle_timeout", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
     conn_free(c); /* READING: nothing of this peer's is in flight */
 }
 
@@ -291,8 +292,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
         return;
     if (what & BEV_EVENT_TIMEOUT) /* the only bufferevent timeout: the peer reads nothing */
-        fprintf(stderr, "event=conn_write_timeout listener=%s conn=%llu\n", c->l->conf->id.name,
-                c->id);
+        log_warn("conn_write_timeout", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
     if (c->state == CONN_DRAINING) { /* the peer is gone for good: nothing left to do */
         conn_free(c);
         return;
@@ -317,8 +317,8 @@ static void conn_resume(struct conn *c)
     size_t unread = evbuffer_get_length(bufferevent_get_output(c->bev));
     if (unread > UNREAD_MAX) {
         if (c->state != CONN_BLOCKED) {
-            fprintf(stderr, "event=conn_blocked listener=%s conn=%llu unread_bytes=%zu\n",
-                    c->l->conf->id.name, c->id, unread);
+            log_warn("conn_blocked", "listener=%s conn=%llu unread_bytes=%zu", c->l->conf->id.name,
+                     c->id, unread);
             conn_arm(c, TIMER_NONE);
             conn_write_timeout(c, true);
         }
@@ -361,8 +361,7 @@ void conn_committed(struct conn *c, int rc, enum store_status status, const char
         return;
     }
     if (rc != 0) { /* not durable: no positive ACK; the sender will resend */
-        fprintf(stderr, "event=conn_closed_store_failure listener=%s conn=%llu\n",
-                c->l->conf->id.name, c->id);
+        log_warn("conn_closed_store_failure", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
         conn_free(c);
         return;
     }
@@ -403,8 +402,7 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
                          : conns_from(l, addr) >= l->conf->max_per_peer ? "max_per_peer"
                                                                         : NULL;
     if (refuse) {
-        fprintf(stderr, "event=conn_refused listener=%s peer=%s reason=%s\n", l->conf->id.name,
-                peer, refuse);
+        log_warn("conn_refused", "listener=%s peer=%s reason=%s", l->conf->id.name, peer, refuse);
         evutil_closesocket(fd);
         return;
     }
@@ -433,8 +431,7 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
     bufferevent_setwatermark(c->bev, EV_WRITE, UNREAD_MAX / 2, 0);
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_enable(c->bev, EV_READ);
-    fprintf(stderr, "event=conn_open listener=%s conn=%llu peer=%s\n", l->conf->id.name, c->id,
-            peer);
+    log_info("conn_open", "listener=%s conn=%llu peer=%s", l->conf->id.name, c->id, peer);
 }
 
 void conn_stop_all(struct daemon *d)

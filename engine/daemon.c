@@ -19,6 +19,7 @@
 #include "engine/admin.h"
 #include "engine/conn.h"
 #include "engine/delivery.h"
+#include "engine/log.h"
 #include "engine/retention.h"
 #include "engine/worker.h"
 
@@ -162,7 +163,7 @@ static void on_stop_grace(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     if (!delivery_idle(d->delivery))
-        fprintf(stderr, "event=stop_grace_over grace_ms=%d\n", STOP_GRACE_MS);
+        log_warn("stop_grace_over", "grace_ms=%d", STOP_GRACE_MS);
     delivery_stop(d->delivery);
     maybe_exit(d);
 }
@@ -174,8 +175,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     if (d->stopping)
         return;
     d->stopping = true;
-    fprintf(stderr, "event=stopping signal=%s inflight=%zu\n", sig == SIGTERM ? "TERM" : "INT",
-            d->inflight);
+    log_info("stopping", "signal=%s inflight=%zu", sig == SIGTERM ? "TERM" : "INT", d->inflight);
     retire_all(d);
     conn_stop_all(d);
     delivery_drain(d->delivery); /* what is in flight finishes and is recorded */
@@ -219,8 +219,7 @@ static struct daemon_listener *listener_open(struct daemon *d, const struct conf
         return NULL;
     }
     accept_guard_start(&l->guard, l->ev, cl->id.name);
-    fprintf(stderr, "event=listening listener=%s bind=%s port=%u\n", cl->id.name, cl->bind,
-            cl->port);
+    log_info("listening", "listener=%s bind=%s port=%u", cl->id.name, cl->bind, cl->port);
     return l;
 }
 
@@ -247,8 +246,8 @@ static void listener_retire(struct daemon_listener *l)
         accept_guard_stop(&l->guard);
         evconnlistener_free(l->ev);
         l->ev = NULL;
-        fprintf(stderr, "event=listener_closed listener=%s open_connections=%zu\n",
-                l->conf->id.name, l->nconns);
+        log_info("listener_closed", "listener=%s open_connections=%zu", l->conf->id.name,
+                 l->nconns);
     }
     daemon_listener_release(l);
 }
@@ -339,9 +338,12 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     (void)what;
     if (d->stopping)
         return;
+    char why[CONF_TEXT + 64];
+    if (log_reopen(why, sizeof why) != 0) /* a rotation moved the file: write a new one */
+        log_error("log_reopen_failed", "error=%s kept=previous", why);
     if (d->reloading) {
         d->reload_again = true;
-        fprintf(stderr, "event=reload_queued detail=the file is read again after this read\n");
+        log_info("reload_queued", "detail=%s", "the file is read again after this read");
         return;
     }
     struct reload_job *j = calloc(1, sizeof *j);
@@ -350,13 +352,13 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     j->d = d;
     snprintf(j->file, sizeof j->file, "%s", d->conf->file);
     if (pthread_create(&d->reload_thread, NULL, reload_read, j) != 0) {
-        fprintf(stderr, "event=reload_failed kept=previous error=\"cannot start a thread\"\n");
+        log_error("reload_failed", "kept=previous error=%s", "cannot start a thread");
         free(j);
         return;
     }
     d->reloading = true;
     d->reload_again = false;
-    fprintf(stderr, "event=reloading file=\"%s\"\n", j->file);
+    log_info("reloading", "file=%s", j->file);
 }
 
 static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errlen);
@@ -386,7 +388,7 @@ static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errl
 {
     struct daemon_listener *fresh;
     if (!n || open_new(d, n, &fresh, err, errlen) != 0) {
-        fprintf(stderr, "event=reload_failed kept=previous error=\"%s\"\n", err);
+        log_error("reload_failed", "kept=previous error=%s", err);
         conf_free(n);
         return;
     }
@@ -406,16 +408,18 @@ static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errl
     }
     if (strcmp(n->store.path, d->conf->store.path) != 0 ||
         strcmp(n->store.kind, d->conf->store.kind) != 0)
-        fprintf(stderr, "event=reload_store_unchanged detail=a new [store] takes a restart\n");
+        log_warn("reload_store_unchanged", "detail=%s", "a new [store] takes a restart");
     struct conf *old = d->conf;
     d->conf = n;
+    if (log_configure(n->engine.log_level, n->engine.log_format, n->engine.log_file, err, errlen))
+        log_error("log_reload_failed", "kept=previous error=%s", err);
     delivery_configure(d->delivery, n);
     if (admin_configure(d->admin, n, err, errlen) != 0)
-        fprintf(stderr, "event=admin_reload_failed kept=previous error=\"%s\"\n", err);
+        log_error("admin_reload_failed", "kept=previous error=%s", err);
     retention_configure(d->retention);
     conf_free(old);
-    fprintf(stderr, "event=reloaded listeners=%zu routes=%zu destinations=%zu\n", n->nlisteners,
-            n->nroutes, n->ndestinations);
+    log_info("reloaded", "listeners=%zu routes=%zu destinations=%zu", n->nlisteners, n->nroutes,
+             n->ndestinations);
 }
 
 static void daemon_cleanup(struct daemon *d)
@@ -522,10 +526,9 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     if (open_new(d, conf, &fresh, err, errlen) != 0)
         goto out;
     d->listeners = fresh;
-    fprintf(stderr,
-            "event=started version=%s store=%s listeners=%zu routes=%zu open_files_max=%llu\n",
-            SOLENT_VERSION, conf->store.path, conf->nlisteners, conf->nroutes,
-            (unsigned long long)files.rlim_cur);
+    log_info("started", "version=%s store=%s listeners=%zu routes=%zu open_files_max=%llu",
+             SOLENT_VERSION, conf->store.path, conf->nlisteners, conf->nroutes,
+             (unsigned long long)files.rlim_cur);
     if (event_base_dispatch(d->base) < 0) {
         snprintf(err, errlen, "the event loop failed");
         goto out;
@@ -539,8 +542,8 @@ out:
         intake_stop(d->intake);
         d->intake = NULL;
         struct store_stats st = store_stats(d->store);
-        fprintf(stderr, "event=stopped transactions=%llu messages=%llu\n",
-                (unsigned long long)st.transactions, (unsigned long long)st.messages);
+        log_info("stopped", "transactions=%llu messages=%llu", (unsigned long long)st.transactions,
+                 (unsigned long long)st.messages);
     }
     daemon_cleanup(d);
     return rc;

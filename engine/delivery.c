@@ -17,6 +17,7 @@
 #include "engine/daemon.h"
 #include "engine/delivery_policy.h"
 #include "engine/intake.h"
+#include "engine/log.h"
 #include "engine/store.h"
 
 #define POLL_MS        1000      /* retries coming due, rows queued by other processes */
@@ -99,11 +100,6 @@ struct delivery {
     int64_t retry_at_ms; /* when retry_timer fires */
 };
 
-static bool debug(const struct delivery *dv)
-{
-    return dv->d->conf->engine.log_level[0] == 'd';
-}
-
 static void pump(struct dest *ds);
 static void pump_all(struct delivery *dv);
 static void note_health(struct dest *ds, bool whole_failure, int64_t now);
@@ -158,10 +154,9 @@ static struct pending_result *decide(struct dest *ds, const struct store_claim *
         if (!too_many && !too_old) {
             p->r.kind = STORE_RETRY;
             p->r.next_attempt_ms = now + delay;
-            fprintf(stderr,
-                    "event=delivery_retry destination=%s outbox_id=%lld attempt=%d reason=\"%s\""
-                    " next_in_ms=%lld\n",
-                    cd->id.name, (long long)c->id, attempt, o->reason, (long long)delay);
+            log_warn("delivery_retry",
+                     "destination=%s outbox_id=%lld attempt=%d reason=%s next_in_ms=%lld",
+                     cd->id.name, (long long)c->id, attempt, o->reason, (long long)delay);
             ds->outcomes[STORE_RETRY]++;
             return p;
         }
@@ -173,8 +168,8 @@ static struct pending_result *decide(struct dest *ds, const struct store_claim *
         p->r.error = p->error;
     }
     p->r.kind = STORE_DEAD;
-    fprintf(stderr, "event=dead_letter destination=%s outbox_id=%lld attempts=%d reason=\"%s\"\n",
-            cd->id.name, (long long)c->id, attempt, p->error);
+    log_warn("dead_letter", "destination=%s outbox_id=%lld attempts=%d reason=%s", cd->id.name,
+             (long long)c->id, attempt, p->error);
     ds->outcomes[STORE_DEAD]++;
     return p;
 }
@@ -241,7 +236,7 @@ static void record_run(struct store *s, void *arg)
         rs[i++] = p->r;
     char err[256];
     if (store_record(s, rs, n, err, sizeof err) != 0) /* leases lapse: the rows come back */
-        fprintf(stderr, "event=delivery_record_failed rows=%zu error=\"%s\"\n", n, err);
+        log_error("delivery_record_failed", "rows=%zu error=%s", n, err);
     free(rs);
     daemon_call(j->dv->d, record_done, j);
 }
@@ -445,8 +440,8 @@ static void dir_written(void *arg)
             add_result(dv, decide(ds, &b->claims[i], &b->outcomes[i], 0, now, &ds->rng));
         ok += b->outcomes[i].verdict == DELIVERY_OK;
     }
-    if (ok && debug(dv))
-        fprintf(stderr, "event=delivered destination=%s files=%zu\n", ds->conf.id.name, ok);
+    if (ok && log_enabled(LOG_DEBUG))
+        log_debug("delivered", "destination=%s files=%zu", ds->conf.id.name, ok);
     store_claims_free(b->claims, b->n);
     free(b->outcomes);
     free(b);
@@ -463,7 +458,7 @@ static void claim_run(struct store *s, void *arg)
     char err[256];
     j->n = store_claim(s, j->name, j->now, j->lease_until, j->want, &j->claims, err, sizeof err);
     if (j->n < 0)
-        fprintf(stderr, "event=delivery_claim_failed destination=%s error=\"%s\"\n", j->name, err);
+        log_error("delivery_claim_failed", "destination=%s error=%s", j->name, err);
     daemon_call(j->dest->dv->d, claim_done, j);
 }
 
@@ -616,8 +611,7 @@ static void token_start(struct dest *ds)
         ds->token_failures++;
         ds->token_failures_total++;
         ds->token_retry_ms = store_now_ms() + 30000; /* a configuration fault: the key */
-        fprintf(stderr, "event=token_failed destination=%s error=\"%s\" retry_in_ms=30000\n",
-                cd->id.name, err);
+        log_warn("token_failed", "destination=%s error=%s retry_in_ms=30000", cd->id.name, err);
         strbuf_cleanup(&form);
         wake_at(ds->dv, ds->token_retry_ms);
         return;
@@ -660,8 +654,8 @@ static void token_done(struct request *rq, CURLcode code)
         ds->token_expires_ms = now + expires_in * 1000;
         ds->token_gen++;
         ds->token_failures = 0;
-        fprintf(stderr, "event=token_refreshed destination=%s expires_in_s=%lld\n",
-                ds->conf.id.name, (long long)expires_in);
+        log_info("token_refreshed", "destination=%s expires_in_s=%lld", ds->conf.id.name,
+                 (long long)expires_in);
         pump(ds);
         return;
     }
@@ -677,10 +671,8 @@ static void token_done(struct request *rq, CURLcode code)
     struct delivery_backoff b = {ds->conf.retry_base_ms, ds->conf.retry_cap_ms};
     int64_t delay = delivery_backoff_ms(&b, ds->token_failures, 0, &ds->rng);
     ds->token_retry_ms = now + delay;
-    fprintf(stderr,
-            "event=token_failed destination=%s http_status=%ld error=\"%s\" failures=%d"
-            " retry_in_ms=%lld\n",
-            ds->conf.id.name, status, err, ds->token_failures, (long long)delay);
+    log_warn("token_failed", "destination=%s http_status=%ld error=%s failures=%d retry_in_ms=%lld",
+             ds->conf.id.name, status, err, ds->token_failures, (long long)delay);
     wake_at(ds->dv, ds->token_retry_ms);
 }
 
@@ -720,14 +712,14 @@ static void request_done(struct request *rq, CURLcode code)
         ds->token_refresh_ms = ds->token_expires_ms = 0;
         ds->token_gen++;
         p->r.next_attempt_ms = a.now_ms;
-        fprintf(stderr, "event=token_rejected destination=%s action=refresh\n", ds->conf.id.name);
+        log_warn("token_rejected", "destination=%s action=refresh", ds->conf.id.name);
     }
     if (p->r.kind == STORE_DELIVERED) {
         p->locations = strbuf_take(&locations, NULL);
         p->r.locations = p->locations;
-        if (debug(dv))
-            fprintf(stderr, "event=delivered destination=%s outbox_id=%lld http_status=%ld\n",
-                    ds->conf.id.name, (long long)rq->claim.id, status);
+        if (log_enabled(LOG_DEBUG))
+            log_debug("delivered", "destination=%s outbox_id=%lld http_status=%ld",
+                      ds->conf.id.name, (long long)rq->claim.id, status);
     } else if (p->r.kind == STORE_DEAD && rq->body.len) {
         p->response = dup_str(rq->body.p, rq->body.len); /* kept, never logged */
         p->r.response = p->response;
@@ -755,7 +747,7 @@ static void release_run(struct store *s, void *arg)
     struct release_job *j = arg;
     char err[256];
     if (store_release(s, j->ids, j->n, err, sizeof err) != 0) /* they lapse: the same end */
-        fprintf(stderr, "event=delivery_release_failed rows=%zu error=\"%s\"\n", j->n, err);
+        log_error("delivery_release_failed", "rows=%zu error=%s", j->n, err);
     free(j);
 }
 
@@ -784,7 +776,7 @@ struct due_job {
 static void due_done(void *arg)
 {
     struct due_job *j = arg;
-    fprintf(stderr, "event=retries_released destination=%s queues=%zu\n", j->name, j->released);
+    log_info("retries_released", "destination=%s queues=%zu", j->name, j->released);
     if (!j->dv->stopping)
         pump_all(j->dv);
     free(j);
@@ -795,8 +787,7 @@ static void due_run(struct store *s, void *arg)
     struct due_job *j = arg;
     char err[256];
     if (store_retry_now(s, j->name, j->now, &j->released, err, sizeof err) != 0)
-        fprintf(stderr, "event=delivery_release_failed destination=%s error=\"%s\"\n", j->name,
-                err);
+        log_error("delivery_release_failed", "destination=%s error=%s", j->name, err);
     daemon_call(j->dv->d, due_done, j);
 }
 
@@ -809,13 +800,13 @@ static void note_health(struct dest *ds, bool whole_failure, int64_t now)
     int64_t since = ds->health.down_since_ms;
     switch (delivery_health_note(&ds->health, whole_failure, now, &probes)) {
     case DELIVERY_HEALTH_DOWN:
-        fprintf(stderr, "event=destination_down destination=%s failures=%d probe_in_ms=%lld\n",
-                ds->conf.id.name, ds->health.failures, (long long)probes.base_ms);
+        log_warn("destination_down", "destination=%s failures=%d probe_in_ms=%lld",
+                 ds->conf.id.name, ds->health.failures, (long long)probes.base_ms);
         release_ready(ds);
         break;
     case DELIVERY_HEALTH_UP: {
-        fprintf(stderr, "event=destination_up destination=%s down_ms=%lld\n", ds->conf.id.name,
-                (long long)(now - since));
+        log_info("destination_up", "destination=%s down_ms=%lld", ds->conf.id.name,
+                 (long long)(now - since));
         struct due_job *j = calloc(1, sizeof *j);
         if (!j)
             abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
@@ -1047,12 +1038,11 @@ static void dest_apply(struct dest *ds, const struct conf_destination *cd)
     ds->secret_ok = true;
     if (spec[0] && auth_read_secret(spec, ds->secret, sizeof ds->secret, why, sizeof why) != 0) {
         ds->secret_ok = false; /* its rows wait, nothing is dead-lettered */
-        fprintf(stderr, "event=destination_secret_missing destination=%s error=\"%s\"\n",
-                cd->id.name, why);
+        log_error("destination_secret_missing", "destination=%s error=%s", cd->id.name, why);
     }
     if (strcmp(cd->kind, "directory") == 0 && mkdir(cd->path, 0700) != 0 && errno != EEXIST)
-        fprintf(stderr, "event=destination_directory_failed destination=%s error=\"%s\"\n",
-                cd->id.name, strerror(errno));
+        log_error("destination_directory_failed", "destination=%s error=%s", cd->id.name,
+                  strerror(errno));
 }
 
 void delivery_configure(struct delivery *dv, const struct conf *c)
@@ -1162,7 +1152,7 @@ void delivery_stop(struct delivery *dv)
         abandoned++;
     }
     if (abandoned)
-        fprintf(stderr, "event=delivery_stopped abandoned_requests=%zu\n", abandoned);
+        log_info("delivery_stopped", "abandoned_requests=%zu", abandoned);
 }
 
 void delivery_free(struct delivery *dv)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/log.h"
 #include "parsers/grow.h"
 
 struct intake_item {
@@ -137,10 +138,7 @@ static void mark_duplicate(struct intake *in, struct intake_item *batch, struct 
         m->status = STORE_DUPLICATE;
         m->noutbox = 0;
     } else if (rc == 2) { /* identifiers only: the content is not logged */
-        char id[256], app[256];
-        fprintf(stderr, "event=control_id_reused msh10=\"%s\" msh3=\"%s\"\n",
-                str_printable(m->control_id, id, sizeof id),
-                str_printable(m->sending_app, app, sizeof app));
+        log_warn("control_id_reused", "msh10=%s msh3=%s", m->control_id, m->sending_app);
     }
 }
 
@@ -159,11 +157,11 @@ static void commit_batch(struct intake *in, struct intake_item *batch)
     char err[256];
     int rc = store_commit(in->store, msgs, n, err, sizeof err);
     if (rc == -2) { /* no ACK goes out; the senders resend to the restarted engine */
-        fprintf(stderr, "event=fsync_failed messages=%zu error=\"%s\" action=stopping\n", n, err);
+        log_error("fsync_failed", "messages=%zu error=%s action=stopping", n, err);
         _exit(70);
     }
     if (rc != 0)
-        fprintf(stderr, "event=store_commit_failed messages=%zu error=\"%s\"\n", n, err);
+        log_error("store_commit_failed", "messages=%zu error=%s", n, err);
     i = 0;
     for (struct intake_item *it = batch, *next; it; it = next) {
         next = it->next;

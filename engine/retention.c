@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "engine/daemon.h"
+#include "engine/log.h"
 
 #define EVERY_MS_MAX 3600000 /* a pass at least hourly */
 #define BATCH        500     /* rows looked at per transaction */
@@ -48,11 +49,11 @@ static void batch_done(void *arg)
     r->total.messages += r->pass.messages;
     r->total.outbox_rows += r->pass.outbox_rows;
     if (r->rc < 0)
-        fprintf(stderr, "event=purge_failed error=\"%s\" action=retry_next_pass\n", r->err);
+        log_error("purge_failed", "error=%s action=retry_next_pass", r->err);
     else if (r->pass.messages || r->pass.outbox_rows)
-        fprintf(stderr, "event=purged messages=%llu outbox_rows=%llu retain_ms=%llu\n",
-                (unsigned long long)r->pass.messages, (unsigned long long)r->pass.outbox_rows,
-                (unsigned long long)d->conf->store.retain_ms);
+        log_info("purged", "messages=%llu outbox_rows=%llu retain_ms=%llu",
+                 (unsigned long long)r->pass.messages, (unsigned long long)r->pass.outbox_rows,
+                 (unsigned long long)d->conf->store.retain_ms);
     if (!d->stopping)
         schedule(r);
 }

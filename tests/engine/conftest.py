@@ -1,11 +1,13 @@
 """Fixtures of the engine tests (pytest): the binary and the source tree under test, a
 fresh engine per test, the FHIR test server, and after every test — passed or failed —
-every engine it started killed and every log it wrote checked: no patient data.
+every engine it started killed and every log it wrote checked: no patient data, and every
+line one event that logfmt (heroku's parser) or JSON.parse reads (logcheck.js).
 
 Run one test: python3 -m pytest tests/engine/test_daemon.py -k reload \\
                   --solent build/engine/solent --root .
 """
 import os
+import subprocess
 
 import pytest
 
@@ -31,16 +33,23 @@ def root(request):
 def engines_checked():
     """Whatever a test did: its engines are killed, and none of its logs holds patient data."""
     harness.ENGINES.clear()
+    harness.EXTRA_LOGS.clear()
     yield
     logs = []
     for e in harness.ENGINES:
         e.close()
-        if os.path.exists(e.log_path):
-            logs.append((e.log_path, e.log_text()))
+    for path in [e.log_path for e in harness.ENGINES] + harness.EXTRA_LOGS:
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                logs.append((path, f.read()))
     harness.ENGINES.clear()
     for path, text in logs:
         for secret in harness.SENTINELS:
             assert secret not in text, "patient data %r in %s" % (secret, path)
+    if logs:  # every line one event, read by parsers that are not ours
+        r = subprocess.run(["node", os.path.join(os.path.dirname(__file__), "logcheck.js")]
+                           + [p for p, _ in logs], capture_output=True, text=True)
+        assert r.returncode == 0, "log lines that do not parse:\n" + r.stdout[-2000:]
 
 
 @pytest.fixture

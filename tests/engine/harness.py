@@ -23,6 +23,7 @@ import hl7.client
 
 SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
 ENGINES = []  # every engine a test started: the fixtures stop them and read their logs
+EXTRA_LOGS = []  # log files a test had an engine write besides its stderr (log_file)
 MRN = "https://fhir.example.nhs.uk/Id/mrn"
 ADMIN_TOKEN = "adm-%d-token" % os.getpid()
 os.environ["SOLENT_TEST_ADMIN_TOKEN"] = ADMIN_TOKEN  # read by every engine started here

@@ -616,3 +616,46 @@ def test_replay_after_duplicate(e, fhir):
     check(delivered == done + 3, "the replayed rows delivered (ADT to phr and copy, ORU to phr):"
           " %d of %d" % (delivered, done + 3))
     check(b"delivery_claim_failed" not in log_of(e), "no claim failed")
+
+
+def test_hostile_token_endpoint_cannot_forge_a_line(solent, root, tmp_path, fhir):
+    """A token endpoint answering an error whose text holds a quote, a newline and a line of
+    its own: the engine's log has its token_failed line, quoted, and no other line."""
+    import http.server
+    import threading as th
+
+    class Hostile(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = json.dumps({"error": 'invalid_client"\nts=2026-01-01T00:00:00.000Z level=error'
+                                        ' event=forged_line x="'}).encode()
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Hostile)
+    t = th.Thread(target=srv.serve_forever)
+    t.start()
+    try:
+        os.environ["SOLENT_TEST_CLIENT_SECRET"] = "s3cret-for-tests"
+        e = DeliveryEngine(solent, root, str(tmp_path), free_port(), fhir.port,
+                           phr_extra="auth = oauth2_client_credentials\nclient_id = c\n"
+                                     "client_secret = env:SOLENT_TEST_CLIENT_SECRET\n"
+                                     "token_url = http://127.0.0.1:%d/token\n" % srv.server_port)
+        e.start()
+        send(e.port, traffic("H", 1), connections=1)
+        check(e.wait_log(b"event=token_failed"), "the failure is logged")
+        check(e.stop() == 0, "clean stop")
+    finally:
+        srv.shutdown()
+        t.join()
+    lines = log_of(e).decode().splitlines()
+    forged = [l for l in lines if "forged_line" in l and "event=token_failed" not in l]
+    check(not forged, "no line of the endpoint's making: %r" % forged)
+    failed = [l for l in lines if "event=token_failed" in l][0]
+    check('\\"' in failed and "\\n" in failed, "the quote and the newline are escaped: %r" % failed)
