@@ -8,6 +8,7 @@
 
 #include "engine/conf.h"
 #include "engine/daemon.h"
+#include "engine/fault.h"
 #include "engine/log.h"
 
 #define DEFAULT_CONF "conf/solent.conf"
@@ -83,8 +84,11 @@ int cmd_run_run(int argc, char **argv)
                       sizeof err) != 0) {
         fprintf(stderr, "solent run: %s\n", err); /* no log to say it in */
         conf_free(c);
-    } else if (make_dirs(c->engine.data_dir, err, sizeof err) != 0 ||
-               (slash && make_dirs(dir, err, sizeof err) != 0)) {
+        return 1;
+    }
+    fault_init();
+    if (make_dirs(c->engine.data_dir, err, sizeof err) != 0 ||
+        (slash && make_dirs(dir, err, sizeof err) != 0)) {
         log_error("start_failed", "error=%s", err);
         conf_free(c);
     } else if (daemon_run(c, err, sizeof err) != 0) { /* takes c */

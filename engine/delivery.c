@@ -16,6 +16,7 @@
 #include "engine/auth.h"
 #include "engine/daemon.h"
 #include "engine/delivery_policy.h"
+#include "engine/fault.h"
 #include "engine/intake.h"
 #include "engine/log.h"
 #include "engine/store.h"
@@ -270,7 +271,9 @@ static void add_result(struct delivery *dv, struct pending_result *p)
 static int write_temp(int dirfd, const char *tmp, const char *p, size_t len, char *err,
                       size_t errlen)
 {
-    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = fault_at("dir_write")
+                 ? (errno = EIO, -1)
+                 : openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "cannot create a file: %s", strerror(errno));
         return -1;
@@ -322,6 +325,7 @@ struct dir_batch {
 static void dir_write(struct dir_batch *b)
 {
     char err[256] = "";
+    size_t renamed = 0;
     int dirfd = open(b->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         snprintf(err, sizeof err, "cannot open the directory: %s", strerror(errno));
@@ -343,16 +347,18 @@ static void dir_write(struct dir_batch *b)
         snprintf(tmp, sizeof tmp, ".%s.tmp", name);
         if (o->verdict != DELIVERY_OK)
             continue;
-        if (err[0] || renameat(dirfd, tmp, dirfd, name) != 0) {
+        if (err[0] || fault_at("dir_rename") || renameat(dirfd, tmp, dirfd, name) != 0) {
             o->verdict = DELIVERY_RETRY;
             snprintf(o->reason, sizeof o->reason, "%s",
                      err[0] ? err : "cannot rename a file into place");
             unlinkat(dirfd, tmp, 0);
         } else {
             snprintf(o->reason, sizeof o->reason, "written");
+            renamed++;
         }
     }
-    if (dirfd >= 0 && fsync(dirfd) != 0) /* the new names, durably, or none counts */
+    /* the new names, durably, or none counts (no rename, nothing to make durable) */
+    if (renamed && (fault_at("dir_fsync") || fsync(dirfd) != 0))
         for (size_t i = 0; i < b->n; i++)
             if (b->outcomes[i].verdict == DELIVERY_OK) {
                 b->outcomes[i].verdict = DELIVERY_RETRY;
@@ -688,6 +694,7 @@ static void request_done(struct request *rq, CURLcode code)
         request_free(rq);
         return;
     }
+    fault_at("delivery_after_send"); /* answered, the outcome not yet recorded */
     curl_easy_getinfo(rq->easy, CURLINFO_RESPONSE_CODE, &status);
     struct strbuf locations;
     strbuf_init(&locations, 1 << 20);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/fault.h"
 #include "engine/log.h"
 #include "parsers/grow.h"
 
@@ -155,7 +156,10 @@ static void commit_batch(struct intake *in, struct intake_item *batch)
         msgs[i++] = it->msg;
     }
     char err[256];
+    fault_at("intake_before_commit");
     int rc = store_commit(in->store, msgs, n, err, sizeof err);
+    if (rc == 0)
+        fault_at("intake_after_commit"); /* durable, and no ACK has gone out */
     if (rc == -2) { /* no ACK goes out; the senders resend to the restarted engine */
         log_error("fsync_failed", "messages=%zu error=%s action=stopping", n, err);
         _exit(70);

@@ -154,7 +154,8 @@ path = {work}/data/outbox
             time.sleep(0.05)
         return False
 
-    def start(self, max_file_bytes=None, max_files=None):
+    def start(self, max_file_bytes=None, max_files=None, faults=None):
+        """faults: SOLENT_FAULTS for this run (engine/fault.h), e.g. "intake_after_commit=crash"."""
         def limit():
             import resource
             if max_file_bytes:
@@ -163,7 +164,8 @@ path = {work}/data/outbox
                 resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))
 
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.solent, "run", "-c", self.conf], stderr=self.log,
+        env = dict(os.environ, SOLENT_FAULTS=faults or "")
+        self.proc = subprocess.Popen([self.solent, "run", "-c", self.conf], stderr=self.log, env=env,
                                      preexec_fn=limit if max_file_bytes or max_files else None)
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -28,6 +28,7 @@ import urllib.request
 import hl7.client
 
 import harness  # noqa: E402
+import pytest
 from harness import (CR, EB, SB, Engine, check, connects, fields, flood, frame,  # noqa: F401
                      free_port, free_ports, message, read_frame, run)
 
@@ -899,3 +900,33 @@ def test_log_levels_formats_and_rotation(e):
           "after the rotation lines go to the new file, at the new level")
     check(e.stop() == 0, "clean stop")
     harness.EXTRA_LOGS.extend([log_file, log_file + ".1"])  # checked after the test too
+
+
+@pytest.mark.parametrize("point", ["intake_before_commit", "intake_after_commit"])
+def test_crash_points(e, point):
+    """The engine dies at an exact step of intake (SOLENT_FAULTS: a crash as kill -9 would be,
+    but always at the same place). Before the commit nothing is stored; after it the message
+    is stored and its ACK never went. Either way no ACK reached the sender, which resends:
+    the message ends accepted exactly once, and the resend gets an AA."""
+    e.stop()
+    e.start(faults=point + "=crash")
+    s = socket.create_connection(("127.0.0.1", e.port))
+    s.sendall(frame(message("CP1")))
+    try:
+        got = read_frame(s, timeout=15)
+    except (ConnectionError, OSError):
+        got = None
+    s.close()
+    check(got is None, "no ACK from an engine that died at %s: %r" % (point, got))
+    check(e.proc.wait(timeout=15) == 86, "the engine stopped at the point (exit 86)")
+    e.log.close()
+    stored = e.rows("select status from messages where control_id = 'CP1'")
+    check(stored == ([] if point == "intake_before_commit" else [("accepted",)]),
+          "%s: stored %r" % (point, stored))
+    e.start()
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        a = fields(c.send_message(message("CP1")))  # the sender's resend
+    check(a["MSA"][1:3] == ["AA", "CP1"], "the resend is answered AA: %r" % a["MSA"])
+    rows = e.rows("select status from messages where control_id = 'CP1' order by id")
+    want = [("accepted",)] if point == "intake_before_commit" else [("accepted",), ("duplicate",)]
+    check(rows == want, "accepted exactly once: %r" % rows)

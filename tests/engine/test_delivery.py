@@ -659,3 +659,62 @@ def test_hostile_token_endpoint_cannot_forge_a_line(solent, root, tmp_path, fhir
     check(not forged, "no line of the endpoint's making: %r" % forged)
     failed = [l for l in lines if "event=token_failed" in l][0]
     check('\\"' in failed and "\\n" in failed, "the quote and the newline are escaped: %r" % failed)
+
+
+def test_crash_after_send(e, fhir):
+    """The engine dies after the server applied a bundle and before the outcome was recorded
+    (SOLENT_FAULTS delivery_after_send=crash): after the restart the bundle goes again, and
+    the server ends as if it had gone once (every entry an idempotent update)."""
+    e.stop()
+    e.start(faults="delivery_after_send=crash")
+    plan = traffic("C", 1)
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        check(fields(c.send_message(plan[sorted(plan)[0]][0]))["MSA"][1] == "AA", "accepted")
+    check(e.proc.wait(timeout=30) == 86, "the engine stopped after the send (exit 86)")
+    e.log.close()
+    applied = [r for r in fhir.requests() if r["applied"]]
+    check(len(applied) == 1, "the server applied the bundle once before the crash")
+    e.start()
+    send(e.port, {k: v[1:] + [v[0]] for k, v in plan.items()}, connections=1)
+    check(e.drained(), "after the restart the queue drains")
+    tags = [r["tag"] for r in fhir.requests() if r["applied"] and r["tag"]]
+    check(tags[:2] == ["Seq001", "Seq001"], "the unrecorded bundle went again, first: %r" % tags)
+    check(len(fhir.patient(sorted(plan)[0])) == 1, "one Patient all the same")
+
+
+def test_directory_writes_by_rename(solent, root, tmp_path, fhir):
+    """A directory destination's bundle appears only by a rename of a finished temporary file
+    (inotify: no *.json created or written under its final name); a failing write, rename or
+    directory fsync (SOLENT_FAULTS) leaves the row to be retried, never lost or counted."""
+    e = DeliveryEngine(solent, root, str(tmp_path), free_port(), fhir.port)
+    copy = os.path.join(str(tmp_path), "data", "copy")
+    os.makedirs(copy, mode=0o700)
+    events_path = os.path.join(str(tmp_path), "inotify.txt")
+    watch = subprocess.Popen(["inotifywait", "-m", "-q", "-e", "create,close_write,moved_to",
+                              "--format", "%e %f", "-o", events_path, copy])
+    time.sleep(0.5)  # inotifywait watching before the first file
+    try:
+        e.start(faults="dir_write=fail:1,dir_rename=fail:2,dir_fsync=fail:1")
+        plan = traffic("I", 3)
+        send(e.port, plan, connections=1)
+        check(e.drained(), "every row written in the end")
+        time.sleep(0.3)
+    finally:
+        watch.terminate()
+        watch.wait()
+    files = sorted(f for f in os.listdir(copy) if f.endswith(".json"))
+    check(len(files) == 9 and not [f for f in os.listdir(copy) if f.startswith(".")],
+          "one file per ADT bundle, no temporary left: %r" % os.listdir(copy))
+    events = [l.split() for l in open(events_path).read().splitlines()]
+    final = [ev for ev in events if ev[-1].endswith(".json") and not ev[-1].startswith(".")]
+    check(final and all(ev[0] == "MOVED_TO" for ev in final),
+          "every bundle file appeared by a rename: %r" % [ev for ev in final if ev[0] != "MOVED_TO"])
+    check(sorted(set(ev[-1] for ev in final)) == files,
+          "each file renamed into place (again, the same bytes, after a failed fsync): %r"
+          % final)
+    log = log_of(e)
+    for reason in (b"cannot create a file", b"cannot rename a file into place",
+                   b"cannot fsync the directory"):
+        check(reason in log, "the injected failure is logged as a retry: %r" % reason)
+    check(e.rows("select count(*) from outbox where destination = 'copy' and status = 'dead'")
+          == [(0,)], "nothing dead for a failing disk step")
