@@ -27,6 +27,7 @@ Run by pytest (conftest.py): python3 -m pytest tests/engine/test_delivery.py --s
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -106,7 +107,7 @@ def test_end_to_end(e, fhir):
               and m.get("%s_sum{%s}" % (name, label), 0) > 0,
               "%s: 21 cumulative buckets, a sum of seconds: %r" % (name, counts))
     check(e.wait_metric('solent_outbox_queues{destination="phr"}', 0) == 0 and
-          m.get('solent_dead_letters{destination="phr"}') in (0, None),
+          m.get('solent_dead_letters{destination="phr"}') == 0,
           "/metrics: no queue waiting, no dead letter once drained")
     old = e.admin_port  # a reload moves the endpoint; the counters stay
     e.admin_port = free_port()
@@ -164,8 +165,9 @@ def test_faults(e, fhir):
     check_final_state(fhir, plan, "faults")
     log = log_of(e)
     check(b'reason="HTTP 503"' in log, "a 503 is logged as a retry")
-    check(b'reason="HTTP 429" next_in_ms=1' in log and b'reason="HTTP 429" next_in_ms=10' in log
-          or b'reason="HTTP 429" next_in_ms=1000' in log, "a 429's Retry-After: 1 s is honoured")
+    waits = [int(w) for w in re.findall(rb'reason="HTTP 429" next_in_ms=(\d+)', log)]
+    check(waits and all(w >= 1000 for w in waits), "a 429's Retry-After: 1 s is honoured: %r"
+          % waits)
     check(b'not a transaction-response' in log, "a 2xx with a nonsense body is a failure")
     check(b'entry 1 has status 503' in log, "a failed entry in a transaction-response is retried")
     check(b'reason="no answer' in log, "a connection dropped mid-response is retried")
@@ -181,7 +183,7 @@ def slow(e, fhir):
     fhir.control("delay", ms=2500)
     plan = traffic("S", 3)
     send(e.port, plan, connections=1)
-    check(e.wait_log(b"timed out", 1, timeout=20) or e.wait_log(b"Timeout", 1, timeout=1),
+    check(e.wait_log(b"timed out", 1, timeout=20),
           "a request slower than timeout_ms is abandoned and retried")
     fhir.control("delay", ms=0)
     check(e.drained(), "slow: the queue drains once the server is fast again")
