@@ -140,26 +140,26 @@ bool store_is_idle(struct store *s)
     return sqlite3_get_autocommit(s->db) != 0;
 }
 
-int store_synchronous(struct store *s)
+/* The integer a PRAGMA reads, -1 when it cannot be read. */
+static int pragma_int(struct store *s, const char *sql)
 {
     sqlite3_stmt *st;
     int v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return v;
 }
 
+int store_synchronous(struct store *s)
+{
+    return pragma_int(s, "PRAGMA synchronous");
+}
+
 int store_schema_version(struct store *s)
 {
-    sqlite3_stmt *st;
-    int v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return pragma_int(s, "PRAGMA user_version");
 }
 
 /* Applies the migrations the file has not seen, each in its own transaction. */

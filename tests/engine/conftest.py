@@ -12,21 +12,7 @@ import subprocess
 import pytest
 
 import harness
-
-
-def pytest_addoption(parser):
-    parser.addoption("--solent", required=True, help="the solent binary under test")
-    parser.addoption("--root", required=True, help="the source tree (fixtures, FHIR server)")
-
-
-@pytest.fixture(scope="session")
-def solent(request):
-    return os.path.abspath(request.config.getoption("--solent"))
-
-
-@pytest.fixture(scope="session")
-def root(request):
-    return os.path.abspath(request.config.getoption("--root"))
+from harness import pytest_addoption, root, solent  # noqa: F401  (the options, shared)
 
 
 @pytest.fixture(autouse=True)

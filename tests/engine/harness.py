@@ -20,6 +20,7 @@ import urllib.request
 import weakref
 
 import hl7.client
+import pytest
 
 SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
 ENGINES = []  # every engine a test started: the fixtures stop them and read their logs
@@ -31,6 +32,22 @@ os.environ["SOLENT_TEST_ADMIN_TOKEN"] = ADMIN_TOKEN  # read by every engine star
 # Patient data the tests send: none of it may ever reach a log (conftest checks every log).
 SENTINELS = (b"Zebedee", b"Quentin", b"9434765919", b"SO16", b"Seq00", b"Test^", b"Potassium",
              b"Testpatient", b"Sentinelname")
+
+
+def pytest_addoption(parser):
+    """The options of every pytest suite here (engine, README): imported by their conftests."""
+    parser.addoption("--solent", required=True, help="the solent binary under test")
+    parser.addoption("--root", required=True, help="the source tree (fixtures, FHIR server)")
+
+
+@pytest.fixture(scope="session")
+def solent(request):
+    return os.path.abspath(request.config.getoption("--solent"))
+
+
+@pytest.fixture(scope="session")
+def root(request):
+    return os.path.abspath(request.config.getoption("--root"))
 
 
 def check(cond, what):
@@ -426,28 +443,36 @@ def traffic(prefix, patients):
     return plan
 
 
-def send(port, plan, connections=4):
-    """Sends each patient's messages in order on one connection; patients interleave."""
-    mrns = sorted(plan)
+def parallel(n, fn):
+    """fn(k) for k in 0..n-1, each on a thread of its own; what they raised, as (k, repr)."""
     errors = []
 
-    def client(k):
-        mine = mrns[k::connections]
+    def run_one(k):
         try:
-            with hl7.client.MLLPClient("127.0.0.1", port) as c:
-                for step in range(4):
-                    for mrn in mine:
-                        a = fields(c.send_message(plan[mrn][step]))
-                        if a["MSA"][1] != "AA":
-                            errors.append((mrn, step, a["MSA"]))
-        except Exception as x:  # noqa: BLE001 - reported below
+            fn(k)
+        except Exception as x:  # noqa: BLE001 - returned to the caller
             errors.append((k, repr(x)))
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(connections)]
+    threads = [threading.Thread(target=run_one, args=(k,)) for k in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return errors
+
+
+def send(port, plan, connections=4):
+    """Sends each patient's messages in order on one connection; patients interleave."""
+    mrns = sorted(plan)
+
+    def client(k):
+        with hl7.client.MLLPClient("127.0.0.1", port) as c:
+            for step in range(4):
+                for mrn in mrns[k::connections]:
+                    a = fields(c.send_message(plan[mrn][step]))
+                    check(a["MSA"][1] == "AA", "%s step %d: %r" % (mrn, step, a["MSA"]))
+
+    errors = parallel(connections, client)
     check(not errors, "every message ACKed AA: %r" % errors[:3])
 
 

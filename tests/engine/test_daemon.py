@@ -560,24 +560,14 @@ def test_out_of_descriptors(solent, root):
 
 
 def test_parallel(e, clients=50, each=4):
-    errors = []
-
     def client(k):
-        try:
-            with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
-                for i in range(each):
-                    cid = "C%02d%03d" % (k, i)
-                    a = fields(c.send_message(message(cid)))
-                    if a["MSA"][1] != "AA" or a["MSA"][2] != cid:
-                        errors.append((cid, a["MSA"]))
-        except Exception as x:  # noqa: BLE001 - reported below
-            errors.append((k, repr(x)))
+        with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+            for i in range(each):
+                cid = "C%02d%03d" % (k, i)
+                a = fields(c.send_message(message(cid)))
+                check(a["MSA"][1:3] == ["AA", cid], "%s: %r" % (cid, a["MSA"]))
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = harness.parallel(clients, client)
     check(not errors, "every parallel client's message answered AA: %r" % errors[:3])
     n = e.rows("select count(*) from messages where control_id like 'C%' and status = 'accepted'")[0][0]
     check(n == clients * each, "%d parallel messages stored, expected %d" % (n, clients * each))

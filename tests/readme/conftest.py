@@ -1,19 +1,6 @@
-"""The README test's options: the solent binary and the source tree."""
+"""The README test's options and fixtures: the engine tests' (harness.py)."""
 import os
+import sys
 
-import pytest
-
-
-def pytest_addoption(parser):
-    parser.addoption("--solent", required=True, help="the solent binary under test")
-    parser.addoption("--root", required=True, help="the source tree (README.md, conf/)")
-
-
-@pytest.fixture(scope="session")
-def solent(request):
-    return os.path.abspath(request.config.getoption("--solent"))
-
-
-@pytest.fixture(scope="session")
-def root(request):
-    return os.path.abspath(request.config.getoption("--root"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine"))
+from harness import pytest_addoption, root, solent  # noqa: E402,F401

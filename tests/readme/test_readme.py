@@ -194,11 +194,19 @@ def scenario(name, solent, root, work):
         sh("solent send 127.0.0.1:%d z99.hl7" % port, work)
         if name == "messages":
             return sh("solent messages -c %s" % conf, work)[1]
-        if name == "status":
-            time.sleep(1.5)
-            return "$ solent status\n" + sh("solent status -c %s" % conf, work)[1]
-        if name == "log":
-            time.sleep(1.5)
+        if name == "status":  # once the directory has its file and the FHIR one is failing
+            out = ""
+            for _ in range(150):
+                out = sh("solent status -c %s" % conf, work)[1]
+                if re.search(r"^local .* 0 -$", out, re.M) and re.search(r"^phr .*\ds$", out, re.M):
+                    break
+                time.sleep(0.1)
+            return "$ solent status\n" + out
+        if name == "log":  # once the FHIR destination is down
+            for _ in range(150):
+                if b"destination_down" in open(os.path.join(work, "engine.log"), "rb").read():
+                    break
+                time.sleep(0.1)
             stop_engine(proc, log)
             return open(os.path.join(work, "engine.log")).read()
     finally:
