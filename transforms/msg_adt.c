@@ -47,8 +47,9 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
 }
 
 /* ADT_A39 (A40...): each PID with the MRG after it. */
-static int build_merges(struct xf_ctx *x)
+static int build_merges(struct xf_walk *w)
 {
+    struct xf_ctx *x = w->x;
     int pairs = 0;
     for (uint32_t i = 0; i < x->msg->nsegs; i++) {
         const struct hl7_seg *pid = &x->msg->segs[i];
@@ -66,43 +67,87 @@ static int build_merges(struct xf_ctx *x)
     return pairs ? 0 : xf_fail(x, NULL, 0, 100, "merge message without PID/MRG pairs");
 }
 
-/* One visit-level ADT: the Patient, its Encounter and what hangs off them. */
-static int build_visit(struct xf_ctx *x, const char *trigger)
+/* ---- one visit-level ADT: the Patient, its Encounter and what hangs off them ---- */
+
+int msg_pid_add(struct xf_walk *w, const struct hl7_seg *pid)
 {
-    const struct hl7_seg *pid = msg_find(x, "PID"), *pv1 = msg_find(x, "PV1");
-    cJSON *patient, *attachment;
-    char url[XF_URL_MAX];
-    if (!pid)
-        return xf_fail(x, NULL, 0, 100, "ADT message without a PID segment");
-    if (msg_add_patient(x, pid, msg_next(x, pid, "PD1", "PID"), &patient) != 0)
-        return -1;
-    if (pv1 && seg_pv1_says_something(x, pv1) && msg_add_encounter(x, trigger, pv1) != 0)
-        return -1;
-    for (uint32_t i = 0; i < x->msg->nsegs; i++) {
-        const struct hl7_seg *s = &x->msg->segs[i];
-        if (strcmp(s->name, "NK1") == 0) {
-            seg_nk1_contact(x, s, patient);
-            seg_nk1_add(x, s);
-        } else if (strcmp(s->name, "AL1") == 0)
-            seg_al1_add(x, s);
-        else if (strcmp(s->name, "DG1") == 0)
-            seg_dg1_add(x, s);
-        else if (strcmp(s->name, "PR1") == 0)
-            seg_pr1_add(x, s);
-        else if (strcmp(s->name, "IN1") == 0)
-            seg_in1_add(x, s);
-        else if (strcmp(s->name, "OBX") == 0) {
-            if (msg_add_observation(x, s, NULL, url, &attachment) != 0)
-                return -1;
-            cJSON_Delete(attachment); /* a document in an ADT has no report to go to */
-        }
-    }
+    return msg_add_patient(w->x, pid, msg_next(w->x, pid, "PD1", "PID,PV1,ORC,OBR"), &w->patient);
+}
+
+int msg_nk1_add(struct xf_walk *w, const struct hl7_seg *nk1)
+{
+    if (w->patient) /* a contact of a Patient the message has */
+        seg_nk1_contact(w->x, nk1, w->patient), seg_nk1_add(w->x, nk1);
     return 0;
 }
 
-int msg_adt_build(struct xf_ctx *x, const struct hl7_msgtype *t)
+/* A PV1 that describes a visit (not PV1|1|N) makes the Encounter, its status the event's. */
+static int adt_pv1(struct xf_walk *w, const struct hl7_seg *pv1)
 {
-    if (strcmp(t->structure, "ADT_A39") == 0 || strcmp(t->trigger, "A40") == 0)
-        return build_merges(x);
-    return build_visit(x, t->trigger);
+    if (!seg_pv1_says_something(w->x, pv1))
+        return 0;
+    return msg_add_encounter(w->x, w->type->trigger, pv1);
 }
+
+static int adt_al1(struct xf_walk *w, const struct hl7_seg *s)
+{
+    seg_al1_add(w->x, s);
+    return 0;
+}
+
+static int adt_dg1(struct xf_walk *w, const struct hl7_seg *s)
+{
+    seg_dg1_add(w->x, s);
+    return 0;
+}
+
+static int adt_pr1(struct xf_walk *w, const struct hl7_seg *s)
+{
+    seg_pr1_add(w->x, s);
+    return 0;
+}
+
+static int adt_in1(struct xf_walk *w, const struct hl7_seg *s)
+{
+    seg_in1_add(w->x, s);
+    return 0;
+}
+
+static int adt_obx(struct xf_walk *w, const struct hl7_seg *s)
+{
+    char url[XF_URL_MAX];
+    cJSON *attachment;
+    if (msg_add_observation(w->x, s, NULL, url, &attachment) != 0)
+        return -1;
+    cJSON_Delete(attachment); /* a document in an ADT has no report to go to */
+    return 0;
+}
+
+static int adt_finish(struct xf_walk *w)
+{
+    return w->patient ? 0 : xf_fail(w->x, NULL, 0, 100, "ADT message without a PID segment");
+}
+
+/* Patient first, then its Encounter, then what hangs off them in message order. */
+static const struct xf_rule adt_a01_rules[] = {
+    {"PID", 1, false, false, msg_pid_add, NULL}, {"PV1", 2, false, false, adt_pv1, NULL},
+    {"NK1", 3, false, false, msg_nk1_add, NULL}, {"AL1", 3, false, false, adt_al1, NULL},
+    {"DG1", 3, false, false, adt_dg1, NULL},     {"PR1", 3, false, false, adt_pr1, NULL},
+    {"IN1", 3, false, false, adt_in1, NULL},     {"OBX", 3, false, false, adt_obx, NULL},
+};
+
+static const char *const adt_a01_events[] = {"A01", "A02", "A03", "A04", "A05", "A06", "A07",
+                                             "A08", "A11", "A12", "A13", "A28", "A31", NULL};
+
+const struct xf_structure msg_adt_a01 = {"ADT_A01",
+                                         "ADT",
+                                         adt_a01_events,
+                                         adt_a01_rules,
+                                         sizeof adt_a01_rules / sizeof adt_a01_rules[0],
+                                         adt_finish,
+                                         NULL};
+
+static const char *const adt_a39_events[] = {"A40", NULL};
+
+const struct xf_structure msg_adt_a39 = {"ADT_A39", "ADT", adt_a39_events, NULL,
+                                         0,         NULL,  build_merges};

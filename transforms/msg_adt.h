@@ -9,10 +9,16 @@
 #ifndef SOLENT_TRANSFORMS_MSG_ADT_H
 #define SOLENT_TRANSFORMS_MSG_ADT_H
 
-#include "parsers/hl7_msgtype.h"
-#include "transforms/xf.h"
+#include "transforms/xf_struct.h"
 
-/* Builds the entries of an ADT message into x; -1 with x->error on a required element. */
-int msg_adt_build(struct xf_ctx *x, const struct hl7_msgtype *t);
+/* ADT_A01 and the structures that share it (A01-A08, A11-A13, A28, A31): a visit. */
+extern const struct xf_structure msg_adt_a01;
+/* ADT_A39 (A40): PID/MRG pairs. */
+extern const struct xf_structure msg_adt_a39;
+
+/* Handlers other structures share: the Patient (PID, and the PD1 after it), and a next of
+ * kin (NK1) of that Patient. */
+int msg_pid_add(struct xf_walk *w, const struct hl7_seg *pid);
+int msg_nk1_add(struct xf_walk *w, const struct hl7_seg *nk1);
 
 #endif

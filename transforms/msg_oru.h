@@ -7,10 +7,9 @@
 #ifndef SOLENT_TRANSFORMS_MSG_ORU_H
 #define SOLENT_TRANSFORMS_MSG_ORU_H
 
-#include "parsers/hl7_msgtype.h"
-#include "transforms/xf.h"
+#include "transforms/xf_struct.h"
 
-/* Builds the entries of an ORU message into x; -1 with x->error on a required element. */
-int msg_oru_build(struct xf_ctx *x, const struct hl7_msgtype *t);
+/* ORU_R01 (R01). */
+extern const struct xf_structure msg_oru_r01;
 
 #endif

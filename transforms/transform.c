@@ -11,26 +11,31 @@
 #include "transforms/seg_msh.h"
 #include "transforms/xf_bundle.h"
 
-struct transform_entry {
-    const char *code, *trigger;
-    int (*build)(struct xf_ctx *x, const struct hl7_msgtype *t);
+/* Every structure Solent transforms: a new one is a table in its msg_*.c and a line here. */
+static const struct xf_structure *const structures[] = {
+    &msg_adt_a01,
+    &msg_adt_a39,
+    &msg_oru_r01,
 };
 
-/* The one registry: a new structure is a line here and a builder. */
-static const struct transform_entry registry[] = {
-    {"ADT", "A01", msg_adt_build}, {"ADT", "A02", msg_adt_build}, {"ADT", "A03", msg_adt_build},
-    {"ADT", "A04", msg_adt_build}, {"ADT", "A05", msg_adt_build}, {"ADT", "A06", msg_adt_build},
-    {"ADT", "A07", msg_adt_build}, {"ADT", "A08", msg_adt_build}, {"ADT", "A11", msg_adt_build},
-    {"ADT", "A12", msg_adt_build}, {"ADT", "A13", msg_adt_build}, {"ADT", "A28", msg_adt_build},
-    {"ADT", "A31", msg_adt_build}, {"ADT", "A40", msg_adt_build}, {"ORU", "R01", msg_oru_build},
-};
-
-static const struct transform_entry *lookup(const char *code, const char *trigger)
+static const struct xf_structure *lookup(const char *code, const char *trigger)
 {
-    for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
-        if (strcmp(registry[i].code, code) == 0 && strcmp(registry[i].trigger, trigger) == 0)
-            return &registry[i];
+    for (size_t i = 0; i < sizeof structures / sizeof structures[0]; i++) {
+        if (strcmp(structures[i]->code, code) != 0)
+            continue;
+        for (const char *const *e = structures[i]->events; *e; e++)
+            if (strcmp(*e, trigger) == 0)
+                return structures[i];
+    }
     return NULL;
+}
+
+static bool knows_code(const char *code)
+{
+    for (size_t i = 0; i < sizeof structures / sizeof structures[0]; i++)
+        if (strcmp(structures[i]->code, code) == 0)
+            return true;
+    return false;
 }
 
 bool transform_supports(const char *code, const char *trigger)
@@ -46,14 +51,14 @@ int transform_run(struct xf_ctx *x, cJSON **bundle)
     *bundle = NULL;
     if (hl7_msgtype_read(x->msg, &t, &err) != 0)
         return xf_fail(x, msh, 9, err.code, err.text);
-    const struct transform_entry *e = lookup(t.code, t.trigger);
-    if (!e) {
-        bool known_code = strcmp(t.code, "ADT") == 0 || strcmp(t.code, "ORU") == 0;
+    const struct xf_structure *st = lookup(t.code, t.trigger);
+    if (!st) {
+        bool known_code = knows_code(t.code);
         return xf_fail(x, msh, 9, known_code ? 201 : 200,
                        known_code ? "no transform for this trigger event"
                                   : "no transform for this message type");
     }
-    if (e->build(x, &t) != 0)
+    if (xf_struct_run(st, x, &t) != 0)
         return -1;
     xf_bundle_merge(x); /* before the header and provenance name the entries */
     seg_msh_header(x);
