@@ -107,7 +107,7 @@ static int adt_pr1(struct xf_walk *w, const struct hl7_seg *s)
     return 0;
 }
 
-static int adt_in1(struct xf_walk *w, const struct hl7_seg *s)
+int msg_in1_add(struct xf_walk *w, const struct hl7_seg *s)
 {
     seg_in1_add(w->x, s);
     return 0;
@@ -133,7 +133,7 @@ static const struct xf_rule adt_a01_rules[] = {
     {"PID", 1, false, false, msg_pid_add, NULL}, {"PV1", 2, false, false, adt_pv1, NULL},
     {"NK1", 3, false, false, msg_nk1_add, NULL}, {"AL1", 3, false, false, adt_al1, NULL},
     {"DG1", 3, false, false, adt_dg1, NULL},     {"PR1", 3, false, false, adt_pr1, NULL},
-    {"IN1", 3, false, false, adt_in1, NULL},     {"OBX", 3, false, false, adt_obx, NULL},
+    {"IN1", 3, false, false, msg_in1_add, NULL}, {"OBX", 3, false, false, adt_obx, NULL},
 };
 
 static const char *const adt_a01_events[] = {"A01", "A02", "A03", "A04", "A05", "A06", "A07",

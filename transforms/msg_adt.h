@@ -20,5 +20,7 @@ extern const struct xf_structure msg_adt_a39;
  * kin (NK1) of that Patient. */
 int msg_pid_add(struct xf_walk *w, const struct hl7_seg *pid);
 int msg_nk1_add(struct xf_walk *w, const struct hl7_seg *nk1);
+/* Insurance (IN1): a Coverage and its payor. */
+int msg_in1_add(struct xf_walk *w, const struct hl7_seg *in1);
 
 #endif

@@ -8,6 +8,7 @@
 #include "transforms/msg_adt.h"
 #include "transforms/msg_common.h"
 #include "transforms/msg_oru.h"
+#include "transforms/msg_vxu.h"
 #include "transforms/seg_msh.h"
 #include "transforms/xf_bundle.h"
 
@@ -16,6 +17,7 @@ static const struct xf_structure *const structures[] = {
     &msg_adt_a01,
     &msg_adt_a39,
     &msg_oru_r01,
+    &msg_vxu_v04,
 };
 
 static const struct xf_structure *lookup(const char *code, const char *trigger)

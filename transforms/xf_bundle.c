@@ -258,6 +258,12 @@ void xf_bundle_merge(struct xf_ctx *x)
     free(keys);
 }
 
+cJSON *xf_bundle_last(struct xf_ctx *x)
+{
+    cJSON *last = x->entries->child ? x->entries->child->prev : NULL; /* cJSON: head->prev */
+    return last ? cJSON_GetObjectItem(last, "resource") : NULL;
+}
+
 cJSON *xf_bundle_take(struct xf_ctx *x)
 {
     cJSON *b = xf_resource("Bundle");

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Conformance against Microsoft FHIR-Converter's expected bundles for the ADT and ORU
+"""Conformance against Microsoft FHIR-Converter's expected bundles for the ADT, ORU and VXU
 pairs in ../shared/corpus/fhir-converter/PAIRS.csv whose events Solent transforms.
 
 Compares content, not JSON: Patient (identifiers, names, birth date, gender, address,
 telecom), Encounter (class, status, period), Observation (code, value, status,
-effective) and DiagnosticReport (code, status, result count); dateTimes as instants;
+effective), DiagnosticReport (code, status, result count) and Immunization (vaccine,
+status, occurrence, lot, expiry, dose); dateTimes as instants;
 ids ignored. Prints a per-field agreement table. Passes when agreement is at least 90%
 and every field that disagrees is explained in KNOWN-DIFFERENCES.md beside this file.
 Exits 77 when the corpus is absent. usage: fhir_converter.py SOLENT CORPUS_DIR"""
@@ -19,8 +20,9 @@ import subprocess
 import sys
 from collections import defaultdict
 
-SUPPORTED = {"A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A11", "A12", "A13",
-             "A28", "A31", "A40", "R01"}
+SUPPORTED = {"ADT": {"A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A11", "A12",
+                     "A13", "A28", "A31", "A40"},
+             "ORU": {"R01"}, "VXU": {"V04"}}
 
 
 def instant(s):
@@ -144,14 +146,33 @@ def scope(theirs, path):
     return kept
 
 
+def immunization_fields(i):
+    return {
+        "Immunization.vaccineCode": code_of(i.get("vaccineCode")),
+        "Immunization.status": i.get("status"),
+        "Immunization.occurrence": instant(i.get("occurrenceDateTime")),
+        "Immunization.lotNumber": i.get("lotNumber"),
+        "Immunization.expirationDate": i.get("expirationDate"),
+        "Immunization.doseQuantity": float((i.get("doseQuantity") or {}).get("value", 0)) or None,
+    }
+
+
 def compare_pair(ours, theirs, tally, diffs, name):
+    our_imm = [r for r in ours if r["resourceType"] == "Immunization"]
+    for n, t in enumerate(r for r in theirs if r["resourceType"] == "Immunization"):
+        o = our_imm[n] if n < len(our_imm) else None
+        compare(immunization_fields(t), immunization_fields(o) if o else None, tally, diffs, name)
     for kind, fields in (("Patient", patient_fields), ("Encounter", encounter_fields)):
         t, o = first(theirs, kind), first(ours, kind)
         if t:
             compare(fields(t), fields(o) if o else None, tally, diffs, name)
-    our_obs = {code_of(o.get("code")): o for o in ours if o["resourceType"] == "Observation"}
+    our_obs = defaultdict(list)  # by code, in order: the n-th of a code against the n-th
+    for o in ours:
+        if o["resourceType"] == "Observation":
+            our_obs[code_of(o.get("code"))].append(o)
     for t in (r for r in theirs if r["resourceType"] == "Observation"):
-        o = our_obs.get(code_of(t.get("code")))
+        same = our_obs.get(code_of(t.get("code")))
+        o = same.pop(0) if same else None
         tally["Observation.code"][0] += 1
         tally["Observation.code"][1] += o is not None
         if o is None:
@@ -174,10 +195,11 @@ def main():
         print("fhir-converter conformance: corpus absent, skipped")
         return 77
     tally, diffs, pairs = defaultdict(lambda: [0, 0]), defaultdict(list), 0
+    by_type = defaultdict(lambda: [0, 0])  # message code: fields compared, agreeing
     with open(os.path.join(root, "PAIRS.csv")) as f:
         for row in csv.DictReader(f):
             kind = row["root_template"]
-            if not (kind.startswith("ADT_") or kind.startswith("ORU_")) or kind[4:] not in SUPPORTED:
+            if kind[4:] not in SUPPORTED.get(kind[:3], ()):
                 continue
             r = subprocess.run([solent, "convert", os.path.join(root, row["input"])],
                                capture_output=True, text=True)
@@ -190,13 +212,19 @@ def main():
             ours = [e["resource"] for e in json.loads(r.stdout)["entry"]]
             theirs = [e["resource"] for e in json.load(open(os.path.join(root, row["expected"])))["entry"]]
             theirs = scope(theirs, os.path.join(root, row["input"]))
+            before = (sum(c for c, _ in tally.values()), sum(a for _, a in tally.values()))
             compare_pair(ours, theirs, tally, diffs, os.path.basename(row["input"]))
+            by_type[kind[:3]][0] += sum(c for c, _ in tally.values()) - before[0]
+            by_type[kind[:3]][1] += sum(a for _, a in tally.values()) - before[1]
             pairs += 1
     known = open(os.path.join(os.path.dirname(__file__), "KNOWN-DIFFERENCES.md")).read()
     total = sum(c for c, _ in tally.values())
     agree = sum(a for _, a in tally.values())
     print(f"fhir-converter conformance: {pairs} pairs, {agree}/{total} fields agree "
           f"({100.0 * agree / max(total, 1):.1f}%)")
+    for code in sorted(by_type):
+        c, a = by_type[code]
+        print(f"  {code}: {a}/{c} fields agree ({100.0 * a / max(c, 1):.1f}%)")
     print(f"  {'field':28} {'agree':>7} {'compared':>9}")
     undocumented = []
     for field in sorted(tally):

@@ -143,6 +143,41 @@ check("no PID: nothing points at a Patient that is not there",
 check("a coded value padded with spaces (OBX-11 'F ') is read as its code",
       resources(b, "Observation")[0]["status"] == "final")
 
+# --- vaccinations (VXU^V04) ---
+b, err, rc = convert("vxu_v04_given")
+imm = resources(b, "Immunization")
+check("VXU: one Immunization, completed, CVX vaccine", rc == 0 and len(imm) == 1
+      and imm[0]["status"] == "completed"
+      and imm[0]["vaccineCode"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/cvx")
+check("VXU: keyed by the filler's number (ORC-3) with its OID",
+      entry(b, "Immunization")[0]["request"]["url"] == "Immunization?identifier=urn:oid:2.16.840.1.113883.19.4|IMM7001")
+check("VXU: dose, lot, expiry, route, site, note", imm[0]["doseQuantity"]["value"] == 0.3
+      and imm[0]["lotNumber"] == "FK1234" and imm[0]["expirationDate"] == "2027-03-31"
+      and imm[0]["route"]["coding"][0]["code"] == "C28161" and imm[0]["site"]["coding"][0]["code"] == "LD"
+      and imm[0]["note"][0]["text"] == "Tolerated well, no reaction")
+check("VXU: the administering nurse, function AP", imm[0]["performer"][0]["function"]["coding"][0]["code"] == "AP"
+      and imm[0]["contained"][0]["name"][0]["family"] == "Nurse")
+check("VXU: patient and manufacturer", imm[0]["patient"]["reference"] == entry(b, "Patient")[0]["fullUrl"]
+      and imm[0]["manufacturer"]["display"] == "Pfizer, Inc")
+obs = resources(b, "Observation")
+check("VXU: an OBX of the order is an Observation partOf the Immunization",
+      len(obs) == 1 and obs[0]["partOf"][0]["reference"] == entry(b, "Immunization")[0]["fullUrl"])
+b, err, rc = convert("vxu_v04_refused")
+imm = resources(b, "Immunization")[0]
+check("VXU: a refusal is not-done with its reason, no dose (999: unknown)",
+      imm["status"] == "not-done" and imm["statusReason"]["coding"][0]["code"] == "00"
+      and "doseQuantity" not in imm)
+b, err, rc = convert("vxu_v04_deleted")
+check("VXU: RXA-21 D deletes: entered-in-error", resources(b, "Immunization")[0]["status"] == "entered-in-error")
+b, err, rc = convert("vxu_v04_two_without_orc")
+imms = resources(b, "Immunization")
+check("VXU: two RXA without ORC, two Immunizations, each its own id",
+      len(imms) == 2 and imms[0]["id"] != imms[1]["id"]
+      and [i["occurrenceDateTime"] for i in imms] == ["2010-09-15", "2011-03-15"])
+b, err, rc = convert("vxu_v04_no_vaccine_code")
+check("VXU: no RXA-5 is an error by position", rc == 1
+      and "error RXA-5: RXA-5 (administered code) is required (HL7 101" in err)
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
