@@ -151,7 +151,39 @@ static const char *content_type(struct xf_ctx *x, struct hl7_view ed, char *buf,
     return "application/octet-stream";
 }
 
-/* ED: Base64 data kept as it is, ASCII (A) or other data base64-encoded. */
+/* True when s is base64 as FHIR's base64Binary takes it: the alphabet, padding only at the
+ * end, a length that is a multiple of 4. */
+static bool is_base64(const char *s)
+{
+    size_t n = strlen(s), pad = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool alpha = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+                     (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/';
+        if (s[i] == '=' && i + 2 >= n)
+            pad++;
+        else if (!alpha || pad)
+            return false;
+    }
+    return n > 0 && n % 4 == 0;
+}
+
+/* text (UTF-8) as base64 data of a new Attachment of contentType type. */
+static cJSON *attachment_text(const char *type, const char *text)
+{
+    size_t n = strlen(text);
+    unsigned char *enc = malloc(4 * ((n + 2) / 3) + 1);
+    if (!enc)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    EVP_EncodeBlock(enc, (const unsigned char *)text, (int)n);
+    cJSON *a = cJSON_CreateObject();
+    xf_put_str(a, "contentType", type);
+    xf_put_str(a, "data", (const char *)enc);
+    free(enc);
+    return a;
+}
+
+/* ED: Base64 data checked and kept as it is (a warning, and nothing, when it is not base64),
+ * ASCII (A) or other data base64-encoded. */
 static cJSON *attachment_ed(struct xf_ctx *x, struct hl7_view ed)
 {
     char mime[64];
@@ -161,19 +193,44 @@ static cJSON *attachment_ed(struct xf_ctx *x, struct hl7_view ed)
     const char *data = xf_text(x, xf_comp(x, ed, 5));
     if (!data)
         return NULL;
+    if (b64 && !is_base64(data)) {
+        xf_warn_at(x, xf_comp(x, ed, 5), "ED data declared Base64 is not base64: left out");
+        return NULL;
+    }
+    if (!b64)
+        return attachment_text(type, data);
     cJSON *a = cJSON_CreateObject();
     xf_put_str(a, "contentType", type);
-    if (b64) {
-        xf_put_str(a, "data", data);
+    xf_put_str(a, "data", data);
+    return a;
+}
+
+cJSON *dt_attachment(struct xf_ctx *x, const struct hl7_seg *obx)
+{
+    struct hl7_view type = xf_comp(x, xf_take(x, obx, 2), 1);
+    struct hl7_view v = xf_take(x, obx, 5);
+    if (xf_eq(type, "ED"))
+        return attachment_ed(x, xf_rep(x, v, 1));
+    if (xf_eq(type, "RP")) { /* a pointer: RP-1 the address */
+        const char *url = xf_text(x, xf_comp(x, xf_rep(x, v, 1), 1));
+        cJSON *a = url ? cJSON_CreateObject() : NULL;
+        if (a)
+            xf_put_str(a, "url", url);
         return a;
     }
-    size_t n = strlen(data);
-    unsigned char *enc = malloc(4 * ((n + 2) / 3) + 1);
-    if (!enc)
-        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-    EVP_EncodeBlock(enc, (const unsigned char *)data, (int)n);
-    xf_put_str(a, "data", (const char *)enc);
-    free(enc);
+    if (!xf_eq(type, "TX") && !xf_eq(type, "FT") && !xf_eq(type, "ST"))
+        return NULL;
+    struct strbuf all; /* every repetition a line: a letter's paragraphs */
+    struct xf_reps it;
+    struct hl7_view rep;
+    strbuf_init(&all, x->msg->len + 1);
+    for (xf_reps_init(x, &it, v); xf_reps_next(x, &it, &rep);) {
+        const char *t = xf_text(x, rep);
+        if (t && ((all.len && strbuf_putc(&all, '\n')) || strbuf_puts(&all, t)))
+            break;
+    }
+    cJSON *a = all.len ? attachment_text("text/plain", all.p) : NULL;
+    strbuf_cleanup(&all);
     return a;
 }
 

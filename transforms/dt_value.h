@@ -17,5 +17,9 @@ cJSON *dt_quantity_cq(struct xf_ctx *x, struct hl7_view cq);
 /* Sets obs.value[x] from the OBX segment. 0: set; 1: *attachment set instead; 2: no value;
  * -1: not mappable (warned at OBX-5). */
 int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON **attachment);
+/* OBX-5 as a document's Attachment: ED (its MIME type; Base64 data checked, a warning and
+ * NULL when it is not base64), RP (its address as url), TX/FT/ST (the text, every
+ * repetition a line, as text/plain). NULL for other types or no value. */
+cJSON *dt_attachment(struct xf_ctx *x, const struct hl7_seg *obx);
 
 #endif

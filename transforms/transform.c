@@ -7,6 +7,7 @@
 #include "parsers/hl7_msgtype.h"
 #include "transforms/msg_adt.h"
 #include "transforms/msg_common.h"
+#include "transforms/msg_mdm.h"
 #include "transforms/msg_oru.h"
 #include "transforms/msg_vxu.h"
 #include "transforms/seg_msh.h"
@@ -14,10 +15,7 @@
 
 /* Every structure Solent transforms: a new one is a table in its msg_*.c and a line here. */
 static const struct xf_structure *const structures[] = {
-    &msg_adt_a01,
-    &msg_adt_a39,
-    &msg_oru_r01,
-    &msg_vxu_v04,
+    &msg_adt_a01, &msg_adt_a39, &msg_oru_r01, &msg_vxu_v04, &msg_mdm_t02,
 };
 
 static const struct xf_structure *lookup(const char *code, const char *trigger)

@@ -178,6 +178,51 @@ b, err, rc = convert("vxu_v04_no_vaccine_code")
 check("VXU: no RXA-5 is an error by position", rc == 1
       and "error RXA-5: RXA-5 (administered code) is required (HL7 101" in err)
 
+# --- documents (MDM^T01-T11) ---
+DOCS = "urn:oid:2.16.840.1.113883.19.5"
+b, err, rc = convert("mdm_t02_pdf_letter")
+doc = resources(b, "DocumentReference")
+check("MDM: a letter is one DocumentReference keyed by its unique number (TXA-12)",
+      rc == 0 and len(doc) == 1
+      and entry(b, "DocumentReference")[0]["request"]["url"] == f"DocumentReference?identifier={DOCS}|DOC80001"
+      and doc[0]["masterIdentifier"]["value"] == "DOC80001")
+check("MDM: the PDF as its content, the declared MIME type, base64 kept",
+      doc[0]["content"][0]["attachment"]["contentType"] == "application/pdf"
+      and doc[0]["content"][0]["attachment"]["data"].startswith("JVBERi0xLjQ"))
+check("MDM: legally authenticated is final; current; restricted; type, title, date",
+      doc[0]["docStatus"] == "final" and doc[0]["status"] == "current"
+      and doc[0]["securityLabel"][0]["coding"][0]["code"] == "R"
+      and doc[0]["type"]["coding"][0]["code"] == "CLINLET" and doc[0]["description"] == "Outpatient clinic letter"
+      and doc[0]["date"] == "2026-11-29T08:15:00+00:00")
+check("MDM: author and authenticator", doc[0]["author"][0]["reference"] == "#author"
+      and doc[0]["authenticator"]["reference"] == "#authenticator")
+check("MDM: the order it answers is its context.related, the visit its encounter",
+      doc[0]["context"]["related"][0]["reference"] == entry(b, "ServiceRequest")[0]["fullUrl"]
+      and doc[0]["context"]["encounter"][0]["reference"] == entry(b, "Encounter")[0]["fullUrl"])
+b, err, rc = convert("mdm_t02_text_letter")
+doc = resources(b, "DocumentReference")[0]
+import base64
+check("MDM: text content as text/plain, every repetition a line",
+      base64.b64decode(doc["content"][0]["attachment"]["data"]).decode() == "Dear Dr Demo,\nThank you for referring this patient."
+      and doc["docStatus"] == "preliminary")
+b, err, rc = convert("mdm_t11_cancel")
+doc = resources(b, "DocumentReference")[0]
+check("MDM: T11 cancels: entered-in-error, content says it was not sent",
+      doc["status"] == "entered-in-error" and doc["docStatus"] == "entered-in-error"
+      and "data" not in doc["content"][0]["attachment"])
+b, err, rc = convert("mdm_t10_replacement")
+doc = resources(b, "DocumentReference")[0]
+check("MDM: T10 replaces the parent document (TXA-13)", doc["relatesTo"][0]["code"] == "replaces"
+      and doc["relatesTo"][0]["target"]["identifier"]["value"] == "DOC80001")
+b, err, rc = convert("mdm_t08_edit")
+check("MDM: T08 edits a final document: amended", resources(b, "DocumentReference")[0]["docStatus"] == "amended")
+b, err, rc = convert("mdm_t02_bad_base64")
+check("MDM: data declared Base64 that is not is a warning by position, never invalid FHIR",
+      rc == 0 and "warning OBX-5.5: ED data declared Base64 is not base64" in err
+      and all("data" not in c["attachment"] for c in resources(b, "DocumentReference")[0]["content"]))
+b, err, rc = convert("mdm_t02_no_txa")
+check("MDM: no TXA is an error", rc == 1 and "MDM message without a TXA segment" in err)
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
