@@ -81,15 +81,14 @@ int msg_nk1_add(struct xf_walk *w, const struct hl7_seg *nk1)
     return 0;
 }
 
-/* A PV1 that describes a visit (not PV1|1|N) makes the Encounter, its status the event's. */
-static int adt_pv1(struct xf_walk *w, const struct hl7_seg *pv1)
+int msg_pv1_add(struct xf_walk *w, const struct hl7_seg *pv1)
 {
     if (!seg_pv1_says_something(w->x, pv1))
         return 0;
     return msg_add_encounter(w->x, w->type->trigger, pv1);
 }
 
-static int adt_al1(struct xf_walk *w, const struct hl7_seg *s)
+int msg_al1_add(struct xf_walk *w, const struct hl7_seg *s)
 {
     seg_al1_add(w->x, s);
     return 0;
@@ -130,8 +129,8 @@ static int adt_finish(struct xf_walk *w)
 
 /* Patient first, then its Encounter, then what hangs off them in message order. */
 static const struct xf_rule adt_a01_rules[] = {
-    {"PID", 1, false, false, msg_pid_add, NULL}, {"PV1", 2, false, false, adt_pv1, NULL},
-    {"NK1", 3, false, false, msg_nk1_add, NULL}, {"AL1", 3, false, false, adt_al1, NULL},
+    {"PID", 1, false, false, msg_pid_add, NULL}, {"PV1", 2, false, false, msg_pv1_add, NULL},
+    {"NK1", 3, false, false, msg_nk1_add, NULL}, {"AL1", 3, false, false, msg_al1_add, NULL},
     {"DG1", 3, false, false, adt_dg1, NULL},     {"PR1", 3, false, false, adt_pr1, NULL},
     {"IN1", 3, false, false, msg_in1_add, NULL}, {"OBX", 3, false, false, adt_obx, NULL},
 };

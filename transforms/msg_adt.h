@@ -20,6 +20,11 @@ extern const struct xf_structure msg_adt_a39;
  * kin (NK1) of that Patient. */
 int msg_pid_add(struct xf_walk *w, const struct hl7_seg *pid);
 int msg_nk1_add(struct xf_walk *w, const struct hl7_seg *nk1);
+/* The visit (PV1, and the PV2 after it): the Encounter, its status the event's; a PV1 that
+ * describes no visit (PV1|1|N) makes none. */
+int msg_pv1_add(struct xf_walk *w, const struct hl7_seg *pv1);
+/* An allergy (AL1): an AllergyIntolerance of the Patient. */
+int msg_al1_add(struct xf_walk *w, const struct hl7_seg *al1);
 /* Insurance (IN1): a Coverage and its payor. */
 int msg_in1_add(struct xf_walk *w, const struct hl7_seg *in1);
 

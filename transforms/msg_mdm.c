@@ -10,11 +10,6 @@
 #include "transforms/seg_obr.h"
 #include "transforms/seg_txa.h"
 
-static int mdm_pv1(struct xf_walk *w, const struct hl7_seg *pv1)
-{
-    return msg_add_encounter(w->x, w->type->trigger, pv1);
-}
-
 /* The ORC of a COMMON_ORDER group: before its OBR, timing segments between. */
 static const struct hl7_seg *orc_of(struct xf_ctx *x, const struct hl7_seg *obr)
 {
@@ -41,6 +36,7 @@ static int mdm_obr(struct xf_walk *w, const struct hl7_seg *obr)
     msg_add_notes(x, obr, sr, "note");
     xf_put(sr, "subject", xf_ref(x->patient_ref));
     xf_full_url(x, obr, "ServiceRequest", url);
+    seg_obr_request_key(sr, key);
     xf_bundle_add(x, url, sr, cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0), key);
     return 0;
 }
@@ -109,7 +105,7 @@ static int mdm_finish(struct xf_walk *w)
 
 static const struct xf_rule mdm_rules[] = {
     {"PID", 1, false, false, msg_pid_add, NULL},
-    {"PV1", 2, false, false, mdm_pv1, NULL},
+    {"PV1", 2, false, false, msg_pv1_add, NULL},
     {"OBR", 3, false, false, mdm_obr, NULL}, /* before the TXA, which names it */
     {"TXA", 3, false, false, mdm_txa, NULL},
 };

@@ -9,11 +9,6 @@
 #include "transforms/seg_obr.h"
 #include "transforms/seg_spm.h"
 
-static int oru_pv1(struct xf_walk *w, const struct hl7_seg *pv1)
-{
-    return msg_add_encounter(w->x, w->type->trigger, pv1);
-}
-
 /* An order group opens at its OBR (with the ORC before it): the request and the report,
  * held until the group's observations and specimens have been added. */
 static int obr_open(struct xf_walk *w, const struct hl7_seg *obr)
@@ -33,9 +28,11 @@ static int obr_open(struct xf_walk *w, const struct hl7_seg *obr)
     xf_put(dr, "encounter", xf_ref(x->encounter_ref));
     /* A ServiceRequest must have a subject: without a PID the report stands alone. */
     if (x->patient_ref[0]) {
+        char sr_key[256];
+        seg_obr_request_key(sr, sr_key);
         xf_append(dr, "basedOn", xf_ref(sr_url));
         xf_walk_hold(w, sr, sr_url, cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0),
-                     w->group_key);
+                     sr_key);
     } else {
         cJSON_Delete(sr);
     }
@@ -45,15 +42,22 @@ static int obr_open(struct xf_walk *w, const struct hl7_seg *obr)
     return 0;
 }
 
-/* No SPM in the group: the OBR itself says what was collected and when (IG OBR[Specimen]). */
-static int obr_close(struct xf_walk *w, const struct hl7_seg *obr)
+/* What a group's specimens belong to: its report when it has one (results), else its
+ * request (an order). */
+static void link_specimen(struct xf_walk *w, const char *url)
+{
+    xf_walk_link(w, xf_walk_held(w, "DiagnosticReport") ? "DiagnosticReport" : "ServiceRequest",
+                 "specimen", url);
+}
+
+int msg_obr_specimen(struct xf_walk *w, const struct hl7_seg *obr)
 {
     char url[XF_URL_MAX];
     if (w->group_has_specimen ||
         (!xf_has(hl7_field(w->x->msg, obr, 7)) && !xf_has(hl7_field(w->x->msg, obr, 15))))
         return 0;
     seg_spm_from_obr(w->x, obr, w->group_key, url);
-    xf_walk_link(w, "DiagnosticReport", "specimen", url);
+    link_specimen(w, url);
     return 0;
 }
 
@@ -73,13 +77,13 @@ static int obx_in_order(struct xf_walk *w, const struct hl7_seg *obx)
     return 0;
 }
 
-static int spm_in_order(struct xf_walk *w, const struct hl7_seg *spm)
+int msg_spm_add(struct xf_walk *w, const struct hl7_seg *spm)
 {
     char url[XF_URL_MAX];
     if (!w->group_seg)
         return 0;
     seg_spm_add(w->x, spm, w->group_key, url);
-    xf_walk_link(w, "DiagnosticReport", "specimen", url);
+    link_specimen(w, url);
     w->group_has_specimen = true;
     return 0;
 }
@@ -93,9 +97,12 @@ static int oru_finish(struct xf_walk *w)
 
 /* The patient, the visit, contacts; then each order group (OBR, its OBX, SPM). */
 static const struct xf_rule oru_r01_rules[] = {
-    {"PID", 1, false, false, msg_pid_add, NULL},  {"PV1", 2, false, false, oru_pv1, NULL},
-    {"NK1", 3, false, false, msg_nk1_add, NULL},  {"OBR", 4, true, false, obr_open, obr_close},
-    {"OBX", 4, false, false, obx_in_order, NULL}, {"SPM", 4, false, false, spm_in_order, NULL},
+    {"PID", 1, false, false, msg_pid_add, NULL},
+    {"PV1", 2, false, false, msg_pv1_add, NULL},
+    {"NK1", 3, false, false, msg_nk1_add, NULL},
+    {"OBR", 4, true, false, obr_open, msg_obr_specimen},
+    {"OBX", 4, false, false, obx_in_order, NULL},
+    {"SPM", 4, false, false, msg_spm_add, NULL},
     {"PID", 4, false, true, NULL, NULL}, /* a next patient's results: the order ends */
 };
 

@@ -12,4 +12,10 @@
 /* ORU_R01 (R01). */
 extern const struct xf_structure msg_oru_r01;
 
+/* Handlers order structures share, linking into the group's DiagnosticReport when it
+ * holds one, else its ServiceRequest: a specimen (SPM); and the close step of an OBR whose
+ * group had no SPM, the Specimen the OBR describes (IG OBR[Specimen]: OBR-7, OBR-15). */
+int msg_spm_add(struct xf_walk *w, const struct hl7_seg *spm);
+int msg_obr_specimen(struct xf_walk *w, const struct hl7_seg *obr);
+
 #endif

@@ -7,11 +7,6 @@
 #include "transforms/msg_common.h"
 #include "transforms/seg_rxa.h"
 
-static int vxu_pv1(struct xf_walk *w, const struct hl7_seg *pv1)
-{
-    return msg_add_encounter(w->x, w->type->trigger, pv1);
-}
-
 /* The segment named name among those right before s that may stand between it and its
  * ORC (timing, participants), or NULL. */
 static const struct hl7_seg *before(struct xf_ctx *x, const struct hl7_seg *s, const char *name)
@@ -68,7 +63,7 @@ static int vxu_finish(struct xf_walk *w)
 }
 
 static const struct xf_rule vxu_v04_rules[] = {
-    {"PID", 1, false, false, msg_pid_add, NULL}, {"PV1", 2, false, false, vxu_pv1, NULL},
+    {"PID", 1, false, false, msg_pid_add, NULL}, {"PV1", 2, false, false, msg_pv1_add, NULL},
     {"NK1", 3, false, false, msg_nk1_add, NULL}, {"IN1", 3, false, false, msg_in1_add, NULL},
     {"RXA", 4, true, false, rxa_open, NULL},     {"OBX", 4, false, false, vxu_obx, NULL},
     {"ORC", 4, false, true, NULL, NULL}, /* the next order: the previous one ends */

@@ -33,7 +33,8 @@ static const struct dt_code_row order_control[] = {
     {"FU", "completed", NULL}, {"HD", "active", NULL},  {"HR", "on-hold", NULL},
     {"NW", "active", NULL},    {"OC", "revoked", NULL}, {"OD", "revoked", NULL},
     {"OH", "on-hold", NULL},   {"OK", "active", NULL},  {"PR", "active", NULL},
-    {"PY", "active", NULL},    {"RL", "active", NULL},
+    {"PY", "active", NULL},    {"RL", "active", NULL},  {"RO", "active", NULL},
+    {"RQ", "active", NULL},
 };
 
 /* An order number (EI) typed PLAC or FILL; NULL when empty. */
@@ -120,7 +121,7 @@ static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res
 }
 
 /* IG: ORC-5 (order status) decides; else ORC-1 (order control); else unknown. */
-static const char *request_status(struct xf_ctx *x, const struct hl7_seg *orc)
+const char *seg_obr_request_status(struct xf_ctx *x, const struct hl7_seg *orc)
 {
     const struct dt_code_row *st =
         orc ? dt_code_find(order_status, sizeof order_status / sizeof order_status[0],
@@ -132,22 +133,23 @@ static const char *request_status(struct xf_ctx *x, const struct hl7_seg *orc)
     return st ? st->code : "unknown";
 }
 
-static int request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
-                          cJSON *res)
+/* The request's fields from ORC and OBR; either may be missing (an ORC alone is an order
+ * too, an OBR without ORC one in ORU). */
+static void request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
+                           cJSON *res)
 {
-    xf_put_str(res, "status", request_status(x, orc));
+    xf_put_str(res, "status", seg_obr_request_status(x, orc));
     xf_put_str(res, "intent", "order");
-    struct hl7_view reasons = xf_take(x, obr, 31); /* reason for study */
-    struct xf_reps it;
-    struct hl7_view rep;
-    for (xf_reps_init(x, &it, reasons); xf_reps_next(x, &it, &rep);) {
-        cJSON *cc = dt_codeable(x, rep);
-        if (cc)
-            xf_append(res, "reasonCode", cc);
+    if (obr) {
+        struct xf_reps it;
+        struct hl7_view rep;
+        for (xf_reps_init(x, &it, xf_take(x, obr, 31)); xf_reps_next(x, &it, &rep);) {
+            cJSON *cc = dt_codeable(x, rep); /* reason for study */
+            if (cc)
+                xf_append(res, "reasonCode", cc);
+        }
+        xf_put(res, "code", dt_codeable(x, hl7_field(x->msg, obr, 4)));
     }
-    cJSON *code = dt_codeable(x, hl7_field(x->msg, obr, 4));
-    if (code)
-        xf_put(res, "code", code);
     if (orc) {
         /* ORC-4 placer group number (EI, or EIP from v2.7): the requisition, typed PGN */
         const char *group = xf_text(x, xf_sub(x, xf_comp(x, xf_take(x, orc, 4), 1), 1));
@@ -155,16 +157,31 @@ static int request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const str
             cJSON *req = xf_put_object(res, "requisition");
             xf_put(req, "type",
                    dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "PGN", NULL));
-            xf_put_str(req, "value",
-                       xf_text(x, xf_sub(x, xf_comp(x, hl7_field(x->msg, orc, 4), 1), 1)));
+            xf_put_str(req, "value", group);
         }
         (void)xf_take(x, orc, 1);
         dt_add(x, res, "authoredOn", xf_take(x, orc, 9), DT_DATETIME);
         by_name(x, res, "requester", xcn_family(x, xf_take(x, orc, 12)));
     }
-    if (!cJSON_GetObjectItem(res, "requester"))
+    if (obr && !cJSON_GetObjectItem(res, "requester"))
         by_name(x, res, "requester", xcn_family(x, xf_take(x, obr, 16)));
-    return 0;
+}
+
+cJSON *seg_obr_order_request(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr)
+{
+    cJSON *sr = xf_resource("ServiceRequest");
+    if (orc)
+        order_ids(x, orc, obr ? obr : orc, sr, 2);
+    request_fields(x, orc, obr, sr);
+    return sr;
+}
+
+void seg_obr_request_key(const cJSON *request, char key[256])
+{
+    const cJSON *id = cJSON_GetArrayItem(cJSON_GetObjectItem(request, "identifier"), 0);
+    const cJSON *s = cJSON_GetObjectItem(id, "system"), *v = cJSON_GetObjectItem(id, "value");
+    snprintf(key, 256, "%s|%s", cJSON_IsString(s) ? s->valuestring : "local",
+             cJSON_IsString(v) ? v->valuestring : "");
 }
 
 int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,

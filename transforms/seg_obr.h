@@ -15,4 +15,15 @@
 int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
                 cJSON **request, cJSON **report, char key[256]);
 
+/* The key of a request (its id seed when its number has no system): its first number, the
+ * placer's when it has one — the same in the order (ORM/OML, often before a filler number
+ * exists) and in the results (ORU), so both update one ServiceRequest. */
+void seg_obr_request_key(const cJSON *request, char key[256]);
+/* The request's status: ORC-5 by the OrderStatus map, else ORC-1 by OrderControlCode. */
+const char *seg_obr_request_status(struct xf_ctx *x, const struct hl7_seg *orc);
+/* A ServiceRequest from an order that has no OBR (ORC alone) or no order number: the
+ * numbers ORC-2/3 has, status, intent, OBR-4's code when there is an OBR. */
+cJSON *seg_obr_order_request(struct xf_ctx *x, const struct hl7_seg *orc,
+                             const struct hl7_seg *obr);
+
 #endif

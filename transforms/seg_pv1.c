@@ -233,8 +233,12 @@ const struct xf_segmap seg_pv2 = {"PV2", "Encounter", pv2_fns, sizeof pv2_fns / 
 bool seg_pv1_says_something(struct xf_ctx *x, const struct hl7_seg *pv1)
 {
     struct hl7_view cls = xf_comp(x, hl7_field(x->msg, pv1, 2), 1);
-    return (xf_has(cls) && !xf_eq(cls, "N")) || xf_has(hl7_field(x->msg, pv1, 19)) ||
-           xf_has(hl7_field(x->msg, pv1, 44)) || xf_has(hl7_field(x->msg, pv1, 3));
+    if (xf_has(cls) && !xf_eq(cls, "N"))
+        return true;
+    for (uint32_t f = 3; f <= hl7_seg_nfields(x->msg, pv1); f++)
+        if (xf_has(hl7_field(x->msg, pv1, f)))
+            return true;
+    return false;
 }
 
 cJSON *seg_pv1_visit_ident(cJSON *enc)

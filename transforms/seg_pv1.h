@@ -15,8 +15,8 @@
 extern const struct xf_segmap seg_pv1;
 extern const struct xf_segmap seg_pv2;
 
-/* False for a PV1 that describes no visit (class N or empty, no visit number, no admit
- * time, no location), as A28/A31 carry: it makes no Encounter. */
+/* False for a PV1 that describes no visit (PV1|1|N or PV1|1: class N or empty and nothing
+ * else), as A28/A31 carry: it makes no Encounter. */
 bool seg_pv1_says_something(struct xf_ctx *x, const struct hl7_seg *pv1);
 /* The visit number PV1-19 as an Identifier inside enc, or NULL. */
 cJSON *seg_pv1_visit_ident(cJSON *enc);

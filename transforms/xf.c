@@ -244,7 +244,12 @@ struct hl7_view xf_sub(const struct xf_ctx *x, struct hl7_view v, uint32_t k)
 
 bool xf_has(struct hl7_view v)
 {
-    return v.p && v.len > 0 && !hl7_view_is_null(v);
+    if (!v.p || hl7_view_is_null(v))
+        return false;
+    for (size_t i = 0; i < v.len; i++) /* a field of spaces (" ") holds nothing either */
+        if (v.p[i] != ' ')
+            return true;
+    return false;
 }
 
 bool xf_eq(struct hl7_view v, const char *s)

@@ -147,7 +147,7 @@ void xf_reps_init(const struct xf_ctx *x, struct xf_reps *r, struct hl7_view v);
 /* The next repetition into *rep; false when none is left, or (with a warning at the
  * field's position) when cfg->max_repetitions have been walked and more remain. */
 bool xf_reps_next(struct xf_ctx *x, struct xf_reps *r, struct hl7_view *rep);
-/* True when v has content (not absent, not empty, not "" ). */
+/* True when v has content (not absent, not empty, not "", not only spaces). */
 bool xf_has(struct hl7_view v);
 /* True when v, without leading and trailing spaces, equals the NUL-terminated s: how every
  * coded value is looked up (OBX-11 "F " is final). */

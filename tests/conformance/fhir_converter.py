@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""Conformance against Microsoft FHIR-Converter's expected bundles for the ADT, ORU, VXU and MDM
-pairs in ../shared/corpus/fhir-converter/PAIRS.csv whose events Solent transforms.
+"""Conformance against Microsoft FHIR-Converter's expected bundles for the ADT, ORU, VXU, MDM,
+ORM and OML pairs in ../shared/corpus/fhir-converter/PAIRS.csv whose events Solent transforms.
 
 Compares content, not JSON: Patient (identifiers, names, birth date, gender, address,
 telecom), Encounter (class, status, period), Observation (code, value, status,
 effective), DiagnosticReport (code, status, result count), Immunization (vaccine,
-status, occurrence, lot, expiry, dose) and DocumentReference (type, status, docStatus,
-number, title); dateTimes as instants;
+status, occurrence, lot, expiry, dose), DocumentReference (type, status, docStatus,
+number, title) and ServiceRequest (code, status, intent, placer, filler, authored, specimen
+count); dateTimes as instants;
 ids ignored. Prints a per-field agreement table. Passes when agreement is at least 90%
 and every field that disagrees is explained in KNOWN-DIFFERENCES.md beside this file.
 Exits 77 when the corpus is absent. usage: fhir_converter.py SOLENT CORPUS_DIR"""
@@ -24,7 +25,8 @@ from collections import defaultdict
 SUPPORTED = {"ADT": {"A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A11", "A12",
                      "A13", "A28", "A31", "A40"},
              "ORU": {"R01"}, "VXU": {"V04"},
-             "MDM": {"T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08", "T09", "T10", "T11"}}
+             "MDM": {"T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08", "T09", "T10", "T11"},
+             "ORM": {"O01"}, "OML": {"O21"}}
 
 
 def instant(s):
@@ -169,6 +171,41 @@ def document_fields(d):
     }
 
 
+def request_fields(r):
+    ids = {(i.get("type") or {}).get("coding", [{}])[0].get("code"): i.get("value")
+           for i in r.get("identifier", [])}
+    return {
+        "ServiceRequest.code": code_of(r.get("code")),
+        "ServiceRequest.status": r.get("status"),
+        "ServiceRequest.intent": r.get("intent"),
+        "ServiceRequest.placer": ids.get("PLAC"),
+        "ServiceRequest.filler": ids.get("FILL"),
+        "ServiceRequest.authoredOn": instant(r.get("authoredOn")),
+        "ServiceRequest.specimen": len(r.get("specimen", [])),
+    }
+
+
+def compare_requests(ours, theirs, tally, diffs, name):
+    """The orders of an order message: each of theirs against the first of ours with its
+    placer number, else the first left with its code."""
+    left = [r for r in ours if r["resourceType"] == "ServiceRequest"]
+    parents = {b["reference"] for r in theirs if r["resourceType"] == "ServiceRequest"
+               for b in r.get("basedOn", []) if "reference" in b}
+    for t in (r for r in theirs if r["resourceType"] == "ServiceRequest"):
+        want = request_fields(t)
+        if f"ServiceRequest/{t.get('id')}" in parents or not want["ServiceRequest.code"]:
+            continue  # an order's parent (ORC-8), or made from another segment
+        o = next((r for r in left if want["ServiceRequest.placer"]
+                  and request_fields(r)["ServiceRequest.placer"] == want["ServiceRequest.placer"]),
+                 None) or next((r for r in left if request_fields(r)["ServiceRequest.code"]
+                                == want["ServiceRequest.code"]), None)
+        if o:
+            left.remove(o)
+        if os.environ.get("CONFORMANCE_DEBUG"):
+            print(name, json.dumps(want), json.dumps(request_fields(o) if o else None))
+        compare(want, request_fields(o) if o else None, tally, diffs, name)
+
+
 def compare_pair(ours, theirs, tally, diffs, name):
     t, o = first(theirs, "DocumentReference"), first(ours, "DocumentReference")
     if t:
@@ -230,8 +267,12 @@ def main():
             if kind.startswith("MDM_"):  # a document's OBX are its content (KNOWN-DIFFERENCES)
                 theirs = [t for t in theirs
                           if t["resourceType"] not in ("Observation", "DiagnosticReport")]
+            if kind[:3] in ("ORM", "OML"):  # an order has no report yet (KNOWN-DIFFERENCES)
+                theirs = [t for t in theirs if t["resourceType"] != "DiagnosticReport"]
             before = (sum(c for c, _ in tally.values()), sum(a for _, a in tally.values()))
             compare_pair(ours, theirs, tally, diffs, os.path.basename(row["input"]))
+            if kind[:3] in ("ORM", "OML"):
+                compare_requests(ours, theirs, tally, diffs, os.path.basename(row["input"]))
             by_type[kind[:3]][0] += sum(c for c, _ in tally.values()) - before[0]
             by_type[kind[:3]][1] += sum(a for _, a in tally.values()) - before[1]
             pairs += 1

@@ -13,8 +13,8 @@ PID-3 = SOLENT-TEST^^^TEST^MR, an OBR, OBR-3 = SOLENT-FILLER and OBR-4 = SOLENT^
 so the field under test can be compared. Resources Solent makes only because of what the
 harness supplied are not counted against either side.
 An element of theirs that ours lacks is classified: a system that is no URI (or an
-urn:oid that is no OID) is ReportStream's own invention; a message of a type this
-issue does not transform (OML...) is out of scope; a message Solent rejects with a
+urn:oid that is no OID) is ReportStream's own invention; a message of a type Solent
+does not transform is out of scope; a message Solent rejects with a
 positioned error (an OBX without OBX-3, which FHIR requires) is counted as such; every
 other missing element must be
 named, as Resource.element in backticks, in the ReportStream section of

@@ -338,12 +338,15 @@ port = {self.admin_port}
 token = env:SOLENT_TEST_ADMIN_TOKEN
 [listener pas]
 port = {self.port}
-routes = adt, oru
+routes = {routes}
 [route adt]
 type = ADT^*
 destinations = phr, copy
 [route oru]
 type = ORU^R01
+destinations = phr
+[route orm]
+type = ORM^O01
 destinations = phr
 [destination phr]
 kind = fhir

@@ -557,6 +557,55 @@ def test_every_corpus_bundle_accepted(solent, root, fhir):
           % (posted, len(refused), refused[:3]))
 
 
+def test_order_then_results_one_service_request(solent, root, tmp_path, fhir):
+    """An order (ORM^O01 NW), then its results (ORU^R01) and a later cancel of another order,
+    through the engine to the real server: the results update the ServiceRequest the order
+    made — one per placer number, its report basedOn it — and the status follows the
+    messages in the order sent."""
+    e = DeliveryEngine(solent, root, str(tmp_path), free_port(), fhir.port)
+    e.write(routes="adt, oru, orm")
+    e.start()
+    pid = "PID|1||ORD9001^^^RHM^MR||Test^Order||19850412|U\r"
+    msgs = [
+        ("MSH|^~\\&|EPR|RHM|LAB|RHM|20261129074500+0000||ORM^O01^ORM_O01|ORM9001|P|2.5.1\r" + pid +
+         "ORC|NW|ORDX9001^EPR||||||||20261129074000+0000\r"
+         "OBR|1|ORDX9001^EPR||26958-3^Potassium and Sodium panel^LN\r"
+         "ORC|NW|ORDX9002^EPR||||||||20261129074000+0000\r"
+         "OBR|2|ORDX9002^EPR||24725-4^CT Head^LN\r").encode(),
+        ("MSH|^~\\&|LAB|RHM|SOLENT|TRUST|20261129091500+0000||ORU^R01^ORU_R01|ORU9001|P|2.5.1\r" + pid +
+         "ORC|RE|ORDX9001^EPR|LABX9001^LAB||CM\r"
+         "OBR|1|ORDX9001^EPR|LABX9001^LAB|26958-3^Potassium and Sodium panel^LN|||20261129080000+0000"
+         "||||||||||||||||CH|F\r"
+         "OBX|1|NM|2823-3^Potassium^LN||4.1|mmol/L^mmol/L^UCUM|3.5-5.3|N|||F\r").encode(),
+        ("MSH|^~\\&|EPR|RHM|LAB|RHM|20261129093000+0000||ORM^O01^ORM_O01|ORM9002|P|2.5.1\r" + pid +
+         "ORC|CA|ORDX9002^EPR|||CA\r"
+         "OBR|1|ORDX9002^EPR||24725-4^CT Head^LN\r").encode(),
+    ]
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        for m in msgs:
+            check(fields(c.send_message(m))["MSA"][1] == "AA", "ACKed AA")
+    check(e.drained(), "delivered")
+    patients = fhir.patient("ORD9001")
+    check(len(patients) == 1, "one Patient: %d" % len(patients))
+
+    def of_patient(kind):
+        b = fhir.search("%s?subject=Patient/%s" % (kind, patients[0]["id"]))
+        return [x["resource"] for x in b.get("entry", [])]
+
+    requests = of_patient("ServiceRequest")
+    by_placer = {}
+    for r in requests:
+        by_placer.setdefault(r["identifier"][0]["value"], []).append(r)
+    check(sorted(by_placer) == ["ORDX9001", "ORDX9002"] and all(len(v) == 1 for v in by_placer.values()),
+          "one ServiceRequest per order: %r" % {k: len(v) for k, v in by_placer.items()})
+    done, cancelled = by_placer["ORDX9001"][0], by_placer["ORDX9002"][0]
+    check(done["status"] == "completed" and cancelled["status"] == "revoked",
+          "statuses follow the messages: %s, %s" % (done["status"], cancelled["status"]))
+    reports = of_patient("DiagnosticReport")
+    check(len(reports) == 1 and reports[0]["basedOn"][0]["reference"] == "ServiceRequest/" + done["id"],
+          "the report is basedOn the order's ServiceRequest: %r" % [r.get("basedOn") for r in reports])
+
+
 def test_outage_recovery(solent, root, tmp_path, fhir):
     """The server down under load, with a 5-minute retry cap: after three attempts in a row
     fail as a whole the destination is down and only probed, one attempt at a time, instead

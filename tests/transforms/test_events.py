@@ -223,6 +223,65 @@ check("MDM: data declared Base64 that is not is a warning by position, never inv
 b, err, rc = convert("mdm_t02_no_txa")
 check("MDM: no TXA is an error", rc == 1 and "MDM message without a TXA segment" in err)
 
+# --- orders (ORM^O01, OML^O21) ---
+b, err, rc = convert("orm_o01_new_order")
+sr = resources(b, "ServiceRequest")
+check("ORM: a new order (NW) is one active ServiceRequest, intent order, from ORC and OBR",
+      rc == 0 and len(sr) == 1 and sr[0]["status"] == "active" and sr[0]["intent"] == "order"
+      and sr[0]["code"]["coding"][0]["code"] == "26958-3"
+      and sr[0]["identifier"][0]["value"] == "ORD0001"
+      and sr[0]["identifier"][0]["type"]["coding"][0]["code"] == "PLAC"
+      and sr[0]["authoredOn"] == "2026-11-29T07:40:00+00:00"
+      and sr[0]["requisition"]["value"] == "GRP0001" and sr[0]["note"][0]["text"] == "Fasting sample please")
+check("ORM: the diagnosis is its reason, the OBX its supporting information",
+      sr[0]["reasonReference"][0]["reference"] == entry(b, "Condition")[0]["fullUrl"]
+      and sr[0]["supportingInfo"][0]["reference"] == entry(b, "Observation")[0]["fullUrl"])
+check("ORM: patient and visit", sr[0]["subject"]["reference"] == entry(b, "Patient")[0]["fullUrl"]
+      and sr[0]["encounter"]["reference"] == entry(b, "Encounter")[0]["fullUrl"])
+check("ORM: no Specimen from an order's OBR-7 (when to collect, not a collection)",
+      not entry(b, "Specimen") and "specimen" not in sr[0])
+order_url = entry(b, "ServiceRequest")[0]["request"]["url"]
+results, _, _ = convert("oru_r01_values")
+check("ORM then ORU: the results update the ServiceRequest the order made (placer number ORD0001)",
+      entry(results, "ServiceRequest")[0]["request"]["url"] == order_url)
+cancel, err, rc = convert("orm_o01_cancel")
+check("ORM: a cancel (ORC-5 CA) revokes the same ServiceRequest",
+      resources(cancel, "ServiceRequest")[0]["status"] == "revoked"
+      and entry(cancel, "ServiceRequest")[0]["request"]["url"] == order_url)
+b, err, rc = convert("orm_o01_orc_only")
+sr = resources(b, "ServiceRequest")
+check("ORM: an ORC without OBR is an order of its own; hold (HD) on-hold, discontinue (DC) revoked",
+      [s["status"] for s in sr] == ["on-hold", "revoked"]
+      and [s["identifier"][0]["value"] for s in sr] == ["ORD0002", "ORD0003"]
+      and sr[0]["identifier"][1]["type"]["coding"][0]["code"] == "FILL" and "code" not in sr[0])
+b, err, rc = convert("orm_o01_two_orders")
+sr = resources(b, "ServiceRequest")
+check("ORM: two orders, two ServiceRequests, each with its own code and notes",
+      [s["code"]["coding"][0]["code"] for s in sr] == ["24725-4", "24590-2"]
+      and "note" not in sr[0] and sr[1]["note"][0]["text"] == "Claustrophobic")
+b, err, rc = convert("orm_o01_pharmacy")
+check("ORM: a pharmacy order is not a ServiceRequest: warned at RXO, then nothing to map",
+      rc == 1 and "warning RXO: a pharmacy, dietary or supply order is not mapped" in err
+      and "error message: no order to map" in err)
+b, err, rc = convert("orm_o01_no_pid")
+check("ORM: no PID is an error (a ServiceRequest needs its subject)",
+      rc == 1 and "order message without a PID segment" in err)
+b, err, rc = convert("orm_o01_no_obr_no_orc")
+check("ORM: no order at all is an error", rc == 1 and "no order to map" in err)
+b, err, rc = convert("oml_o21_specimen")
+sr, spm = resources(b, "ServiceRequest"), entry(b, "Specimen")
+check("OML: a lab order with its specimens: ServiceRequest.specimen lists both SPM",
+      rc == 0 and len(spm) == 2
+      and [r["reference"] for r in sr[0]["specimen"]] == [e["fullUrl"] for e in spm]
+      and spm[0]["resource"]["type"]["coding"][0]["code"] == "119364003"
+      and spm[0]["resource"]["identifier"][0]["value"] == "SPC0007")
+
+b, err, rc = convert("adt_a01_space_fields")
+enc = resources(b, "Encounter")[0]
+check("a field of spaces holds nothing: no empty practitioner, courtesy or address",
+      rc == 0 and all(c["resourceType"] == "Location" for c in enc.get("contained", []))
+      and "hospitalization" not in enc and "address" not in resources(b, "Patient")[0])
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)

@@ -1,0 +1,164 @@
+/* msg_orm — ORM_O01 and OML_O21: ServiceRequests and what comes with them. */
+#include "transforms/msg_orm.h"
+
+#include <string.h>
+
+#include "transforms/msg_adt.h"
+#include "transforms/msg_common.h"
+#include "transforms/msg_oru.h"
+#include "transforms/seg_dg1.h"
+#include "transforms/seg_obr.h"
+
+/* The ORC of an order: before its OBR, timing and participants between. */
+static const struct hl7_seg *orc_of(struct xf_ctx *x, const struct hl7_seg *obr)
+{
+    for (const struct hl7_seg *p = obr - 1; p > x->msg->segs; p--) {
+        if (strcmp(p->name, "ORC") == 0)
+            return p;
+        if (!strstr("TQ1,TQ2,PRT", p->name))
+            return NULL;
+    }
+    return NULL;
+}
+
+static bool has_number(struct xf_ctx *x, const struct hl7_seg *s)
+{
+    return s && (xf_has(hl7_field(x->msg, s, 2)) || xf_has(hl7_field(x->msg, s, 3)));
+}
+
+/* The request of an order: from ORC and OBR; one without any order number (a group number
+ * at most) is this message's own, with a warning, rather than failing the other orders. */
+static cJSON *request_of(struct xf_walk *w, const struct hl7_seg *orc, const struct hl7_seg *obr,
+                         const struct hl7_seg *at)
+{
+    struct xf_ctx *x = w->x;
+    cJSON *sr, *dr;
+    if (obr && (has_number(x, orc) || has_number(x, obr))) {
+        if (seg_obr_map(x, orc, obr, &sr, &dr, w->group_key) != 0)
+            return NULL;
+        cJSON_Delete(dr); /* an order: no report yet */
+    } else {
+        sr = seg_obr_order_request(x, orc, obr);
+        if (!has_number(x, orc))
+            xf_warn(x, at, 2, "no order number: the request is this message's own");
+    }
+    seg_obr_request_key(sr, w->group_key);
+    return sr;
+}
+
+/* Holds an order's request, made from seg, while what comes with it is added. */
+static int hold_request(struct xf_walk *w, cJSON *sr, const struct hl7_seg *seg)
+{
+    struct xf_ctx *x = w->x;
+    char url[XF_URL_MAX];
+    if (!sr)
+        return -1;
+    msg_add_notes(x, seg, sr, "note");
+    xf_put(sr, "subject", xf_ref(x->patient_ref));
+    xf_put(sr, "encounter", xf_ref(x->encounter_ref));
+    xf_full_url(x, seg, "ServiceRequest", url);
+    const cJSON *ident = cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0);
+    xf_walk_hold(w, sr, url, ident, ident ? w->group_key : NULL);
+    w->count++;
+    return 0;
+}
+
+/* An order opens at its OBR. */
+static int order_open(struct xf_walk *w, const struct hl7_seg *obr)
+{
+    return hold_request(w, request_of(w, orc_of(w->x, obr), obr, obr), obr);
+}
+
+/* An ORC with no OBR of its own is an order all in the ORC (IG ORC[ServiceRequest]) and
+ * opens it itself — unless a pharmacy, dietary or supply detail follows: those orders are
+ * not ServiceRequests and are not mapped. */
+static int orc_alone(struct xf_walk *w, const struct hl7_seg *orc)
+{
+    for (const struct hl7_seg *p = orc + 1; p < w->x->msg->segs + w->x->msg->nsegs; p++) {
+        if (strcmp(p->name, "OBR") == 0)
+            return 0; /* the OBR opens it */
+        if (strstr("RXO,RXE,RXD,RXG,RXA,ODS,ODT,RQD,RQ1", p->name)) {
+            xf_warn(w->x, p, 0, "a pharmacy, dietary or supply order is not mapped");
+            return 0;
+        }
+        if (strcmp(p->name, "ORC") == 0)
+            break;
+    }
+    w->group_seg = orc;
+    return hold_request(w, request_of(w, orc, NULL, orc), orc);
+}
+
+/* A segment of an order that makes a resource of its own, linked from the request as name. */
+static void link_last(struct xf_walk *w, const char *name)
+{
+    const cJSON *last = w->x->entries->child ? w->x->entries->child->prev : NULL;
+    const cJSON *url = cJSON_GetObjectItem(last, "fullUrl");
+    if (cJSON_IsString(url))
+        xf_walk_link(w, "ServiceRequest", name, url->valuestring);
+}
+
+static int order_dg1(struct xf_walk *w, const struct hl7_seg *dg1)
+{
+    seg_dg1_add(w->x, dg1);
+    if (w->group_seg)
+        link_last(w, "reasonReference");
+    return 0;
+}
+
+static int order_obx(struct xf_walk *w, const struct hl7_seg *obx)
+{
+    char url[XF_URL_MAX];
+    cJSON *attachment = NULL;
+    if (msg_add_observation(w->x, obx, w->group_seg ? w->group_key : NULL, url, &attachment))
+        return -1;
+    cJSON_Delete(attachment);
+    if (w->group_seg)
+        xf_walk_link(w, "ServiceRequest", "supportingInfo", url);
+    return 0;
+}
+
+static int orm_finish(struct xf_walk *w)
+{
+    if (!w->patient) /* ServiceRequest.subject is required */
+        return xf_fail(w->x, NULL, 0, 100, "order message without a PID segment");
+    return w->count ? 0
+                    : xf_fail(w->x, NULL, 0, 100,
+                              "no order to map: ServiceRequest orders (ORC, OBR) are; "
+                              "pharmacy, dietary and supply orders are not");
+}
+
+/* The patient, visit, contacts, insurance, allergies; then each order: ORC and OBR, the
+ * diagnoses, observations and specimens (SPM, which ORM has from v2.6) that come with it. */
+static const struct xf_rule orm_rules[] = {
+    {"PID", 1, false, false, msg_pid_add, NULL}, {"PV1", 2, false, false, msg_pv1_add, NULL},
+    {"NK1", 3, false, false, msg_nk1_add, NULL}, {"IN1", 3, false, false, msg_in1_add, NULL},
+    {"AL1", 3, false, false, msg_al1_add, NULL}, {"OBR", 4, true, false, order_open, NULL},
+    {"ORC", 4, false, true, orc_alone, NULL},    {"DG1", 4, false, false, order_dg1, NULL},
+    {"OBX", 4, false, false, order_obx, NULL},   {"SPM", 4, false, false, msg_spm_add, NULL},
+};
+
+/* The same, and when an order has no SPM, what its OBR says was collected (IG OBR[Specimen],
+ * which ORM_O01's map has not: there OBR-7 is when to take it). */
+static const struct xf_rule oml_rules[] = {
+    {"PID", 1, false, false, msg_pid_add, NULL},
+    {"PV1", 2, false, false, msg_pv1_add, NULL},
+    {"NK1", 3, false, false, msg_nk1_add, NULL},
+    {"IN1", 3, false, false, msg_in1_add, NULL},
+    {"AL1", 3, false, false, msg_al1_add, NULL},
+    {"OBR", 4, true, false, order_open, msg_obr_specimen},
+    {"ORC", 4, false, true, orc_alone, NULL},
+    {"DG1", 4, false, false, order_dg1, NULL},
+    {"OBX", 4, false, false, order_obx, NULL},
+    {"SPM", 4, false, false, msg_spm_add, NULL},
+};
+
+static const char *const orm_events[] = {"O01", NULL};
+static const char *const oml_events[] = {"O21", NULL};
+
+const struct xf_structure msg_orm_o01 = {
+    "ORM_O01",  "ORM", orm_events, orm_rules, sizeof orm_rules / sizeof orm_rules[0],
+    orm_finish, NULL};
+
+const struct xf_structure msg_oml_o21 = {
+    "OML_O21",  "OML", oml_events, oml_rules, sizeof oml_rules / sizeof oml_rules[0],
+    orm_finish, NULL};
