@@ -119,3 +119,18 @@ cJSON *dt_ei(struct xf_ctx *x, struct hl7_view ei)
     }
     return id;
 }
+
+void dt_ident_key(const cJSON *id, char key[256])
+{
+    const cJSON *s = cJSON_GetObjectItem(id, "system"), *v = cJSON_GetObjectItem(id, "value");
+    const cJSON *by = cJSON_GetObjectItem(cJSON_GetObjectItem(id, "assigner"), "display");
+    if (!cJSON_IsString(v)) {
+        key[0] = '\0';
+        return;
+    }
+    snprintf(key, 256, "%s|%s",
+             cJSON_IsString(s)    ? s->valuestring
+             : cJSON_IsString(by) ? by->valuestring
+                                  : "local",
+             v->valuestring);
+}

@@ -157,6 +157,50 @@ int dt_format(struct xf_ctx *x, struct hl7_view v, enum dt_kind kind, char out[D
     return 0;
 }
 
+/* Howard Hinnant's civil_from_days: the date of a day count from 1970-01-01. */
+static void civil(int64_t z, struct hl7_time *t)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    t->day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    t->month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    t->year = (int)(yoe + era * 400 + (t->month <= 2));
+}
+
+/* t moved by secs on its wall clock. */
+static void move(struct hl7_time *t, int64_t secs)
+{
+    int64_t wall = dt_zone_days(t->year, t->month, t->day) * 86400 + t->hour * 3600 +
+                   t->minute * 60 + t->second + secs;
+    int64_t days = (wall >= 0 ? wall : wall - 86399) / 86400, rest = wall - days * 86400;
+    civil(days, t);
+    t->hour = (int)(rest / 3600), t->minute = (int)(rest / 60 % 60), t->second = (int)(rest % 60);
+}
+
+int dt_format_after(struct xf_ctx *x, struct hl7_view v, long minutes, char out[DT_MAX])
+{
+    struct hl7_view c = xf_comp(x, v, 1);
+    struct hl7_time t;
+    if (!xf_has(c) || parse_dtm(c.p, c.len, &t) != 0 || t.ndigits < 10)
+        return -1;
+    t.ndigits = 14, t.frac[0] = '\0';
+    if (!t.has_offset) { /* a site time: the site's offset at the instant it ends */
+        int before = site_offset(x->cfg->zone, &t);
+        int64_t utc = dt_zone_days(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 +
+                      t.second - before * 60 + (int64_t)minutes * 60;
+        t.has_offset = 1;
+        t.offset_min = x->cfg->zone ? (int)(dt_zone_at(x->cfg->zone, utc) / 60) : 0;
+        minutes += t.offset_min - before;
+    }
+    move(&t, (int64_t)minutes * 60);
+    format_time(x->cfg->zone, &t, DT_DATETIME, out);
+    return 0;
+}
+
 int dt_add(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v, enum dt_kind kind)
 {
     char out[DT_MAX];

@@ -25,6 +25,9 @@ enum dt_kind {
 /* Writes v (first component: TS = DTM^precision) as kind into out.
  * 0: written; 1: v empty; -1: invalid (a warning was recorded). */
 int dt_format(struct xf_ctx *x, struct hl7_view v, enum dt_kind kind, char out[DT_MAX]);
+/* Writes the dateTime minutes after v (a DTM with at least the hour) into out, in v's offset
+ * or the site's offset at that instant; 0, or -1 when v is no such time (not warned). */
+int dt_format_after(struct xf_ctx *x, struct hl7_view v, long minutes, char out[DT_MAX]);
 /* Adds v as member name of obj when valid; returns 1 when added. */
 int dt_add(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v, enum dt_kind kind);
 /* Adds {start, end} as member name of obj when either end is valid; returns 1 if added. */

@@ -94,9 +94,12 @@ int msg_al1_add(struct xf_walk *w, const struct hl7_seg *s)
     return 0;
 }
 
-static int adt_dg1(struct xf_walk *w, const struct hl7_seg *s)
+int msg_dg1_add(struct xf_walk *w, const struct hl7_seg *dg1)
 {
-    seg_dg1_add(w->x, s);
+    char url[XF_URL_MAX];
+    seg_dg1_add(w->x, dg1);
+    xf_full_url(w->x, dg1, "Condition", url); /* the url seg_dg1_add gave it */
+    xf_walk_link(w, NULL, "reasonReference", url);
     return 0;
 }
 
@@ -131,7 +134,7 @@ static int adt_finish(struct xf_walk *w)
 static const struct xf_rule adt_a01_rules[] = {
     {"PID", 1, false, false, msg_pid_add, NULL}, {"PV1", 2, false, false, msg_pv1_add, NULL},
     {"NK1", 3, false, false, msg_nk1_add, NULL}, {"AL1", 3, false, false, msg_al1_add, NULL},
-    {"DG1", 3, false, false, adt_dg1, NULL},     {"PR1", 3, false, false, adt_pr1, NULL},
+    {"DG1", 3, false, false, msg_dg1_add, NULL}, {"PR1", 3, false, false, adt_pr1, NULL},
     {"IN1", 3, false, false, msg_in1_add, NULL}, {"OBX", 3, false, false, adt_obx, NULL},
 };
 

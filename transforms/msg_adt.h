@@ -25,6 +25,9 @@ int msg_nk1_add(struct xf_walk *w, const struct hl7_seg *nk1);
 int msg_pv1_add(struct xf_walk *w, const struct hl7_seg *pv1);
 /* An allergy (AL1): an AllergyIntolerance of the Patient. */
 int msg_al1_add(struct xf_walk *w, const struct hl7_seg *al1);
+/* A diagnosis (DG1): a Condition of the Patient, and in a group (an order, an appointment)
+ * the reasonReference of the resource that opened it. */
+int msg_dg1_add(struct xf_walk *w, const struct hl7_seg *dg1);
 /* Insurance (IN1): a Coverage and its payor. */
 int msg_in1_add(struct xf_walk *w, const struct hl7_seg *in1);
 

@@ -6,7 +6,6 @@
 #include "transforms/msg_adt.h"
 #include "transforms/msg_common.h"
 #include "transforms/msg_oru.h"
-#include "transforms/seg_dg1.h"
 #include "transforms/seg_obr.h"
 
 /* The ORC of an order: before its OBR, timing and participants between. */
@@ -88,23 +87,6 @@ static int orc_alone(struct xf_walk *w, const struct hl7_seg *orc)
     return hold_request(w, request_of(w, orc, NULL, orc), orc);
 }
 
-/* A segment of an order that makes a resource of its own, linked from the request as name. */
-static void link_last(struct xf_walk *w, const char *name)
-{
-    const cJSON *last = w->x->entries->child ? w->x->entries->child->prev : NULL;
-    const cJSON *url = cJSON_GetObjectItem(last, "fullUrl");
-    if (cJSON_IsString(url))
-        xf_walk_link(w, "ServiceRequest", name, url->valuestring);
-}
-
-static int order_dg1(struct xf_walk *w, const struct hl7_seg *dg1)
-{
-    seg_dg1_add(w->x, dg1);
-    if (w->group_seg)
-        link_last(w, "reasonReference");
-    return 0;
-}
-
 static int order_obx(struct xf_walk *w, const struct hl7_seg *obx)
 {
     char url[XF_URL_MAX];
@@ -133,7 +115,7 @@ static const struct xf_rule orm_rules[] = {
     {"PID", 1, false, false, msg_pid_add, NULL}, {"PV1", 2, false, false, msg_pv1_add, NULL},
     {"NK1", 3, false, false, msg_nk1_add, NULL}, {"IN1", 3, false, false, msg_in1_add, NULL},
     {"AL1", 3, false, false, msg_al1_add, NULL}, {"OBR", 4, true, false, order_open, NULL},
-    {"ORC", 4, false, true, orc_alone, NULL},    {"DG1", 4, false, false, order_dg1, NULL},
+    {"ORC", 4, false, true, orc_alone, NULL},    {"DG1", 4, false, false, msg_dg1_add, NULL},
     {"OBX", 4, false, false, order_obx, NULL},   {"SPM", 4, false, false, msg_spm_add, NULL},
 };
 
@@ -147,7 +129,7 @@ static const struct xf_rule oml_rules[] = {
     {"AL1", 3, false, false, msg_al1_add, NULL},
     {"OBR", 4, true, false, order_open, msg_obr_specimen},
     {"ORC", 4, false, true, orc_alone, NULL},
-    {"DG1", 4, false, false, order_dg1, NULL},
+    {"DG1", 4, false, false, msg_dg1_add, NULL},
     {"OBX", 4, false, false, order_obx, NULL},
     {"SPM", 4, false, false, msg_spm_add, NULL},
 };

@@ -178,10 +178,7 @@ cJSON *seg_obr_order_request(struct xf_ctx *x, const struct hl7_seg *orc, const 
 
 void seg_obr_request_key(const cJSON *request, char key[256])
 {
-    const cJSON *id = cJSON_GetArrayItem(cJSON_GetObjectItem(request, "identifier"), 0);
-    const cJSON *s = cJSON_GetObjectItem(id, "system"), *v = cJSON_GetObjectItem(id, "value");
-    snprintf(key, 256, "%s|%s", cJSON_IsString(s) ? s->valuestring : "local",
-             cJSON_IsString(v) ? v->valuestring : "");
+    dt_ident_key(cJSON_GetArrayItem(cJSON_GetObjectItem(request, "identifier"), 0), key);
 }
 
 int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
@@ -205,8 +202,7 @@ int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_se
     cJSON *ids = cJSON_GetObjectItem(dr, "identifier");
     const cJSON *kid = ids ? cJSON_GetArrayItem(ids, 0)
                            : cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0);
-    const cJSON *ks = cJSON_GetObjectItem(kid, "system"), *kv = cJSON_GetObjectItem(kid, "value");
-    snprintf(key, 256, "%s|%s", cJSON_IsString(ks) ? ks->valuestring : "local", kv->valuestring);
+    dt_ident_key(kid, key);
     *request = sr;
     *report = dr;
     return 0;

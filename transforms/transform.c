@@ -9,6 +9,7 @@
 #include "transforms/msg_common.h"
 #include "transforms/msg_mdm.h"
 #include "transforms/msg_orm.h"
+#include "transforms/msg_siu.h"
 #include "transforms/msg_oru.h"
 #include "transforms/msg_vxu.h"
 #include "transforms/seg_msh.h"
@@ -17,7 +18,7 @@
 /* Every structure Solent transforms: a new one is a table in its msg_*.c and a line here. */
 static const struct xf_structure *const structures[] = {
     &msg_adt_a01, &msg_adt_a39, &msg_oru_r01, &msg_vxu_v04,
-    &msg_mdm_t02, &msg_orm_o01, &msg_oml_o21,
+    &msg_mdm_t02, &msg_orm_o01, &msg_oml_o21, &msg_siu_s12,
 };
 
 static const struct xf_structure *lookup(const char *code, const char *trigger)

@@ -21,6 +21,8 @@ cJSON *xf_walk_hold(struct xf_walk *w, cJSON *res, const char *url, const cJSON 
 
 struct xf_held *xf_walk_held(struct xf_walk *w, const char *type)
 {
+    if (!type)
+        return w->nheld ? &w->held[0] : NULL;
     for (size_t i = 0; i < w->nheld; i++) {
         const cJSON *t = cJSON_GetObjectItem(w->held[i].res, "resourceType");
         if (cJSON_IsString(t) && strcmp(t->valuestring, type) == 0)

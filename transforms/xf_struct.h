@@ -78,9 +78,11 @@ int xf_struct_run(const struct xf_structure *st, struct xf_ctx *x, const struct 
  * then, after everything its group's segments added. Returns it. */
 cJSON *xf_walk_hold(struct xf_walk *w, cJSON *res, const char *url, const cJSON *ident,
                     const char *seed);
-/* The held resource of type (ServiceRequest...) in the current group, or NULL. */
+/* The held resource of type (ServiceRequest...) in the current group, or NULL; type NULL:
+ * the group's first, the one its opener made. */
 struct xf_held *xf_walk_held(struct xf_walk *w, const char *type);
-/* Appends a Reference to url to array name of the held resource of type, if there is one. */
+/* Appends a Reference to url to array name of the held resource of type (NULL: the group's
+ * first), if there is one. */
 void xf_walk_link(struct xf_walk *w, const char *type, const char *name, const char *url);
 
 #endif

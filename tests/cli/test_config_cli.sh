@@ -6,7 +6,7 @@ solent=$1
 root=$2
 . "$(dirname "$0")/check.sh"
 out=$("$solent" check-config -c "$root/conf/solent.conf")
-check "shipped file" "$root/conf/solent.conf: ok: 1 listeners, 6 routes, 1 destinations, 0 identifier rules" "$out"
+check "shipped file" "$root/conf/solent.conf: ok: 1 listeners, 7 routes, 1 destinations, 0 identifier rules" "$out"
 printf '[engine]\nsite_tz = UTC\n\n[route r]\ntype = ADT^*\ndestinations = phr\n' > "$tmp/bad.conf"
 check "missing destination, at the key that names it" "$tmp/bad.conf:6: [route r] sends to destination phr, which is not defined" \
     "$("$solent" check-config -c "$tmp/bad.conf" 2>&1)"

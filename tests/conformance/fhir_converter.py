@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """Conformance against Microsoft FHIR-Converter's expected bundles for the ADT, ORU, VXU, MDM,
-ORM and OML pairs in ../shared/corpus/fhir-converter/PAIRS.csv whose events Solent transforms.
+ORM, OML and SIU pairs in ../shared/corpus/fhir-converter/PAIRS.csv whose events Solent transforms.
 
 Compares content, not JSON: Patient (identifiers, names, birth date, gender, address,
 telecom), Encounter (class, status, period), Observation (code, value, status,
 effective), DiagnosticReport (code, status, result count), Immunization (vaccine,
 status, occurrence, lot, expiry, dose), DocumentReference (type, status, docStatus,
 number, title) and ServiceRequest (code, status, intent, placer, filler, authored, specimen
-count); dateTimes as instants;
+count) and Appointment (status, start, end, duration, ids, services); dateTimes as instants;
 ids ignored. Prints a per-field agreement table. Passes when agreement is at least 90%
 and every field that disagrees is explained in KNOWN-DIFFERENCES.md beside this file.
 Exits 77 when the corpus is absent. usage: fhir_converter.py SOLENT CORPUS_DIR"""
@@ -26,7 +26,8 @@ SUPPORTED = {"ADT": {"A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A1
                      "A13", "A28", "A31", "A40"},
              "ORU": {"R01"}, "VXU": {"V04"},
              "MDM": {"T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08", "T09", "T10", "T11"},
-             "ORM": {"O01"}, "OML": {"O21"}}
+             "ORM": {"O01"}, "OML": {"O21"},
+             "SIU": {"S12", "S13", "S14", "S15", "S16", "S17", "S26"}}
 
 
 def instant(s):
@@ -185,6 +186,20 @@ def request_fields(r):
     }
 
 
+def appointment_fields(a):
+    ids = {(i.get("type") or {}).get("coding", [{}])[0].get("code"): i.get("value")
+           for i in a.get("identifier", [])}
+    return {
+        "Appointment.status": a.get("status"),
+        "Appointment.start": instant(a.get("start")),
+        "Appointment.end": instant(a.get("end")),
+        "Appointment.minutesDuration": a.get("minutesDuration"),
+        "Appointment.placer": ids.get("PLAC"),
+        "Appointment.filler": ids.get("FILL"),
+        "Appointment.serviceType": sorted(code_of(c) or "" for c in a.get("serviceType", [])),
+    }
+
+
 def compare_requests(ours, theirs, tally, diffs, name):
     """The orders of an order message: each of theirs against the first of ours with its
     placer number, else the first left with its code."""
@@ -207,6 +222,9 @@ def compare_requests(ours, theirs, tally, diffs, name):
 
 
 def compare_pair(ours, theirs, tally, diffs, name):
+    t, o = first(theirs, "Appointment"), first(ours, "Appointment")
+    if t:
+        compare(appointment_fields(t), appointment_fields(o) if o else None, tally, diffs, name)
     t, o = first(theirs, "DocumentReference"), first(ours, "DocumentReference")
     if t:
         compare(document_fields(t), document_fields(o) if o else None, tally, diffs, name)

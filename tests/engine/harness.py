@@ -348,6 +348,9 @@ destinations = phr
 [route orm]
 type = ORM^O01
 destinations = phr
+[route siu]
+type = SIU^*
+destinations = phr
 [destination phr]
 kind = fhir
 url = {self.scheme}://127.0.0.1:{self.fhir_port}/

@@ -606,6 +606,36 @@ def test_order_then_results_one_service_request(solent, root, tmp_path, fhir):
           "the report is basedOn the order's ServiceRequest: %r" % [r.get("basedOn") for r in reports])
 
 
+def test_appointment_booked_then_rescheduled_then_cancelled(solent, root, tmp_path, fhir):
+    """A booking, a reschedule and a cancel of one appointment (SIU S12, S13, S15) through the
+    engine to the real server: one Appointment, at the new time, cancelled."""
+    e = DeliveryEngine(solent, root, str(tmp_path), free_port(), fhir.port)
+    e.write(routes="adt, siu")
+    e.start()
+    pid = "PID|1||APT9001^^^RHM^MR||Test^Appointment||19850412|U\r"
+
+    def siu(trigger, cid, tail):
+        return ("MSH|^~\\&|PAS|RHM|SOLENT|TRUST|20261129091500+0000||SIU^%s^SIU_S12|%s|P|2.5.1\r"
+                "SCH|APTX9001^EPR|APTX9001^PAS^2.16.840.1.113883.19.7^ISO%s\r%s"
+                % (trigger, cid, tail, pid)).encode()
+    msgs = [siu("S12", "SIU9001", "|||||||30|min|^^^20261215103000+0000"),
+            siu("S13", "SIU9002", "|||||||30|min|^^^20261222140000+0000"),
+            siu("S15", "SIU9003", "|||||||30|min|^^^20261222140000+0000")]
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        for m in msgs:
+            check(fields(c.send_message(m))["MSA"][1] == "AA", "ACKed AA")
+    check(e.drained(), "delivered")
+    b = fhir.search("Appointment?identifier=%s" % urllib.parse.quote(
+        "urn:oid:2.16.840.1.113883.19.7|APTX9001"))
+    appts = [x["resource"] for x in b.get("entry", [])]
+    check(len(appts) == 1, "one Appointment: %d" % len(appts))
+    check(appts[0]["status"] == "cancelled" and appts[0]["start"].startswith("2026-12-22T14:00:00"),
+          "rescheduled, then cancelled: %s at %s" % (appts[0]["status"], appts[0].get("start")))
+    patient = fhir.patient("APT9001")
+    check(appts[0]["participant"][0]["actor"]["reference"] == "Patient/" + patient[0]["id"],
+          "the patient is its participant")
+
+
 def test_outage_recovery(solent, root, tmp_path, fhir):
     """The server down under load, with a 5-minute retry cap: after three attempts in a row
     fail as a whole the destination is down and only probed, one attempt at a time, instead

@@ -282,6 +282,66 @@ check("a field of spaces holds nothing: no empty practitioner, courtesy or addre
       rc == 0 and all(c["resourceType"] == "Location" for c in enc.get("contained", []))
       and "hospitalization" not in enc and "address" not in resources(b, "Patient")[0])
 
+# --- appointments (SIU^S12-S17, S26) ---
+APPTS = "urn:oid:2.16.840.1.113883.19.7"
+b, err, rc = convert("siu_s12_booked", "--tz", "Europe/London")
+appt = resources(b, "Appointment")
+key = f"Appointment?identifier={APPTS}|APT0001"
+check("SIU: a booking is one booked Appointment keyed by the filler's appointment id (SCH-2)",
+      rc == 0 and len(appt) == 1 and appt[0]["status"] == "booked"
+      and entry(b, "Appointment")[0]["request"]["url"] == key
+      and [i["type"]["coding"][0]["code"] for i in appt[0]["identifier"]] == ["PLAC", "FILL"])
+check("SIU: start from SCH-11, end from the start and the duration (30 min), the site's offset",
+      appt[0]["start"] == "2026-12-15T10:30:00+00:00" and appt[0]["end"] == "2026-12-15T11:00:00+00:00"
+      and appt[0]["minutesDuration"] == 30)
+check("SIU: reason from table 0276 with the IG's SNOMED CT translation, type from 0277",
+      [c["code"] for c in appt[0]["reasonCode"][0]["coding"]] == ["FOLLOWUP", "185389009"]
+      and appt[0]["appointmentType"]["coding"][0]["code"] == "Normal")
+parts = appt[0]["participant"]
+contained = {c["id"]: c for c in appt[0]["contained"]}
+check("SIU: the patient, the service's time, the clinic and the consultant are its participants",
+      parts[0]["actor"]["reference"] == entry(b, "Patient")[0]["fullUrl"]
+      and parts[1]["period"]["end"] == "2026-12-15T11:00:00+00:00"
+      and contained[parts[2]["actor"]["reference"][1:]]["resourceType"] == "Location"
+      and contained[parts[3]["actor"]["reference"][1:]]["name"][0]["family"] == "Doctor"
+      and parts[3]["type"][0]["coding"][0]["code"] == "CON"
+      and all(p["status"] == "accepted" for p in parts))
+check("SIU: the service booked is its serviceType; SCH's and the service's notes its comment",
+      appt[0]["serviceType"][0]["coding"][0]["code"] == "CARD-FU"
+      and appt[0]["comment"] == "Please bring your medication list\nAllow 30 minutes")
+check("SIU: the diagnosis is its reason, the order it fulfils (SCH-26) its basedOn",
+      appt[0]["reasonReference"][0]["reference"] == entry(b, "Condition")[0]["fullUrl"]
+      and appt[0]["basedOn"][0]["identifier"]["value"] == "ORD0001")
+for name, status in (("siu_s13_rescheduled", "booked"), ("siu_s14_completed", "fulfilled"),
+                     ("siu_s15_cancelled", "cancelled"), ("siu_s17_deleted", "entered-in-error"),
+                     ("siu_s26_noshow", "noshow")):
+    b, err, rc = convert(name, "--tz", "Europe/London")
+    check(f"SIU: {name} updates the same Appointment, {status}",
+          rc == 0 and entry(b, "Appointment")[0]["request"]["url"] == key
+          and resources(b, "Appointment")[0]["status"] == status)
+b, err, rc = convert("siu_s13_rescheduled", "--tz", "Europe/London")
+check("SIU: a reschedule's new times come from TQ1-7/8",
+      resources(b, "Appointment")[0]["start"] == "2026-12-22T14:00:00+00:00")
+b, err, rc = convert("siu_s15_cancelled")
+check("SIU: a cancelled appointment may have no times (FHIR app-3)",
+      "start" not in resources(b, "Appointment")[0])
+b, err, rc = convert("siu_s12_resource_times", "--tz", "Europe/London")
+appt = resources(b, "Appointment")[0]
+check("SIU: no SCH or TQ1 times: the service's start and duration, across the clock change",
+      appt["start"] == "2027-03-28T00:30:00+00:00" and appt["end"] == "2027-03-28T03:30:00+01:00")
+b, err, rc = convert("siu_s12_no_times")
+check("SIU: a booked appointment with no times at all is an error by position",
+      rc == 1 and "error SCH-11: no start and end" in err)
+b, err, rc = convert("siu_s12_no_pid")
+check("SIU: no PID is an error", rc == 1 and "SIU message without a PID segment" in err)
+b, err, rc = convert("siu_s12_no_ids")
+check("SIU: no appointment id is an error at SCH-2", rc == 1 and "error SCH-2: no appointment id" in err)
+b, err, rc = convert("siu_s12_odd_units")
+check("SIU: a duration in weeks and an unknown status are warnings, not guesses",
+      rc == 0 and "warning SCH-10: duration units not a unit of time" in err
+      and "warning SCH-25: filler status not in HL7 table 0278" in err
+      and "minutesDuration" not in resources(b, "Appointment")[0])
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)

@@ -100,6 +100,45 @@ START_TEST(test_times)
 }
 END_TEST
 
+/* An appointment's end: its start plus a duration, across midnight, month and year ends, leap
+ * days and the clock changes (a site time keeps the instant: 00:30 GMT + 2 h is 03:30 BST). */
+static const struct {
+    const char *start;
+    long minutes;
+    const char *end;
+} after_cases[] = {
+    {"202410011130+0215", 70, "2024-10-01T12:40:00+02:15"},
+    {"202412312330+0000", 45, "2025-01-01T00:15:00+00:00"},
+    {"202402282300-0500", 120, "2024-02-29T01:00:00-05:00"},
+    {"20240331003000", 120, "2024-03-31T03:30:00+01:00"},
+    {"20241027003000", 120, "2024-10-27T01:30:00+00:00"},
+    {"20240715103000", 15, "2024-07-15T10:45:00+01:00"},
+    {"20240715", 15, NULL}, /* a date alone has no time to add to */
+    {"", 15, NULL},
+};
+
+START_TEST(test_time_after)
+{
+    struct hl7_msg m;
+    struct xf_ctx x;
+    char out[DT_MAX] = "", text[200];
+    hl7_msg_init(&m);
+    snprintf(text, sizeof text, "MSH|^~\\&|A|B|C|D|20240101||SIU^S12|1|P|2.5\rTQ1|||||||%s",
+             after_cases[_i].start);
+    test_parse_ok(&m, text);
+    xf_init(&x, &m, &site);
+    int rc = dt_format_after(&x, hl7_field(&m, &m.segs[1], 7), after_cases[_i].minutes, out);
+    if (after_cases[_i].end) {
+        ck_assert_int_eq(rc, 0);
+        ck_assert_str_eq(out, after_cases[_i].end);
+    } else {
+        ck_assert_int_eq(rc, -1);
+    }
+    xf_cleanup(&x);
+    hl7_msg_cleanup(&m);
+}
+END_TEST
+
 /* Local times without an offset around the clock changes, in zones with transitions in the
  * file and after it (the footer's POSIX rule), north and south of the equator. */
 static const struct {
@@ -286,6 +325,7 @@ static Suite *datatypes_suite(void)
     tcase_add_loop_test(tc, test_zone_offsets, 0, sizeof zone_cases / sizeof zone_cases[0]);
     tcase_add_test(tc, test_zone_bad_files);
     tcase_add_test(tc, test_repetition_cap);
+    tcase_add_loop_test(tc, test_time_after, 0, sizeof after_cases / sizeof after_cases[0]);
     tcase_add_loop_test(tc, test_nhs_numbers, 0, sizeof nhs_cases / sizeof nhs_cases[0]);
     tcase_add_loop_test(tc, test_decimals, 0, sizeof decimal_cases / sizeof decimal_cases[0]);
     tcase_add_test(tc, test_uuid_is_deterministic);
