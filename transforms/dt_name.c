@@ -212,6 +212,9 @@ cJSON *dt_location(struct xf_ctx *x, struct hl7_view pl, const char *id)
     xf_put_str(l, "resourceType", "Location");
     xf_put_str(l, "id", id);
     xf_put_str(l, "name", name);
+    const char *description = xf_text(x, xf_comp(x, pl, 9)); /* PL-9: "Radiology" */
+    if (description)
+        xf_put_str(l, "description", description);
     xf_put_str(l, "mode", "instance");
     if (kind)
         xf_put(

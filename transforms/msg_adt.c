@@ -22,7 +22,9 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
     cJSON *p = xf_resource("Patient"), *key = NULL;
     char url[XF_URL_MAX], seed[400] = "";
     int best = 0;
-    struct hl7_view ids = xf_take(x, mrg, 1);
+    /* MRG-1 prior identifiers; A39 (merge person) names the person by MRG-4 instead */
+    struct hl7_view ids =
+        xf_has(hl7_field(x->msg, mrg, 1)) ? xf_take(x, mrg, 1) : xf_take(x, mrg, 4);
     struct xf_reps it;
     struct hl7_view rep;
     for (xf_reps_init(x, &it, ids); xf_reps_next(x, &it, &rep);) {
@@ -138,8 +140,9 @@ static const struct xf_rule adt_a01_rules[] = {
     {"IN1", 3, false, false, msg_in1_add, NULL}, {"OBX", 3, false, false, adt_obx, NULL},
 };
 
-static const char *const adt_a01_events[] = {"A01", "A02", "A03", "A04", "A05", "A06", "A07",
-                                             "A08", "A11", "A12", "A13", "A28", "A31", NULL};
+static const char *const adt_a01_events[] = {
+    "A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "A10", "A11", "A12", "A13",
+    "A14", "A21", "A22", "A27", "A28", "A31", "A38", "A52", "A53", "A54", "A55", NULL};
 
 const struct xf_structure msg_adt_a01 = {"ADT_A01",
                                          "ADT",
@@ -149,7 +152,138 @@ const struct xf_structure msg_adt_a01 = {"ADT_A01",
                                          adt_finish,
                                          NULL};
 
-static const char *const adt_a39_events[] = {"A40", NULL};
+/* ADT_A17 (A17): two patients swap beds; each PID with its PV1, each visit where the other
+ * was. */
+static int build_swap(struct xf_walk *w)
+{
+    struct xf_ctx *x = w->x;
+    int pairs = 0;
+    for (uint32_t i = 0; i < x->msg->nsegs; i++) {
+        const struct hl7_seg *pid = &x->msg->segs[i];
+        if (strcmp(pid->name, "PID") != 0)
+            continue;
+        const struct hl7_seg *pv1 = msg_next(x, pid, "PV1", "PID");
+        if (!pv1)
+            return xf_fail(x, pid, 0, 100, "bed swap without a PV1 segment after its PID");
+        if (msg_add_patient(x, pid, msg_next(x, pid, "PD1", "PV1,PID"), &w->patient) != 0 ||
+            msg_add_encounter(x, "A17", pv1) != 0)
+            return -1;
+        pairs++;
+    }
+    return pairs == 2 ? 0 : xf_fail(x, NULL, 0, 100, "bed swap without two PID/PV1 pairs");
+}
+
+/* ADT_A30 (A47): the patient's identifier changes. The Patient named by the old identifier
+ * (MRG-1's of the key's system) is updated with PID-3's: the identifier moves, the record
+ * and what refers to it stay. */
+static int build_identifier_change(struct xf_walk *w)
+{
+    struct xf_ctx *x = w->x;
+    const struct hl7_seg *pid = msg_find(x, "PID");
+    const struct hl7_seg *mrg = pid ? msg_next(x, pid, "MRG", "PID") : NULL;
+    if (!mrg)
+        return xf_fail(x, pid, 0, 100, "identifier change without a PID and the MRG after it");
+    if (seg_pid_patient(x, pid, msg_next(x, pid, "PD1", "MRG,PID"), &w->patient) != 0)
+        return -1;
+    const cJSON *ksys = cJSON_GetObjectItem(x->patient_ident, "system");
+    cJSON *old = NULL;
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, xf_take(x, mrg, 1)); !old && xf_reps_next(x, &it, &rep);) {
+        const char *system;
+        cJSON *id = dt_identifier(x, rep, &system);
+        if (id && system && cJSON_IsString(ksys) && strcmp(system, ksys->valuestring) == 0)
+            old = id;
+        else
+            cJSON_Delete(id);
+    }
+    if (!old) {
+        cJSON_Delete(w->patient);
+        w->patient = NULL;
+        return ksys ? xf_fail(x, mrg, 1, 101,
+                              "no prior identifier of the key's system in MRG-1: the record to "
+                              "change cannot be named")
+                    : xf_fail(x, pid, 3, 101,
+                              "no identifier with a known system (see [identifiers]): a record "
+                              "keyed by a derived id cannot change its identifier");
+    }
+    xf_bundle_add(x, x->patient_ref, w->patient, old, x->patient_key);
+    seg_pid_mother(x, pid, w->patient);
+    cJSON_Delete(old);
+    return 0;
+}
+
+/* ADT_A45 (A45): a visit moved from the patient MRG-1 names to the one PID names. The
+ * Encounter keeps its identity — by its visit number's system, else by the prior patient's
+ * key as its id was made — and gets the new subject. */
+static int build_visit_move(struct xf_walk *w)
+{
+    struct xf_ctx *x = w->x;
+    const struct hl7_seg *pid = msg_find(x, "PID");
+    const struct hl7_seg *mrg = pid ? msg_next(x, pid, "MRG", "PID") : NULL;
+    const struct hl7_seg *pv1 = mrg ? msg_next(x, mrg, "PV1", "PID") : NULL;
+    if (!pv1)
+        return xf_fail(x, pid, 0, 100, "visit move without PID, MRG and PV1");
+    if (msg_add_patient(x, pid, msg_next(x, pid, "PD1", "MRG,PID"), &w->patient) != 0)
+        return -1;
+    char now[sizeof x->patient_key], prior[sizeof x->patient_key] = "";
+    int best = 0;
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, xf_take(x, mrg, 1)); xf_reps_next(x, &it, &rep);) {
+        const char *system;
+        cJSON *id = dt_identifier(x, rep, &system);
+        int rank = id && system ? seg_pid_key_rank(x, id, rep) : 0;
+        if (rank > best)
+            best = rank, snprintf(prior, sizeof prior, "%s|%s", system,
+                                  cJSON_GetObjectItem(id, "value")->valuestring);
+        cJSON_Delete(id);
+    }
+    (void)xf_take(x, mrg, 5); /* the prior visit number: PV1-19 names the same visit */
+    snprintf(now, sizeof now, "%s", x->patient_key);
+    if (prior[0])
+        snprintf(x->patient_key, sizeof x->patient_key, "%s", prior);
+    int rc = msg_add_encounter(x, "A45", pv1);
+    snprintf(x->patient_key, sizeof x->patient_key, "%s", now);
+    return rc;
+}
+
+/* ADT_A30/A43 (A35, A44): an account merged or moved. Solent writes no Account: the
+ * Patient is updated, and the account move said in a warning. */
+static int build_account_move(struct xf_walk *w)
+{
+    struct xf_ctx *x = w->x;
+    const struct hl7_seg *pid = msg_find(x, "PID");
+    if (!pid)
+        return xf_fail(x, NULL, 0, 100, "account move without a PID segment");
+    if (msg_add_patient(x, pid, msg_next(x, pid, "PD1", "MRG,PID"), &w->patient) != 0)
+        return -1;
+    xf_warn(x, msg_next(x, pid, "MRG", "PID"), 3,
+            "accounts are not mapped (no Account resource): the account move is not sent");
+    return 0;
+}
+
+static const char *const adt_a39_events[] = {"A34", "A39", "A40", NULL};
 
 const struct xf_structure msg_adt_a39 = {"ADT_A39", "ADT", adt_a39_events, NULL,
                                          0,         NULL,  build_merges};
+
+static const char *const adt_a17_events[] = {"A17", NULL};
+
+const struct xf_structure msg_adt_a17 = {"ADT_A17", "ADT", adt_a17_events, NULL,
+                                         0,         NULL,  build_swap};
+
+static const char *const adt_a47_events[] = {"A47", NULL};
+
+const struct xf_structure msg_adt_a47 = {"ADT_A30", "ADT", adt_a47_events,         NULL,
+                                         0,         NULL,  build_identifier_change};
+
+static const char *const adt_a45_events[] = {"A45", NULL};
+
+const struct xf_structure msg_adt_a45 = {"ADT_A45", "ADT", adt_a45_events,  NULL,
+                                         0,         NULL,  build_visit_move};
+
+static const char *const adt_account_events[] = {"A35", "A44", NULL};
+
+const struct xf_structure msg_adt_account = {"ADT_A43", "ADT", adt_account_events, NULL,
+                                             0,         NULL,  build_account_move};

@@ -13,8 +13,16 @@
 
 /* ADT_A01 and the structures that share it (A01-A08, A11-A13, A28, A31): a visit. */
 extern const struct xf_structure msg_adt_a01;
-/* ADT_A39 (A40): PID/MRG pairs. */
+/* ADT_A39 (A34, A39, A40): PID/MRG pairs, merged: links replaces / replaced-by. */
 extern const struct xf_structure msg_adt_a39;
+/* ADT_A17 (A17): two PID/PV1 pairs, beds swapped. */
+extern const struct xf_structure msg_adt_a17;
+/* ADT_A30 (A47): the patient identifier changed from MRG-1's to PID-3's. */
+extern const struct xf_structure msg_adt_a47;
+/* ADT_A45 (A45): a visit moved from MRG-1's patient to PID's. */
+extern const struct xf_structure msg_adt_a45;
+/* ADT_A43 (A35, A44): an account merged or moved: the Patient only, with a warning. */
+extern const struct xf_structure msg_adt_account;
 
 /* Handlers other structures share: the Patient (PID, and the PD1 after it), and a next of
  * kin (NK1) of that Patient. */

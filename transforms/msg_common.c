@@ -82,13 +82,38 @@ static const char *class_v2(const char *v2)
     return v2;
 }
 
-/* Encounter.status by trigger (IG Event[EncounterStatus]); NULL: read from the visit dates. */
+/* Encounter.status by trigger: the IG's Event[EncounterStatus] map (A01-A05, A08, A11, A13)
+ * and, for the triggers it leaves out, what the event says happened to the visit; NULL: read
+ * from the visit's own dates (updates, a change of doctor). */
 static const struct {
     const char *trigger, *status;
 } event_status[] = {
-    {"A01", "in-progress"}, {"A02", "in-progress"}, {"A03", "finished"},    {"A04", "planned"},
-    {"A05", "planned"},     {"A06", "in-progress"}, {"A07", "in-progress"}, {"A11", "cancelled"},
-    {"A12", "in-progress"}, {"A13", "in-progress"}, {"A08", NULL},
+    /* the IG's map */
+    {"A01", "in-progress"},
+    {"A02", "in-progress"},
+    {"A03", "finished"},
+    {"A04", "planned"},
+    {"A05", "planned"},
+    {"A06", "in-progress"},
+    {"A07", "in-progress"},
+    {"A08", NULL},
+    {"A11", "cancelled"},
+    {"A12", "in-progress"},
+    {"A13", "in-progress"},
+    /* the rest a PAS sends */
+    {"A09", "in-progress"}, /* departing to a temporary location: still in the visit */
+    {"A10", "in-progress"}, /* arriving */
+    {"A14", "planned"},     /* pending admit */
+    {"A17", "in-progress"}, /* beds swapped */
+    {"A21", "onleave"},     /* leave of absence: out */
+    {"A22", "in-progress"}, /* back from leave */
+    {"A27", "cancelled"},   /* pending admit cancelled */
+    {"A38", "cancelled"},   /* pre-admit cancelled */
+    {"A45", NULL},          /* the visit moved to this patient: its state unchanged */
+    {"A52", "in-progress"}, /* leave cancelled: never left */
+    {"A53", "onleave"},     /* return from leave cancelled: still away */
+    {"A54", NULL},          /* attending doctor changed: the state is the visit's */
+    {"A55", NULL},          /* and undone */
 };
 
 /* HL7 table 0004 -> Encounter.status when the event does not decide (IG

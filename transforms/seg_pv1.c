@@ -104,20 +104,26 @@ static int pv1_doctors(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-/* PV1-3 (current) and PV1-6 (prior, completed) locations. */
+/* PV1-3 (current), PV1-6 (prior, completed), PV1-11 (temporary: active, the patient is there
+ * now, as A09/A10 track), PV1-42 (pending: reserved) and PV1-43 (prior temporary,
+ * completed) locations, as the IG's PV1[Encounter] map lists them. */
 static int pv1_locations(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     const struct {
         uint32_t field;
         const char *id, *status;
-    } places[] = {{3, "loc", "active"}, {6, "prior-loc", "completed"}};
+    } places[] = {{3, "loc", "active"},
+                  {6, "prior-loc", "completed"},
+                  {11, "temp-loc", "active"},
+                  {42, "reserved-loc", "reserved"},
+                  {43, "prior-temp-loc", "completed"}};
     /* IG: a pre-admit's assigned location is planned, not yet active */
     bool planned = xf_eq(xf_comp(x, hl7_field(x->msg, s, 2), 1), "P");
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof places / sizeof places[0]; i++) {
         cJSON *loc = dt_location(x, xf_take(x, s, places[i].field), places[i].id);
         if (!loc)
             continue;
-        char ref[16];
+        char ref[20];
         snprintf(ref, sizeof ref, "#%s", places[i].id);
         contain(res, loc);
         cJSON *el = cJSON_CreateObject();

@@ -17,8 +17,8 @@
 
 /* Every structure Solent transforms: a new one is a table in its msg_*.c and a line here. */
 static const struct xf_structure *const structures[] = {
-    &msg_adt_a01, &msg_adt_a39, &msg_oru_r01, &msg_vxu_v04,
-    &msg_mdm_t02, &msg_orm_o01, &msg_oml_o21, &msg_siu_s12,
+    &msg_adt_a01, &msg_adt_a39, &msg_adt_a17, &msg_adt_a47, &msg_adt_a45, &msg_adt_account,
+    &msg_oru_r01, &msg_vxu_v04, &msg_mdm_t02, &msg_orm_o01, &msg_oml_o21, &msg_siu_s12,
 };
 
 static const struct xf_structure *lookup(const char *code, const char *trigger)

@@ -22,7 +22,7 @@ import subprocess
 import sys
 from collections import defaultdict
 
-SUPPORTED = {"ADT": {"A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A11", "A12",
+SUPPORTED = {"ADT": {"A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "A10", "A11", "A12", "A14", "A27", "A45", "A47",
                      "A13", "A28", "A31", "A40"},
              "ORU": {"R01"}, "VXU": {"V04"},
              "MDM": {"T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08", "T09", "T10", "T11"},

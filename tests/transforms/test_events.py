@@ -94,6 +94,62 @@ check("A12 back to previous location only", len(enc["location"]) == 1 and enc["l
       and [c for c in enc["contained"] if c["id"] == "loc"][0]["name"].startswith("WARD7"))
 enc = encounter("adt_a13_cancel_discharge")
 check("A13 reopened", enc["status"] == "in-progress" and "end" not in enc.get("period", {}))
+for name, status in (("adt_a09_departing", "in-progress"), ("adt_a10_arriving", "in-progress"),
+                     ("adt_a14_pending_admit", "planned"), ("adt_a27_cancel_pending", "cancelled"),
+                     ("adt_a21_leave_out", "onleave"), ("adt_a22_leave_return", "in-progress"),
+                     ("adt_a52_cancel_leave", "in-progress"), ("adt_a53_cancel_return", "onleave"),
+                     ("adt_a38_cancel_preadmit", "cancelled"), ("adt_a54_change_doctor", "in-progress"),
+                     ("adt_a55_cancel_change", "in-progress")):
+    check(f"{name}: the visit is {status}", encounter(name).get("status") == status)
+
+
+def locations(enc):
+    contained = {c["id"]: c for c in enc.get("contained", [])}
+    return {contained[l["location"]["reference"][1:]].get("name"): l["status"] for l in enc["location"]}
+
+
+check("A09: the temporary location (PV1-11) is where the patient is now, the bed kept",
+      locations(encounter("adt_a09_departing")) == {"WARD7 B3 1 RHM": "active", "XRAY1 RHM": "active"}
+      and encounter("adt_a09_departing")["contained"][2]["description"] == "Radiology")
+check("A10: back from the temporary location (PV1-43): completed",
+      locations(encounter("adt_a10_arriving"))["XRAY1 RHM"] == "completed")
+check("A14: the pending location (PV1-42) is reserved",
+      "reserved" in locations(encounter("adt_a14_pending_admit")).values())
+enc = encounter("adt_a54_change_doctor")
+check("A54: the new attending doctor", enc["contained"][0]["name"][0]["family"] == "Newdoctor")
+b, err, rc = convert("adt_a17_swap_beds")
+encs, pats = entry(b, "Encounter"), entry(b, "Patient")
+check("A17: two patients, each visit in the other's bed, each its own subject",
+      rc == 0 and len(encs) == 2 and len(pats) == 2
+      and [e["resource"]["subject"]["reference"] for e in encs] == [p["fullUrl"] for p in pats]
+      and [locations(e["resource"])["WARD7 B3 2 RHM" if i == 0 else "WARD7 B3 1 RHM"]
+           for i, e in enumerate(encs)]
+      == ["active", "active"])
+b, err, rc = convert("adt_a17_one_pair")
+check("A17 with one pair is an error", rc == 1 and "bed swap without two PID/PV1 pairs" in err)
+for name, retired in (("adt_a34_merge_id", "RHM0999999"), ("adt_a39_merge_person", "RHM0888888")):
+    b, err, rc = convert(name)
+    pats = resources(b, "Patient")
+    check(f"{name}: merged as A40 is (links both ways, the prior record inactive)",
+          rc == 0 and pats[1]["identifier"][0]["value"] == retired and pats[1]["active"] is False
+          and pats[0]["link"][0]["type"] == "replaces" and pats[1]["link"][0]["type"] == "replaced-by")
+admit, _, _ = convert("adt_a01_admit")
+b, err, rc = convert("adt_a45_move_visit")
+check("A45: the visit moves: the same Encounter, its subject now the other patient",
+      entry(b, "Encounter")[0]["request"]["url"] == entry(admit, "Encounter")[0]["request"]["url"]
+      and resources(b, "Encounter")[0]["subject"]["reference"] == entry(b, "Patient")[0]["fullUrl"]
+      and resources(b, "Patient")[0]["identifier"][0]["value"] == "RHM1000002")
+b, err, rc = convert("adt_a47_change_id")
+check("A47: the record named by the old identifier gets the new one (the identifier moves)",
+      entry(b, "Patient")[0]["request"]["url"] == f"Patient?identifier={MRN}|RHM1000001"
+      and [i["value"] for i in resources(b, "Patient")[0]["identifier"]] == ["RHM1000077"])
+b, err, rc = convert("adt_a47_no_prior_id")
+check("A47 without a prior identifier of the key's system is an error at MRG-1",
+      rc == 1 and "error MRG-1: no prior identifier of the key's system" in err)
+b, err, rc = convert("adt_a35_account_merge")
+check("A35: the Patient, and a warning that accounts are not sent",
+      rc == 0 and len(resources(b, "Patient")) == 1
+      and "warning MRG-3: accounts are not mapped (no Account resource)" in err)
 for ev in ("adt_a28_add_person", "adt_a31_update_person"):
     b, _, rc = convert(ev)
     check(f"{ev} person only", rc == 0 and not resources(b, "Encounter") and len(resources(b, "Patient")) == 1)
