@@ -15,6 +15,7 @@
 #include "engine/pipeline.h"
 #include "engine/worker.h"
 #include "parsers/hl7_ack.h"
+#include "parsers/hl7_batch.h"
 #include "parsers/mllp.h"
 
 /* BLOCKED: the peer has left more than UNREAD_MAX bytes of ACKs unread (it sends without
@@ -28,6 +29,7 @@ static const char *const state_names[] = {"reading", "committing", "closing", "d
 #define UNREAD_MAX    (64u << 10)
 #define INLINE_MAX    (64u << 10) /* larger frames are converted on the worker thread */
 #define STOP_WRITE_MS 5000u       /* stopping: how long a peer has to read its last ACKs */
+#define ACKS_MAX      (8u << 20)  /* a batch ACK lists at most this many bytes of ACKs */
 
 /* What the read timer is counting: nothing (a commit is under way), the time since the last
  * whole frame (idle: bytes that make no frame do not count), or the time a started frame has
@@ -47,8 +49,32 @@ struct conn {
     unsigned long long id;
     bool eof;                 /* the peer has finished sending (it may still read) */
     struct timespec frame_at; /* when the frame being committed was whole */
+    struct conn_batch *batch; /* a batch frame being worked through, or NULL */
     struct conn *prev, *next; /* in the daemon's list */
 };
+
+/* A frame holding a batch (FHS/BHS ... BTS/FTS): its messages are stored, routed and
+ * transformed one by one, as frames of their own would be; one batch ACK answers them all,
+ * listing the ACKs of those not accepted, once every one is committed. */
+struct conn_batch {
+    char *data; /* the frame: the split points into it */
+    size_t len;
+    struct hl7_batch split;
+    size_t next;        /* the message being committed */
+    struct strbuf acks; /* the ACKs of the messages not accepted */
+    size_t nacks;
+    size_t unlisted; /* not accepted, but past ACKS_MAX of ACKs */
+};
+
+static void batch_free(struct conn_batch *b)
+{
+    if (!b)
+        return;
+    free(b->data);
+    hl7_batch_cleanup(&b->split);
+    strbuf_cleanup(&b->acks);
+    free(b);
+}
 
 static void conn_set_state(struct conn *c, enum conn_state s)
 {
@@ -73,6 +99,7 @@ static void conn_free(struct conn *c)
     event_free(c->timer);
     mllp_cleanup(&c->framer);
     pipeline_result_cleanup(&c->result);
+    batch_free(c->batch);
     c->l->nconns--;
     struct daemon *d = c->l->d;
     daemon_listener_release(c->l);
@@ -207,6 +234,101 @@ static void convert_off_loop(struct conn *c, const struct pipeline_ctx *ctx, con
     worker_submit(c->l->d->worker, convert_job, j);
 }
 
+/* One message to commit: converted here, or on the worker when it is big. */
+static void submit_frame(struct conn *c, const struct pipeline_ctx *ctx, const char *p, size_t n)
+{
+    c->l->d->inflight++;
+    if (n > INLINE_MAX) /* its conversion takes as long as it is big: not on the loop */
+        convert_off_loop(c, ctx, p, n);
+    else
+        convert_and_submit(c, ctx, p, n);
+}
+
+/* Sends the batch ACK once every message of the batch is committed. */
+static void batch_answer(struct conn *c)
+{
+    struct conn_batch *b = c->batch;
+    struct pipeline_ctx ctx;
+    char id[32], when[32];
+    struct strbuf ack;
+    frame_context(c, &ctx, id, when);
+    strbuf_init(&ack, 4096 + b->len + b->acks.len); /* its header echoes the batch's */
+    if (hl7_batch_ack_build(b->data, b->len, b->split.n, b->acks.p, b->acks.len, b->nacks, id, when,
+                            &ack) == 0)
+        send_frame(c, ack.p, ack.len);
+    strbuf_cleanup(&ack);
+    log_info("batch_answered", "listener=%s conn=%llu messages=%zu not_accepted=%zu",
+             c->l->conf->id.name, c->id, b->split.n, b->nacks + b->unlisted);
+    batch_free(b);
+    c->batch = NULL;
+}
+
+/* A batch frame: split (a wrong BTS/FTS count, a stray segment: the batch is refused whole,
+ * AR, nothing of it stored). True when it has messages to commit (c->batch is set); false
+ * when it is answered already (refused, or empty). */
+static bool batch_open(struct conn *c, const struct pipeline_ctx *ctx, const char *p, size_t n)
+{
+    struct conn_batch *b = calloc(1, sizeof *b);
+    struct hl7_err e;
+    if (!b || !(b->data = malloc(n)))
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    memcpy(b->data, p, n);
+    b->len = n;
+    hl7_batch_init(&b->split);
+    strbuf_init(&b->acks, ACKS_MAX);
+    c->batch = b;
+    if (hl7_batch_split(&b->split, b->data, n, &e) != 0) {
+        struct hl7_ack a = {"AR", ctx->ack_id, ctx->ack_time, "batch refused whole", &e, 0};
+        struct strbuf ack;
+        strbuf_init(&ack, 4096);
+        hl7_ack_build(NULL, &a, &ack);
+        send_frame(c, ack.p, ack.len);
+        strbuf_cleanup(&ack);
+        log_warn("batch_refused", "listener=%s conn=%llu segment=%s seq=%u reason=\"%s\"",
+                 c->l->conf->id.name, c->id, e.loc.seg, (unsigned)e.loc.seq, e.text);
+        batch_free(b);
+        c->batch = NULL;
+        return false;
+    }
+    log_info("batch_received", "listener=%s conn=%llu messages=%zu", c->l->conf->id.name, c->id,
+             b->split.n);
+    if (b->split.n == 0) {
+        batch_answer(c);
+        return false;
+    }
+    return true;
+}
+
+/* True when an ACK's MSA-1 is AA or CA (a duplicate is answered with its first ACK, which
+ * may be an AE); an ACK not sent (MSH-15 NE) lists nothing. */
+static bool ack_says_accepted(const char *ack, size_t len)
+{
+    for (size_t i = 0; i + 7 <= len; i++)
+        if (ack[i] == '\r' && memcmp(ack + i + 1, "MSA", 3) == 0)
+            return ack[i + 6] == 'A' && (ack[i + 5] == 'A' || ack[i + 5] == 'C');
+    return len == 0;
+}
+
+/* A message of the batch committed: its ACK kept when it was not accepted; the next one, or
+ * the batch ACK. Returns true while the batch goes on. */
+static bool batch_step(struct conn *c, const char *ack, size_t ack_len)
+{
+    struct conn_batch *b = c->batch;
+    if (!ack_says_accepted(ack, ack_len) && strbuf_append(&b->acks, ack, ack_len) == 0)
+        b->nacks++; /* (past ACKS_MAX the batch ACK lists the first ones; the log counts all) */
+    else if (!ack_says_accepted(ack, ack_len))
+        b->unlisted++;
+    if (++b->next < b->split.n) {
+        struct pipeline_ctx ctx;
+        char id[32], when[32];
+        frame_context(c, &ctx, id, when);
+        submit_frame(c, &ctx, b->data + b->split.msgs[b->next].off, b->split.msgs[b->next].len);
+        return true;
+    }
+    batch_answer(c);
+    return false;
+}
+
 /* A whole frame: process it and submit it; reading pauses until it is committed. */
 static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
 {
@@ -226,15 +348,18 @@ static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
                  c->l->conf->max_message);
         return 0;
     }
+    bool batch = n >= 3 && (memcmp(p, "FHS", 3) == 0 || memcmp(p, "BHS", 3) == 0);
+    if (batch && !batch_open(c, &ctx, p, n))
+        return 0; /* answered at once: the next frame */
     clock_gettime(CLOCK_MONOTONIC, &c->frame_at);
     conn_arm(c, TIMER_NONE); /* the engine's turn: no read timer until the ACK is out */
     conn_set_state(c, CONN_COMMITTING);
     bufferevent_disable(c->bev, EV_READ);
-    c->l->d->inflight++;
-    if (n > INLINE_MAX) /* its conversion takes as long as it is big: not on the loop */
-        convert_off_loop(c, &ctx, p, n);
+    if (batch) /* its messages one by one, as frames of their own */
+        submit_frame(c, &ctx, c->batch->data + c->batch->split.msgs[0].off,
+                     c->batch->split.msgs[0].len);
     else
-        convert_and_submit(c, &ctx, p, n);
+        submit_frame(c, &ctx, p, n);
     return 1; /* stop feeding: one message at a time */
 }
 
@@ -364,6 +489,16 @@ void conn_committed(struct conn *c, int rc, enum store_status status, const char
         log_warn("conn_closed_store_failure", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
         conn_free(c);
         return;
+    }
+    if (c->batch) {
+        if (c->l->d->stopping) { /* the rest unanswered: the sender resends the batch, and
+                                    what was stored is a duplicate then */
+            conn_finish(c);
+            return;
+        }
+        if (batch_step(c, ack, ack_len))
+            return;
+        ack_len = 0; /* the batch ACK is out */
     }
     if (ack_len) {
         send_frame(c, ack, ack_len);

@@ -173,3 +173,60 @@ int hl7_ack_build(const struct hl7_msg *in, const struct hl7_ack *a, struct strb
         return -1;
     return 0;
 }
+
+/* Field n (from 3: the first after the encoding characters) of the header segment named
+ * name at the start of a line of in, or an empty view. */
+static struct hl7_view header_field(const char *in, size_t len, const char *name, uint32_t n)
+{
+    for (size_t at = 0; at + 4 <= len;) {
+        size_t end = at;
+        while (end < len && in[end] != '\r' && in[end] != '\n')
+            end++;
+        if (memcmp(in + at, name, 3) == 0 && end > at + 3) {
+            char fs = in[at + 3];
+            size_t f = at + 4;
+            for (uint32_t k = 2; k < n && f <= end; k++) { /* field 2 starts after the sep */
+                while (f < end && in[f] != fs)
+                    f++;
+                f++;
+            }
+            size_t e = f;
+            while (e < end && in[e] != fs)
+                e++;
+            return f <= end ? (struct hl7_view){in + f, e - f} : (struct hl7_view){NULL, 0};
+        }
+        at = end + 1;
+    }
+    return (struct hl7_view){NULL, 0};
+}
+
+/* One envelope header (FHS or BHS) answering the batch's own. */
+static int put_header(struct strbuf *out, const char *in, size_t len, const char *name,
+                      const char *control_id, const char *timestamp)
+{
+    struct hl7_view app = header_field(in, len, name, 3), fac = header_field(in, len, name, 4),
+                    ctl = header_field(in, len, name, 11);
+    int rc = strbuf_puts(out, name) || strbuf_puts(out, "|^~\\&|SOLENT|SOLENT|") ||
+             strbuf_append(out, app.p ? app.p : "", app.len) || strbuf_putc(out, '|') ||
+             strbuf_append(out, fac.p ? fac.p : "", fac.len) || strbuf_putc(out, '|') ||
+             strbuf_puts(out, timestamp) || strbuf_puts(out, "||||") ||
+             strbuf_puts(out, control_id) || strbuf_putc(out, '|') ||
+             strbuf_append(out, ctl.p ? ctl.p : "", ctl.len) || strbuf_putc(out, '\r');
+    return rc ? -1 : 0;
+}
+
+int hl7_batch_ack_build(const char *in, size_t len, size_t messages, const char *acks,
+                        size_t acks_len, size_t nacks, const char *control_id,
+                        const char *timestamp, struct strbuf *out)
+{
+    bool file = len >= 3 && memcmp(in, "FHS", 3) == 0;
+    char trailer[160];
+    snprintf(trailer, sizeof trailer, "BTS|%zu|%zu messages received, %zu not accepted\r", nacks,
+             messages, nacks);
+    if ((file && put_header(out, in, len, "FHS", control_id, timestamp) != 0) ||
+        put_header(out, in, len, "BHS", control_id, timestamp) != 0 ||
+        strbuf_append(out, acks, acks_len) != 0 || strbuf_puts(out, trailer) != 0 ||
+        (file && strbuf_puts(out, "FTS|1\r") != 0))
+        return -1;
+    return 0;
+}

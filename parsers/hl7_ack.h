@@ -25,6 +25,14 @@ struct hl7_ack {
 
 /* Appends the ACK for in (NULL or headerless: a generic header) to out; -1 on cap. */
 int hl7_ack_build(const struct hl7_msg *in, const struct hl7_ack *a, struct strbuf *out);
+/* The batch acknowledgement for a batch (in: the frame's bytes, FHS/BHS ... BTS/FTS): the
+ * envelope the batch came in — FHS when it had one, BHS — answering its header (sender and
+ * receiver swapped, FHS-12/BHS-12 its control id), then acks (the ACK messages of the
+ * messages not accepted, nacks of them, in order; HL7 v2 2.10.3), BTS with that count and a
+ * comment naming how many were sent, FTS. control_id and timestamp as for hl7_ack. */
+int hl7_batch_ack_build(const char *in, size_t len, size_t messages, const char *acks,
+                        size_t acks_len, size_t nacks, const char *control_id,
+                        const char *timestamp, struct strbuf *out);
 /* The table 0357 description of code ("Data type error"...). */
 const char *hl7_code_text(enum hl7_code code);
 

@@ -140,7 +140,7 @@ int hl7_batch_split(struct hl7_batch *b, const char *data, size_t len, struct hl
         i = end;
     }
     close_message(&s);
-    if (b->n == 0)
+    if (b->n == 0 && !b->batches && !b->file) /* an envelope may be empty (BTS|0): no data */
         return split_fail(err, 0, "", 0, "no MSH segment found");
     return 0;
 }

@@ -15,7 +15,7 @@ static void add_comment(struct xf_ctx *x, const struct hl7_seg *s, cJSON *appt)
     struct strbuf all;
     msg_add_notes(x, s, notes, "note");
     const cJSON *before = cJSON_GetObjectItem(appt, "comment");
-    strbuf_init(&all, 256);
+    strbuf_init(&all, x->msg->len + 1 + (cJSON_IsString(before) ? strlen(before->valuestring) : 0));
     if (cJSON_IsString(before))
         strbuf_puts(&all, before->valuestring);
     cJSON_ArrayForEach(note, cJSON_GetObjectItem(notes, "note"))

@@ -82,6 +82,64 @@ def exchanges(e):
     check(outbox == 2, "an outbox row per accepted T0001, none for the duplicate: %d" % outbox)
 
 
+def batch_frame(ids, count=None, header=b"FHS"):
+    """A file batch (FHS, BHS, the messages, BTS, FTS) of A01s with these control ids; the
+    second is a Z99 no transform takes (AE). count: BTS-1 to claim."""
+    body = b"".join(message(i, event="Z99" if n == 1 else "A01") for n, i in enumerate(ids))
+    head = b"BHS|^~\\&|LABSYS|LAB|SOLENT|TRUST|20261201100000||||B-%s\r" % ids[0].encode()
+    if header == b"FHS":
+        head = b"FHS|^~\\&|LABSYS|LAB|SOLENT|TRUST|20261201100000||||F-%s\r" % ids[0].encode() + head
+    tail = b"BTS|%d\r" % (len(ids) if count is None else count)
+    return frame(head + body + tail + (b"FTS|1\r" if header == b"FHS" else b""))
+
+
+def segments(ack):
+    return [seg.split(b"|") for seg in ack.strip(SB + EB + CR).split(b"\r") if seg]
+
+
+def test_batches(e):
+    """A batch in one frame: each message stored, routed and transformed on its own; one batch
+    ACK (FHS/BHS answering the batch's, the ACK of each message not accepted, BTS with their
+    count, FTS); a wrong BTS count refuses the batch whole; a resent batch is answered from
+    the store; an empty batch gets an empty batch ACK."""
+    s = socket.create_connection(("127.0.0.1", e.port))
+    s.sendall(batch_frame(["BA001", "BA002", "BA003"]))
+    ack = segments(read_frame(s))
+    names = [x[0] for x in ack]
+    check(names == [b"FHS", b"BHS", b"MSH", b"MSA", b"ERR", b"BTS", b"FTS"],
+          "one batch ACK listing the one message not accepted: %r" % names)
+    check(ack[1][4] == b"LABSYS" and ack[1][11] == b"B-BA001" and ack[0][11] == b"F-BA001",
+          "BHS/FHS answer the batch: receiver its sender, BHS-12/FHS-12 its control ids: %r"
+          % ack[1])
+    check(ack[3][1] == b"AE" and ack[3][2] == b"BA002" and ack[5][1] == b"1",
+          "the Z99 listed AE by its control id, BTS-1 1: %r" % ack[3:6])
+    rows = dict(e.rows("select control_id, status from messages where control_id like 'BA%'"))
+    check(rows == {"BA001": "accepted", "BA002": "error", "BA003": "accepted"},
+          "each message of the batch stored on its own: %r" % rows)
+    outbox = e.rows("select count(*) from outbox o join messages m on m.id = o.message_id "
+                    "where m.control_id in ('BA001', 'BA003')")[0][0]
+    check(outbox == 2, "the accepted ones routed and transformed: %d outbox rows" % outbox)
+    s.sendall(batch_frame(["BB001", "BB002", "BB003"], count=5))
+    refused = fields(read_frame(s))
+    check(refused["MSA"][1] == "AR" and refused["ERR"][2].startswith("BTS"),
+          "a wrong BTS count refuses the batch whole, AR at BTS: %r" % refused)
+    check(not e.rows("select 1 from messages where control_id like 'BB%'"), "nothing of it stored")
+    check(e.wait_log(b"event=batch_refused"), "the refusal is logged")
+    s.sendall(batch_frame(["BA001", "BA002", "BA003"]))
+    again = segments(read_frame(s))
+    check([x[0] for x in again] == names and again[3][1] == b"AE",
+          "a resent batch: the same answer, from the store")
+    dups = e.rows("select count(*) from messages where control_id like 'BA%' and status = 'duplicate'")
+    check(dups[0][0] == 3, "its messages stored as duplicates: %r" % dups)
+    s.sendall(frame(b"BHS|^~\\&|LABSYS|LAB|SOLENT|TRUST|20261201100000||||B-EMPTY\rBTS|0\r"))
+    empty = segments(read_frame(s))
+    check([x[0] for x in empty] == [b"BHS", b"BTS"] and empty[1][1] == b"0",
+          "an empty batch, an empty batch ACK: %r" % empty)
+    s.sendall(frame(message("BC001")))
+    check(fields(read_frame(s))["MSA"][2] == b"BC001".decode(), "the connection serves on")
+    s.close()
+
+
 def test_raw_framing(e):
     s = socket.create_connection(("127.0.0.1", e.port))
     # three frames in one write, behind junk that is not a frame

@@ -85,6 +85,33 @@ START_TEST(test_ack_after_failed_parse)
 }
 END_TEST
 
+/* The batch ACK: the envelope answering the batch's, the ACKs given, the count. */
+START_TEST(test_batch_ack)
+{
+    static const char in[] = "FHS|^~\\&|LAB|SITE|SOLENT|TRUST|20261201||||F77\r"
+                             "BHS|^~\\&|LAB|SITE|SOLENT|TRUST|20261201||||B77\r"
+                             "MSH|^~\\&|LAB|SITE|SOLENT|TRUST|1||ADT^A01|1|P|2.5\rBTS|1\rFTS|1\r";
+    static const char acks[] = "MSH|^~\\&|||||1||ACK|A1|P|2.5\rMSA|AE|1\r";
+    struct strbuf out;
+    strbuf_init(&out, 4096);
+    ck_assert_int_eq(hl7_batch_ack_build(in, sizeof in - 1, 1, acks, sizeof acks - 1, 1, "K1",
+                                         "20261201120000+0000", &out),
+                     0);
+    ck_assert_int_eq(strbuf_append(&out, "", 0), 0);
+    ck_assert_str_eq(out.p, "FHS|^~\\&|SOLENT|SOLENT|LAB|SITE|20261201120000+0000||||K1|F77\r"
+                            "BHS|^~\\&|SOLENT|SOLENT|LAB|SITE|20261201120000+0000||||K1|B77\r"
+                            "MSH|^~\\&|||||1||ACK|A1|P|2.5\rMSA|AE|1\r"
+                            "BTS|1|1 messages received, 1 not accepted\rFTS|1\r");
+    strbuf_reset(&out);
+    /* a batch without FHS: BHS and BTS only, nothing listed */
+    ck_assert_int_eq(hl7_batch_ack_build(in + 46, sizeof in - 47, 3, "", 0, 0, "K2", "T", &out), 0);
+    ck_assert_int_eq(strbuf_append(&out, "", 0), 0);
+    ck_assert_str_eq(out.p, "BHS|^~\\&|SOLENT|SOLENT|LAB|SITE|T||||K2|B77\r"
+                            "BTS|0|3 messages received, 0 not accepted\r");
+    strbuf_cleanup(&out);
+}
+END_TEST
+
 START_TEST(test_ack_cap)
 {
     struct hl7_msg m;
@@ -106,6 +133,7 @@ static Suite *ack_suite(void)
     tcase_add_loop_test(tc, test_ack_bytes, 0, sizeof ack_cases / sizeof ack_cases[0]);
     tcase_add_test(tc, test_ack_after_failed_parse);
     tcase_add_test(tc, test_ack_cap);
+    tcase_add_test(tc, test_batch_ack);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -26,9 +26,12 @@ static const struct batch_case batch_cases[] = {
     {"BHS|^~\\&\r" M1 M2 "BTS|3\r", 0, 0, "BTS"},
     {"FHS|^~\\&\rBHS|^~\\&\r" M1 "BTS|1\rFTS|2\r", 0, 0, "FTS"},
     {"BHS|^~\\&\r" M1 "BTS|one\r", 0, 0, "BTS"},
-    {"PID|1||X\r" M1, 0, 0, ""},      /* segment before any MSH */
-    {"FHS|^~\\&\rFTS|0\r", 0, 0, ""}, /* no message at all */
-    {"   " M1 "   " M2, 1, 2, NULL},  /* leading blanks */
+    {"PID|1||X\r" M1, 0, 0, ""},         /* segment before any MSH */
+    {"FHS|^~\\&\rFTS|0\r", 1, 0, NULL},  /* an empty file: "no data today" */
+    {"BHS|^~\\&\rBTS|0\r", 1, 0, NULL},  /* an empty batch */
+    {"BHS|^~\\&\rBTS|1\r", 0, 0, "BTS"}, /* an empty batch claiming one */
+    {"\r\n\r\n", 0, 0, ""},              /* no message, no envelope */
+    {"   " M1 "   " M2, 1, 2, NULL},     /* leading blanks */
 };
 
 START_TEST(test_split)
