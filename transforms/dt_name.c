@@ -76,7 +76,7 @@ cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad)
     add_str_to_array(x, a, "line", xf_comp(x, xad, 2));
     add_str_to_array(x, a, "line", xf_comp(x, xad, 19)); /* addressee */
     xf_add_str(x, a, "city", xf_comp(x, xad, 3));
-    xf_add_str(x, a, "district", xf_comp(x, xad, 9));
+    xf_add_str(x, a, "district", xf_first_sub(x, xf_comp(x, xad, 9))); /* a CWE from v2.6 */
     xf_add_str(x, a, "state", xf_comp(x, xad, 4));
     xf_add_str(x, a, "postalCode", xf_comp(x, xad, 5));
     xf_add_str(x, a, "country", xf_comp(x, xad, 6));
@@ -198,7 +198,8 @@ cJSON *dt_location(struct xf_ctx *x, struct hl7_view pl, const char *id)
     char name[256] = "";
     const char *kind = NULL;
     for (uint32_t k = 1; k <= 4; k++) {
-        const char *part = xf_text(x, k == 4 ? xf_sub(x, xf_comp(x, pl, 4), 1) : xf_comp(x, pl, k));
+        /* each part may be an HD (point of care, room, bed from v2.7; the facility always) */
+        const char *part = xf_text(x, xf_first_sub(x, xf_comp(x, pl, k)));
         if (!part)
             continue;
         if (k <= 3)

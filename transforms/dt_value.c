@@ -272,16 +272,13 @@ cJSON *dt_quantity_cq(struct xf_ctx *x, struct hl7_view cq)
     return q;
 }
 
-int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON **attachment)
+/* One value (first: a repetition of OBX-5; v: the whole field, for text) of type into obs
+ * as value[x]; returns as dt_obs_value does. */
+static int value_of(struct xf_ctx *x, const struct hl7_seg *obx, struct hl7_view type,
+                    struct hl7_view units, struct hl7_view v, struct hl7_view first, cJSON *obs,
+                    cJSON **attachment)
 {
-    struct hl7_view type = xf_comp(x, xf_take(x, obx, 2), 1);
-    struct hl7_view units = xf_take(x, obx, 6);
-    struct hl7_view v = xf_take(x, obx, 5);
-    struct hl7_view first = xf_rep(x, v, 1);
     char dt[DT_MAX];
-    *attachment = NULL;
-    if (!xf_has(v))
-        return 2;
     if (xf_eq(type, "NM") || xf_eq(type, "SN")) {
         cJSON *q = xf_eq(type, "NM") ? quantity(x, xf_text(x, first), units) : NULL;
         int rc = q                   ? (xf_put(obs, "valueQuantity", q), 0)
@@ -327,4 +324,38 @@ int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON 
         return a ? 1 : 2;
     }
     return value_text(x, v, obs); /* ST, TX, FT, and anything textual */
+}
+
+int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON **attachment)
+{
+    struct hl7_view type = xf_comp(x, xf_take(x, obx, 2), 1);
+    struct hl7_view units = xf_take(x, obx, 6);
+    struct hl7_view v = xf_take(x, obx, 5);
+    *attachment = NULL;
+    if (!xf_has(v))
+        return 2;
+    /* Repetitions of a value that is not text (text joins them, a line each) are the IG's
+     * OBX[Observation-Component]: a component per repetition, the observation's code, its
+     * value; the observation itself has none. */
+    bool text = xf_eq(type, "ST") || xf_eq(type, "TX") || xf_eq(type, "FT") || !xf_has(type);
+    struct xf_reps it;
+    struct hl7_view rep;
+    int n = 0;
+    for (xf_reps_init(x, &it, v); !text && xf_reps_next(x, &it, &rep);)
+        n++;
+    if (n <= 1 || xf_eq(type, "ED") || xf_eq(type, "RP"))
+        return value_of(x, obx, type, units, v, xf_rep(x, v, 1), obs, attachment);
+    int set = 0;
+    for (xf_reps_init(x, &it, v); xf_reps_next(x, &it, &rep);) {
+        cJSON *c = cJSON_CreateObject(), *none = NULL;
+        xf_put(c, "code", cJSON_Duplicate(cJSON_GetObjectItem(obs, "code"), 1));
+        if (value_of(x, obx, type, units, rep, rep, c, &none) == 0) {
+            xf_append(obs, "component", c);
+            set++;
+        } else {
+            cJSON_Delete(c);
+        }
+        cJSON_Delete(none);
+    }
+    return set ? 0 : -1;
 }

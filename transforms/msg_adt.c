@@ -117,14 +117,22 @@ int msg_in1_add(struct xf_walk *w, const struct hl7_seg *s)
     return 0;
 }
 
+int msg_obx_add(struct xf_walk *w, const struct hl7_seg *obx, char url[XF_URL_MAX])
+{
+    cJSON *attachment = NULL;
+    if (msg_add_observation(w->x, obx, w->group_seg ? w->group_key : NULL, url, &attachment))
+        return -1;
+    if (attachment) /* R4 Observation holds no Attachment; only a report presents one */
+        xf_warn(w->x, obx, 5,
+                "a document (ED/RP) outside a report: not mapped (no DiagnosticReport here)");
+    cJSON_Delete(attachment);
+    return 0;
+}
+
 static int adt_obx(struct xf_walk *w, const struct hl7_seg *s)
 {
     char url[XF_URL_MAX];
-    cJSON *attachment;
-    if (msg_add_observation(w->x, s, NULL, url, &attachment) != 0)
-        return -1;
-    cJSON_Delete(attachment); /* a document in an ADT has no report to go to */
-    return 0;
+    return msg_obx_add(w, s, url);
 }
 
 static int adt_finish(struct xf_walk *w)

@@ -36,6 +36,10 @@ int msg_al1_add(struct xf_walk *w, const struct hl7_seg *al1);
 /* A diagnosis (DG1): a Condition of the Patient, and in a group (an order, an appointment)
  * the reasonReference of the resource that opened it. */
 int msg_dg1_add(struct xf_walk *w, const struct hl7_seg *dg1);
+/* An observation (OBX) outside a report: the Observation (keyed by the group's key in a
+ * group), its fullUrl in url ("" when it made none); a document value (ED/RP), which only
+ * a DiagnosticReport could present, is warned about by position, not dropped silently. */
+int msg_obx_add(struct xf_walk *w, const struct hl7_seg *obx, char url[XF_URL_MAX]);
 /* Insurance (IN1): a Coverage and its payor. */
 int msg_in1_add(struct xf_walk *w, const struct hl7_seg *in1);
 

@@ -90,10 +90,8 @@ static int orc_alone(struct xf_walk *w, const struct hl7_seg *orc)
 static int order_obx(struct xf_walk *w, const struct hl7_seg *obx)
 {
     char url[XF_URL_MAX];
-    cJSON *attachment = NULL;
-    if (msg_add_observation(w->x, obx, w->group_seg ? w->group_key : NULL, url, &attachment))
+    if (msg_obx_add(w, obx, url) != 0)
         return -1;
-    cJSON_Delete(attachment);
     if (w->group_seg)
         xf_walk_link(w, "ServiceRequest", "supportingInfo", url);
     return 0;

@@ -78,10 +78,8 @@ static int siu_resource(struct xf_walk *w, const struct hl7_seg *s)
 static int siu_obx(struct xf_walk *w, const struct hl7_seg *obx)
 {
     char url[XF_URL_MAX];
-    cJSON *attachment = NULL;
-    if (msg_add_observation(w->x, obx, w->group_key, url, &attachment) != 0)
+    if (msg_obx_add(w, obx, url) != 0)
         return -1;
-    cJSON_Delete(attachment);
     xf_walk_link(w, "Appointment", "supportingInformation", url);
     return 0;
 }

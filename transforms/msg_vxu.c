@@ -44,10 +44,8 @@ static int rxa_open(struct xf_walk *w, const struct hl7_seg *rxa)
 static int vxu_obx(struct xf_walk *w, const struct hl7_seg *obx)
 {
     char url[XF_URL_MAX];
-    cJSON *attachment = NULL;
-    if (msg_add_observation(w->x, obx, w->group_seg ? w->group_key : NULL, url, &attachment))
+    if (msg_obx_add(w, obx, url) != 0)
         return -1;
-    cJSON_Delete(attachment); /* a document about a vaccination: no report to present it */
     struct xf_held *imm = xf_walk_held(w, "Immunization");
     cJSON *obs = url[0] ? xf_bundle_last(w->x) : NULL;
     if (imm && obs)

@@ -7,13 +7,25 @@
 #include "transforms/dt_ident.h"
 #include "transforms/dt_time.h"
 
+/* IN1-2 health plan id: an identifier (IG CWE[Identifier]: the code as value, its coding
+ * system as system when Solent knows its URI); IN1-15 plan type: the Coverage's type. */
 static int in1_plan(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    cJSON *plan = dt_codeable(x, xf_take(x, s, 2));
+    struct hl7_view plan = xf_rep(x, xf_take(x, s, 2), 1);
     (void)xf_take(x, s, 1);
     xf_put_str(res, "status", "active");
-    if (plan)
-        xf_put(res, "type", plan);
+    const char *value = xf_text(x, xf_comp(x, plan, 1));
+    if (value) {
+        cJSON *id = cJSON_CreateObject();
+        const char *system = dt_code_system(x, xf_comp(x, plan, 3));
+        if (system)
+            xf_put_str(id, "system", system);
+        xf_put_str(id, "value", xf_text(x, xf_comp(x, plan, 1)));
+        xf_append(res, "identifier", id);
+    }
+    cJSON *type = dt_codeable(x, xf_rep(x, xf_take(x, s, 15), 1));
+    if (type)
+        xf_put(res, "type", type);
     return 0;
 }
 

@@ -242,6 +242,16 @@ struct hl7_view xf_sub(const struct xf_ctx *x, struct hl7_view v, uint32_t k)
     return hl7_piece(v, x->msg->enc.sub, k);
 }
 
+struct hl7_view xf_first_sub(const struct xf_ctx *x, struct hl7_view v)
+{
+    for (uint32_t k = 1; k <= 3; k++) {
+        struct hl7_view s = xf_sub(x, v, k);
+        if (xf_has(s))
+            return s;
+    }
+    return (struct hl7_view){NULL, 0};
+}
+
 bool xf_has(struct hl7_view v)
 {
     if (!v.p || hl7_view_is_null(v))

@@ -133,6 +133,10 @@ int xf_add_str(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view v
 struct hl7_view xf_comp(const struct xf_ctx *x, struct hl7_view v, uint32_t k);
 /* The k-th sub-component (from 1) of component view v. */
 struct hl7_view xf_sub(const struct xf_ctx *x, struct hl7_view v, uint32_t k);
+/* The first of v's first three sub-components that has content: the text of a component
+ * that is itself composite (an HD's namespace, else its universal id; a CWE's code, else its
+ * text), so no sub-component separator is ever written into a string. */
+struct hl7_view xf_first_sub(const struct xf_ctx *x, struct hl7_view v);
 /* The r-th repetition (from 1) of field v. */
 struct hl7_view xf_rep(const struct xf_ctx *x, struct hl7_view v, uint32_t r);
 /* A walk over the repetitions of a field, at most cfg->max_repetitions of them. */

@@ -398,6 +398,31 @@ check("SIU: a duration in weeks and an unknown status are warnings, not guesses"
       and "warning SCH-25: filler status not in HL7 table 0278" in err
       and "minutesDuration" not in resources(b, "Appointment")[0])
 
+b, err, rc = convert("oru_r01_repeated_values")
+obs = resources(b, "Observation")
+check("OBX-5 repetitions of a value that is not text: a component each, the code repeated (IG)",
+      [c["valueQuantity"]["value"] for c in obs[0]["component"]] == [128, 131, 126]
+      and all(c["code"] == obs[0]["code"] for c in obs[0]["component"])
+      and "valueQuantity" not in obs[0]
+      and [c["valueCodeableConcept"]["coding"][0]["code"] for c in obs[1]["component"]]
+      == ["LA6676-6", "LA6677-4"])
+check("OBX-5 repetitions of text: one string, a line each",
+      obs[2]["valueString"] == "First line\nSecond line")
+check("a repetition that is not a number: warned, the others kept",
+      "warning OBX[4]-5: not a number for its type" in err
+      and [c["valueQuantity"]["value"] for c in obs[3]["component"]] == [37.2])
+b, err, rc = convert("adt_a08_document_obx")
+check("a document (ED) in an ADT, with no report to present it: warned by position, not dropped silently",
+      rc == 0 and "warning OBX-5: a document (ED/RP) outside a report: not mapped" in err
+      and len(resources(b, "Observation")) == 1)
+
+b, err, rc = convert("adt_a01_subcomponents")
+text = json.dumps(b)
+check("HD and CWE sub-components never leak a delimiter into a string (PL parts, XAD-9)",
+      rc == 0 and "&" not in text
+      and resources(b, "Encounter")[0]["contained"][0]["name"] == "AE CUB1 RHM"
+      and resources(b, "Patient")[0]["address"][0]["district"] == "W")
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
@@ -451,7 +476,10 @@ check("PR1 procedure", proc["status"] == "completed" and proc["code"]["coding"][
       and proc["performedDateTime"] == "2026-11-29T11:00:00+00:00")
 cov, org = resources(b, "Coverage")[0], resources(b, "Organization")[0]
 check("IN1 coverage", cov["period"] == {"start": "2026-04-01", "end": "2027-03-31"}
-      and cov["identifier"][0]["value"] == "POL-123456" and cov["relationship"]["coding"][0]["code"] == "SEL")
+      and [i["value"] for i in cov["identifier"]] == ["PLAN01", "POL-123456"]
+      and cov["relationship"]["coding"][0]["code"] == "SEL")
+check("IN1-2 (the health plan) is an identifier, not the type; no IN1-15, no type (IG)",
+      "type" not in cov)
 check("IN1 payor organization", org["name"] == "NHS England" and
       cov["payor"][0]["reference"] == entry(b, "Organization")[0]["fullUrl"])
 b, err, rc = convert("oru_r01_no_pid")
