@@ -249,8 +249,11 @@ int cmd_convert_run(int argc, char **argv)
     struct convert_cmd c = {.opts = hl7_opts_default()};
     const struct xf_config *def = xf_config_default();
     memcpy(c.idents, def->idents, def->nidents * sizeof *def->idents);
-    c.cfg = (struct xf_config){c.idents, def->nidents,       def->site_tz, NULL, c.maps,
-                               0,        XF_MAX_REPETITIONS, NULL};
+    c.cfg = (struct xf_config){.idents = c.idents,
+                               .nidents = def->nidents,
+                               .site_tz = def->site_tz,
+                               .maps = c.maps,
+                               .max_repetitions = XF_MAX_REPETITIONS};
     int status = 0;
     if (parse_args(&c, argc, argv) != 0) {
         status = 2;

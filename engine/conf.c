@@ -37,6 +37,7 @@ static const struct key engine_keys[] = {
     KEY(conf_engine, K_U32, max_segments, "10000", NULL),
     KEY(conf_engine, K_U32, max_fields, "1000", NULL),
     KEY(conf_engine, K_U32, max_repetitions, "1000", NULL),
+    KEY(conf_engine, K_STR, local_code_system, "", NULL),
 };
 
 static const struct key store_keys[] = {
@@ -469,8 +470,14 @@ static int build_xf(struct loader *l)
     for (size_t i = 0; i < builtin->nidents && n < sizeof c->xf_idents / sizeof c->xf_idents[0];
          i++)
         c->xf_idents[n++] = builtin->idents[i];
-    c->xf = (struct xf_config){c->xf_idents, n,         c->engine.site_tz,         &c->zone,
-                               c->maps,      c->ncodes, c->engine.max_repetitions, NULL};
+    c->xf = (struct xf_config){.idents = c->xf_idents,
+                               .nidents = n,
+                               .site_tz = c->engine.site_tz,
+                               .zone = &c->zone,
+                               .maps = c->maps,
+                               .nmaps = c->ncodes,
+                               .max_repetitions = c->engine.max_repetitions,
+                               .local_code_system = c->engine.local_code_system};
     return 0;
 }
 

@@ -49,6 +49,7 @@ struct conf_engine {
     size_t max_message;
     uint32_t max_segments, max_fields;
     uint32_t max_repetitions; /* of one field, that a transform walks (the rest: a warning) */
+    char local_code_system[CONF_TEXT]; /* a sender's codes not in an HL7 table: prefix/table */
 };
 
 struct conf_store {

@@ -165,14 +165,64 @@ cJSON *dt_codeable_sub(struct xf_ctx *x, struct hl7_view cwe)
     return codeable(x, cwe, x->msg->enc.sub);
 }
 
+/* The codes of the HL7 tables Solent labels codes with (v2.9; user-defined tables: the
+ * values HL7 suggests), comma-separated with a comma at each end. */
+static const struct {
+    const char *table, *codes;
+} hl7_tables[] = {
+    {"0002", ",A,B,C,D,E,G,I,M,N,O,P,R,S,T,U,W,"},
+    {"0023", ",1,2,3,4,5,6,7,8,9,"},
+    {"0069", ",CAR,MED,PUL,SUR,URO,"},
+    {"0112", ",01,02,03,04,05,06,07,08,09,20,21,22,23,24,25,26,27,28,29,30,40,41,42,"},
+    {"0203", ",ACSN,AM,AMA,AN,ANC,AND,ANON,ANT,APRN,ASID,BA,BC,BCFN,BCT,BR,BRN,BSNR,CAII,CC,"
+             "CONM,CY,CZ,DC,DCFN,DDS,DEA,DFN,DI,DL,DN,DO,DP,DPM,DR,DS,DSG,EI,EN,ESN,FDR,FDRFN,FGN,"
+             "FI,FILL,GI,GIN,GL,GN,HC,IND,IRISTEM,JHN,LACSN,LANR,LI,LN,LR,MA,MB,MC,MCD,MCN,MCR,MCT,"
+             "MD,MI,MR,MRT,MS,NBSNR,NCT,NE,NH,NI,NII,NIIP,NP,NPI,OBI,OD,PA,PC,PCN,PE,PEN,PGN,PHC,"
+             "PHE,PHO,PI,PIN,PLAC,PN,PNT,PPIN,PPN,PRC,PRN,PT,QA,RI,RN,RPH,RR,RRI,RRP,SAMN,SB,SID,"
+             "SL,SN,SNBSN,SNO,SP,SR,SRX,SS,STN,TAX,TN,TPR,TRL,U,UDI,UPIN,USID,VN,VP,VS,WC,WCN,WP,"
+             "XV,XX,"},
+};
+
+const char *dt_table_system(struct xf_ctx *x, struct hl7_view at, const char *table,
+                            const char *code, char out[160])
+{
+    char key[40];
+    snprintf(key, sizeof key, ",%s,", code);
+    for (size_t i = 0; i < sizeof hl7_tables / sizeof hl7_tables[0]; i++) {
+        if (strcmp(hl7_tables[i].table, table) != 0)
+            continue;
+        if (strlen(code) < sizeof key - 2 && strstr(hl7_tables[i].codes, key)) {
+            snprintf(out, 160, "http://terminology.hl7.org/CodeSystem/v2-%s", table);
+            return out;
+        }
+        break;
+    }
+    char text[96];
+    snprintf(text, sizeof text, "code not in HL7 table %s: kept as the sender's local code", table);
+    xf_warn_at(x, at, text);
+    if (!x->cfg->local_code_system || !x->cfg->local_code_system[0])
+        return NULL;
+    snprintf(out, 160, "%s/%s", x->cfg->local_code_system, table);
+    return out;
+}
+
 cJSON *dt_codeable_table(struct xf_ctx *x, struct hl7_view cwe, const char *table)
 {
     cJSON *cc = dt_codeable(x, cwe);
     cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(cc, "coding"), 0);
-    if (first && !cJSON_GetObjectItem(first, "system") && !xf_has(xf_comp(x, cwe, 3))) {
-        char uri[64];
-        snprintf(uri, sizeof uri, "http://terminology.hl7.org/CodeSystem/v2-%s", table);
-        xf_put_str(first, "system", uri);
+    const cJSON *sys = cJSON_GetObjectItem(first, "system"),
+                *code = cJSON_GetObjectItem(first, "code");
+    char table_uri[64], out[160];
+    snprintf(table_uri, sizeof table_uri, "http://terminology.hl7.org/CodeSystem/v2-%s", table);
+    /* the table's system only for the table's codes, whether the sender named the table
+     * (CWE-3 HL70069) or named nothing */
+    bool unnamed = !sys && !xf_has(xf_comp(x, cwe, 3));
+    if (cJSON_IsString(code) &&
+        (unnamed || (cJSON_IsString(sys) && strcmp(sys->valuestring, table_uri) == 0))) {
+        const char *system = dt_table_system(x, xf_comp(x, cwe, 1), table, code->valuestring, out);
+        cJSON_DeleteItemFromObject(first, "system");
+        if (system)
+            xf_put_str(first, "system", system);
     }
     return cc;
 }

@@ -26,6 +26,11 @@ cJSON *dt_codeable(struct xf_ctx *x, struct hl7_view cwe);
 /* A CWE from an HL7-table field: as dt_codeable, but a primary coding without CWE-3 gets
  * the table's system (http://terminology.hl7.org/CodeSystem/v2-NNNN). */
 cJSON *dt_codeable_table(struct xf_ctx *x, struct hl7_view cwe, const char *table);
+/* The system for code from HL7 table (0203...): the table's, when the code is in it; else a
+ * warning at `at` and the configured local system (xf_config.local_code_system + "/" +
+ * table), or NULL when none is configured. out holds what is returned. */
+const char *dt_table_system(struct xf_ctx *x, struct hl7_view at, const char *table,
+                            const char *code, char out[160]);
 /* The same for a CWE nested in a component (its parts are sub-components, as in SPS). */
 cJSON *dt_codeable_sub(struct xf_ctx *x, struct hl7_view cwe);
 /* A Coding with system, code and display (display may be NULL). */

@@ -54,12 +54,18 @@ bool dt_nhs_number_ok(const char *s)
     return check != 10 && check == s[9] - '0';
 }
 
-/* The v2-0203 identifier type (CX-5) as a CodeableConcept. */
+/* The identifier type (CX-5) as a CodeableConcept: v2-0203 for the table's codes, the
+ * sender's local code (warned) for others ("MRN"). */
 static void add_type(struct xf_ctx *x, cJSON *id, struct hl7_view type)
 {
+    char out[160];
     const char *code = xf_text(x, xf_comp(x, type, 1));
-    if (code)
-        xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", code, NULL));
+    if (!code)
+        return;
+    char copy[64];
+    snprintf(copy, sizeof copy, "%s", code); /* xf_text's buffer is reused by the warning */
+    const char *system = dt_table_system(x, xf_comp(x, type, 1), "0203", copy, out);
+    xf_put(id, "type", dt_concept(system, copy, NULL));
 }
 
 cJSON *dt_identifier(struct xf_ctx *x, struct hl7_view cx, const char **system)

@@ -43,6 +43,7 @@ cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn)
     add_str_to_array(x, n, "prefix", xf_comp(x, xpn, 5));
     add_str_to_array(x, n, "suffix", xf_comp(x, xpn, 4));
     add_str_to_array(x, n, "suffix", xf_comp(x, xpn, 6));
+    add_str_to_array(x, n, "suffix", xf_comp(x, xpn, 14)); /* professional suffix: "MRCP" */
     /* XPN-10 (validity range) or XPN-12/13 (effective, expiration) -> period */
     struct hl7_view range = xf_comp(x, xpn, 10);
     dt_add_period(x, n, "period", xf_has(range) ? xf_sub(x, range, 1) : xf_comp(x, xpn, 12),
@@ -154,6 +155,28 @@ void dt_add_each(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view
         cJSON *item = fn(x, rep);
         if (item)
             xf_append(obj, name, item);
+    }
+}
+
+void dt_add_names(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view field)
+{
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, field); xf_reps_next(x, &it, &rep);) {
+        cJSON *n = dt_human_name(x, rep);
+        if (!n)
+            continue;
+        xf_append(obj, name, n);
+        const char *called = xf_text(x, xf_comp(x, rep, 15));
+        if (!called)
+            continue;
+        cJSON *usual = cJSON_CreateObject(); /* XPN-15 "called by": the name in use */
+        xf_put_str(usual, "use", "usual");
+        const cJSON *family = cJSON_GetObjectItem(n, "family");
+        if (cJSON_IsString(family))
+            xf_put_str(usual, "family", family->valuestring);
+        cJSON_AddItemToArray(xf_put_array(usual, "given"), cJSON_CreateString(called));
+        xf_append(obj, name, usual);
     }
 }
 

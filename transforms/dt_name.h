@@ -16,6 +16,9 @@ cJSON *dt_contact_point(struct xf_ctx *x, struct hl7_view xtn, const char *use_h
 /* Adds every repetition of a field through fn to array name of obj (created when needed). */
 void dt_add_each(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view field,
                  cJSON *(*fn)(struct xf_ctx *, struct hl7_view));
+/* Every XPN repetition of field as a HumanName into array name of obj, and for one with
+ * XPN-15 ("called by") a second, use usual, with that given name. */
+void dt_add_names(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view field);
 /* XCN -> Practitioner resource with the given id (for contained use); NULL when empty. */
 cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id);
 /* PL -> Location resource with the given id (for contained use); NULL when empty. */

@@ -41,7 +41,7 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
                      cJSON_GetObjectItem(id, "value")->valuestring);
     }
     xf_put_bool(p, "active", 0);
-    dt_add_each(x, p, "name", xf_take(x, mrg, 7), dt_human_name);
+    dt_add_names(x, p, "name", xf_take(x, mrg, 7));
     xf_full_url(x, mrg, "Patient", url);
     msg_link(p, x->patient_ref, "replaced-by");
     msg_link(survivor, url, "replaces");

@@ -12,8 +12,8 @@
 static int nk1_name(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     (void)xf_take(x, s, 1);
-    dt_add_each(x, res, "name", xf_take(x, s, 2), dt_human_name);
-    dt_add_each(x, res, "name", xf_take(x, s, 30), dt_human_name); /* contact person's */
+    dt_add_names(x, res, "name", xf_take(x, s, 2));
+    dt_add_names(x, res, "name", xf_take(x, s, 30)); /* contact person's */
     return 0;
 }
 

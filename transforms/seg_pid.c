@@ -111,8 +111,8 @@ static int pid_other_ids(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 
 static int pid_names(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    dt_add_each(x, res, "name", xf_take(x, s, 5), dt_human_name);
-    dt_add_each(x, res, "name", xf_take(x, s, 9), dt_human_name);
+    dt_add_names(x, res, "name", xf_take(x, s, 5));
+    dt_add_names(x, res, "name", xf_take(x, s, 9));
     return 0;
 }
 

@@ -54,6 +54,9 @@ struct xf_config {
     /* The system of the identifier that keys the Patient (conditional update, ordering),
      * e.g. the sender's MRN; NULL: the sender's own identifier by default (xf_patient_key). */
     const char *patient_key;
+    /* The system prefix for a sender's codes that are not in the HL7 table a field names
+     * ("MRN" as an identifier type): prefix/0203; NULL or "": no system, a warning. */
+    const char *local_code_system;
 };
 
 #define XF_MAX_REPETITIONS 1000 /* the default of xf_config.max_repetitions */

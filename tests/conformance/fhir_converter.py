@@ -61,7 +61,10 @@ def text(s):
 def patient_fields(p):
     return {
         "Patient.identifier": sorted({i.get("value") for i in p.get("identifier", []) if i.get("value")}),
-        "Patient.name": sorted({(n.get("family"), tuple(n.get("given", [])[:1])) for n in p.get("name", [])}),
+        # the names the sender gave (XPN-15 "called by", a second name Solent adds as the IG's
+        # XPN[HumanName] says, FHIR-Converter does not map: KNOWN-DIFFERENCES)
+        "Patient.name": sorted({(n.get("family"), tuple(n.get("given", [])[:1])) for n in p.get("name", [])
+                                if n.get("use") != "usual"}),
         "Patient.birthDate": p.get("birthDate"),
         "Patient.gender": p.get("gender"),
         "Patient.address": sorted({(tuple(text(l) for l in a.get("line", [])[:1]), text(a.get("city")),

@@ -423,6 +423,33 @@ check("HD and CWE sub-components never leak a delimiter into a string (PL parts,
       and resources(b, "Encounter")[0]["contained"][0]["name"] == "AE CUB1 RHM"
       and resources(b, "Patient")[0]["address"][0]["district"] == "W")
 
+b, err, rc = convert("adt_a31_called_by")
+names = resources(b, "Patient")[0]["name"]
+check("XPN-14 professional suffix kept; XPN-15 'called by' a second name, use usual",
+      names[0]["suffix"] == ["MRCP"] and names[0]["given"] == ["Alexandra", "J"]
+      and names[1] == {"use": "usual", "family": "Testpatient", "given": ["Alex"]})
+
+b, err, rc = convert("adt_a01_local_codes")
+ident = resources(b, "Patient")[0]["identifier"][0]
+service = resources(b, "Encounter")[0]["serviceType"]["coding"][0]
+check("a code not in the HL7 table its field names keeps no table system, warned by position",
+      ident["type"]["coding"][0] == {"code": "MRN"} and service == {"code": "300", "display": "General Medicine"}
+      and "warning PID-3.5: code not in HL7 table 0203" in err
+      and "warning PV1-10: code not in HL7 table 0069" in err)
+import os
+import tempfile
+with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as conf:
+    conf.write("[engine]\nlocal_code_system = https://fhir.rhm.example.nhs.uk/CodeSystem/local\n")
+r = subprocess.run([SOLENT, "convert", "-c", conf.name, f"{DATA}/adt_a01_local_codes.hl7"],
+                   capture_output=True, text=True)
+os.unlink(conf.name)
+b = json.loads(r.stdout)
+check("with [engine] local_code_system, the sender's codes get its system per table",
+      resources(b, "Patient")[0]["identifier"][0]["type"]["coding"][0]["system"]
+      == "https://fhir.rhm.example.nhs.uk/CodeSystem/local/0203"
+      and resources(b, "Encounter")[0]["serviceType"]["coding"][0]["system"]
+      == "https://fhir.rhm.example.nhs.uk/CodeSystem/local/0069")
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
