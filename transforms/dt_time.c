@@ -7,6 +7,11 @@
 
 #include "transforms/dt_zone.h"
 
+/* A year outside these is kept (it may be what was meant) but warned about: 1013 for 2013 is a
+ * typing slip a clinician should see, not a date to file silently. */
+#define PLAUSIBLE_FROM 1850
+#define PLAUSIBLE_TO   2200
+
 struct hl7_time {
     int year, month, day, hour, minute, second;
     int ndigits;    /* 4, 6, 8, 10, 12 or 14 */
@@ -152,6 +157,8 @@ int dt_format(struct xf_ctx *x, struct hl7_view v, enum dt_kind kind, char out[D
         xf_warn_at(x, c, kind == DT_TIME ? "invalid time, left out" : "invalid date, left out");
         return -1;
     }
+    if (kind != DT_TIME && (t.year < PLAUSIBLE_FROM || t.year > PLAUSIBLE_TO))
+        xf_warn_at(x, c, "implausible year (before 1850 or after 2200): kept as sent");
     if (kind != DT_TIME)
         format_time(x->cfg->zone, &t, kind, out);
     return 0;

@@ -2,6 +2,7 @@
 #include "transforms/msg_oru.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "transforms/msg_adt.h"
@@ -70,6 +71,8 @@ static int obx_in_order(struct xf_walk *w, const struct hl7_seg *obx)
         return 0;
     if (msg_add_observation(w->x, obx, w->group_key, url, &attachment) != 0)
         return -1;
+    if (url[0] && w->specimen[0]) /* after an SPM: an observation of that specimen (IG) */
+        xf_put(xf_bundle_last(w->x), "specimen", xf_ref(w->specimen));
     xf_walk_link(w, "DiagnosticReport", "result", url);
     struct xf_held *dr = xf_walk_held(w, "DiagnosticReport");
     if (attachment && dr)
@@ -85,6 +88,7 @@ int msg_spm_add(struct xf_walk *w, const struct hl7_seg *spm)
     seg_spm_add(w->x, spm, w->group_key, url);
     link_specimen(w, url);
     w->group_has_specimen = true;
+    snprintf(w->specimen, sizeof w->specimen, "%s", url);
     return 0;
 }
 

@@ -36,11 +36,13 @@ struct xf_walk {
     const struct hl7_seg *group_seg; /* the segment that opened the current group */
     struct xf_held held[XF_GROUP_MAX];
     size_t nheld;
-    char group_key[256];     /* the group's key (an order's placer/filler number) */
-    cJSON *patient;          /* the Patient being built, once PID is mapped */
-    cJSON *last;             /* the resource the last segment made (NTE notes go to it) */
-    int count;               /* what the structure's handlers count (orders, pairs) */
-    bool group_has_specimen; /* an SPM came in this order group */
+    char group_key[256];       /* the group's key (an order's placer/filler number) */
+    cJSON *patient;            /* the Patient being built, once PID is mapped */
+    cJSON *last;               /* the resource the last segment made (NTE notes go to it) */
+    int count;                 /* what the structure's handlers count (orders, pairs) */
+    bool group_has_specimen;   /* an SPM came in this order group */
+    char specimen[XF_URL_MAX]; /* the last SPM's Specimen in this group: the OBX after it are
+                                  observations of it */
 };
 
 struct xf_rule;

@@ -450,6 +450,13 @@ check("with [engine] local_code_system, the sender's codes get its system per ta
       and resources(b, "Encounter")[0]["serviceType"]["coding"][0]["system"]
       == "https://fhir.rhm.example.nhs.uk/CodeSystem/local/0069")
 
+b, err, rc = convert("oru_r01_obx_after_spm")
+obs, spm = resources(b, "Observation"), entry(b, "Specimen")
+check("ORU: an OBX after an SPM is an observation of that specimen; one before it of none",
+      rc == 0 and "specimen" not in obs[0]
+      and obs[1]["specimen"]["reference"] == spm[0]["fullUrl"]
+      and obs[2]["specimen"]["reference"] == spm[1]["fullUrl"])
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)

@@ -100,6 +100,27 @@ START_TEST(test_times)
 }
 END_TEST
 
+/* A year outside 1850-2200 is kept but warned about, by position. */
+START_TEST(test_implausible_year)
+{
+    static const char *const years[][2] = {{"10130412", "1013-04-12"}, {"22500101", "2250-01-01"}};
+    struct hl7_msg m;
+    struct xf_ctx x;
+    char out[DT_MAX], text[200];
+    hl7_msg_init(&m);
+    snprintf(text, sizeof text, "MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5\rPID|1||||||%s",
+             years[_i][0]);
+    test_parse_ok(&m, text);
+    xf_init(&x, &m, &site);
+    ck_assert_int_eq(dt_format(&x, hl7_field(&m, &m.segs[1], 7), DT_DATE, out), 0);
+    ck_assert_str_eq(out, years[_i][1]);
+    ck_assert_uint_eq(x.nwarnings, 1);
+    ck_assert_uint_eq(x.warnings[0].loc.field, 7);
+    xf_cleanup(&x);
+    hl7_msg_cleanup(&m);
+}
+END_TEST
+
 /* An appointment's end: its start plus a duration, across midnight, month and year ends, leap
  * days and the clock changes (a site time keeps the instant: 00:30 GMT + 2 h is 03:30 BST). */
 static const struct {
@@ -325,6 +346,7 @@ static Suite *datatypes_suite(void)
     tcase_add_loop_test(tc, test_zone_offsets, 0, sizeof zone_cases / sizeof zone_cases[0]);
     tcase_add_test(tc, test_zone_bad_files);
     tcase_add_test(tc, test_repetition_cap);
+    tcase_add_loop_test(tc, test_implausible_year, 0, 2);
     tcase_add_loop_test(tc, test_time_after, 0, sizeof after_cases / sizeof after_cases[0]);
     tcase_add_loop_test(tc, test_nhs_numbers, 0, sizeof nhs_cases / sizeof nhs_cases[0]);
     tcase_add_loop_test(tc, test_decimals, 0, sizeof decimal_cases / sizeof decimal_cases[0]);
