@@ -38,6 +38,7 @@ static const struct key engine_keys[] = {
     KEY(conf_engine, K_U32, max_fields, "1000", NULL),
     KEY(conf_engine, K_U32, max_repetitions, "1000", NULL),
     KEY(conf_engine, K_STR, local_code_system, "", NULL),
+    KEY(conf_engine, K_ENUM, nhs_number_status, "", "|01|02|03|04|05|06|07|08"),
 };
 
 static const struct key store_keys[] = {
@@ -477,7 +478,8 @@ static int build_xf(struct loader *l)
                                .maps = c->maps,
                                .nmaps = c->ncodes,
                                .max_repetitions = c->engine.max_repetitions,
-                               .local_code_system = c->engine.local_code_system};
+                               .local_code_system = c->engine.local_code_system,
+                               .nhs_number_status = c->engine.nhs_number_status};
     return 0;
 }
 

@@ -50,6 +50,7 @@ struct conf_engine {
     uint32_t max_segments, max_fields;
     uint32_t max_repetitions; /* of one field, that a transform walks (the rest: a warning) */
     char local_code_system[CONF_TEXT]; /* a sender's codes not in an HL7 table: prefix/table */
+    char nhs_number_status[4];         /* UK Core verification status when PID-32 has none */
 };
 
 struct conf_store {

@@ -10,10 +10,50 @@
 #include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
 
-/* HL7 table 0001 -> administrative-gender (IG AdministrativeSex concept map). */
+/* HL7 table 0001 -> administrative-gender (IG AdministrativeSex concept map); and the NHS
+ * Data Dictionary's Person Stated Gender codes English PAS systems send (1, 2, 9, X, and 0
+ * from its older edition), as UK Core's ConceptMap-UKCore-AdministrativeGender maps them. */
 static const struct dt_code_row genders[] = {
-    {"F", "female", NULL},  {"M", "male", NULL},  {"O", "other", NULL},
-    {"U", "unknown", NULL}, {"A", "other", NULL}, {"N", "other", NULL},
+    {"F", "female", NULL}, {"M", "male", NULL},    {"O", "other", NULL},   {"U", "unknown", NULL},
+    {"A", "other", NULL},  {"N", "other", NULL},   {"1", "male", NULL},    {"2", "female", NULL},
+    {"9", "other", NULL},  {"X", "unknown", NULL}, {"0", "unknown", NULL},
+};
+
+#define UKCORE_SD "https://fhir.hl7.org.uk/StructureDefinition/"
+#define UKCORE_CS "https://fhir.hl7.org.uk/CodeSystem/"
+
+/* NHS number verification status (UK Core, England): what PID-32 may carry. */
+static const struct dt_code_row nhs_status[] = {
+    {"01", "01", "Number present and verified"},
+    {"02", "02", "Number present but not traced"},
+    {"03", "03", "Trace required"},
+    {"04", "04", "Trace attempted - No match or multiple match found"},
+    {"05", "05", "Trace needs to be resolved - (NHS number or patient detail conflict)"},
+    {"06", "06", "Trace in progress"},
+    {"07", "07", "Number not present and trace not required"},
+    {"08", "08", "Trace postponed (baby under six weeks old)"},
+};
+
+/* NHS Data Dictionary ethnic category (England), UK Core's UKCore-EthnicCategoryEngland. */
+static const struct dt_code_row ethnic[] = {
+    {"A", "A", "White - British"},
+    {"B", "B", "White - Irish"},
+    {"C", "C", "White - Any other White background"},
+    {"D", "D", "Mixed - White and Black Caribbean"},
+    {"E", "E", "Mixed - White and Black African"},
+    {"F", "F", "Mixed - White and Asian"},
+    {"G", "G", "Mixed - Any other mixed background"},
+    {"H", "H", "Asian or Asian British - Indian"},
+    {"J", "J", "Asian or Asian British - Pakistani"},
+    {"K", "K", "Asian or Asian British - Bangladeshi"},
+    {"L", "L", "Asian or Asian British - Any other Asian background"},
+    {"M", "M", "Black or Black British - Caribbean"},
+    {"N", "N", "Black or Black British - African"},
+    {"P", "P", "Black or Black British - Any other Black background"},
+    {"R", "R", "Other Ethnic Groups - Chinese"},
+    {"S", "S", "Other Ethnic Groups - Any other ethnic group"},
+    {"Z", "Z", "Not stated"},
+    {"99", "99", "Not known"},
 };
 
 /* HL7 table 0002 -> v3 MaritalStatus (IG MaritalStatus concept map). */
@@ -231,14 +271,104 @@ static int pid_language(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
+/* An extension {url, valueCodeableConcept} appended to obj. */
+static void add_coded_extension(cJSON *obj, const char *url, cJSON *value)
+{
+    cJSON *e = cJSON_CreateObject();
+    xf_put_str(e, "url", url);
+    xf_put(e, "valueCodeableConcept", value);
+    xf_append(obj, "extension", e);
+}
+
+/* UK Core: the NHS number's verification status (PID-32, else [engine] nhs_number_status),
+ * the ethnic category (PID-22) and religious affiliation (PID-17) as UK Core's extensions;
+ * the Patient claims UKCore-Patient when it holds at most one NHS number (its one
+ * constraint Solent's output could break). */
+static int pid_uk_core(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const struct dt_code_row *status = NULL;
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, xf_take(x, s, 32)); !status && xf_reps_next(x, &it, &rep);)
+        status = dt_code_find(nhs_status, sizeof nhs_status / sizeof nhs_status[0], rep, x);
+    for (size_t i = 0;
+         !status && x->cfg->nhs_number_status && i < sizeof nhs_status / sizeof nhs_status[0]; i++)
+        if (strcmp(x->cfg->nhs_number_status, nhs_status[i].v2) == 0)
+            status = &nhs_status[i];
+    int nhs_numbers = 0;
+    cJSON *id;
+    cJSON_ArrayForEach(id, cJSON_GetObjectItem(res, "identifier"))
+    {
+        const cJSON *sys = cJSON_GetObjectItem(id, "system");
+        if (!cJSON_IsString(sys) || strcmp(sys->valuestring, XF_NHS_SYSTEM) != 0)
+            continue;
+        nhs_numbers++;
+        if (status)
+            add_coded_extension(id, UKCORE_SD "Extension-UKCore-NHSNumberVerificationStatus",
+                                dt_concept(UKCORE_CS "UKCore-NHSNumberVerificationStatusEngland",
+                                           status->code, status->display));
+    }
+    struct hl7_view group = xf_rep(x, xf_take(x, s, 22), 1);
+    const struct dt_code_row *e = dt_code_find(ethnic, sizeof ethnic / sizeof ethnic[0], group, x);
+    cJSON *category = e ? dt_concept(UKCORE_CS "UKCore-EthnicCategoryEngland", e->code, e->display)
+                        : dt_codeable(x, group); /* extensible: the sender's own code */
+    if (category)
+        add_coded_extension(res, UKCORE_SD "Extension-UKCore-EthnicCategory", category);
+    if (!e && category)
+        xf_warn(x, s, 22, "not an NHS ethnic category code: kept as the sender's code");
+    cJSON *religion = dt_codeable(x, xf_rep(x, xf_take(x, s, 17), 1));
+    if (religion)
+        add_coded_extension(res, UKCORE_SD "Extension-UKCore-ReligiousAffiliation", religion);
+    if (nhs_numbers <= 1) {
+        cJSON *meta = xf_put_object(res, "meta");
+        cJSON_AddItemToArray(xf_put_array(meta, "profile"),
+                             cJSON_CreateString(UKCORE_SD "UKCore-Patient"));
+    }
+    return 0;
+}
+
 static const xf_field_fn pid_fns[] = {
     pid_identifiers, pid_other_ids, pid_names,   pid_telecom,        pid_gender,   pid_birth,
-    pid_death,       pid_address,   pid_marital, pid_multiple_birth, pid_language,
+    pid_death,       pid_address,   pid_marital, pid_multiple_birth, pid_language, pid_uk_core,
 };
 
 const struct xf_segmap seg_pid = {"PID", "Patient", pid_fns, sizeof pid_fns / sizeof pid_fns[0]};
 
-/* PD1-4: the GP, by identifier and name (the Practitioner itself lives elsewhere). */
+/* PD1-3: the GP practice (XON), by its ODS code (XON-10, or XON-3 before v2.5) and name. */
+static int pd1_practice(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view xon = xf_rep(x, xf_take(x, s, 3), 1);
+    struct hl7_view code = xf_has(xf_comp(x, xon, 10)) ? xf_comp(x, xon, 10) : xf_comp(x, xon, 3);
+    const char *name = xf_text(x, xf_comp(x, xon, 1));
+    if (!name && !xf_has(code))
+        return 0;
+    cJSON *ref = cJSON_CreateObject();
+    xf_put_str(ref, "type", "Organization");
+    if (xf_has(code)) {
+        cJSON *id = xf_put_object(ref, "identifier");
+        xf_put_str(id, "system", "https://fhir.nhs.uk/Id/ods-organization-code");
+        xf_add_str(x, id, "value", code);
+    }
+    if (name)
+        xf_put_str(ref, "display", xf_text(x, xf_comp(x, xon, 1)));
+    xf_append(res, "generalPractitioner", ref);
+    return 0;
+}
+
+/* The system of a GP's code: a GMP (G and seven digits: the GP's national code) or a GMC
+ * number (C and seven digits, as PAS systems write it; or the seven digits alone). */
+static const char *gp_system(const char *code)
+{
+    size_t n = strlen(code);
+    bool digits7 = n >= 7 && strspn(code + n - 7, "0123456789") == 7;
+    if (n == 8 && code[0] == 'G' && digits7)
+        return "https://fhir.hl7.org.uk/Id/gmp-number";
+    if ((n == 8 && code[0] == 'C' && digits7) || (n == 7 && digits7))
+        return "https://fhir.hl7.org.uk/Id/gmc-number";
+    return NULL;
+}
+
+/* PD1-4: the GP, by identifier (GMP or GMC number) and name. */
 static int pd1_gp(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     struct hl7_view gp = xf_rep(x, xf_take(x, s, 4), 1);
@@ -248,16 +378,20 @@ static int pd1_gp(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *ref = cJSON_CreateObject();
     if (family)
         xf_put_str(ref, "display", family);
-    if (xf_has(xf_comp(x, gp, 1))) {
+    const char *code = xf_text(x, xf_comp(x, gp, 1));
+    if (code) {
         cJSON *id = xf_put_object(ref, "identifier");
-        xf_add_str(x, id, "value", xf_comp(x, gp, 1));
+        const char *system = gp_system(code);
+        if (system)
+            xf_put_str(id, "system", system);
+        xf_put_str(id, "value", code);
     }
     xf_put_str(ref, "type", "Practitioner");
     xf_append(res, "generalPractitioner", ref);
     return 0;
 }
 
-static const xf_field_fn pd1_fns[] = {pd1_gp};
+static const xf_field_fn pd1_fns[] = {pd1_practice, pd1_gp};
 
 const struct xf_segmap seg_pd1 = {"PD1", "Patient", pd1_fns, sizeof pd1_fns / sizeof pd1_fns[0]};
 

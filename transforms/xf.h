@@ -57,6 +57,9 @@ struct xf_config {
     /* The system prefix for a sender's codes that are not in the HL7 table a field names
      * ("MRN" as an identifier type): prefix/0203; NULL or "": no system, a warning. */
     const char *local_code_system;
+    /* The NHS number verification status (UK Core, 01-08) when PID-32 gives none; NULL or
+     * "": none is claimed. */
+    const char *nhs_number_status;
 };
 
 #define XF_MAX_REPETITIONS 1000 /* the default of xf_config.max_repetitions */
