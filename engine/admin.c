@@ -193,6 +193,19 @@ static void put_messages(const struct daemon *d, struct strbuf *out)
         put_sample(out, "solent_messages_not_stored_total",
                    (const char *const[]){"listener", d->counts[i].listener, NULL},
                    u64(v, d->counts[i].not_stored));
+    put_head(out, "solent_transform_warnings_total", "counter",
+             "Warnings the transforms gave for the messages stored, by route (solent messages "
+             "--explain ID shows them).");
+    for (size_t i = 0; i < d->nroutes; i++)
+        put_sample(out, "solent_transform_warnings_total",
+                   (const char *const[]){"route", d->routes[i].route, NULL},
+                   u64(v, d->routes[i].warnings));
+    put_head(out, "solent_unmapped_fields_total", "counter",
+             "Populated fields no mapping used, in the messages stored, by route.");
+    for (size_t i = 0; i < d->nroutes; i++)
+        put_sample(out, "solent_unmapped_fields_total",
+                   (const char *const[]){"route", d->routes[i].route, NULL},
+                   u64(v, d->routes[i].unmapped));
     put_head(out, "solent_ack_seconds", "histogram",
              "From a whole frame received to its ACK written (parse, route, transform, "
              "durable commit), by listener.");

@@ -70,22 +70,20 @@ static void report(struct convert_cmd *c, const char *kind, const struct xf_prob
         fprintf(stderr, "%s: message %zu: %s %s: %s\n", c->file, c->index, kind, where, p->text);
 }
 
+/* The unmapped fields of the ledger (xf_ledger), each on its own line. */
 static void explain(struct convert_cmd *c, const struct xf_ctx *x)
 {
-    for (uint32_t i = 0; i < c->msg.nsegs; i++) {
-        const struct hl7_seg *s = &c->msg.segs[i];
-        for (uint32_t n = 1; n <= hl7_seg_nfields(&c->msg, s); n++) {
-            struct hl7_view v = hl7_field(&c->msg, s, n);
-            bool header = strcmp(s->name, "MSH") == 0 && n <= 2;
-            if (header || !v.p || v.len == 0 || xf_is_used(x, s, n))
-                continue;
-            struct hl7_loc loc = {.seq = hl7_seg_seq(&c->msg, s), .field = n};
-            char where[64];
-            memcpy(loc.seg, s->name, 4);
-            hl7_loc_format(&loc, where, sizeof where);
-            fprintf(stderr, "%s: message %zu: unmapped %s\n", c->file, c->index, where);
-        }
+    struct strbuf ledger;
+    uint32_t nwarn, nunmapped;
+    strbuf_init(&ledger, (size_t)-1);
+    xf_ledger(x, true, &ledger, &nwarn, &nunmapped);
+    for (char *line = ledger.p, *end; line && *line; line = end + 1) {
+        end = strchr(line, '\n');
+        *end = '\0';
+        if (strncmp(line, "unmapped ", 9) == 0)
+            fprintf(stderr, "%s: message %zu: %s\n", c->file, c->index, line);
     }
+    strbuf_cleanup(&ledger);
 }
 
 static void convert_message(struct convert_cmd *c)

@@ -2,8 +2,10 @@
  * cmd_messages — `solent messages [-c FILE] [--status S] [--type T] [--control-id ID]
  * [--since T] [--limit N]`: one line per stored message, newest first: id, time received
  * (UTC), listener, sender, type, control id, status, error code and position, size, outbox
- * rows. Never content: no field of the message body is printed, and the header fields shown
- * are made printable (a sender cannot put escape sequences on the terminal).
+ * rows, the transform's warnings and unmapped fields; `--explain ID` prints that message's
+ * ledger (what the transform warned about and left unused, by position). Never content: no field of
+ * the message body is printed, and the header fields shown are made printable (a sender cannot put
+ * escape sequences on the terminal).
  */
 #include "engine/cmd_messages.h"
 
@@ -24,7 +26,10 @@
 static const char usage_text[] =
     "usage: solent messages [-c FILE] [--status S] [--type T] [--control-id ID] [--since T]\n"
     "                       [--limit N]\n"
-    "Lists stored messages, newest first, metadata only (never message content).\n"
+    "       solent messages [-c FILE] --explain ID\n"
+    "Lists stored messages, newest first, metadata only (never message content); WARN and\n"
+    "UNMAPPED count what the transform warned about and the populated fields it did not use.\n"
+    "  --explain ID       that message's ledger: each warning and unmapped field by position\n"
     "  --status S         accepted | error | rejected | duplicate | parked\n"
     "  --type T           message type prefix, e.g. ADT or ADT^A08\n"
     "  --control-id ID    this MSH-10 only (every copy: first, duplicates, reuses)\n"
@@ -43,24 +48,54 @@ static void print_row(void *arg, const struct store_row *r)
                  r->error_location && r->error_location[0] ? r->error_location : "-");
     snprintf(sender, sizeof sender, "%s|%s", str_printable(r->sending_app, app, sizeof app),
              str_printable(r->sending_facility, facility, sizeof facility));
-    printf("%-7lld %s %-10s %-16s %-16s %-20s %-9s %-12s %7zu %zu\n", (long long)r->id, when,
-           r->listener, sender,
+    printf("%-7lld %s %-10s %-16s %-16s %-20s %-9s %-12s %7zu %6zu %4u %u\n", (long long)r->id,
+           when, r->listener, sender,
            r->message_type[0] ? str_printable(r->message_type, type, sizeof type) : "-",
            r->control_id[0] ? str_printable(r->control_id, id, sizeof id) : "-", r->status, err,
-           r->raw_len, r->noutbox);
+           r->raw_len, r->noutbox, r->warnings, r->unmapped);
     ++*(size_t *)arg;
+}
+
+/* --explain ID: the message's ledger, a line each; 1 when there is no such message. */
+static int print_ledger(const struct conf *c, int64_t id)
+{
+    struct store *s = cli_store_open(c, "messages");
+    struct strbuf ledger;
+    int rc = 1;
+    strbuf_init(&ledger, (size_t)1 << 26);
+    int found = s ? store_ledger(s, id, &ledger) : -1;
+    if (found == 1) {
+        if (ledger.len)
+            fwrite(ledger.p, 1, ledger.len, stdout);
+        else
+            printf("message %lld: nothing left unused\n", (long long)id);
+        rc = 0;
+    } else if (found == 0) {
+        fprintf(stderr, "solent messages: no message %lld\n", (long long)id);
+    } else if (s) {
+        fprintf(stderr, "solent messages: cannot read the store at %s\n", c->store.path);
+    }
+    strbuf_cleanup(&ledger);
+    store_close(s);
+    return rc;
 }
 
 int cmd_messages_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"status", required_argument, NULL, 's'},
-        {"type", required_argument, NULL, 't'},   {"control-id", required_argument, NULL, 'i'},
-        {"since", required_argument, NULL, 'S'},  {"limit", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"status", required_argument, NULL, 's'},
+                                         {"type", required_argument, NULL, 't'},
+                                         {"control-id", required_argument, NULL, 'i'},
+                                         {"since", required_argument, NULL, 'S'},
+                                         {"limit", required_argument, NULL, 'l'},
+                                         {"explain", required_argument, NULL, 'x'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     static const char *const statuses[] = {"accepted", "error", "rejected", "duplicate", "parked"};
     const char *path = DEFAULT_CONF;
     struct store_filter f = {0};
+    long long explain = 0;
+    char *end;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
@@ -71,6 +106,11 @@ int cmd_messages_run(int argc, char **argv)
         case 'i': f.control_id = optarg; break;
         case 'S': f.since_ms = cli_parse_since(optarg); break;
         case 'l': f.limit = strtoul(optarg, NULL, 10); break;
+        case 'x':
+            explain = strtoll(optarg, &end, 10);
+            if (*end || explain <= 0)
+                explain = -1;
+            break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
         }
@@ -78,7 +118,7 @@ int cmd_messages_run(int argc, char **argv)
     bool known = !f.status;
     for (size_t i = 0; i < sizeof statuses / sizeof *statuses && !known; i++)
         known = strcmp(f.status, statuses[i]) == 0;
-    if (optind != argc || f.since_ms < 0 || !known) {
+    if (optind != argc || f.since_ms < 0 || !known || explain < 0) {
         fputs(usage_text, stderr);
         return 2;
     }
@@ -91,11 +131,16 @@ int cmd_messages_run(int argc, char **argv)
     int rc = 1;
     struct store *s = NULL;
     size_t n = 0;
+    if (explain) {
+        rc = print_ledger(c, (int64_t)explain);
+        conf_free(c);
+        return rc;
+    }
     if (!(s = cli_store_open(c, "messages")))
         ;
-    else if (printf("%-7s %-20s %-10s %-16s %-16s %-20s %-9s %-12s %7s %s\n", "ID", "RECEIVED",
-                    "LISTENER", "SENDER", "TYPE", "CONTROL-ID", "STATUS", "ERROR", "BYTES",
-                    "OUTBOX") < 0 ||
+    else if (printf("%-7s %-20s %-10s %-16s %-16s %-20s %-9s %-12s %7s %6s %4s %s\n", "ID",
+                    "RECEIVED", "LISTENER", "SENDER", "TYPE", "CONTROL-ID", "STATUS", "ERROR",
+                    "BYTES", "OUTBOX", "WARN", "UNMAPPED") < 0 ||
              store_list(s, &f, print_row, &n) != 0)
         fprintf(stderr, "solent messages: cannot read the store at %s\n", c->store.path);
     else

@@ -490,6 +490,13 @@ void conn_committed(struct conn *c, int rc, enum store_status status, const char
         conn_free(c);
         return;
     }
+    struct daemon_route_counts *rt =
+        c->result.route[0] ? daemon_route_counts_of(c->l->d, c->result.route) : NULL;
+    if (rt) { /* the ledger of what was just stored (the result is this frame's until the next) */
+        rt->transformed++;
+        rt->warnings += c->result.record.warnings;
+        rt->unmapped += c->result.record.unmapped;
+    }
     if (c->batch) {
         if (c->l->d->stopping) { /* the rest unanswered: the sender resends the batch, and
                                     what was stored is a duplicate then */

@@ -110,6 +110,18 @@ struct daemon_counts *daemon_counts_of(struct daemon *d, const char *listener)
     return n;
 }
 
+struct daemon_route_counts *daemon_route_counts_of(struct daemon *d, const char *route)
+{
+    for (size_t i = 0; i < d->nroutes; i++)
+        if (strcmp(d->routes[i].route, route) == 0)
+            return &d->routes[i];
+    if (d->nroutes == sizeof d->routes / sizeof d->routes[0])
+        return NULL; /* more route names than that over reloads: no longer counted */
+    struct daemon_route_counts *n = &d->routes[d->nroutes++];
+    snprintf(n->route, sizeof n->route, "%s", route);
+    return n;
+}
+
 /* Runs what the store thread finished: commits go back to their connections. */
 static void run_completions(struct daemon *d, struct completion *k)
 {

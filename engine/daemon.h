@@ -59,6 +59,12 @@ struct daemon_counts {
     struct hist ack;                    /* a whole frame in → its ACK written, seconds */
 };
 
+/* What the transforms of one route left unused (the ledger's counts), for /metrics. */
+struct daemon_route_counts {
+    char route[CONF_NAME];
+    uint64_t transformed, warnings, unmapped; /* messages stored; their ledger's lines */
+};
+
 struct daemon {
     struct event_base *base;
     struct conf *conf;
@@ -80,6 +86,8 @@ struct daemon {
     unsigned long long acks;      /* for unique ACK control ids */
     struct daemon_counts counts[2 * CONF_MAX_SECTIONS];
     size_t ncounts;
+    struct daemon_route_counts routes[2 * CONF_MAX_SECTIONS];
+    size_t nroutes;
     struct admin *admin; /* NULL while [admin] is off */
     struct retention *retention;
 };
@@ -98,6 +106,8 @@ void daemon_inflight_done(struct daemon *d);
 void daemon_stop_check(struct daemon *d);
 /* The counters of the listener named so (loop thread); NULL when the table is full. */
 struct daemon_counts *daemon_counts_of(struct daemon *d, const char *listener);
+/* The counts of a route, by name (created on first use; NULL past the table's size). */
+struct daemon_route_counts *daemon_route_counts_of(struct daemon *d, const char *route);
 /* Called when a connection of l closes: frees l if it was retired and this was its last. */
 void daemon_listener_release(struct daemon_listener *l);
 

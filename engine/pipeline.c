@@ -36,6 +36,7 @@ void pipeline_result_init(struct pipeline_result *r)
     strbuf_init(&r->bundle, (size_t)1 << 30);
     strbuf_init(&r->ack, 1 << 16);
     strbuf_init(&r->keys, 1 << 16);
+    strbuf_init(&r->ledger, (size_t)1 << 24);
 }
 
 void pipeline_result_cleanup(struct pipeline_result *r)
@@ -44,6 +45,7 @@ void pipeline_result_cleanup(struct pipeline_result *r)
     strbuf_cleanup(&r->bundle);
     strbuf_cleanup(&r->ack);
     strbuf_cleanup(&r->keys);
+    strbuf_cleanup(&r->ledger);
 }
 
 /* Copies component 1 (or the whole field when comp is 0) of MSH-n into dst. */
@@ -83,7 +85,11 @@ static enum pipeline_outcome transform(const struct pipeline_ctx *ctx, const str
     struct xf_ctx x;
     cJSON *bundle;
     xf_init(&x, &r->msg, &cfg);
-    if (transform_run(&x, &bundle) != 0) {
+    snprintf(r->route, sizeof r->route, "%s", cr->id.name);
+    int rc = transform_run(&x, &bundle);
+    xf_ledger(&x, rc == 0, &r->ledger, &r->record.warnings, &r->record.unmapped);
+    r->record.ledger = r->ledger.p, r->record.ledger_len = r->ledger.len;
+    if (rc != 0) {
         memset(err, 0, sizeof *err);
         err->code = (enum hl7_code)x.error.code;
         err->loc = x.error.loc;
@@ -136,6 +142,8 @@ void pipeline_process(const struct pipeline_ctx *ctx, const char *frame, size_t 
     struct hl7_opts o = hl7_opts_default();
     struct hl7_err err;
     strbuf_reset(&r->bundle), strbuf_reset(&r->ack), strbuf_reset(&r->keys);
+    strbuf_reset(&r->ledger);
+    r->route[0] = '\0';
     r->sending_app[0] = r->sending_facility[0] = r->control_id[0] = '\0';
     r->message_type[0] = r->error_location[0] = '\0';
     memset(&r->record, 0, sizeof r->record);

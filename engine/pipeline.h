@@ -29,6 +29,8 @@ struct pipeline_result {
     struct store_message record; /* points into this result and the frame */
     struct store_outbox outbox[CONF_MAX_LIST];
     struct strbuf bundle, ack, keys; /* bundle JSON, ACK bytes, ordering keys */
+    struct strbuf ledger;            /* what the transform did not use (xf_ledger) */
+    char route[CONF_NAME];           /* the route taken, "" when none */
     char sending_app[CONF_NAME], sending_facility[CONF_NAME], control_id[CONF_NAME];
     char message_type[32], error_location[64];
     bool send_ack;

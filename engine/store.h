@@ -52,6 +52,9 @@ struct store_message {
     size_t ack_len;
     const struct store_outbox *outbox;
     size_t noutbox;
+    uint32_t warnings, unmapped; /* the transform's ledger: counts */
+    const char *ledger;          /* and its lines (positions, no content), or NULL */
+    size_t ledger_len;
     int64_t id; /* out: the message's id once committed */
 };
 
@@ -63,6 +66,7 @@ struct store_row {
     int error_code;
     const char *error_location;
     size_t raw_len, noutbox;
+    uint32_t warnings, unmapped;
 };
 
 struct store_filter {
@@ -107,6 +111,8 @@ int store_list(struct store *s, const struct store_filter *f,
 /* The name a status has in the store and in `solent messages` ("accepted", ...). */
 const char *store_status_name(enum store_status s);
 /* Counters of this handle. */
+/* The ledger of message id into out: 1, 0 when there is no such message, -1 on error. */
+int store_ledger(struct store *s, int64_t id, struct strbuf *out);
 struct store_stats store_stats(const struct store *s);
 /* True when no statement of the store's connection is mid-step and no transaction is open:
  * what every store function leaves behind. A statement left mid-step holds a read

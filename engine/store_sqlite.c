@@ -102,6 +102,11 @@ static const char *const migrations[] = {
     "UPDATE messages SET outbox_rows = (SELECT count(*) FROM outbox o"
     " WHERE o.message_id = messages.id);"
     "DROP INDEX outbox_by_message_v3;",
+    /* 4: the transform's ledger (issue 13): what it warned about and the populated fields it
+     * did not use, by position only (xf_ledger: never content), and their counts */
+    "ALTER TABLE messages ADD COLUMN warnings INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN unmapped INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN ledger TEXT NOT NULL DEFAULT '';",
 };
 
 static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
@@ -192,8 +197,9 @@ static int prepare(struct store *s, char *err, size_t errlen)
 {
     static const char *const sql[] = {
         "INSERT INTO messages (received_at, listener, sending_app, sending_facility, control_id,"
-        " message_type, content_hash, status, error_code, error_location, raw, ack, outbox_rows)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        " message_type, content_hash, status, error_code, error_location, raw, ack, outbox_rows,"
+        " warnings, unmapped, ledger)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         "INSERT INTO outbox (message_id, destination, ordering_key, bundle, created_at, entries)"
         " VALUES (?1, ?2, ?3, x'', ?4, ?5)",
         "INSERT INTO outbox_bundles (outbox_id, bundle) VALUES (?1, ?2)",
@@ -325,6 +331,10 @@ static int insert_one(struct store *s, struct store_message *m)
     else
         sqlite3_bind_null(st, 12);
     sqlite3_bind_int64(st, 13, (sqlite3_int64)m->noutbox);
+    sqlite3_bind_int64(st, 14, m->warnings);
+    sqlite3_bind_int64(st, 15, m->unmapped);
+    sqlite3_bind_text64(st, 16, m->ledger ? m->ledger : "", m->ledger ? m->ledger_len : 0,
+                        SQLITE_STATIC, SQLITE_UTF8);
     if (step_done(st) != 0)
         return -1;
     m->id = sqlite3_last_insert_rowid(s->db);
@@ -388,7 +398,7 @@ int store_list(struct store *s, const struct store_filter *f,
     const char *sql =
         "SELECT m.id, m.received_at, m.listener, m.sending_app, m.sending_facility,"
         " m.control_id, m.message_type, m.status, m.error_code, m.error_location, length(m.raw),"
-        " m.outbox_rows"
+        " m.outbox_rows, m.warnings, m.unmapped"
         " FROM messages m WHERE (?1 IS NULL OR m.status = ?1)"
         " AND (?2 IS NULL OR m.message_type LIKE ?2 || '%') AND m.received_at >= ?3"
         " AND (?5 IS NULL OR m.control_id = ?5) ORDER BY m.id DESC LIMIT ?4";
@@ -417,11 +427,27 @@ int store_list(struct store *s, const struct store_filter *f,
             .error_location = (const char *)sqlite3_column_text(st, 9),
             .raw_len = (size_t)sqlite3_column_int64(st, 10),
             .noutbox = (size_t)sqlite3_column_int64(st, 11),
+            .warnings = (uint32_t)sqlite3_column_int64(st, 12),
+            .unmapped = (uint32_t)sqlite3_column_int64(st, 13),
         };
         fn(arg, &r);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_ledger(struct store *s, int64_t id, struct strbuf *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT ledger FROM messages WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        strbuf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 struct store_stats store_stats(const struct store *s)

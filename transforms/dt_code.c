@@ -39,6 +39,18 @@ const struct dt_code_row *dt_code_find(const struct dt_code_row *rows, size_t n,
     return NULL;
 }
 
+const struct dt_code_row *dt_code_map(struct xf_ctx *x, const struct dt_code_row *rows, size_t n,
+                                      struct hl7_view v, const char *table)
+{
+    const struct dt_code_row *r = dt_code_find(rows, n, v, x);
+    if (!r && xf_has(xf_comp(x, v, 1))) {
+        char text[64];
+        snprintf(text, sizeof text, "no map for this code (HL7 table %s): not used", table);
+        xf_warn_at(x, xf_comp(x, v, 1), text);
+    }
+    return r;
+}
+
 const char *dt_code_system(struct xf_ctx *x, struct hl7_view name)
 {
     static _Thread_local char table_uri[64];

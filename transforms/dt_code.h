@@ -19,6 +19,10 @@ struct dt_code_row {
 /* The row whose v2 code equals v (first component), or NULL. */
 const struct dt_code_row *dt_code_find(const struct dt_code_row *rows, size_t n, struct hl7_view v,
                                        const struct xf_ctx *x);
+/* dt_code_find, and a warning at v when it holds a code the map does not (table: "0128"),
+ * so a value read and not used never vanishes without a word. */
+const struct dt_code_row *dt_code_map(struct xf_ctx *x, const struct dt_code_row *rows, size_t n,
+                                      struct hl7_view v, const char *table);
 /* The FHIR system URI for a CWE-3 coding system name, or NULL when local/unknown. */
 const char *dt_code_system(struct xf_ctx *x, struct hl7_view name);
 /* CWE (also CE, CNE, CF) -> CodeableConcept; NULL when it holds nothing. */

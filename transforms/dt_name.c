@@ -34,7 +34,7 @@ cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn)
 {
     cJSON *n = cJSON_CreateObject();
     const struct dt_code_row *use =
-        dt_code_find(name_use, sizeof name_use / sizeof name_use[0], xf_comp(x, xpn, 7), x);
+        dt_code_map(x, name_use, sizeof name_use / sizeof name_use[0], xf_comp(x, xpn, 7), "0200");
     if (use)
         xf_put_str(n, "use", use->code);
     xf_add_str(x, n, "family", xf_sub(x, xf_comp(x, xpn, 1), 1));
@@ -66,8 +66,8 @@ static void address_period(struct xf_ctx *x, struct hl7_view xad, cJSON *a)
 cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad)
 {
     cJSON *a = cJSON_CreateObject();
-    const struct dt_code_row *use = dt_code_find(
-        address_use, sizeof address_use / sizeof address_use[0], xf_comp(x, xad, 7), x);
+    const struct dt_code_row *use = dt_code_map(
+        x, address_use, sizeof address_use / sizeof address_use[0], xf_comp(x, xad, 7), "0190");
     if (use && use->code)
         xf_put_str(a, "use", use->code);
     if (use && use->display)

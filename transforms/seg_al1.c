@@ -34,10 +34,10 @@ static int al1_code(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 
 static int al1_kind(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    const struct dt_code_row *c =
-        dt_code_find(categories, sizeof categories / sizeof categories[0], xf_take(x, s, 2), x);
-    const struct dt_code_row *k =
-        dt_code_find(criticality, sizeof criticality / sizeof criticality[0], xf_take(x, s, 4), x);
+    const struct dt_code_row *c = dt_code_map(
+        x, categories, sizeof categories / sizeof categories[0], xf_take(x, s, 2), "0127");
+    const struct dt_code_row *k = dt_code_map(
+        x, criticality, sizeof criticality / sizeof criticality[0], xf_take(x, s, 4), "0128");
     if (c)
         xf_append(res, "category", cJSON_CreateString(c->code));
     if (k)

@@ -97,8 +97,9 @@ static void alternate_placer(struct xf_ctx *x, const struct hl7_seg *obr, cJSON 
 
 static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res)
 {
-    const struct dt_code_row *st = dt_code_find(
-        report_status, sizeof report_status / sizeof report_status[0], xf_take(x, obr, 25), x);
+    const struct dt_code_row *st =
+        dt_code_map(x, report_status, sizeof report_status / sizeof report_status[0],
+                    xf_take(x, obr, 25), "0123");
     xf_put_str(res, "status", st ? st->code : "unknown");
     const char *section = xf_text(x, xf_comp(x, xf_take(x, obr, 24), 1));
     if (section)

@@ -21,7 +21,7 @@ static const struct dt_code_row statuses[] = {
 static int obx_status(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     const struct dt_code_row *st =
-        dt_code_find(statuses, sizeof statuses / sizeof statuses[0], xf_take(x, s, 11), x);
+        dt_code_map(x, statuses, sizeof statuses / sizeof statuses[0], xf_take(x, s, 11), "0085");
     (void)xf_take(x, s, 1);
     (void)xf_take(x, s, 4);
     xf_put_str(res, "status", st ? st->code : "unknown");

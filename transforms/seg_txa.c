@@ -44,8 +44,8 @@ static void statuses(struct xf_ctx *x, const struct hl7_seg *txa, const char *tr
                cancelled            ? "entered-in-error"
                : xf_eq(avail, "OB") ? "superseded"
                                     : "current");
-    const struct dt_code_row *r =
-        dt_code_find(completion, sizeof completion / sizeof completion[0], xf_take(x, txa, 17), x);
+    const struct dt_code_row *r = dt_code_map(
+        x, completion, sizeof completion / sizeof completion[0], xf_take(x, txa, 17), "0271");
     const char *doc = cancelled ? "entered-in-error" : r ? r->code : NULL;
     if (doc && !cancelled && strcmp(doc, "final") == 0 && trigger_is(trigger, "T07,T08"))
         doc = "amended"; /* an edit of a final document */
@@ -110,8 +110,8 @@ int seg_txa_map(struct xf_ctx *x, const struct hl7_seg *txa, const char *trigger
     people(x, txa, d);
     relation(x, txa, trigger, d);
     const struct dt_code_row *c =
-        dt_code_find(confidentiality, sizeof confidentiality / sizeof confidentiality[0],
-                     xf_take(x, txa, 18), x);
+        dt_code_map(x, confidentiality, sizeof confidentiality / sizeof confidentiality[0],
+                    xf_take(x, txa, 18), "0272");
     if (c)
         xf_append(d, "securityLabel",
                   dt_concept("http://terminology.hl7.org/CodeSystem/v2-0272", c->code, c->display));

@@ -272,3 +272,42 @@ bool xf_eq(struct hl7_view v, const char *s)
     size_t n = strlen(s);
     return v.p && v.len == n && memcmp(v.p, s, n) == 0;
 }
+
+/* One ledger line: kind, position, and the text when there is one. */
+static void ledger_line(struct strbuf *out, const char *kind, const struct hl7_loc *loc,
+                        const char *text)
+{
+    char where[64];
+    hl7_loc_format(loc, where, sizeof where);
+    strbuf_puts(out, kind);
+    strbuf_putc(out, ' ');
+    strbuf_puts(out, where);
+    if (text && text[0]) {
+        strbuf_puts(out, ": ");
+        strbuf_puts(out, text);
+    }
+    strbuf_putc(out, '\n');
+}
+
+void xf_ledger(const struct xf_ctx *x, bool with_unmapped, struct strbuf *out, uint32_t *nwarnings,
+               uint32_t *nunmapped)
+{
+    const struct hl7_msg *m = x->msg;
+    *nwarnings = (uint32_t)x->nwarnings;
+    *nunmapped = 0;
+    for (size_t i = 0; i < x->nwarnings; i++)
+        ledger_line(out, "warning", &x->warnings[i].loc, x->warnings[i].text);
+    for (uint32_t i = 0; with_unmapped && i < m->nsegs; i++) {
+        const struct hl7_seg *s = &m->segs[i];
+        for (uint32_t n = 1; n <= hl7_seg_nfields(m, s); n++) {
+            struct hl7_view v = hl7_field(m, s, n);
+            bool header = strcmp(s->name, "MSH") == 0 && n <= 2;
+            if (header || !v.p || v.len == 0 || xf_is_used(x, s, n))
+                continue;
+            struct hl7_loc loc = {.seq = hl7_seg_seq(m, s), .field = n};
+            memcpy(loc.seg, s->name, 4);
+            ledger_line(out, "unmapped", &loc, NULL);
+            (*nunmapped)++;
+        }
+    }
+}

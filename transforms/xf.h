@@ -128,6 +128,13 @@ int xf_fail(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, int code,
 struct hl7_view xf_take(struct xf_ctx *x, const struct hl7_seg *s, uint32_t n);
 /* True when field n of s was consumed by some mapper. */
 bool xf_is_used(const struct xf_ctx *x, const struct hl7_seg *s, uint32_t n);
+/* What the transformation did not use, a line each into out: "warning PID-8: text" for every
+ * warning, and with with_unmapped (a transformation that ran to its end: after an error,
+ * every later field would count) "unmapped ZPD-1" for every populated field no mapper read
+ * (MSH-1/2 aside). Positions and Solent's own texts only: never message content. Counts
+ * both. */
+void xf_ledger(const struct xf_ctx *x, bool with_unmapped, struct strbuf *out, uint32_t *nwarnings,
+               uint32_t *nunmapped);
 
 /* Decoded text of v (escapes resolved) as a new NUL-terminated cJSON-free string
  * in x->tmp; NULL when v is absent, empty or the explicit null. */

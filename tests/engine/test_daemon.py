@@ -263,6 +263,20 @@ def test_send_and_messages(e, root):
     check(rc == 0 and all_rows.count("\n") > 300, "solent messages lists everything")
     for secret in ("Zebedee", "Quentin", "9434765919"):
         check(secret not in all_rows, "no patient data in solent messages: %s" % secret)
+    zfile = os.path.join(root, "tests", "data", "transforms", "adt_escapes_and_z.hl7")
+    rc, out, _ = run(e.solent, "send", target, zfile)
+    rc, out, _ = run(e.solent, "messages", "-c", e.conf, "--control-id", "ADT_ESCAPES_AND_Z")
+    row = out.splitlines()[1].split()
+    _, _, explained = run(e.solent, "convert", "-c", e.conf, "--explain", zfile)
+    rc, ledger, _ = run(e.solent, "messages", "-c", e.conf, "--explain", row[0])
+    check(rc == 0 and "unmapped ZPD-1" in ledger
+          and ledger.splitlines() == [l.split(": message 1: ", 1)[1] for l in explained.splitlines()
+                                      if ": message 1: " in l]
+          and row[-2:] == [str(ledger.count("warning ")), str(ledger.count("unmapped "))],
+          "solent messages --explain: the stored ledger is what convert --explain says, counted "
+          "in the listing: %r / %r" % (ledger, row))
+    rc, _, err = run(e.solent, "messages", "-c", e.conf, "--explain", "999999")
+    check(rc == 1 and "no message 999999" in err, "--explain of no message: %r" % err)
     rc, out, _ = run(e.solent, "messages", "-c", e.conf, "--control-id", "T0001")
     lines = out.splitlines()[1:]
     check(rc == 0 and len(lines) == 3 and all(" T0001 " in l for l in lines)

@@ -42,7 +42,7 @@ import hl7.client
 import pytest
 
 from harness import (ADMIN_TOKEN, MRN, DeliveryEngine, FhirServer, check,  # noqa: F401
-                     check_final_state, fields, free_port, log_of, openssl, send, traffic)
+                     check_final_state, fields, free_port, log_of, openssl, run, send, traffic)
 
 
 @pytest.fixture
@@ -634,6 +634,29 @@ def test_appointment_booked_then_rescheduled_then_cancelled(solent, root, tmp_pa
     patient = fhir.patient("APT9001")
     check(appts[0]["participant"][0]["actor"]["reference"] == "Patient/" + patient[0]["id"],
           "the patient is its participant")
+
+
+def test_ledger_metrics(e, root):
+    """/metrics adds up the transforms' ledgers by route: the warnings and the unmapped fields
+    of every message stored, as `solent convert --explain` counts them for the same messages
+    under the same configuration."""
+    data = os.path.join(root, "tests", "data", "transforms")
+    files = {"adt": ["adt_escapes_and_z.hl7", "adt_a01_local_codes.hl7", "adt_a01_admit.hl7"],
+             "oru": ["oru_r01_values.hl7", "oru_r01_repeated_values.hl7"]}
+    for names in files.values():
+        for name in names:
+            rc, out, _ = run(e.solent, "send", "127.0.0.1:%d" % e.port, os.path.join(data, name))
+            check(rc == 0, "sent %s: %s" % (name, out))
+    m = e.metrics()
+    for route, names in files.items():
+        _, _, out = run(e.solent, "convert", "-c", e.conf, "--explain",
+                        *[os.path.join(data, n) for n in names])
+        want = (out.count(": warning "), out.count(": unmapped "))
+        got = (m.get('solent_transform_warnings_total{route="%s"}' % route),
+               m.get('solent_unmapped_fields_total{route="%s"}' % route))
+        check(got == want and want[0] > 0,
+              "/metrics: route %s's warnings and unmapped fields as convert --explain counts "
+              "them: %r, %r" % (route, got, want))
 
 
 def test_outage_recovery(solent, root, tmp_path, fhir):

@@ -192,8 +192,11 @@ def scenario(name, solent, root, work):
         with open(os.path.join(work, "z99.hl7"), "wb") as f:
             f.write(z99)
         sh("solent send 127.0.0.1:%d z99.hl7" % port, work)
-        if name == "messages":
-            return sh("solent messages -c %s" % conf, work)[1]
+        if name == "messages":  # the list, then the ledger of the accepted A01
+            listing = sh("solent messages -c %s" % conf, work)[1]
+            first = re.search(r"^(\d+) .* accepted ", listing, re.M).group(1)
+            return listing + "$ solent messages --explain 1\n" + \
+                sh("solent messages -c %s --explain %s" % (conf, first), work)[1]
         if name == "status":  # once the directory has its file and the FHIR one is failing
             out = ""
             for _ in range(150):

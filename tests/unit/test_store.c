@@ -63,12 +63,45 @@ static void count(void *arg, const struct store_row *r)
     t->last_id = r->id;
 }
 
+static void ledger_counts(void *arg, const struct store_row *r)
+{
+    uint32_t *c = arg;
+    c[0] = r->warnings, c[1] = r->unmapped;
+}
+
+/* The transform's ledger is stored with its message, counted in the listing, read back. */
+START_TEST(test_ledger)
+{
+    char err[256];
+    struct store *s = store_open(path, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    struct store_message m = message("L1", 'l', "ADT^A01");
+    static const char ledger[] = "warning PV1-14: code not in HL7 table 0023\nunmapped ZPD-1\n";
+    m.warnings = 1, m.unmapped = 1, m.ledger = ledger, m.ledger_len = sizeof ledger - 1;
+    ck_assert_int_eq(store_commit(s, &m, 1, err, sizeof err), 0);
+    uint32_t counts[2] = {9, 9};
+    struct store_filter f = {.control_id = "L1"};
+    ck_assert_int_eq(store_list(s, &f, ledger_counts, counts), 0);
+    ck_assert_uint_eq(counts[0], 1);
+    ck_assert_uint_eq(counts[1], 1);
+    struct strbuf out;
+    strbuf_init(&out, 1 << 16);
+    ck_assert_int_eq(store_ledger(s, m.id, &out), 1);
+    ck_assert_int_eq(strbuf_append(&out, "", 0), 0);
+    ck_assert_str_eq(out.p, ledger);
+    strbuf_reset(&out);
+    ck_assert_int_eq(store_ledger(s, m.id + 1000, &out), 0); /* no such message */
+    strbuf_cleanup(&out);
+    store_close(s);
+}
+END_TEST
+
 START_TEST(test_batch_is_one_transaction_and_survives_reopen)
 {
     char err[256];
     struct store *s = store_open(path, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 3);
+    ck_assert_int_eq(store_schema_version(s), 4);
     struct store_message batch[3] = {message("1", 'a', "ADT^A01"), message("2", 'b', "ADT^A08"),
                                      message("3", 'c', "ORU^R01")};
     batch[2].status = STORE_ERROR;
@@ -83,7 +116,7 @@ START_TEST(test_batch_is_one_transaction_and_survives_reopen)
 
     s = store_open(path, err, sizeof err); /* reopen: nothing lost, no migration re-run */
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 3);
+    ck_assert_int_eq(store_schema_version(s), 4);
     struct tally t = {0};
     struct store_filter all = {0};
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
@@ -450,7 +483,7 @@ START_TEST(test_migrates_a_version_1_store)
     char err[256];
     struct store *s = store_open(path, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 3);
+    ck_assert_int_eq(store_schema_version(s), 4);
     struct tally t = {0};
     struct store_filter all = {0};
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
@@ -544,7 +577,7 @@ static void op_reports(struct store *s)
     ck_assert_int_eq(store_queue_gauges(s, on_gauge, &g), 0);
     ck_assert_int_eq(store_dead_list(s, NULL, 0, &d, &n), 0);
     free(d);
-    ck_assert_int_ge(store_schema_version(s), 3);
+    ck_assert_int_ge(store_schema_version(s), 4);
 }
 
 static void op_message_and_replay(struct store *s)
@@ -619,6 +652,7 @@ static Suite *store_suite(void)
     TCase *tc = tcase_create("sqlite");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_batch_is_one_transaction_and_survives_reopen);
+    tcase_add_test(tc, test_ledger);
     tcase_add_test(tc, test_duplicates);
     tcase_add_test(tc, test_many_messages_one_transaction);
     tcase_add_test(tc, test_private_file_and_failures);
