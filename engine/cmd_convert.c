@@ -39,6 +39,7 @@ struct convert_cmd {
     struct xf_code_map maps[MAX_CODE_MAPS];
     const char *file;
     size_t index, messages, converted, failed;
+    uint64_t populated, unmapped; /* --explain: over the messages converted */
     struct hl7_msg msg;
 };
 
@@ -52,7 +53,8 @@ static const char usage[] =
     "  (as arriving on --listener NAME); the options below are then not taken.\n"
     "  --patient-key SYSTEM keys the Patient by the identifier of that system (default: the\n"
     "  sender's own identifier, type MR first, before the NHS number).\n"
-    "  --explain also reports on stderr every populated field the mapping did not use.\n"
+    "  --explain also reports on stderr every populated field the mapping did not use, and\n"
+    "  at the end how many of the populated fields of the messages converted that is.\n"
     "  --ident maps an assigning authority (CX-4), and optionally a type (CX-5), to an\n"
     "  identifier system URI, e.g. --ident RHM:MR=https://fhir.example.nhs.uk/Id/mrn\n"
     "  --tz is the site time zone for times without an offset (default Europe/London).\n"
@@ -77,6 +79,8 @@ static void explain(struct convert_cmd *c, const struct xf_ctx *x)
     uint32_t nwarn, nunmapped;
     strbuf_init(&ledger, (size_t)-1);
     xf_ledger(x, true, &ledger, &nwarn, &nunmapped);
+    c->unmapped += nunmapped;
+    c->populated += xf_populated(x);
     for (char *line = ledger.p, *end; line && *line; line = end + 1) {
         end = strchr(line, '\n');
         *end = '\0';
@@ -100,7 +104,7 @@ static void convert_message(struct convert_cmd *c)
     int rc = transform_run(&x, &bundle);
     for (size_t i = 0; i < x.nwarnings; i++)
         report(c, "warning", &x.warnings[i]);
-    if (c->explain)
+    if (c->explain && rc == 0) /* a message refused: its mapping stopped at the error */
         explain(c, &x);
     if (rc != 0) {
         report(c, "error", &x.error);
@@ -278,6 +282,10 @@ int cmd_convert_run(int argc, char **argv)
     if (paths.n > 1 || c.messages > 1)
         fprintf(stderr, "summary: %zu files, %zu messages: %zu converted, %zu failed\n", paths.n,
                 c.messages, c.converted, c.failed);
+    if (c.explain && c.populated)
+        fprintf(stderr, "explain: %llu of %llu populated fields unmapped (%.1f%%)\n",
+                (unsigned long long)c.unmapped, (unsigned long long)c.populated,
+                100.0 * (double)c.unmapped / (double)c.populated);
     cli_paths_cleanup(&paths);
     hl7_msg_cleanup(&c.msg);
     status = status || c.failed ? 1 : 0;

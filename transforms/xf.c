@@ -311,3 +311,15 @@ void xf_ledger(const struct xf_ctx *x, bool with_unmapped, struct strbuf *out, u
         }
     }
 }
+
+uint32_t xf_populated(const struct xf_ctx *x)
+{
+    const struct hl7_msg *m = x->msg;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->nsegs; i++)
+        for (uint32_t f = 1; f <= hl7_seg_nfields(m, &m->segs[i]); f++) {
+            struct hl7_view v = hl7_field(m, &m->segs[i], f);
+            n += v.p && v.len && !(strcmp(m->segs[i].name, "MSH") == 0 && f <= 2);
+        }
+    return n;
+}

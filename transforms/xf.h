@@ -135,6 +135,8 @@ bool xf_is_used(const struct xf_ctx *x, const struct hl7_seg *s, uint32_t n);
  * both. */
 void xf_ledger(const struct xf_ctx *x, bool with_unmapped, struct strbuf *out, uint32_t *nwarnings,
                uint32_t *nunmapped);
+/* The populated fields of the message, counted as xf_ledger counts unmapped ones. */
+uint32_t xf_populated(const struct xf_ctx *x);
 
 /* Decoded text of v (escapes resolved) as a new NUL-terminated cJSON-free string
  * in x->tmp; NULL when v is absent, empty or the explicit null. */
