@@ -457,6 +457,16 @@ check("ORU: an OBX after an SPM is an observation of that specimen; one before i
       and obs[1]["specimen"]["reference"] == spm[0]["fullUrl"]
       and obs[2]["specimen"]["reference"] == spm[1]["fullUrl"])
 
+b, err, rc = convert("mdm_t06_addendum")
+doc = resources(b, "DocumentReference")[0]
+check("MDM: T06 is an addendum: it appends to the parent document (TXA-13)",
+      doc["relatesTo"][0]["code"] == "appends" and doc["relatesTo"][0]["target"]["identifier"]["value"] == "DOC80001")
+b, err, rc = convert("oml_o21_obr_specimen")
+spm, sr = entry(b, "Specimen"), resources(b, "ServiceRequest")
+check("OML: no SPM, the OBR says what is collected (IG OBR[Specimen]), the order's specimen",
+      rc == 0 and len(spm) == 1 and sr[0]["specimen"][0]["reference"] == spm[0]["fullUrl"]
+      and spm[0]["resource"]["type"]["coding"][0]["code"] == "BLDV")
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
