@@ -229,16 +229,19 @@ static int build_visit_move(struct xf_walk *w)
     struct xf_ctx *x = w->x;
     const struct hl7_seg *pid = msg_find(x, "PID");
     const struct hl7_seg *mrg = pid ? msg_next(x, pid, "MRG", "PID") : NULL;
-    const struct hl7_seg *pv1 = mrg ? msg_next(x, mrg, "PV1", "PID") : NULL;
+    const struct hl7_seg *pv1 = pid ? msg_next(x, pid, "PV1", "PID") : NULL;
     if (!pv1)
-        return xf_fail(x, pid, 0, 100, "visit move without PID, MRG and PV1");
+        return xf_fail(x, pid, 0, 100, "visit move without PID and PV1");
+    if (!mrg) /* the prior patient unnamed: all that can be said is whose the visit is now */
+        xf_warn(x, pid, 0, "visit move without MRG: the visit updated as this patient's");
     if (msg_add_patient(x, pid, msg_next(x, pid, "PD1", "MRG,PID"), &w->patient) != 0)
         return -1;
     char now[sizeof x->patient_key], prior[sizeof x->patient_key] = "";
     int best = 0;
     struct xf_reps it;
     struct hl7_view rep;
-    for (xf_reps_init(x, &it, xf_take(x, mrg, 1)); xf_reps_next(x, &it, &rep);) {
+    for (xf_reps_init(x, &it, mrg ? xf_take(x, mrg, 1) : (struct hl7_view){0});
+         xf_reps_next(x, &it, &rep);) {
         const char *system;
         cJSON *id = dt_identifier(x, rep, &system);
         int rank = id && system ? seg_pid_key_rank(x, id, rep) : 0;
@@ -247,7 +250,8 @@ static int build_visit_move(struct xf_walk *w)
                                   cJSON_GetObjectItem(id, "value")->valuestring);
         cJSON_Delete(id);
     }
-    (void)xf_take(x, mrg, 5); /* the prior visit number: PV1-19 names the same visit */
+    if (mrg)
+        (void)xf_take(x, mrg, 5); /* the prior visit number: PV1-19 names the same visit */
     snprintf(now, sizeof now, "%s", x->patient_key);
     if (prior[0])
         snprintf(x->patient_key, sizeof x->patient_key, "%s", prior);

@@ -139,6 +139,10 @@ check("A45: the visit moves: the same Encounter, its subject now the other patie
       entry(b, "Encounter")[0]["request"]["url"] == entry(admit, "Encounter")[0]["request"]["url"]
       and resources(b, "Encounter")[0]["subject"]["reference"] == entry(b, "Patient")[0]["fullUrl"]
       and resources(b, "Patient")[0]["identifier"][0]["value"] == "RHM1000002")
+b, err, rc = convert("adt_a45_no_mrg")
+check("A45 without MRG: the visit updated as this patient's, with a warning",
+      rc == 0 and "warning PID: visit move without MRG" in err
+      and resources(b, "Encounter")[0]["subject"]["reference"] == entry(b, "Patient")[0]["fullUrl"])
 b, err, rc = convert("adt_a47_change_id")
 check("A47: the record named by the old identifier gets the new one (the identifier moves)",
       entry(b, "Patient")[0]["request"]["url"] == f"Patient?identifier={MRN}|RHM1000001"
