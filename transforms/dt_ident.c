@@ -94,20 +94,22 @@ cJSON *dt_identifier(struct xf_ctx *x, struct hl7_view cx, const char **system)
     return id;
 }
 
-cJSON *dt_ei(struct xf_ctx *x, struct hl7_view ei)
+/* An EI whose parts are separated by sep: components for a field's EI, sub-components for
+ * one inside a component (EIP). */
+static cJSON *ei_by(struct xf_ctx *x, struct hl7_view ei, char sep)
 {
-    struct hl7_view value = xf_comp(x, ei, 1);
+    struct hl7_view value = hl7_piece(ei, sep, 1);
     if (!xf_has(value))
         return NULL;
     /* EI-2..4 form an HD: namespace^universal id^type. Rebuild it with sub-component reads. */
     cJSON *id = cJSON_CreateObject();
-    const char *ns = xf_text(x, xf_comp(x, ei, 2));
+    const char *ns = xf_text(x, hl7_piece(ei, sep, 2));
     const char *system = NULL;
     for (size_t i = 0; ns && i < x->cfg->nidents; i++)
         if (rule_matches(&x->cfg->idents[i], ns, NULL))
             system = x->cfg->idents[i].system;
-    const char *uid = system ? NULL : xf_text(x, xf_comp(x, ei, 3));
-    if (uid && xf_eq(xf_comp(x, ei, 4), "ISO")) {
+    const char *uid = system ? NULL : xf_text(x, hl7_piece(ei, sep, 3));
+    if (uid && xf_eq(hl7_piece(ei, sep, 4), "ISO")) {
         char oid[200];
         snprintf(oid, sizeof oid, "urn:oid:%s", uid);
         xf_put_str(id, "system", oid);
@@ -118,12 +120,22 @@ cJSON *dt_ei(struct xf_ctx *x, struct hl7_view ei)
         cJSON_Delete(id);
         return NULL;
     }
-    ns = xf_text(x, xf_comp(x, ei, 2));
+    ns = xf_text(x, hl7_piece(ei, sep, 2));
     if (!cJSON_GetObjectItem(id, "system") && ns) {
         cJSON *assigner = xf_put_object(id, "assigner");
         xf_put_str(assigner, "display", ns);
     }
     return id;
+}
+
+cJSON *dt_ei(struct xf_ctx *x, struct hl7_view ei)
+{
+    return ei_by(x, ei, x->msg->enc.comp);
+}
+
+cJSON *dt_ei_sub(struct xf_ctx *x, struct hl7_view ei)
+{
+    return ei_by(x, ei, x->msg->enc.sub);
 }
 
 void dt_ident_key(const cJSON *id, char key[256])

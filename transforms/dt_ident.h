@@ -18,6 +18,8 @@ bool dt_nhs_number_ok(const char *s);
 cJSON *dt_identifier(struct xf_ctx *x, struct hl7_view cx, const char **system);
 /* EI (value^namespace^universal id^type) -> Identifier; NULL when empty. */
 cJSON *dt_ei(struct xf_ctx *x, struct hl7_view ei);
+/* The same for an EI inside a component (EIP, SPM-2): its parts are sub-components. */
+cJSON *dt_ei_sub(struct xf_ctx *x, struct hl7_view ei);
 /* The key of an Identifier (an id seed): system|value, or, without a system, the assigner's
  * name|value (two senders' order 123 are two orders), else local|value. "" for NULL. */
 void dt_ident_key(const cJSON *id, char key[256]);

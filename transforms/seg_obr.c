@@ -160,6 +160,19 @@ static void request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const st
                    dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "PGN", NULL));
             xf_put_str(req, "value", group);
         }
+        /* ORC-8 parent order (EIP: placer&...^filler&...): basedOn it, by its number */
+        struct hl7_view parent = xf_take(x, orc, 8);
+        for (uint32_t k = 1; k <= 2; k++) {
+            cJSON *id = dt_ei_sub(x, xf_comp(x, parent, k));
+            if (!id)
+                continue;
+            xf_put(id, "type", dt_concept(V2_0203, k == 1 ? "PLAC" : "FILL", NULL));
+            cJSON *ref = cJSON_CreateObject();
+            xf_put_str(ref, "type", "ServiceRequest");
+            xf_put(ref, "identifier", id);
+            xf_append(res, "basedOn", ref);
+            break; /* one reference: the placer's number, else the filler's */
+        }
         (void)xf_take(x, orc, 1);
         dt_add(x, res, "authoredOn", xf_take(x, orc, 9), DT_DATETIME);
         by_name(x, res, "requester", xcn_family(x, xf_take(x, orc, 12)));

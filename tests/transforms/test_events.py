@@ -319,6 +319,10 @@ sr = resources(b, "ServiceRequest")
 check("ORM: two orders, two ServiceRequests, each with its own code and notes",
       [s["code"]["coding"][0]["code"] for s in sr] == ["24725-4", "24590-2"]
       and "note" not in sr[0] and sr[1]["note"][0]["text"] == "Claustrophobic")
+check("ORM: ORC-8 (the parent order) is basedOn, by its placer number",
+      sr[1]["basedOn"][0]["identifier"]["value"] == "ORD0004"
+      and sr[1]["basedOn"][0]["identifier"]["type"]["coding"][0]["code"] == "PLAC"
+      and "basedOn" not in sr[0])
 b, err, rc = convert("orm_o01_pharmacy")
 check("ORM: a pharmacy order is not a ServiceRequest: warned at RXO, then nothing to map",
       rc == 1 and "warning RXO: a pharmacy, dietary or supply order is not mapped" in err
