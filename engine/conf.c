@@ -76,6 +76,8 @@ static const struct key route_keys[] = {
     KEY(conf_route, K_WHERE, where, "", NULL),
     KEY(conf_route, K_ENUM, transform, "fhir", "fhir"),
     KEY(conf_route, K_STR, patient_key, "", NULL),
+    KEY(conf_route, K_ENUM, documents, "inline", "inline|binary"),
+    KEY(conf_route, K_SIZE, max_document, "16M", NULL),
     KEY(conf_route, K_LIST, destinations, "", NULL),
 };
 
@@ -633,5 +635,9 @@ struct xf_config conf_xf_route(const struct conf *c, const struct conf_route *r)
     struct xf_config x = c->xf;
     if (r && r->patient_key[0])
         x.patient_key = r->patient_key;
+    if (r) {
+        x.max_document = r->max_document;
+        x.documents_binary = strcmp(r->documents, "binary") == 0;
+    }
     return x;
 }

@@ -90,6 +90,8 @@ struct conf_route {
     size_t nwhere;
     char transform[CONF_NAME];   /* fhir */
     char patient_key[CONF_TEXT]; /* system of the Patient's key identifier; "": the default */
+    char documents[8];           /* inline (Attachment.data) | binary (a Binary entry, by url) */
+    size_t max_document;         /* a document's content over this is not sent (a warning) */
     struct conf_list destinations;
 };
 

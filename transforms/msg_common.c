@@ -212,6 +212,42 @@ int msg_add_encounter(struct xf_ctx *x, const char *trigger, const struct hl7_se
     return 0;
 }
 
+void msg_place_document(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *a, const char *key)
+{
+    const cJSON *data = cJSON_GetObjectItem(a, "data");
+    if (!cJSON_IsString(data))
+        return;
+    size_t len = strlen(data->valuestring), pad = 0;
+    while (pad < 2 && pad < len && data->valuestring[len - 1 - pad] == '=')
+        pad++;
+    size_t bytes = len / 4 * 3 - pad;
+    xf_put_number(a, "size", (double)bytes);
+    if (x->cfg->max_document && bytes > x->cfg->max_document) {
+        char text[120];
+        snprintf(text, sizeof text,
+                 "a document of %zu bytes, over max_document: its content not sent", bytes);
+        xf_warn(x, obx, 5, text);
+        cJSON_DeleteItemFromObject(a, "data");
+        xf_put_str(a, "title", "document over the size limit: not included");
+        return;
+    }
+    if (!x->cfg->documents_binary)
+        return;
+    char url[XF_URL_MAX], seed[400];
+    cJSON *bin = xf_resource("Binary");
+    const cJSON *type = cJSON_GetObjectItem(a, "contentType");
+    xf_put_str(bin, "contentType",
+               cJSON_IsString(type) ? type->valuestring : "application/octet-stream");
+    xf_put(bin, "data", cJSON_DetachItemFromObject(a, "data"));
+    xf_full_url(x, obx, "Binary", url);
+    snprintf(seed, sizeof seed,
+             "%s\x1f"
+             "document\x1f%u",
+             key ? key : x->patient_key, (unsigned)(obx - x->msg->segs));
+    xf_bundle_add(x, url, bin, NULL, seed);
+    xf_put_str(a, "url", url);
+}
+
 int msg_add_observation(struct xf_ctx *x, const struct hl7_seg *obx, const char *report_key,
                         char url[XF_URL_MAX], cJSON **attachment)
 {

@@ -27,5 +27,9 @@ int msg_add_observation(struct xf_ctx *x, const struct hl7_seg *obx, const char 
                         char url[XF_URL_MAX], cJSON **attachment);
 /* Notes from the NTE segments right after s, as Annotations in array name of res. */
 void msg_add_notes(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res, const char *name);
+/* A document's Attachment a (from OBX obx) as the route wants it: its size; over
+ * max_document, its content left out with a warning; with documents_binary, its content in a
+ * Binary entry of the bundle (id from key and the OBX) that a.url points at. */
+void msg_place_document(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *a, const char *key);
 
 #endif

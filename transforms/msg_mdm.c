@@ -81,6 +81,7 @@ static int mdm_txa(struct xf_walk *w, const struct hl7_seg *txa)
             continue;
         }
         dt_add(x, a, "creation", hl7_field(x->msg, txa, 6), DT_DATETIME);
+        msg_place_document(x, obx, a, seed[0] ? seed : NULL);
         xf_put(content, "attachment", a);
         xf_append(doc, "content", content);
     }

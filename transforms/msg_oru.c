@@ -75,8 +75,12 @@ static int obx_in_order(struct xf_walk *w, const struct hl7_seg *obx)
         xf_put(xf_bundle_last(w->x), "specimen", xf_ref(w->specimen));
     xf_walk_link(w, "DiagnosticReport", "result", url);
     struct xf_held *dr = xf_walk_held(w, "DiagnosticReport");
-    if (attachment && dr)
+    if (attachment && dr) {
+        msg_place_document(w->x, obx, attachment, w->group_key);
         xf_append(dr->res, "presentedForm", attachment);
+    } else {
+        cJSON_Delete(attachment);
+    }
     return 0;
 }
 

@@ -60,6 +60,11 @@ struct xf_config {
     /* The NHS number verification status (UK Core, 01-08) when PID-32 gives none; NULL or
      * "": none is claimed. */
     const char *nhs_number_status;
+    /* Documents (ED, base64 text in an Attachment): over max_document bytes (0: no limit) the
+     * content is not sent, with a warning; documents_binary puts it in a Binary entry the
+     * Attachment points at, for destinations that store documents apart. */
+    size_t max_document;
+    bool documents_binary;
 };
 
 #define XF_MAX_REPETITIONS 1000 /* the default of xf_config.max_repetitions */

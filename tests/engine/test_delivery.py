@@ -659,6 +659,28 @@ def test_ledger_metrics(e, root):
               "them: %r, %r" % (route, got, want))
 
 
+def test_document_as_binary_accepted(solent, root, tmp_path, fhir):
+    """A route with documents = binary: the letter's content travels as a Binary entry the
+    DocumentReference points at; the real server takes the transaction, resolves the
+    reference to the Binary it stored, and serves the content back."""
+    conf = tmp_path / "binary.conf"
+    conf.write_text("[listener pas]\nroutes = mdm\n[route mdm]\ntype = MDM^*\ndocuments = binary\n"
+                    "destinations = local\n[destination local]\nkind = directory\n"
+                    "path = %s\n" % (tmp_path / "out"))
+    letter = os.path.join(root, "tests", "data", "transforms", "mdm_t02_pdf_letter.hl7")
+    r = subprocess.run([solent, "convert", "-c", str(conf), letter], capture_output=True, text=True)
+    answer = fhir.call("POST", "/", json.loads(r.stdout))
+    statuses = [e["response"]["status"] for e in answer["entry"]]
+    check(all(st.startswith("2") for st in statuses), "the transaction is accepted: %r" % statuses)
+    docs = fhir.search("DocumentReference?identifier=%s" % urllib.parse.quote(
+        "urn:oid:2.16.840.1.113883.19.5|DOC80001"))["entry"]
+    url = docs[0]["resource"]["content"][0]["attachment"]["url"]
+    check(url.startswith("Binary/"), "the attachment points at the stored Binary: %r" % url)
+    binary = fhir.call("GET", "/" + url)
+    check(binary.get("data", "").startswith("JVBERi0xLjQ"),
+          "the server serves the PDF back from the Binary: %r" % str(binary)[:200])
+
+
 def test_outage_recovery(solent, root, tmp_path, fhir):
     """The server down under load, with a 5-minute retry cap: after three attempts in a row
     fail as a whole the destination is down and only probed, one attempt at a time, instead

@@ -475,6 +475,28 @@ check("OML: no SPM, the OBR says what is collected (IG OBR[Specimen]), the order
       rc == 0 and len(spm) == 1 and sr[0]["specimen"][0]["reference"] == spm[0]["fullUrl"]
       and spm[0]["resource"]["type"]["coding"][0]["code"] == "BLDV")
 
+b, err, rc = convert("mdm_t02_text_letter")
+a = resources(b, "DocumentReference")[0]["content"][0]["attachment"]
+check("MDM: a document's size is its decoded length",
+      a["size"] == len(base64.b64decode(a["data"])))
+with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as conf:
+    conf.write("[listener pas]\nroutes = mdm\n[route mdm]\ntype = MDM^*\ndocuments = binary\n"
+               "max_document = 40\ndestinations = local\n[destination local]\nkind = directory\n"
+               "path = /tmp/solent-test-unused\n")
+r = subprocess.run([SOLENT, "convert", "-c", conf.name, f"{DATA}/mdm_t02_text_letter.hl7"],
+                   capture_output=True, text=True)
+os.unlink(conf.name)
+b = json.loads(r.stdout)
+content = [c["attachment"] for c in resources(b, "DocumentReference")[0]["content"]]
+binary = entry(b, "Binary")
+check("documents = binary: the content in a Binary entry the attachment points at",
+      len(binary) == 1 and content[1]["url"] == binary[0]["fullUrl"] and "data" not in content[1]
+      and base64.b64decode(binary[0]["resource"]["data"]) == b"Yours sincerely,"
+      and binary[0]["resource"]["contentType"] == "text/plain")
+check("max_document: a document over it is not sent, its size and a title say so, warned",
+      "data" not in content[0] and "url" not in content[0] and content[0]["size"] == 51
+      and "warning OBX-5: a document of 51 bytes, over max_document" in r.stderr)
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
@@ -510,7 +532,8 @@ check("TX lines, W entered-in-error", obs["22638-1"]["valueString"] == "Line one
 check("NTE on observation", obs["2951-2"]["note"][0]["text"] == "Corrected: sample re-run\nSecond line")
 dr = resources(b, "DiagnosticReport")[0]
 check("report final with results", dr["status"] == "final" and len(dr["result"]) == 9)
-check("ED as presentedForm", dr["presentedForm"][0] == {"contentType": "application/pdf", "data": "JVBERi0xLjQK"})
+check("ED as presentedForm, with its size", dr["presentedForm"][0] == {"contentType": "application/pdf",
+                                                                      "data": "JVBERi0xLjQK", "size": 9})
 check("report interpreter", dr["resultsInterpreter"][0]["display"] == "Reporter")
 sr = resources(b, "ServiceRequest")[0]
 check("request completed, note", sr["status"] == "completed" and sr["note"][0]["text"] == "Fasting sample")
