@@ -89,6 +89,37 @@ static void provenance_targets(struct xf_ctx *x, cJSON *prov)
     }
 }
 
+/* What the IG's EVN[Provenance] adds: the event's reason (EVN-4), who entered it (EVN-5, an
+ * agent of type enterer, by identifier and name) and where (EVN-7, the facility). */
+static void event_details(struct xf_ctx *x, const struct hl7_seg *evn, cJSON *p)
+{
+    cJSON *reason = dt_codeable(x, xf_rep(x, xf_take(x, evn, 4), 1));
+    if (reason)
+        xf_append(p, "reason", reason);
+    struct hl7_view op = xf_rep(x, xf_take(x, evn, 5), 1);
+    const char *code = xf_text(x, xf_comp(x, op, 1));
+    cJSON *who = cJSON_CreateObject();
+    if (code)
+        xf_put_str(xf_put_object(who, "identifier"), "value", code);
+    const char *family = xf_text(x, xf_first_sub(x, xf_comp(x, op, 2)));
+    if (family)
+        xf_put_str(who, "display", family);
+    if (cJSON_GetArraySize(who)) {
+        xf_put_str(who, "type", "Practitioner");
+        cJSON *agent = cJSON_CreateObject();
+        xf_put(agent, "type",
+               dt_concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                          "enterer", "Enterer"));
+        xf_put(agent, "who", who);
+        xf_append(p, "agent", agent);
+    } else {
+        cJSON_Delete(who);
+    }
+    const char *facility = xf_text(x, xf_first_sub(x, xf_take(x, evn, 7)));
+    if (facility)
+        xf_put_str(xf_put_object(p, "location"), "display", facility);
+}
+
 void seg_msh_provenance(struct xf_ctx *x, const struct hl7_seg *evn)
 {
     const struct hl7_seg *msh = &x->msg->segs[0];
@@ -114,6 +145,7 @@ void seg_msh_provenance(struct xf_ctx *x, const struct hl7_seg *evn)
     if (evn) { /* EVN-1 (type) and EVN-2 (recorded) repeat MSH-9 and MSH-7 */
         (void)xf_take(x, evn, 1);
         (void)xf_take(x, evn, 2);
+        event_details(x, evn, p);
     }
     xf_full_url(x, msh, "Provenance", url);
     xf_bundle_add(x, url, p, NULL, NULL);

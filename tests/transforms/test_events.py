@@ -497,6 +497,13 @@ check("max_document: a document over it is not sent, its size and a title say so
       "data" not in content[0] and "url" not in content[0] and content[0]["size"] == 51
       and "warning OBX-5: a document of 51 bytes, over max_document" in r.stderr)
 
+b, err, rc = convert("adt_a01_admit")
+prov = resources(b, "Provenance")[0]
+check("EVN-5: who entered the event is an agent of the Provenance (enterer), by code and name",
+      prov["agent"][1]["type"]["coding"][0]["code"] == "enterer"
+      and prov["agent"][1]["who"]["identifier"]["value"] == "C4000001"
+      and prov["agent"][1]["who"]["display"] == "Doctor")
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
