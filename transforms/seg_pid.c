@@ -280,6 +280,43 @@ static void add_coded_extension(cJSON *obj, const char *url, cJSON *value)
     xf_append(obj, "extension", e);
 }
 
+/* The IG's standard Patient extensions: PID-6 mother's maiden name, PID-23 birth place,
+ * PID-26 citizenship and PID-28 nationality (each a code in a "code" sub-extension). */
+static int pid_extensions(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const char *maiden = xf_text(x, xf_first_sub(x, xf_comp(x, xf_rep(x, xf_take(x, s, 6), 1), 1)));
+    if (maiden) {
+        cJSON *e = cJSON_CreateObject();
+        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName");
+        xf_put_str(e, "valueString", maiden);
+        xf_append(res, "extension", e);
+    }
+    const char *place = xf_text(x, xf_take(x, s, 23));
+    if (place) {
+        cJSON *e = cJSON_CreateObject();
+        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/patient-birthPlace");
+        xf_put_str(xf_put_object(e, "valueAddress"), "text", place);
+        xf_append(res, "extension", e);
+    }
+    static const struct {
+        uint32_t field;
+        const char *url;
+    } coded[] = {{26, "http://hl7.org/fhir/StructureDefinition/patient-citizenship"},
+                 {28, "http://hl7.org/fhir/StructureDefinition/patient-nationality"}};
+    for (size_t i = 0; i < sizeof coded / sizeof coded[0]; i++) {
+        cJSON *code = dt_codeable(x, xf_rep(x, xf_take(x, s, coded[i].field), 1));
+        if (!code)
+            continue;
+        cJSON *e = cJSON_CreateObject(), *sub = cJSON_CreateObject();
+        xf_put_str(e, "url", coded[i].url);
+        xf_put_str(sub, "url", "code");
+        xf_put(sub, "valueCodeableConcept", code);
+        xf_append(e, "extension", sub);
+        xf_append(res, "extension", e);
+    }
+    return 0;
+}
+
 /* UK Core: the NHS number's verification status (PID-32, else [engine] nhs_number_status),
  * the ethnic category (PID-22) and religious affiliation (PID-17) as UK Core's extensions;
  * the Patient claims UKCore-Patient when it holds at most one NHS number (its one
@@ -328,8 +365,9 @@ static int pid_uk_core(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 }
 
 static const xf_field_fn pid_fns[] = {
-    pid_identifiers, pid_other_ids, pid_names,   pid_telecom,        pid_gender,   pid_birth,
-    pid_death,       pid_address,   pid_marital, pid_multiple_birth, pid_language, pid_uk_core,
+    pid_identifiers, pid_other_ids,  pid_names,   pid_telecom, pid_gender,
+    pid_birth,       pid_death,      pid_address, pid_marital, pid_multiple_birth,
+    pid_language,    pid_extensions, pid_uk_core,
 };
 
 const struct xf_segmap seg_pid = {"PID", "Patient", pid_fns, sizeof pid_fns / sizeof pid_fns[0]};

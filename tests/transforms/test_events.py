@@ -504,6 +504,15 @@ check("EVN-5: who entered the event is an agent of the Provenance (enterer), by 
       and prov["agent"][1]["who"]["identifier"]["value"] == "C4000001"
       and prov["agent"][1]["who"]["display"] == "Doctor")
 
+b, err, rc = convert("adt_a28_patient_extensions")
+ext = {e["url"].rsplit("-", 1)[-1]: e for e in resources(b, "Patient")[0]["extension"]}
+check("PID-6, -23, -26, -28 as the IG's Patient extensions (maiden name, birth place, "
+      "citizenship, nationality)",
+      ext["mothersMaidenName"]["valueString"] == "Maidenname"
+      and ext["birthPlace"]["valueAddress"]["text"] == "Southampton"
+      and ext["citizenship"]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "GBR"
+      and ext["nationality"]["extension"][0]["url"] == "code")
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
