@@ -109,8 +109,45 @@ static int obx_method(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
+/* The laboratory that performed it (IG: OBX-23 the performing organization, OBX-15 the
+ * producer's id), a performer by name and identifier (its address, OBX-24, would need an
+ * Organization resource: not mapped); when the
+ * analysis was done (OBX-19); the observation type (OBX-29) as a category. */
+static int obx_lab(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view org = xf_take(x, s, 23), producer = xf_rep(x, xf_take(x, s, 15), 1);
+    const char *name = xf_text(x, xf_comp(x, org, 1));
+    cJSON *ref = cJSON_CreateObject();
+    xf_put_str(ref, "type", "Organization");
+    if (name)
+        xf_put_str(ref, "display", name);
+    /* XON-10 (organization identifier), else the producer's id (CWE-1) */
+    struct hl7_view code =
+        xf_has(xf_comp(x, org, 10)) ? xf_comp(x, org, 10) : xf_comp(x, producer, 1);
+    if (xf_has(code))
+        xf_add_str(x, xf_put_object(ref, "identifier"), "value", code);
+    if (cJSON_GetArraySize(ref) > 1)
+        xf_append(res, "performer", ref);
+    else
+        cJSON_Delete(ref);
+    char when[DT_MAX];
+    if (dt_format(x, xf_take(x, s, 19), DT_DATETIME, when) == 0) {
+        cJSON *e = cJSON_CreateObject();
+        xf_put_str(e, "url",
+                   "http://hl7.org/fhir/StructureDefinition/observation-analysis-date-time");
+        xf_put_str(e, "valueDateTime", when);
+        xf_append(res, "extension", e);
+    }
+    const char *type = xf_text(x, xf_take(x, s, 29));
+    if (type) {
+        cJSON *cc = dt_concept("http://terminology.hl7.org/CodeSystem/v2-0936", type, NULL);
+        xf_append(res, "category", cc);
+    }
+    return 0;
+}
+
 static const xf_field_fn obx_fns[] = {obx_status,         obx_code,      obx_effective, obx_range,
-                                      obx_interpretation, obx_performer, obx_method};
+                                      obx_interpretation, obx_performer, obx_method,    obx_lab};
 
 const struct xf_segmap seg_obx = {"OBX", "Observation", obx_fns,
                                   sizeof obx_fns / sizeof obx_fns[0]};

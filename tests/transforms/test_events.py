@@ -513,6 +513,18 @@ check("PID-6, -23, -26, -28 as the IG's Patient extensions (maiden name, birth p
       and ext["citizenship"]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "GBR"
       and ext["nationality"]["extension"][0]["url"] == "code")
 
+b, err, rc = convert("oru_r01_performing_lab", "--tz", "Europe/London")
+obs = resources(b, "Observation")[0]
+check("OBX-23 (and OBX-15) the performing laboratory as a performer; OBX-19 the analysis time; "
+      "OBX-29 a category; OBX-24 (the lab's address) left to --explain",
+      obs["performer"][0] == {"type": "Organization", "display": "Royal Hampshire Pathology",
+                              "identifier": {"value": "RHM01"}}
+      and obs["extension"][0]["valueDateTime"] == "2026-11-29T08:45:00+00:00"
+      and obs["category"][0]["coding"][0]["code"] == "RSLT")
+r = subprocess.run([SOLENT, "convert", "--explain", f"{DATA}/oru_r01_performing_lab.hl7"],
+                   capture_output=True, text=True)
+check("--explain names OBX-24 as unmapped", "unmapped OBX-24" in r.stderr)
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
