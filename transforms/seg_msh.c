@@ -54,6 +54,62 @@ static int msh_parties(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
+/* An organization by XON, as a Reference: XON-1 its name, XON-10 its identifier; NULL empty. */
+static cJSON *organization(struct xf_ctx *x, struct hl7_view xon)
+{
+    cJSON *ref = cJSON_CreateObject();
+    xf_put_str(ref, "type", "Organization");
+    xf_add_str(x, ref, "display", xf_comp(x, xon, 1));
+    if (xf_has(xf_comp(x, xon, 10)))
+        xf_add_str(x, xf_put_object(ref, "identifier"), "value", xf_comp(x, xon, 10));
+    if (cJSON_GetArraySize(ref) > 1)
+        return ref;
+    cJSON_Delete(ref);
+    return NULL;
+}
+
+/* The IG's MSH[MessageHeader] beyond the parties: MSH-22 the sending responsible
+ * organization, MSH-23 the receiving one (when MSH-6 named none), MSH-24/25 the network
+ * addresses as the endpoints, MSH-19 the message's language (a BCP-47 code). */
+static int msh_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *responsible = organization(x, xf_take(x, s, 22));
+    if (responsible)
+        xf_put(res, "responsible", responsible);
+    cJSON *dest = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "destination"), 0);
+    cJSON *receiver = organization(x, xf_take(x, s, 23));
+    if (receiver && dest && !cJSON_GetObjectItem(dest, "receiver"))
+        xf_put(dest, "receiver", receiver);
+    else
+        cJSON_Delete(receiver);
+    struct hl7_view from = xf_take(x, s, 24), to = xf_take(x, s, 25);
+    cJSON *source = cJSON_GetObjectItem(res, "source");
+    if (xf_has(from) && source) {
+        cJSON_DeleteItemFromObject(source, "endpoint");
+        cJSON *name = cJSON_DetachItemFromObject(source, "name");
+        endpoint(x, from, source);
+        if (name) { /* MSH-3's name stays the source's name */
+            cJSON_DeleteItemFromObject(source, "name");
+            xf_put(source, "name", name);
+        }
+    }
+    if (xf_has(to) && dest) {
+        cJSON_DeleteItemFromObject(dest, "endpoint");
+        cJSON *name = cJSON_DetachItemFromObject(dest, "name");
+        endpoint(x, to, dest);
+        if (name) {
+            cJSON_DeleteItemFromObject(dest, "name");
+            xf_put(dest, "name", name);
+        }
+    }
+    const char *lang = xf_text(x, xf_comp(x, xf_take(x, s, 19), 1));
+    if (lang && strlen(lang) <= 35 &&
+        strspn(lang, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
+            strlen(lang))
+        xf_put_str(res, "language", lang);
+    return 0;
+}
+
 /* MSH-7, MSH-10..12, MSH-15..18: read for the transform as a whole. */
 static int msh_control(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
@@ -64,7 +120,7 @@ static int msh_control(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn msh_fns[] = {msh_event, msh_parties, msh_control};
+static const xf_field_fn msh_fns[] = {msh_event, msh_parties, msh_more, msh_control};
 
 const struct xf_segmap seg_msh = {"MSH", "MessageHeader", msh_fns,
                                   sizeof msh_fns / sizeof msh_fns[0]};

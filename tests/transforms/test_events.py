@@ -525,6 +525,16 @@ r = subprocess.run([SOLENT, "convert", "--explain", f"{DATA}/oru_r01_performing_
                    capture_output=True, text=True)
 check("--explain names OBX-24 as unmapped", "unmapped OBX-24" in r.stderr)
 
+b, err, rc = convert("adt_a08_header_parties")
+head = resources(b, "MessageHeader")[0]
+check("MSH-22/23 the responsible organizations, MSH-24/25 the endpoints, MSH-19 the language",
+      head["responsible"] == {"type": "Organization", "display": "Royal Hampshire NHS Trust",
+                              "identifier": {"value": "RHM01"}}
+      and head["destination"][0]["receiver"]["display"] == "Cloud PHR Ltd"
+      and head["source"] == {"endpoint": "https://pas.rhm.example.nhs.uk/hl7", "name": "PAS"}
+      and head["destination"][0]["endpoint"] == "https://phr.example.com/hl7"
+      and head["language"] == "en-GB")
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
