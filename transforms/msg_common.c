@@ -34,6 +34,7 @@ int msg_add_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl
         return -1;
     xf_bundle_add(x, x->patient_ref, *patient, x->patient_ident, x->patient_key);
     seg_pid_mother(x, pid, *patient);
+    seg_pid_account(x, pid);
     return 0;
 }
 

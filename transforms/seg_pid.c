@@ -493,3 +493,22 @@ void seg_pid_mother(struct xf_ctx *x, const struct hl7_seg *pid, cJSON *patient)
     snprintf(seed, sizeof seed, "%s\x1fmother", x->patient_key);
     xf_bundle_add(x, url, mother, NULL, seed);
 }
+
+void seg_pid_account(struct xf_ctx *x, const struct hl7_seg *pid)
+{
+    const char *system;
+    cJSON *id = dt_identifier(x, xf_rep(x, xf_take(x, pid, 18), 1), &system);
+    if (!id)
+        return;
+    cJSON *account = xf_resource("Account");
+    char url[XF_URL_MAX], seed[400];
+    xf_put_str(account, "status", "active");
+    xf_append(account, "identifier", id);
+    xf_append(account, "subject", xf_ref(x->patient_ref));
+    xf_full_url(x, pid, "Account", url);
+    snprintf(seed, sizeof seed,
+             "%s\x1f"
+             "account\x1f%s",
+             x->patient_key, cJSON_GetObjectItem(id, "value")->valuestring);
+    xf_bundle_add(x, url, account, system ? id : NULL, seed);
+}

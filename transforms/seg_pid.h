@@ -21,6 +21,8 @@ int seg_pid_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl
 /* Adds PID-21 (mother's identifier) as a RelatedPerson of the Patient with the v3 role MTH,
  * and a Patient.link seealso to it, per the IG's CX[RelatedPerson-Mother] map. */
 void seg_pid_mother(struct xf_ctx *x, const struct hl7_seg *pid, cJSON *patient);
+/* PID-18 (patient account number): an Account of the Patient (IG PID[Account]). */
+void seg_pid_account(struct xf_ctx *x, const struct hl7_seg *pid);
 
 /* How well identifier id, made from CX repetition cx, would key the Patient (xf_key_rank). */
 int seg_pid_key_rank(struct xf_ctx *x, const cJSON *id, struct hl7_view cx);

@@ -512,6 +512,10 @@ check("PID-6, -23, -26, -28 as the IG's Patient extensions (maiden name, birth p
       and ext["birthPlace"]["valueAddress"]["text"] == "Southampton"
       and ext["citizenship"]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "GBR"
       and ext["nationality"]["extension"][0]["url"] == "code")
+acct = resources(b, "Account")
+check("PID-18 (the patient account number): an Account of the Patient (IG PID[Account])",
+      len(acct) == 1 and acct[0]["status"] == "active" and acct[0]["identifier"][0]["value"] == "ACC0001"
+      and acct[0]["subject"][0]["reference"] == entry(b, "Patient")[0]["fullUrl"])
 
 b, err, rc = convert("oru_r01_performing_lab", "--tz", "Europe/London")
 obs = resources(b, "Observation")[0]
