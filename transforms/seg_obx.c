@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "transforms/dt_code.h"
+#include "transforms/dt_name.h"
 #include "transforms/dt_ident.h"
 #include "transforms/dt_time.h"
 #include "transforms/dt_value.h"
@@ -109,27 +110,33 @@ static int obx_method(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-/* The laboratory that performed it (IG: OBX-23 the performing organization, OBX-15 the
- * producer's id), a performer by name and identifier (its address, OBX-24, would need an
- * Organization resource: not mapped); when the
- * analysis was done (OBX-19); the observation type (OBX-29) as a category. */
+/* The laboratory that performed it (IG: OBX-23 the performing organization with OBX-24 its
+ * address, OBX-15 the producer's id), a contained Organization the performer points at;
+ * when the analysis was done (OBX-19); the observation type (OBX-29) as a category. */
 static int obx_lab(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     struct hl7_view org = xf_take(x, s, 23), producer = xf_rep(x, xf_take(x, s, 15), 1);
-    const char *name = xf_text(x, xf_comp(x, org, 1));
-    cJSON *ref = cJSON_CreateObject();
-    xf_put_str(ref, "type", "Organization");
-    if (name)
-        xf_put_str(ref, "display", name);
+    cJSON *lab = cJSON_CreateObject();
+    xf_put_str(lab, "resourceType", "Organization");
+    xf_put_str(lab, "id", "lab");
     /* XON-10 (organization identifier), else the producer's id (CWE-1) */
     struct hl7_view code =
         xf_has(xf_comp(x, org, 10)) ? xf_comp(x, org, 10) : xf_comp(x, producer, 1);
-    if (xf_has(code))
-        xf_add_str(x, xf_put_object(ref, "identifier"), "value", code);
-    if (cJSON_GetArraySize(ref) > 1)
-        xf_append(res, "performer", ref);
-    else
-        cJSON_Delete(ref);
+    if (xf_has(code)) {
+        cJSON *id = cJSON_CreateObject();
+        xf_add_str(x, id, "value", code);
+        xf_append(lab, "identifier", id);
+    }
+    xf_add_str(x, lab, "name", xf_comp(x, org, 1));
+    cJSON *address = dt_address(x, xf_take(x, s, 24));
+    if (address)
+        xf_append(lab, "address", address);
+    if (cJSON_GetArraySize(lab) > 2) {
+        xf_append(res, "contained", lab);
+        xf_append(res, "performer", xf_ref("#lab"));
+    } else {
+        cJSON_Delete(lab);
+    }
     char when[DT_MAX];
     if (dt_format(x, xf_take(x, s, 19), DT_DATETIME, when) == 0) {
         cJSON *e = cJSON_CreateObject();

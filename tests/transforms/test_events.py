@@ -519,15 +519,16 @@ check("PID-18 (the patient account number): an Account of the Patient (IG PID[Ac
 
 b, err, rc = convert("oru_r01_performing_lab", "--tz", "Europe/London")
 obs = resources(b, "Observation")[0]
-check("OBX-23 (and OBX-15) the performing laboratory as a performer; OBX-19 the analysis time; "
-      "OBX-29 a category; OBX-24 (the lab's address) left to --explain",
-      obs["performer"][0] == {"type": "Organization", "display": "Royal Hampshire Pathology",
-                              "identifier": {"value": "RHM01"}}
+lab = obs["contained"][0]
+check("OBX-23/24 (and OBX-15) the performing laboratory, a contained Organization the performer "
+      "points at; OBX-19 the analysis time; OBX-29 a category",
+      obs["performer"] == [{"reference": "#lab"}] and lab["name"] == "Royal Hampshire Pathology"
+      and lab["identifier"][0]["value"] == "RHM01" and lab["address"][0]["city"] == "Southampton"
       and obs["extension"][0]["valueDateTime"] == "2026-11-29T08:45:00+00:00"
       and obs["category"][0]["coding"][0]["code"] == "RSLT")
 r = subprocess.run([SOLENT, "convert", "--explain", f"{DATA}/oru_r01_performing_lab.hl7"],
                    capture_output=True, text=True)
-check("--explain names OBX-24 as unmapped", "unmapped OBX-24" in r.stderr)
+check("--explain: nothing of that OBX left unmapped", "unmapped OBX" not in r.stderr)
 
 b, err, rc = convert("adt_a08_header_parties")
 head = resources(b, "MessageHeader")[0]
