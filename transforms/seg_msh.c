@@ -131,6 +131,16 @@ void seg_msh_header(struct xf_ctx *x)
     cJSON *h = xf_resource("MessageHeader");
     char url[XF_URL_MAX];
     xf_segmap_apply(x, &seg_msh, msh, h);
+    /* the sending software (IG SFT[MessageHeader]): the first SFT's product and version */
+    for (uint32_t i = 1; i < x->msg->nsegs; i++) {
+        const struct hl7_seg *sft = &x->msg->segs[i];
+        cJSON *source = cJSON_GetObjectItem(h, "source");
+        if (strcmp(sft->name, "SFT") != 0 || !source)
+            continue;
+        xf_add_str(x, source, "software", xf_take(x, sft, 3));
+        xf_add_str(x, source, "version", xf_take(x, sft, 2));
+        break;
+    }
     xf_full_url(x, msh, "MessageHeader", url);
     xf_bundle_add(x, url, h, NULL, NULL);
 }

@@ -532,11 +532,13 @@ check("--explain: nothing of that OBX left unmapped", "unmapped OBX" not in r.st
 
 b, err, rc = convert("adt_a08_header_parties")
 head = resources(b, "MessageHeader")[0]
-check("MSH-22/23 the responsible organizations, MSH-24/25 the endpoints, MSH-19 the language",
+check("MSH-22/23 the responsible organizations, MSH-24/25 the endpoints, MSH-19 the language, "
+      "SFT-3/2 the sending software and its version",
       head["responsible"] == {"type": "Organization", "display": "Royal Hampshire NHS Trust",
                               "identifier": {"value": "RHM01"}}
       and head["destination"][0]["receiver"]["display"] == "Cloud PHR Ltd"
-      and head["source"] == {"endpoint": "https://pas.rhm.example.nhs.uk/hl7", "name": "PAS"}
+      and head["source"] == {"endpoint": "https://pas.rhm.example.nhs.uk/hl7", "name": "PAS",
+                             "software": "ExamplePAS", "version": "5.2.1"}
       and head["destination"][0]["endpoint"] == "https://phr.example.com/hl7"
       and head["language"] == "en-GB")
 
