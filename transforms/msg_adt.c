@@ -2,8 +2,10 @@
 #include "transforms/msg_adt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "transforms/dt_code.h"
 #include "transforms/dt_ident.h"
 #include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
@@ -96,12 +98,43 @@ int msg_al1_add(struct xf_walk *w, const struct hl7_seg *s)
     return 0;
 }
 
+/* DiagnosisType (HL7 table 0052) -> diagnosis-role, the IG's map (W, F: no role). */
+static const struct dt_code_row diagnosis_roles[] = {{"A", "AD", "Admission diagnosis"}};
+
+/* The visit's diagnosis (IG DG1[Encounter]): the Condition, its use (DG1-6) and rank (DG1-15). */
+static void encounter_diagnosis(struct xf_ctx *x, const struct hl7_seg *dg1, const char *url)
+{
+    cJSON *e, *enc = NULL;
+    cJSON_ArrayForEach(e, x->entries)
+    {
+        const cJSON *full = cJSON_GetObjectItem(e, "fullUrl");
+        if (x->encounter_ref[0] && strcmp(full->valuestring, x->encounter_ref) == 0)
+            enc = cJSON_GetObjectItem(e, "resource");
+    }
+    if (!enc)
+        return;
+    cJSON *d = cJSON_CreateObject();
+    xf_put(d, "condition", xf_ref(url));
+    struct hl7_view type = xf_take(x, dg1, 6);
+    const struct dt_code_row *role = dt_code_map(
+        x, diagnosis_roles, sizeof diagnosis_roles / sizeof diagnosis_roles[0], type, "0052");
+    if (role)
+        xf_put(d, "use",
+               dt_concept("http://terminology.hl7.org/CodeSystem/diagnosis-role", role->code,
+                          role->display));
+    const char *rank = xf_text(x, xf_take(x, dg1, 15));
+    if (rank && strspn(rank, "0123456789") == strlen(rank) && strlen(rank) < 6 && atoi(rank) > 0)
+        xf_put_number(d, "rank", (double)atoi(rank));
+    xf_append(enc, "diagnosis", d);
+}
+
 int msg_dg1_add(struct xf_walk *w, const struct hl7_seg *dg1)
 {
     char url[XF_URL_MAX];
     seg_dg1_add(w->x, dg1);
     xf_full_url(w->x, dg1, "Condition", url); /* the url seg_dg1_add gave it */
     xf_walk_link(w, NULL, "reasonReference", url);
+    encounter_diagnosis(w->x, dg1, url);
     return 0;
 }
 

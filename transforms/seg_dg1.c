@@ -33,7 +33,30 @@ static int dg1_identifier(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn dg1_fns[] = {dg1_identifier, dg1_code, dg1_dates};
+/* DG1-4 description (the code's text), DG1-16 who made it, DG1-19 when it was attested,
+ * DG1-21 D deletes it (entered-in-error), as the IG's DG1[Condition] says. */
+static int dg1_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *code = cJSON_GetObjectItem(res, "code");
+    const char *text = xf_text(x, xf_take(x, s, 4));
+    if (text && code && !cJSON_GetObjectItem(code, "text"))
+        xf_put_str(code, "text", text);
+    struct hl7_view who = xf_rep(x, xf_take(x, s, 16), 1);
+    const char *family = xf_text(x, xf_first_sub(x, xf_comp(x, who, 2)));
+    if (family) {
+        cJSON *ref = xf_put_object(res, "asserter");
+        xf_put_str(ref, "type", "Practitioner");
+        xf_put_str(ref, "display", family);
+    }
+    dt_add(x, res, "recordedDate", xf_take(x, s, 19), DT_DATETIME);
+    if (xf_eq(xf_take(x, s, 21), "D"))
+        xf_put(res, "verificationStatus",
+               dt_concept("http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                          "entered-in-error", "Entered in Error"));
+    return 0;
+}
+
+static const xf_field_fn dg1_fns[] = {dg1_identifier, dg1_code, dg1_dates, dg1_more};
 
 const struct xf_segmap seg_dg1 = {"DG1", "Condition", dg1_fns, sizeof dg1_fns / sizeof dg1_fns[0]};
 

@@ -542,6 +542,20 @@ check("MSH-22/23 the responsible organizations, MSH-24/25 the endpoints, MSH-19 
       and head["destination"][0]["endpoint"] == "https://phr.example.com/hl7"
       and head["language"] == "en-GB")
 
+b, err, rc = convert("adt_a01_admit")
+enc, cond = resources(b, "Encounter")[0], entry(b, "Condition")[0]
+check("DG1: the visit's diagnosis, an admitting one (DG1-6 A) as the IG's diagnosis-role AD",
+      enc["diagnosis"][0]["condition"]["reference"] == cond["fullUrl"]
+      and enc["diagnosis"][0]["use"]["coding"][0]["code"] == "AD")
+b, err, rc = convert("adt_a08_diagnosis_deleted")
+cond, enc = resources(b, "Condition")[0], resources(b, "Encounter")[0]
+check("DG1-4 text, -15 rank, -16 asserter, -19 recorded; -21 D entered-in-error; W has no role (warned)",
+      cond["code"]["text"] == "Heart attack" and enc["diagnosis"][0]["rank"] == 1
+      and "use" not in enc["diagnosis"][0] and cond["asserter"]["display"] == "Doctor"
+      and cond["recordedDate"] == "2026-11-29T09:30:00+00:00"
+      and cond["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
+      and "warning DG1-6: no map for this code (HL7 table 0052)" in err)
+
 # --- UK identifiers ---
 b, err, rc = convert("adt_bad_nhs_number")
 check("bad NHS number warned at PID-3", "warning PID-3: NHS number fails the modulus 11 check" in err)
