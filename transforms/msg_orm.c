@@ -45,6 +45,24 @@ static cJSON *request_of(struct xf_walk *w, const struct hl7_seg *orc, const str
     return sr;
 }
 
+/* The order's TQ1: between its ORC and its OBR, or right after an ORC that is the order. */
+static const struct hl7_seg *order_tq1(struct xf_ctx *x, const struct hl7_seg *seg)
+{
+    for (const struct hl7_seg *p = seg - 1; p > x->msg->segs; p--) {
+        if (strcmp(p->name, "TQ1") == 0)
+            return p;
+        if (!strstr("TQ2,PRT,NTE", p->name))
+            break;
+    }
+    for (const struct hl7_seg *p = seg + 1; p < x->msg->segs + x->msg->nsegs; p++) {
+        if (strcmp(p->name, "TQ1") == 0)
+            return p;
+        if (!strstr("TQ2,PRT,NTE", p->name))
+            break;
+    }
+    return NULL;
+}
+
 /* Holds an order's request, made from seg, while what comes with it is added. */
 static int hold_request(struct xf_walk *w, cJSON *sr, const struct hl7_seg *seg)
 {
@@ -52,6 +70,9 @@ static int hold_request(struct xf_walk *w, cJSON *sr, const struct hl7_seg *seg)
     char url[XF_URL_MAX];
     if (!sr)
         return -1;
+    const struct hl7_seg *tq1 = order_tq1(x, seg);
+    if (tq1)
+        seg_obr_timing(x, tq1, sr);
     msg_add_notes(x, seg, sr, "note");
     xf_put(sr, "subject", xf_ref(x->patient_ref));
     xf_put(sr, "encounter", xf_ref(x->encounter_ref));

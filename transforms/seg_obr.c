@@ -190,6 +190,34 @@ cJSON *seg_obr_order_request(struct xf_ctx *x, const struct hl7_seg *orc, const 
     return sr;
 }
 
+/* HL7 table 0485 priority -> request-priority (IG ExtendedPriorityCodes; P, C, T... unmapped). */
+static const struct dt_code_row priorities[] = {
+    {"S", "stat", NULL}, {"A", "asap", NULL}, {"R", "routine", NULL}};
+
+void seg_obr_timing(struct xf_ctx *x, const struct hl7_seg *tq1, cJSON *sr)
+{
+    cJSON *bounds = cJSON_CreateObject();
+    if (dt_add_period(x, bounds, "boundsPeriod", xf_take(x, tq1, 7), xf_take(x, tq1, 8),
+                      DT_DATETIME)) {
+        cJSON *timing = xf_put_object(sr, "occurrenceTiming");
+        xf_put(timing, "repeat", bounds);
+    } else {
+        cJSON_Delete(bounds);
+    }
+    const struct dt_code_row *p =
+        dt_code_map(x, priorities, sizeof priorities / sizeof priorities[0],
+                    xf_rep(x, xf_take(x, tq1, 9), 1), "0485");
+    if (p)
+        xf_put_str(sr, "priority", p->code);
+    const char *text = xf_text(x, xf_take(x, tq1, 11));
+    if (text) {
+        cJSON *note = cJSON_CreateObject();
+        xf_put_str(note, "text", text);
+        xf_append(sr, "note", note);
+    }
+    (void)xf_take(x, tq1, 1); /* set id */
+}
+
 void seg_obr_request_key(const cJSON *request, char key[256])
 {
     dt_ident_key(cJSON_GetArrayItem(cJSON_GetObjectItem(request, "identifier"), 0), key);

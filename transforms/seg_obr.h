@@ -19,6 +19,9 @@ int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_se
  * placer's when it has one — the same in the order (ORM/OML, often before a filler number
  * exists) and in the results (ORU), so both update one ServiceRequest. */
 void seg_obr_request_key(const cJSON *request, char key[256]);
+/* An order's timing (IG TQ1[ServiceRequest]): TQ1-7/8 the occurrence's bounds, TQ1-9 its
+ * priority (ExtendedPriorityCodes), TQ1-11 a note. */
+void seg_obr_timing(struct xf_ctx *x, const struct hl7_seg *tq1, cJSON *sr);
 /* The request's status: ORC-5 by the OrderStatus map, else ORC-1 by OrderControlCode. */
 const char *seg_obr_request_status(struct xf_ctx *x, const struct hl7_seg *orc);
 /* A ServiceRequest from an order that has no OBR (ORC alone) or no order number: the

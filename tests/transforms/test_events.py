@@ -339,6 +339,9 @@ check("OML: a lab order with its specimens: ServiceRequest.specimen lists both S
       and [r["reference"] for r in sr[0]["specimen"]] == [e["fullUrl"] for e in spm]
       and spm[0]["resource"]["type"]["coding"][0]["code"] == "119364003"
       and spm[0]["resource"]["identifier"][0]["value"] == "SPC0007")
+check("OML: the order's TQ1 (IG TQ1[ServiceRequest]): TQ1-7 when, TQ1-9 R routine",
+      sr[0]["occurrenceTiming"]["repeat"]["boundsPeriod"]["start"] == "2026-11-29T08:00:00+00:00"
+      and sr[0]["priority"] == "routine")
 
 b, err, rc = convert("adt_a01_space_fields")
 enc = resources(b, "Encounter")[0]
