@@ -232,7 +232,48 @@ static int pv2_length_priority(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
     return 0;
 }
 
-static const xf_field_fn pv2_fns[] = {pv2_pending, pv2_reason, pv2_length_priority};
+/* PV2-8/9 the expected admit and discharge times (the IG: planned start and end, extensions
+ * from R5 — plans, not the period), PV2-13 the referrer, PV2-38 the mode of arrival. */
+static int pv2_plans(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    static const struct {
+        uint32_t field;
+        const char *url;
+    } planned[] = {
+        {8, "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedStartDate"},
+        {9, "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedEndDate"}};
+    for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++) {
+        char when[DT_MAX];
+        if (dt_format(x, xf_take(x, s, planned[i].field), DT_DATETIME, when) != 0)
+            continue;
+        cJSON *e = cJSON_CreateObject();
+        xf_put_str(e, "url", planned[i].url);
+        xf_put_str(e, "valueDateTime", when);
+        xf_append(res, "extension", e);
+    }
+    struct hl7_view referrer = xf_rep(x, xf_take(x, s, 13), 1);
+    const char *family = xf_text(x, xf_first_sub(x, xf_comp(x, referrer, 2)));
+    if (family) {
+        cJSON *part = cJSON_CreateObject(), *who = xf_put_object(part, "individual");
+        xf_append(part, "type", dt_concept(PART_TYPE, "REF", "referrer"));
+        xf_put_str(who, "type", "Practitioner");
+        xf_put_str(who, "display", family);
+        xf_append(res, "participant", part);
+    }
+    struct hl7_view arrival = xf_rep(x, xf_take(x, s, 38), 1);
+    cJSON *cc = dt_codeable(x, arrival);
+    cJSON *coding = cc ? cJSON_DetachItemFromArray(cJSON_GetObjectItem(cc, "coding"), 0) : NULL;
+    cJSON_Delete(cc);
+    if (coding) {
+        cJSON *e = cJSON_CreateObject();
+        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival");
+        xf_put(e, "valueCoding", coding);
+        xf_append(res, "extension", e);
+    }
+    return 0;
+}
+
+static const xf_field_fn pv2_fns[] = {pv2_pending, pv2_reason, pv2_length_priority, pv2_plans};
 
 const struct xf_segmap seg_pv2 = {"PV2", "Encounter", pv2_fns, sizeof pv2_fns / sizeof pv2_fns[0]};
 

@@ -115,6 +115,17 @@ check("A10: back from the temporary location (PV1-43): completed",
       locations(encounter("adt_a10_arriving"))["XRAY1 RHM"] == "completed")
 check("A14: the pending location (PV1-42) is reserved",
       "reserved" in locations(encounter("adt_a14_pending_admit")).values())
+enc = encounter("adt_a14_pending_admit")
+ext = {e["url"].rsplit("-", 1)[-1].rsplit(".", 1)[-1]: e for e in enc["extension"]}
+check("PV2-8/9 the planned start and end (the IG's R5 extensions, not the period), PV2-13 the "
+      "referrer, PV2-38 the mode of arrival",
+      ext["plannedStartDate"]["valueDateTime"] == "2026-12-10T09:00:00+00:00"
+      and ext["plannedEndDate"]["valueDateTime"] == "2026-12-12T12:00:00+00:00"
+      and "end" not in enc.get("period", {}))
+check("PV2-13 referrer, PV2-38 mode of arrival",
+      any(p["type"][0]["coding"][0]["code"] == "REF" and p["individual"]["display"] == "Practitioner"
+          for p in enc["participant"])
+      and ext["modeOfArrival"]["valueCoding"]["code"] == "AMB")
 enc = encounter("adt_a54_change_doctor")
 check("A54: the new attending doctor", enc["contained"][0]["name"][0]["family"] == "Newdoctor")
 b, err, rc = convert("adt_a17_swap_beds")
