@@ -284,7 +284,7 @@ static bool batch_open(struct conn *c, const struct pipeline_ctx *ctx, const cha
         hl7_ack_build(NULL, &a, &ack);
         send_frame(c, ack.p, ack.len);
         strbuf_cleanup(&ack);
-        log_warn("batch_refused", "listener=%s conn=%llu segment=%s seq=%u reason=\"%s\"",
+        log_warn("batch_refused", "listener=%s conn=%llu segment=%s seq=%u reason=%s",
                  c->l->conf->id.name, c->id, e.loc.seg, (unsigned)e.loc.seq, e.text);
         batch_free(b);
         c->batch = NULL;

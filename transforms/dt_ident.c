@@ -138,6 +138,21 @@ cJSON *dt_ei_sub(struct xf_ctx *x, struct hl7_view ei)
     return ei_by(x, ei, x->msg->enc.sub);
 }
 
+cJSON *dt_ident_typed(cJSON *id, const char *type)
+{
+    if (id)
+        xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", type, NULL));
+    return id;
+}
+
+cJSON *dt_request_ref(cJSON *id)
+{
+    cJSON *ref = cJSON_CreateObject();
+    xf_put_str(ref, "type", "ServiceRequest");
+    xf_put(ref, "identifier", id);
+    return ref;
+}
+
 void dt_ident_key(const cJSON *id, char key[256])
 {
     const cJSON *s = cJSON_GetObjectItem(id, "system"), *v = cJSON_GetObjectItem(id, "value");

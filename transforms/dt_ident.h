@@ -20,6 +20,10 @@ cJSON *dt_identifier(struct xf_ctx *x, struct hl7_view cx, const char **system);
 cJSON *dt_ei(struct xf_ctx *x, struct hl7_view ei);
 /* The same for an EI inside a component (EIP, SPM-2): its parts are sub-components. */
 cJSON *dt_ei_sub(struct xf_ctx *x, struct hl7_view ei);
+/* id, typed with its HL7 table 0203 code (PLAC, FILL...); NULL stays NULL. Returns id. */
+cJSON *dt_ident_typed(cJSON *id, const char *type);
+/* A Reference to the ServiceRequest an order number names (basedOn by identifier). */
+cJSON *dt_request_ref(cJSON *id);
 /* The key of an Identifier (an id seed): system|value, or, without a system, the assigner's
  * name|value (two senders' order 123 are two orders), else local|value. "" for NULL. */
 void dt_ident_key(const cJSON *id, char key[256]);

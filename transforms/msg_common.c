@@ -27,6 +27,17 @@ const struct hl7_seg *msg_next(struct xf_ctx *x, const struct hl7_seg *s, const 
     return NULL;
 }
 
+const struct hl7_seg *msg_order_common(struct xf_ctx *x, const struct hl7_seg *s)
+{
+    for (const struct hl7_seg *p = s - 1; p > x->msg->segs; p--) {
+        if (strcmp(p->name, "ORC") == 0)
+            return p;
+        if (!strstr("TQ1,TQ2,PRT", p->name))
+            return NULL;
+    }
+    return NULL;
+}
+
 int msg_add_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl7_seg *pd1,
                     cJSON **patient)
 {

@@ -13,6 +13,9 @@ const struct hl7_seg *msg_find(struct xf_ctx *x, const char *name);
 /* The next segment named name after s, stopping at one named any of stop ("PID,MRG"). */
 const struct hl7_seg *msg_next(struct xf_ctx *x, const struct hl7_seg *s, const char *name,
                                const char *stop);
+/* The ORC of an order's detail segment s (OBR, RXA): right before it, with only timing and
+ * participants (TQ1, TQ2, PRT) between; NULL when there is none. */
+const struct hl7_seg *msg_order_common(struct xf_ctx *x, const struct hl7_seg *s);
 /* Maps PID (+PD1) and adds the Patient entry; *patient stays valid inside the bundle. */
 int msg_add_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl7_seg *pd1,
                     cJSON **patient);

@@ -8,18 +8,6 @@
 #include "transforms/msg_oru.h"
 #include "transforms/seg_obr.h"
 
-/* The ORC of an order: before its OBR, timing and participants between. */
-static const struct hl7_seg *orc_of(struct xf_ctx *x, const struct hl7_seg *obr)
-{
-    for (const struct hl7_seg *p = obr - 1; p > x->msg->segs; p--) {
-        if (strcmp(p->name, "ORC") == 0)
-            return p;
-        if (!strstr("TQ1,TQ2,PRT", p->name))
-            return NULL;
-    }
-    return NULL;
-}
-
 static bool has_number(struct xf_ctx *x, const struct hl7_seg *s)
 {
     return s && (xf_has(hl7_field(x->msg, s, 2)) || xf_has(hl7_field(x->msg, s, 3)));
@@ -86,7 +74,7 @@ static int hold_request(struct xf_walk *w, cJSON *sr, const struct hl7_seg *seg)
 /* An order opens at its OBR. */
 static int order_open(struct xf_walk *w, const struct hl7_seg *obr)
 {
-    return hold_request(w, request_of(w, orc_of(w->x, obr), obr, obr), obr);
+    return hold_request(w, request_of(w, msg_order_common(w->x, obr), obr, obr), obr);
 }
 
 /* An ORC with no OBR of its own is an order all in the ORC (IG ORC[ServiceRequest]) and

@@ -54,7 +54,7 @@ static void link_specimen(struct xf_walk *w, const char *url)
 int msg_obr_specimen(struct xf_walk *w, const struct hl7_seg *obr)
 {
     char url[XF_URL_MAX];
-    if (w->group_has_specimen ||
+    if (w->specimen[0] || /* an SPM came in the group */
         (!xf_has(hl7_field(w->x->msg, obr, 7)) && !xf_has(hl7_field(w->x->msg, obr, 15))))
         return 0;
     seg_spm_from_obr(w->x, obr, w->group_key, url);
@@ -91,7 +91,6 @@ int msg_spm_add(struct xf_walk *w, const struct hl7_seg *spm)
         return 0;
     seg_spm_add(w->x, spm, w->group_key, url);
     link_specimen(w, url);
-    w->group_has_specimen = true;
     snprintf(w->specimen, sizeof w->specimen, "%s", url);
     return 0;
 }

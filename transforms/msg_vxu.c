@@ -7,19 +7,6 @@
 #include "transforms/msg_common.h"
 #include "transforms/seg_rxa.h"
 
-/* The segment named name among those right before s that may stand between it and its
- * ORC (timing, participants), or NULL. */
-static const struct hl7_seg *before(struct xf_ctx *x, const struct hl7_seg *s, const char *name)
-{
-    for (const struct hl7_seg *p = s - 1; p > x->msg->segs; p--) {
-        if (strcmp(p->name, name) == 0)
-            return p;
-        if (!strstr("TQ1,TQ2,PRT", p->name))
-            return NULL;
-    }
-    return NULL;
-}
-
 /* An ORDER group opens at its RXA: the Immunization, with the ORC before it and the RXR
  * after it, held while the group's observations are added. */
 static int rxa_open(struct xf_walk *w, const struct hl7_seg *rxa)
@@ -28,7 +15,7 @@ static int rxa_open(struct xf_walk *w, const struct hl7_seg *rxa)
     const struct hl7_seg *rxr = msg_next(x, rxa, "RXR", "RXA,ORC,OBX,NTE,PID");
     cJSON *imm;
     char url[XF_URL_MAX];
-    if (seg_rxa_map(x, before(x, rxa, "ORC"), rxa, rxr, &imm, w->group_key) != 0)
+    if (seg_rxa_map(x, msg_order_common(x, rxa), rxa, rxr, &imm, w->group_key) != 0)
         return -1;
     xf_put(imm, "patient", xf_ref(x->patient_ref));
     xf_put(imm, "encounter", xf_ref(x->encounter_ref));

@@ -8,8 +8,6 @@
 #include "transforms/dt_ident.h"
 #include "transforms/dt_time.h"
 
-#define V2_0203 "http://terminology.hl7.org/CodeSystem/v2-0203"
-
 /* HL7 table 0123 result status -> diagnostic-report-status, exactly the IG's
  * ResultStatus[Non-Queries] map; codes it leaves unmapped (A, Y, Z...) give unknown. */
 static const struct dt_code_row report_status[] = {
@@ -37,15 +35,6 @@ static const struct dt_code_row order_control[] = {
     {"RQ", "active", NULL},
 };
 
-/* An order number (EI) typed PLAC or FILL; NULL when empty. */
-static cJSON *order_id(struct xf_ctx *x, struct hl7_view ei, const char *type)
-{
-    cJSON *id = dt_ei(x, ei);
-    if (id)
-        xf_put(id, "type", dt_concept(V2_0203, type, NULL));
-    return id;
-}
-
 /* Placer from ORC-2 else OBR-2, filler from ORC-3 else OBR-3, into res.identifier, the
  * number in field `first` first: it is the resource's key (placer for the request, filler
  * for the report). */
@@ -57,7 +46,7 @@ static void order_ids(struct xf_ctx *x, const struct hl7_seg *orc, const struct 
         uint32_t f = fields[i];
         struct hl7_view v = orc ? xf_take(x, orc, f) : (struct hl7_view){0};
         struct hl7_view w = xf_take(x, obr, f);
-        cJSON *id = order_id(x, xf_has(v) ? v : w, f == 2 ? "PLAC" : "FILL");
+        cJSON *id = dt_ident_typed(dt_ei(x, xf_has(v) ? v : w), f == 2 ? "PLAC" : "FILL");
         if (!id)
             continue;
         xf_append(res, "identifier", id);
@@ -163,15 +152,12 @@ static void request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const st
         /* ORC-8 parent order (EIP: placer&...^filler&...): basedOn it, by its number */
         struct hl7_view parent = xf_take(x, orc, 8);
         for (uint32_t k = 1; k <= 2; k++) {
-            cJSON *id = dt_ei_sub(x, xf_comp(x, parent, k));
-            if (!id)
-                continue;
-            xf_put(id, "type", dt_concept(V2_0203, k == 1 ? "PLAC" : "FILL", NULL));
-            cJSON *ref = cJSON_CreateObject();
-            xf_put_str(ref, "type", "ServiceRequest");
-            xf_put(ref, "identifier", id);
-            xf_append(res, "basedOn", ref);
-            break; /* one reference: the placer's number, else the filler's */
+            cJSON *id =
+                dt_ident_typed(dt_ei_sub(x, xf_comp(x, parent, k)), k == 1 ? "PLAC" : "FILL");
+            if (id) { /* one reference: the placer's number, else the filler's */
+                xf_append(res, "basedOn", dt_request_ref(id));
+                break;
+            }
         }
         (void)xf_take(x, orc, 1);
         dt_add(x, res, "authoredOn", xf_take(x, orc, 9), DT_DATETIME);

@@ -11,8 +11,6 @@
 #include "transforms/dt_value.h"
 #include "transforms/xf_fields.h"
 
-#define V2_0203 "http://terminology.hl7.org/CodeSystem/v2-0203"
-
 /* HL7 table 0322 completion status -> event-status (IG CompletionStatus map). */
 static const struct dt_code_row completion[] = {
     {"CP", "completed", NULL},
@@ -111,10 +109,9 @@ static void identifiers(struct xf_ctx *x, const struct hl7_seg *orc, const struc
 {
     key[0] = '\0';
     for (uint32_t f = 3; orc && f >= 2; f--) {
-        cJSON *id = dt_ei(x, xf_take(x, orc, f));
+        cJSON *id = dt_ident_typed(dt_ei(x, xf_take(x, orc, f)), f == 2 ? "PLAC" : "FILL");
         if (!id)
             continue;
-        xf_put(id, "type", dt_concept(V2_0203, f == 2 ? "PLAC" : "FILL", NULL));
         xf_append(imm, "identifier", id);
         if (!key[0])
             snprintf(key, 256, "%s\x1f%s", x->patient_key,

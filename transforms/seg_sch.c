@@ -11,8 +11,7 @@
 #include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
 
-#define V2_0203 "http://terminology.hl7.org/CodeSystem/v2-0203"
-#define SNOMED  "http://snomed.info/sct"
+#define SNOMED "http://snomed.info/sct"
 
 /* HL7 table 0278 filler status -> appointmentstatus (IG FillerStatusCodes[Appointment]);
  * senders write the codes in any case. */
@@ -110,10 +109,9 @@ static int identifiers(struct xf_ctx *x, const struct hl7_seg *sch, cJSON *appt,
     *ident = NULL;
     key[0] = '\0';
     for (uint32_t f = 1; f <= 2; f++) {
-        cJSON *id = dt_ei(x, xf_take(x, sch, f));
+        cJSON *id = dt_ident_typed(dt_ei(x, xf_take(x, sch, f)), f == 1 ? "PLAC" : "FILL");
         if (!id)
             continue;
-        xf_put(id, "type", dt_concept(V2_0203, f == 1 ? "PLAC" : "FILL", NULL));
         xf_append(appt, "identifier", id);
         *ident = cJSON_GetObjectItem(id, "system") ? id : *ident; /* the filler's if it has one */
         dt_ident_key(id, key);
@@ -178,14 +176,9 @@ int seg_sch_map(struct xf_ctx *x, const struct hl7_seg *sch, const struct hl7_se
     else
         put_times(x, appt, xf_comp(x, tq, 4), xf_comp(x, tq, 5), minutes);
     for (uint32_t f = 26; f <= 27; f++) { /* the orders it fulfils, by their numbers */
-        cJSON *id = dt_ei(x, xf_take(x, sch, f));
-        if (!id)
-            continue;
-        xf_put(id, "type", dt_concept(V2_0203, f == 26 ? "PLAC" : "FILL", NULL));
-        cJSON *ref = cJSON_CreateObject();
-        xf_put_str(ref, "type", "ServiceRequest");
-        xf_put(ref, "identifier", id);
-        xf_append(appt, "basedOn", ref);
+        cJSON *id = dt_ident_typed(dt_ei(x, xf_take(x, sch, f)), f == 26 ? "PLAC" : "FILL");
+        if (id)
+            xf_append(appt, "basedOn", dt_request_ref(id));
     }
     *out = appt;
     return 0;

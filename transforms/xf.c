@@ -273,6 +273,13 @@ bool xf_eq(struct hl7_view v, const char *s)
     return v.p && v.len == n && memcmp(v.p, s, n) == 0;
 }
 
+/* Field n of s holds something a mapping could use (MSH-1/2, the delimiters, aside). */
+static bool populated(const struct hl7_msg *m, const struct hl7_seg *s, uint32_t n)
+{
+    struct hl7_view v = hl7_field(m, s, n);
+    return v.p && v.len && !(strcmp(s->name, "MSH") == 0 && n <= 2);
+}
+
 /* One ledger line: kind, position, and the text when there is one. */
 static void ledger_line(struct strbuf *out, const char *kind, const struct hl7_loc *loc,
                         const char *text)
@@ -300,9 +307,7 @@ void xf_ledger(const struct xf_ctx *x, bool with_unmapped, struct strbuf *out, u
     for (uint32_t i = 0; with_unmapped && i < m->nsegs; i++) {
         const struct hl7_seg *s = &m->segs[i];
         for (uint32_t n = 1; n <= hl7_seg_nfields(m, s); n++) {
-            struct hl7_view v = hl7_field(m, s, n);
-            bool header = strcmp(s->name, "MSH") == 0 && n <= 2;
-            if (header || !v.p || v.len == 0 || xf_is_used(x, s, n))
+            if (!populated(m, s, n) || xf_is_used(x, s, n))
                 continue;
             struct hl7_loc loc = {.seq = hl7_seg_seq(m, s), .field = n};
             memcpy(loc.seg, s->name, 4);
@@ -317,9 +322,7 @@ uint32_t xf_populated(const struct xf_ctx *x)
     const struct hl7_msg *m = x->msg;
     uint32_t n = 0;
     for (uint32_t i = 0; i < m->nsegs; i++)
-        for (uint32_t f = 1; f <= hl7_seg_nfields(m, &m->segs[i]); f++) {
-            struct hl7_view v = hl7_field(m, &m->segs[i], f);
-            n += v.p && v.len && !(strcmp(m->segs[i].name, "MSH") == 0 && f <= 2);
-        }
+        for (uint32_t f = 1; f <= hl7_seg_nfields(m, &m->segs[i]); f++)
+            n += populated(m, &m->segs[i], f);
     return n;
 }

@@ -59,7 +59,6 @@ static int close_group(const struct xf_structure *st, struct xf_walk *w, int pha
     w->nheld = 0;
     w->group_seg = NULL;
     w->group_key[0] = '\0';
-    w->group_has_specimen = false;
     w->specimen[0] = '\0';
     return rc;
 }

@@ -40,7 +40,6 @@ struct xf_walk {
     cJSON *patient;            /* the Patient being built, once PID is mapped */
     cJSON *last;               /* the resource the last segment made (NTE notes go to it) */
     int count;                 /* what the structure's handlers count (orders, pairs) */
-    bool group_has_specimen;   /* an SPM came in this order group */
     char specimen[XF_URL_MAX]; /* the last SPM's Specimen in this group: the OBX after it are
                                   observations of it */
 };
