@@ -168,7 +168,9 @@ def check_conf(body, scratch, solent):
 
 def scenario(name, solent, root, work):
     """What the scenario prints, for the shape comparison."""
-    if name == "unmapped":
+    if name == "unmapped":  # a figure over ../shared/corpus: nothing to compare without it
+        if not os.path.isdir(os.path.join(root, "..", "shared", "corpus")):
+            pytest.skip("../shared/corpus is absent")
         rc, out = sh("/usr/bin/python3 tests/conformance/unmapped.py %s ../shared/corpus" % solent,
                      root)
         assert rc == 0, out
