@@ -180,6 +180,26 @@ void dt_add_names(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_vie
     }
 }
 
+cJSON *dt_org_address(struct xf_ctx *x, struct hl7_view xad)
+{
+    cJSON *a = dt_address(x, xad);
+    const cJSON *use = cJSON_GetObjectItem(a, "use");
+    if (cJSON_IsString(use) && strcmp(use->valuestring, "home") == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(a, "use");
+    return a;
+}
+
+cJSON *dt_person_ref(struct xf_ctx *x, struct hl7_view xcn, const char *type)
+{
+    const char *family = xf_text(x, xf_sub(x, xf_comp(x, xf_rep(x, xcn, 1), 2), 1));
+    if (!family)
+        return NULL;
+    cJSON *ref = cJSON_CreateObject();
+    xf_put_str(ref, "type", type);
+    xf_put_str(ref, "display", family);
+    return ref;
+}
+
 cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id)
 {
     struct hl7_view first = xf_rep(x, xcn, 1);

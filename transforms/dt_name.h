@@ -11,6 +11,8 @@
 cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn);
 /* XAD -> Address; NULL when empty. */
 cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad);
+/* XAD -> an Organization's Address: as dt_address, without use home (FHIR org-2). */
+cJSON *dt_org_address(struct xf_ctx *x, struct hl7_view xad);
 /* XTN -> ContactPoint; use_hint ("home", "work" or NULL) applies when XTN-2 says nothing. */
 cJSON *dt_contact_point(struct xf_ctx *x, struct hl7_view xtn, const char *use_hint);
 /* Adds every repetition of a field through fn to array name of obj (created when needed). */
@@ -21,6 +23,9 @@ void dt_add_each(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view
 void dt_add_names(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_view field);
 /* XCN -> Practitioner resource with the given id (for contained use); NULL when empty. */
 cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id);
+/* A Reference of the given type to the person the first XCN names, by display (the surname,
+ * XCN-2.1); NULL when it names nobody. */
+cJSON *dt_person_ref(struct xf_ctx *x, struct hl7_view xcn, const char *type);
 /* PL -> Location resource with the given id (for contained use); NULL when empty. */
 cJSON *dt_location(struct xf_ctx *x, struct hl7_view pl, const char *id);
 

@@ -101,16 +101,143 @@ int msg_al1_add(struct xf_walk *w, const struct hl7_seg *s)
 /* DiagnosisType (HL7 table 0052) -> diagnosis-role, the IG's map (W, F: no role). */
 static const struct dt_code_row diagnosis_roles[] = {{"A", "AD", "Admission diagnosis"}};
 
-/* The visit's diagnosis (IG DG1[Encounter]): the Condition, its use (DG1-6) and rank (DG1-15). */
-static void encounter_diagnosis(struct xf_ctx *x, const struct hl7_seg *dg1, const char *url)
+/* The message's Encounter, once added; NULL without one. */
+static cJSON *the_encounter(struct xf_ctx *x)
 {
-    cJSON *e, *enc = NULL;
+    cJSON *e;
     cJSON_ArrayForEach(e, x->entries)
     {
         const cJSON *full = cJSON_GetObjectItem(e, "fullUrl");
         if (x->encounter_ref[0] && strcmp(full->valuestring, x->encounter_ref) == 0)
-            enc = cJSON_GetObjectItem(e, "resource");
+            return cJSON_GetObjectItem(e, "resource");
     }
+    return NULL;
+}
+
+/* A role in the patient's care (ROL) as a PractitionerRole contained in res, with the person
+ * a contained Practitioner beside it: ROL-1 its id, ROL-3 the role, ROL-4 the person (ROL-11
+ * their address), ROL-5/6 when, ROL-9 the provider type, ROL-12 phone, ROL-13 where, ROL-14
+ * the organization. Writes "#id" into ref; the role, or NULL when it names nobody. */
+static const cJSON *care_role(struct xf_ctx *x, const struct hl7_seg *rol, cJSON *res, char ref[32])
+{
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(res, "contained"));
+    char id[24], person[24], person_ref[32];
+    snprintf(id, sizeof id, "role%d", n + 1);
+    snprintf(person, sizeof person, "role%dp", n + 1);
+    snprintf(person_ref, sizeof person_ref, "#%s", person);
+    cJSON *who = dt_practitioner(x, xf_take(x, rol, 4), person);
+    if (!who)
+        return NULL;
+    struct xf_reps it;
+    struct hl7_view rep;
+    cJSON *item;
+    for (xf_reps_init(x, &it, xf_take(x, rol, 11)); xf_reps_next(x, &it, &rep);)
+        if ((item = dt_address(x, rep)))
+            xf_append(who, "address", item);
+    cJSON *role = cJSON_CreateObject();
+    xf_put_str(role, "resourceType", "PractitionerRole");
+    xf_put_str(role, "id", id);
+    cJSON *ident = dt_ei(x, xf_take(x, rol, 1));
+    if (ident)
+        xf_append(role, "identifier", ident);
+    xf_put(role, "practitioner", xf_ref(person_ref));
+    if ((item = dt_codeable(x, xf_take(x, rol, 3))))
+        xf_append(role, "code", item);
+    if ((item = dt_codeable(x, xf_take(x, rol, 9))))
+        xf_append(role, "specialty", item);
+    cJSON *period = cJSON_CreateObject();
+    if (dt_add_period(x, period, "period", xf_take(x, rol, 5), xf_take(x, rol, 6), DT_DATETIME))
+        xf_put(role, "period", cJSON_DetachItemFromObjectCaseSensitive(period, "period"));
+    cJSON_Delete(period);
+    for (xf_reps_init(x, &it, xf_take(x, rol, 12)); xf_reps_next(x, &it, &rep);)
+        if ((item = dt_contact_point(x, rep, "work")))
+            xf_append(role, "telecom", item);
+    const char *where = xf_text(x, xf_first_sub(x, xf_comp(x, xf_take(x, rol, 13), 1)));
+    if (where) {
+        cJSON *loc = cJSON_CreateObject();
+        xf_put_str(loc, "display", where);
+        xf_append(role, "location", loc);
+    }
+    const char *org = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, rol, 14), 1), 1));
+    if (org)
+        xf_put_str(xf_put_object(role, "organization"), "display", org);
+    xf_append(res, "contained", who);
+    xf_append(res, "contained", role);
+    snprintf(ref, 32, "#%s", id);
+    return role;
+}
+
+/* When the person a ROL names (by XCN-1) is one of the visit's PV1 doctors already (an A54's
+ * new attending doctor, say), the ROL adds no second participant: its id, role and person
+ * are that participant's, its period (ROL-5/6) goes to it. Returns whether it was so. */
+static bool already_participant(struct xf_ctx *x, const struct hl7_seg *rol, cJSON *enc)
+{
+    const char *id = xf_text(x, xf_comp(x, xf_rep(x, hl7_field(x->msg, rol, 4), 1), 1));
+    const cJSON *c, *p;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(enc, "contained"))
+    {
+        const cJSON *rt = cJSON_GetObjectItem(c, "resourceType");
+        const cJSON *v = cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(c, "identifier"), 0), "value");
+        if (!id || !cJSON_IsString(rt) || strcmp(rt->valuestring, "Practitioner") != 0 ||
+            !cJSON_IsString(v) || strcmp(v->valuestring, id) != 0)
+            continue;
+        char ref[80];
+        snprintf(ref, sizeof ref, "#%s", cJSON_GetObjectItem(c, "id")->valuestring);
+        cJSON_ArrayForEach(p, cJSON_GetObjectItem(enc, "participant"))
+        {
+            const cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(p, "individual"), "reference");
+            if (!cJSON_IsString(r) || strcmp(r->valuestring, ref) != 0)
+                continue;
+            for (uint32_t f = 1; f <= 4; f++)
+                (void)xf_take(x, rol, f);
+            if (!cJSON_GetObjectItem(p, "period"))
+                dt_add_period(x, (cJSON *)p, "period", xf_take(x, rol, 5), xf_take(x, rol, 6),
+                              DT_DATETIME);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ROL after PID/PD1: the patient's general practitioner (IG ROL[Patient-GeneralPractitioner]);
+ * after PV1/PV2: a participant in the visit (IG ROL[Encounter-PractitionerRole]). The IG's
+ * message maps give ROL elsewhere (a procedure's, an insurance's) no target. ROL-2 DE (the
+ * role removed) adds nothing. */
+int msg_rol_add(struct xf_walk *w, const struct hl7_seg *rol)
+{
+    struct xf_ctx *x = w->x;
+    const struct hl7_seg *a = rol - 1;
+    while (a > x->msg->segs && strstr("ROL,NTE,PRT,ARV", a->name))
+        a--;
+    bool visit = strcmp(a->name, "PV1") == 0 || strcmp(a->name, "PV2") == 0;
+    bool person = strcmp(a->name, "PID") == 0 || strcmp(a->name, "PD1") == 0;
+    cJSON *target = visit ? the_encounter(x) : person ? w->patient : NULL;
+    char ref[32];
+    const cJSON *role = NULL;
+    if (visit && target && already_participant(x, rol, target))
+        return 0;
+    if (target && !xf_eq(xf_comp(x, xf_take(x, rol, 2), 1), "DE"))
+        role = care_role(x, rol, target, ref);
+    if (!role)
+        return 0;
+    if (person) {
+        xf_append(target, "generalPractitioner", xf_ref(ref));
+        return 0;
+    }
+    cJSON *part = cJSON_CreateObject();
+    const cJSON *type = cJSON_GetArrayItem(cJSON_GetObjectItem(role, "code"), 0);
+    if (type)
+        xf_append(part, "type", cJSON_Duplicate(type, 1));
+    xf_put(part, "individual", xf_ref(ref));
+    xf_append(target, "participant", part);
+    return 0;
+}
+
+/* The visit's diagnosis (IG DG1[Encounter]): the Condition, its use (DG1-6) and rank (DG1-15). */
+static void encounter_diagnosis(struct xf_ctx *x, const struct hl7_seg *dg1, const char *url)
+{
+    cJSON *enc = the_encounter(x);
     if (!enc)
         return;
     cJSON *d = cJSON_CreateObject();
@@ -179,6 +306,7 @@ static const struct xf_rule adt_a01_rules[] = {
     {"NK1", 3, false, false, msg_nk1_add, NULL}, {"AL1", 3, false, false, msg_al1_add, NULL},
     {"DG1", 3, false, false, msg_dg1_add, NULL}, {"PR1", 3, false, false, adt_pr1, NULL},
     {"IN1", 3, false, false, msg_in1_add, NULL}, {"OBX", 3, false, false, adt_obx, NULL},
+    {"ROL", 3, false, false, msg_rol_add, NULL},
 };
 
 static const char *const adt_a01_events[] = {

@@ -40,6 +40,9 @@ int msg_dg1_add(struct xf_walk *w, const struct hl7_seg *dg1);
  * group), its fullUrl in url ("" when it made none); a document value (ED/RP), which only
  * a DiagnosticReport could present, is warned about by position, not dropped silently. */
 int msg_obx_add(struct xf_walk *w, const struct hl7_seg *obx, char url[XF_URL_MAX]);
+/* A role in the patient's care (ROL): their GP after PID/PD1, a visit's participant after
+ * PV1/PV2. */
+int msg_rol_add(struct xf_walk *w, const struct hl7_seg *rol);
 /* Insurance (IN1): a Coverage and its payor. */
 int msg_in1_add(struct xf_walk *w, const struct hl7_seg *in1);
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "transforms/dt_code.h"
+#include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
 #include "transforms/seg_obx.h"
 #include "transforms/seg_pid.h"
@@ -76,7 +78,17 @@ void msg_add_notes(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res, const 
         if (all.len) {
             cJSON *note = cJSON_CreateObject();
             xf_put_str(note, "text", all.p);
-            dt_add(x, note, "time", xf_take(x, n, 6), DT_DATETIME); /* entered */
+            dt_add(x, note, "time", xf_take(x, n, 6), DT_DATETIME);             /* entered */
+            cJSON *author = dt_person_ref(x, xf_take(x, n, 5), "Practitioner"); /* entered by */
+            if (author)
+                xf_put(note, "authorReference", author);
+            cJSON *type = dt_codeable(x, xf_take(x, n, 4)); /* comment type (table 0364) */
+            if (type) {
+                cJSON *e = cJSON_CreateObject();
+                xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/annotationType");
+                xf_put(e, "valueCodeableConcept", type);
+                xf_append(note, "extension", e);
+            }
             xf_append(res, name, note);
         }
         strbuf_cleanup(&all);

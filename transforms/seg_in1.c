@@ -5,6 +5,7 @@
 
 #include "transforms/dt_code.h"
 #include "transforms/dt_ident.h"
+#include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
 
 /* IN1-2 health plan id: an identifier (IG CWE[Identifier]: the code as value, its coding
@@ -54,7 +55,40 @@ static int in1_relationship(struct xf_ctx *x, const struct hl7_seg *s, cJSON *re
     return 0;
 }
 
-static const xf_field_fn in1_fns[] = {in1_plan, in1_policy, in1_period, in1_relationship};
+/* The subscriber: the patient when IN1-17 says self, else the person IN1-16 names; IN1-49
+ * the subscriber's id (R4 subscriberId); the policy holder: the group employer (IN1-11,
+ * with IN1-10 its id). */
+static int in1_subscriber(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view relation = xf_comp(x, hl7_field(x->msg, s, 17), 1);
+    struct hl7_view insured = xf_rep(x, xf_take(x, s, 16), 1);
+    if (xf_eq(relation, "SEL") && xf_has(insured)) {
+        xf_put(res, "subscriber", xf_ref(x->patient_ref));
+    } else {
+        const char *family = xf_text(x, xf_first_sub(x, xf_comp(x, insured, 1)));
+        if (family) {
+            cJSON *ref = xf_put_object(res, "subscriber");
+            xf_put_str(ref, "type", "RelatedPerson");
+            xf_put_str(ref, "display", family);
+        }
+    }
+    xf_add_str(x, res, "subscriberId", xf_comp(x, xf_rep(x, xf_take(x, s, 49), 1), 1));
+    const char *system;
+    cJSON *id = dt_identifier(x, xf_rep(x, xf_take(x, s, 10), 1), &system);
+    const char *employer = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, s, 11), 1), 1));
+    if (employer || id) {
+        cJSON *ref = xf_put_object(res, "policyHolder");
+        xf_put_str(ref, "type", "Organization");
+        if (employer)
+            xf_put_str(ref, "display", employer);
+        if (id)
+            xf_put(ref, "identifier", id);
+    }
+    return 0;
+}
+
+static const xf_field_fn in1_fns[] = {in1_plan, in1_policy, in1_period, in1_relationship,
+                                      in1_subscriber};
 
 const struct xf_segmap seg_in1 = {"IN1", "Coverage", in1_fns, sizeof in1_fns / sizeof in1_fns[0]};
 
@@ -72,6 +106,9 @@ static void add_payor(struct xf_ctx *x, const struct hl7_seg *s, char url[XF_URL
     const char *name = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, s, 4), 1), 1));
     if (name)
         xf_put_str(org, "name", name);
+    cJSON *address = dt_org_address(x, xf_rep(x, xf_take(x, s, 5), 1));
+    if (address)
+        xf_append(org, "address", address);
     xf_full_url(x, s, "Organization", url);
     const cJSON *v = cJSON_GetObjectItem(id, "value");
     snprintf(seed, sizeof seed, "payor\x1f%s\x1f%s", cJSON_IsString(v) ? v->valuestring : "",

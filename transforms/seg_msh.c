@@ -73,6 +73,12 @@ static cJSON *organization(struct xf_ctx *x, struct hl7_view xon)
  * addresses as the endpoints, MSH-19 the message's language (a BCP-47 code). */
 static int msh_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
+    const char *security = xf_text(x, xf_take(x, s, 8)); /* IG: meta.security, as sent */
+    if (security) {
+        cJSON *label = cJSON_CreateObject();
+        xf_put_str(label, "code", security);
+        xf_append(xf_put_object(res, "meta"), "security", label);
+    }
     cJSON *responsible = organization(x, xf_take(x, s, 22));
     if (responsible)
         xf_put(res, "responsible", responsible);
@@ -181,16 +187,79 @@ static void event_details(struct xf_ctx *x, const struct hl7_seg *evn, cJSON *p)
     } else {
         cJSON_Delete(who);
     }
-    const char *facility = xf_text(x, xf_first_sub(x, xf_take(x, evn, 7)));
+    struct hl7_view hd = xf_take(x, evn, 7); /* HD: namespace, else universal id */
+    const char *facility =
+        xf_text(x, xf_has(xf_comp(x, hd, 1)) ? xf_comp(x, hd, 1) : xf_comp(x, hd, 2));
     if (facility)
         xf_put_str(xf_put_object(p, "location"), "display", facility);
+}
+
+/* Each SFT (the software that made or passed on the message) as a contained Device the
+ * Provenance names as a source entity (IG SFT[Device]): vendor (SFT-1), version (SFT-2),
+ * product (SFT-3), binary id (SFT-4), description (SFT-5), install date (SFT-6). */
+static void software(struct xf_ctx *x, cJSON *prov)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 1; i < x->msg->nsegs && n < 9; i++) {
+        const struct hl7_seg *sft = &x->msg->segs[i];
+        if (strcmp(sft->name, "SFT") != 0)
+            continue;
+        char id[8], ref[9];
+        snprintf(id, sizeof id, "sft%u", ++n);
+        snprintf(ref, sizeof ref, "#%s", id);
+        cJSON *d = cJSON_CreateObject();
+        xf_put_str(d, "resourceType", "Device");
+        xf_put_str(d, "id", id);
+        xf_add_str(x, d, "manufacturer", xf_first_sub(x, xf_comp(x, xf_take(x, sft, 1), 1)));
+        const char *product = xf_text(x, xf_take(x, sft, 3));
+        if (product) {
+            cJSON *name = cJSON_CreateObject();
+            xf_put_str(name, "name", product);
+            xf_put_str(name, "type", "manufacturer-name");
+            xf_append(d, "deviceName", name);
+        }
+        xf_add_str(x, d, "modelNumber", xf_take(x, sft, 4));
+        cJSON *version = cJSON_CreateObject();
+        xf_add_str(x, version, "value", xf_take(x, sft, 2));
+        char installed[DT_MAX];
+        if (dt_format(x, xf_take(x, sft, 6), DT_DATETIME, installed) == 0) {
+            cJSON *e = cJSON_CreateObject();
+            xf_put_str(e, "url",
+                       "https://hl7.org/fhir/5.0/StructureDefinition/"
+                       "extension-Device.version.installDate");
+            xf_put_str(e, "valueDateTime", installed);
+            xf_append(version, "extension", e);
+        }
+        if (cJSON_GetObjectItem(version, "value"))
+            xf_append(d, "version", version);
+        else
+            cJSON_Delete(version); /* Device.version needs its value */
+        const char *about = xf_text(x, xf_take(x, sft, 5));
+        if (about) {
+            cJSON *note = cJSON_CreateObject();
+            xf_put_str(note, "text", about);
+            xf_append(d, "note", note);
+        }
+        if (cJSON_GetArraySize(d) <= 2) {
+            cJSON_Delete(d);
+            n--;
+            continue;
+        }
+        xf_append(prov, "contained", d);
+        cJSON *entity = cJSON_CreateObject();
+        xf_put_str(entity, "role", "source");
+        xf_put(entity, "what", xf_ref(ref));
+        xf_append(prov, "entity", entity);
+    }
 }
 
 void seg_msh_provenance(struct xf_ctx *x, const struct hl7_seg *evn)
 {
     const struct hl7_seg *msh = &x->msg->segs[0];
     char recorded[DT_MAX], url[XF_URL_MAX];
-    if (dt_format(x, hl7_field(x->msg, msh, 7), DT_INSTANT, recorded) != 0) {
+    /* recorded: the message's time, else the event's recording time (EVN-2) */
+    if (dt_format(x, hl7_field(x->msg, msh, 7), DT_INSTANT, recorded) != 0 &&
+        (!evn || dt_format(x, xf_take(x, evn, 2), DT_INSTANT, recorded) != 0)) {
         xf_warn(x, msh, 7, "no valid message time: no Provenance for this message");
         return;
     }
@@ -208,6 +277,7 @@ void seg_msh_provenance(struct xf_ctx *x, const struct hl7_seg *evn)
                       "assembler", "Assembler"));
     xf_put_str(who, "display", "Solent HL7v2-to-FHIR interface engine");
     xf_append(p, "agent", agent);
+    software(x, p);
     if (evn) { /* EVN-1 (type) and EVN-2 (recorded) repeat MSH-9 and MSH-7 */
         (void)xf_take(x, evn, 1);
         (void)xf_take(x, evn, 2);

@@ -2,11 +2,14 @@
 #include "transforms/seg_obr.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transforms/dt_code.h"
 #include "transforms/dt_ident.h"
+#include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
+#include "transforms/dt_value.h"
 
 /* HL7 table 0123 result status -> diagnostic-report-status, exactly the IG's
  * ResultStatus[Non-Queries] map; codes it leaves unmapped (A, Y, Z...) give unknown. */
@@ -53,25 +56,70 @@ static void order_ids(struct xf_ctx *x, const struct hl7_seg *orc, const struct 
     }
 }
 
-/* A reference by display name; family is the view holding the surname. */
-static void by_name(struct xf_ctx *x, cJSON *res, const char *name, struct hl7_view family_view)
+/* HL7 table 0482 order type -> v3 RoleCode (IG OrderType). */
+static const struct dt_code_row order_type[] = {
+    {"I", "HOSP", "Hospital"},
+    {"O", "OF", "Outpatient facility"},
+};
+
+static bool same_text(struct hl7_view a, struct hl7_view b)
 {
-    const char *family = xf_text(x, family_view);
-    if (!family)
-        return;
-    cJSON *ref = cJSON_CreateObject();
-    xf_put_str(ref, "type", "Practitioner");
-    xf_put_str(ref, "display", family);
-    if (strcmp(name, "requester") == 0)
-        xf_put(res, name, ref);
-    else
-        xf_append(res, name, ref);
+    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
 }
 
-/* The surname of the first XCN of a field (XCN-2, first sub-component). */
-static struct hl7_view xcn_family(struct xf_ctx *x, struct hl7_view field)
+/* The ordering facility (ORC-21 name, ORC-22 address, ORC-23 phone) and the orderer's address
+ * (ORC-24): the IG's requester is then a PractitionerRole of the ordering provider at that
+ * organization; here contained, with the provider a contained Practitioner when ORC-24 gives
+ * an address. */
+static void ordering_facility(struct xf_ctx *x, const struct hl7_seg *orc, struct hl7_view orderer,
+                              cJSON *sr)
 {
-    return xf_sub(x, xf_comp(x, xf_rep(x, field, 1), 2), 1);
+    cJSON *org = cJSON_CreateObject(), *item;
+    xf_put_str(org, "resourceType", "Organization");
+    xf_put_str(org, "id", "facility");
+    xf_add_str(x, org, "name", xf_comp(x, xf_rep(x, xf_take(x, orc, 21), 1), 1));
+    if ((item = dt_org_address(x, xf_rep(x, xf_take(x, orc, 22), 1))))
+        xf_append(org, "address", item);
+    if ((item = dt_contact_point(x, xf_rep(x, xf_take(x, orc, 23), 1), "work")))
+        xf_append(org, "telecom", item);
+    cJSON *address = dt_address(x, xf_rep(x, xf_take(x, orc, 24), 1));
+    if (cJSON_GetArraySize(org) == 2 && !address) {
+        cJSON_Delete(org);
+        return;
+    }
+    cJSON *role = cJSON_CreateObject();
+    xf_put_str(role, "resourceType", "PractitionerRole");
+    xf_put_str(role, "id", "requester");
+    cJSON *who = address ? dt_practitioner(x, orderer, "orderer") : NULL;
+    if (who) {
+        xf_append(who, "address", address);
+        xf_append(sr, "contained", who);
+        xf_put(role, "practitioner", xf_ref("#orderer"));
+    } else {
+        cJSON_Delete(address);
+        cJSON *by_display = cJSON_DetachItemFromObjectCaseSensitive(sr, "requester");
+        if (by_display)
+            xf_put(role, "practitioner", by_display);
+    }
+    if (cJSON_GetArraySize(org) > 2) {
+        xf_append(sr, "contained", org);
+        xf_put(role, "organization", xf_ref("#facility"));
+    } else {
+        cJSON_Delete(org);
+    }
+    xf_append(sr, "contained", role);
+    cJSON_DeleteItemFromObjectCaseSensitive(sr, "requester");
+    xf_put(sr, "requester", xf_ref("#requester"));
+}
+
+/* The requester (one) or a list entry (name) from the XCN of field. */
+static void by_name(struct xf_ctx *x, cJSON *res, const char *name, struct hl7_view xcn)
+{
+    cJSON *ref = dt_person_ref(x, xcn, "Practitioner");
+    if (ref && strcmp(name, "requester") == 0)
+        xf_put(res, name, ref);
+    else if (ref)
+        xf_append(res, name, ref);
 }
 
 /* OBR-53 (alternate placer order number, a CX) is one more identifier of the request. */
@@ -105,7 +153,14 @@ static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res
         dt_add(x, res, "effectiveDateTime", from, DT_DATETIME);
     dt_add(x, res, "issued", xf_take(x, obr, 22), DT_INSTANT);
     /* OBR-32 is an NDL whose first component is a CNN: id&family&given... */
-    by_name(x, res, "resultsInterpreter", xf_sub(x, xf_comp(x, xf_take(x, obr, 32), 1), 2));
+    struct hl7_view cnn = xf_comp(x, xf_take(x, obr, 32), 1);
+    const char *interpreter = xf_text(x, xf_sub(x, cnn, 2));
+    if (interpreter) {
+        cJSON *ref = cJSON_CreateObject();
+        xf_put_str(ref, "type", "Practitioner");
+        xf_put_str(ref, "display", interpreter);
+        xf_append(res, "resultsInterpreter", ref);
+    }
     (void)xf_take(x, obr, 1);
     return 0;
 }
@@ -117,11 +172,15 @@ const char *seg_obr_request_status(struct xf_ctx *x, const struct hl7_seg *orc)
         orc ? dt_code_find(order_status, sizeof order_status / sizeof order_status[0],
                            xf_take(x, orc, 5), x)
             : NULL;
-    if (!st && orc)
-        st = dt_code_find(order_control, sizeof order_control / sizeof order_control[0],
-                          xf_take(x, orc, 1), x);
+    struct hl7_view control = orc ? xf_take(x, orc, 1) : (struct hl7_view){0};
+    if (!st && orc) /* ORC-1 is read either way: the event's meaning (a cancel...) */
+        st =
+            dt_code_find(order_control, sizeof order_control / sizeof order_control[0], control, x);
     return st ? st->code : "unknown";
 }
+
+static void priority(struct xf_ctx *x, struct hl7_view v, cJSON *sr);
+static void legacy_timing(struct xf_ctx *x, struct hl7_view tq, cJSON *sr);
 
 /* The request's fields from ORC and OBR; either may be missing (an ORC alone is an order
  * too, an OBR without ORC one in ORU). */
@@ -129,7 +188,8 @@ static void request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const st
                            cJSON *res)
 {
     xf_put_str(res, "status", seg_obr_request_status(x, orc));
-    xf_put_str(res, "intent", "order");
+    /* OBR-11 specimen action code G: a reflex order (IG OBR[ServiceRequest]) */
+    xf_put_str(res, "intent", obr && xf_eq(xf_take(x, obr, 11), "G") ? "reflex-order" : "order");
     if (obr) {
         struct xf_reps it;
         struct hl7_view rep;
@@ -161,10 +221,47 @@ static void request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const st
         }
         (void)xf_take(x, orc, 1);
         dt_add(x, res, "authoredOn", xf_take(x, orc, 9), DT_DATETIME);
-        by_name(x, res, "requester", xcn_family(x, xf_take(x, orc, 12)));
+        by_name(x, res, "requester", xf_take(x, orc, 12));
+        const struct dt_code_row *where = dt_code_map(
+            x, order_type, sizeof order_type / sizeof order_type[0], xf_take(x, orc, 29), "0482");
+        if (where) /* ORC-29 order type: inpatient or outpatient (IG OrderType) */
+            xf_append(res, "locationCode",
+                      dt_concept("http://terminology.hl7.org/CodeSystem/v3-RoleCode", where->code,
+                                 where->display));
     }
-    if (obr && !cJSON_GetObjectItem(res, "requester"))
-        by_name(x, res, "requester", xcn_family(x, xf_take(x, obr, 16)));
+    if (obr) {
+        /* OBR-16 ordering provider: the requester when ORC-12 is empty; the same person
+         * again otherwise, or a second one the request has no room for */
+        struct hl7_view ordering = hl7_field(x->msg, obr, 16);
+        if (!cJSON_GetObjectItem(res, "requester"))
+            by_name(x, res, "requester", xf_take(x, obr, 16));
+        else if (orc && same_text(ordering, hl7_field(x->msg, orc, 12)))
+            (void)xf_take(x, obr, 16);
+        dt_add(x, res, "occurrenceDateTime", xf_take(x, obr, 6), DT_DATETIME); /* requested */
+        priority(x, xf_take(x, obr, 5), res); /* deprecated: TQ-6 and TQ1-9 say it later */
+    }
+    struct hl7_view tq = orc ? xf_take(x, orc, 7) : (struct hl7_view){0};
+    if (!xf_has(tq) && obr)
+        tq = xf_take(x, obr, 27);
+    legacy_timing(x, tq, res);
+    if (orc)
+        ordering_facility(x, orc,
+                          xf_has(hl7_field(x->msg, orc, 12)) || !obr ? hl7_field(x->msg, orc, 12)
+                                                                     : hl7_field(x->msg, obr, 16),
+                          res);
+    /* OBR-17, else ORC-14: the number to call back about the order */
+    struct hl7_view phone = obr ? xf_take(x, obr, 17) : (struct hl7_view){0};
+    if (!xf_has(phone) && orc)
+        phone = xf_take(x, orc, 14);
+    cJSON *cp = dt_contact_point(x, xf_rep(x, phone, 1), "work");
+    if (cp) {
+        cJSON *e = cJSON_CreateObject();
+        xf_put_str(
+            e, "url",
+            "http://hl7.org/fhir/StructureDefinition/servicerequest-order-callback-phone-number");
+        xf_put(e, "valueContactPoint", cp);
+        xf_append(res, "extension", e);
+    }
 }
 
 cJSON *seg_obr_order_request(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr)
@@ -176,31 +273,143 @@ cJSON *seg_obr_order_request(struct xf_ctx *x, const struct hl7_seg *orc, const 
     return sr;
 }
 
+/* Puts item as key of obj, replacing what was there: a later, more specific source of a
+ * field (TQ1 over the legacy TQ, a period over OBR-6) wins. */
+static void put_over(cJSON *obj, const char *key, cJSON *item)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    xf_put(obj, key, item);
+}
+
+/* The request's occurrenceTiming (replacing an occurrenceDateTime), made when absent. */
+static cJSON *timing_of(cJSON *sr)
+{
+    cJSON *t = cJSON_GetObjectItem(sr, "occurrenceTiming");
+    if (t)
+        return t;
+    cJSON_DeleteItemFromObjectCaseSensitive(sr, "occurrenceDateTime");
+    return xf_put_object(sr, "occurrenceTiming");
+}
+
+static cJSON *repeat_of(cJSON *sr)
+{
+    cJSON *t = timing_of(sr), *r = cJSON_GetObjectItem(t, "repeat");
+    return r ? r : xf_put_object(t, "repeat");
+}
+
+/* A repeat pattern (RI-1, RPT-1) as Timing.code: the IG's RepeatPattern map sends BID, TID,
+ * QID, QOD, QD, Q1H-Q8H, WK, MO and AM to the GTS abbreviations, the rest stay in table 0335;
+ * free text ("3 times daily") is the code's text. */
+static void repeat_code(struct xf_ctx *x, struct hl7_view v, cJSON *sr)
+{
+    static const char *const gts[] = {"BID", "TID", "QID", "QOD", "QD", "Q1H", "Q2H",
+                                      "Q3H", "Q4H", "Q6H", "Q8H", "WK", "MO",  "AM"};
+    const char *code = xf_text(x, v);
+    if (!code)
+        return;
+    bool coded = strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<>") == strlen(code);
+    const char *system = "http://terminology.hl7.org/CodeSystem/v2-0335";
+    for (size_t i = 0; i < sizeof gts / sizeof gts[0]; i++)
+        if (strcmp(code, gts[i]) == 0)
+            system = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation";
+    cJSON *cc = coded ? dt_concept(system, code, NULL) : cJSON_CreateObject();
+    if (!coded)
+        xf_put_str(cc, "text", code);
+    put_over(timing_of(sr), "code", cc);
+}
+
 /* HL7 table 0485 priority -> request-priority (IG ExtendedPriorityCodes; P, C, T... unmapped). */
 static const struct dt_code_row priorities[] = {
     {"S", "stat", NULL}, {"A", "asap", NULL}, {"R", "routine", NULL}};
 
-void seg_obr_timing(struct xf_ctx *x, const struct hl7_seg *tq1, cJSON *sr)
+static void priority(struct xf_ctx *x, struct hl7_view v, cJSON *sr)
 {
-    cJSON *bounds = cJSON_CreateObject();
-    if (dt_add_period(x, bounds, "boundsPeriod", xf_take(x, tq1, 7), xf_take(x, tq1, 8),
-                      DT_DATETIME)) {
-        cJSON *timing = xf_put_object(sr, "occurrenceTiming");
-        xf_put(timing, "repeat", bounds);
-    } else {
+    const struct dt_code_row *p =
+        dt_code_map(x, priorities, sizeof priorities / sizeof priorities[0], v, "0485");
+    if (p)
+        put_over(sr, "priority", cJSON_CreateString(p->code));
+}
+
+static void note(struct xf_ctx *x, struct hl7_view v, cJSON *sr)
+{
+    const char *text = xf_text(x, v);
+    if (text) {
+        cJSON *n = cJSON_CreateObject();
+        xf_put_str(n, "text", text);
+        xf_append(sr, "note", n);
+    }
+}
+
+/* A count (NM) into the request's repeat. */
+static void count(struct xf_ctx *x, struct hl7_view v, cJSON *sr, const char *key)
+{
+    const char *n = xf_text(x, v);
+    char *end;
+    long c = n ? strtol(n, &end, 10) : 0;
+    if (n && (*end || c < 1 || c > 1000000))
+        xf_warn_at(x, v, "not a positive whole number: no count");
+    else if (n)
+        xf_put_number(repeat_of(sr), key, (double)c);
+}
+
+/* The legacy quantity/timing (TQ, ORC-7 else OBR-27; IG TQ[ServiceRequest]): TQ-1 quantity,
+ * TQ-2 interval (repeat pattern and explicit times), TQ-4/5 start and end, TQ-6 priority,
+ * TQ-8 text, TQ-12 total occurrences. */
+static void legacy_timing(struct xf_ctx *x, struct hl7_view tq, cJSON *sr)
+{
+    tq = xf_rep(x, tq, 1);
+    struct hl7_view q = xf_comp(x, tq, 1);
+    const char *n = xf_text(x, xf_sub(x, q, 1));
+    char dec[64];
+    if (n && dt_decimal(n, dec, sizeof dec) == 0) {
+        cJSON *quantity = xf_put_object(sr, "quantityQuantity");
+        xf_put_raw(quantity, "value", dec);
+        const char *unit = xf_text(x, xf_sub(x, q, 2));
+        if (unit)
+            xf_put_str(quantity, "unit", unit);
+    }
+    repeat_code(x, xf_sub(x, xf_comp(x, tq, 2), 1), sr);
+    struct hl7_view from = xf_comp(x, tq, 4), to = xf_comp(x, tq, 5);
+    if (xf_has(from) || xf_has(to)) {
+        cJSON *bounds = cJSON_CreateObject();
+        if (dt_add_period(x, bounds, "boundsPeriod", from, to, DT_DATETIME))
+            put_over(repeat_of(sr), "boundsPeriod",
+                     cJSON_DetachItemFromObjectCaseSensitive(bounds, "boundsPeriod"));
         cJSON_Delete(bounds);
     }
-    const struct dt_code_row *p =
-        dt_code_map(x, priorities, sizeof priorities / sizeof priorities[0],
-                    xf_rep(x, xf_take(x, tq1, 9), 1), "0485");
-    if (p)
-        xf_put_str(sr, "priority", p->code);
-    const char *text = xf_text(x, xf_take(x, tq1, 11));
-    if (text) {
-        cJSON *note = cJSON_CreateObject();
-        xf_put_str(note, "text", text);
-        xf_append(sr, "note", note);
+    priority(x, xf_comp(x, tq, 6), sr);
+    note(x, xf_comp(x, tq, 8), sr);
+    count(x, xf_comp(x, tq, 12), sr, "count");
+}
+
+void seg_obr_timing(struct xf_ctx *x, const struct hl7_seg *tq1, cJSON *sr)
+{
+    cJSON *quantity = dt_quantity_cq(x, xf_take(x, tq1, 2));
+    if (quantity)
+        put_over(sr, "quantityQuantity", quantity);
+    repeat_code(x, xf_comp(x, xf_rep(x, xf_take(x, tq1, 3), 1), 1), sr);
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, xf_take(x, tq1, 4)); xf_reps_next(x, &it, &rep);) {
+        const char *t = xf_text(x, rep); /* TM: HHMM[SS] -> hh:mm:ss */
+        if (!t || strspn(t, "0123456789") < 4 || (strlen(t) != 4 && strlen(t) != 6)) {
+            if (t)
+                xf_warn_at(x, rep, "not a time of day (HHMM[SS])");
+            continue;
+        }
+        char tod[9];
+        snprintf(tod, sizeof tod, "%.2s:%.2s:%.2s", t, t + 2, t[4] ? t + 4 : "00");
+        xf_append(repeat_of(sr), "timeOfDay", cJSON_CreateString(tod));
     }
+    cJSON *bounds = cJSON_CreateObject();
+    if (dt_add_period(x, bounds, "boundsPeriod", xf_take(x, tq1, 7), xf_take(x, tq1, 8),
+                      DT_DATETIME))
+        put_over(repeat_of(sr), "boundsPeriod",
+                 cJSON_DetachItemFromObjectCaseSensitive(bounds, "boundsPeriod"));
+    cJSON_Delete(bounds);
+    priority(x, xf_rep(x, xf_take(x, tq1, 9), 1), sr);
+    note(x, xf_take(x, tq1, 11), sr);
+    count(x, xf_take(x, tq1, 14), sr, "count");
     (void)xf_take(x, tq1, 1); /* set id */
 }
 

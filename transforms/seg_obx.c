@@ -80,16 +80,34 @@ static int obx_interpretation(struct xf_ctx *x, const struct hl7_seg *s, cJSON *
     return 0;
 }
 
+/* OBX-16 responsible observer; OBX-25 the medical director who answers for the result
+ * (IG: a PractitionerRole with code MDIR; here the person, by name). */
 static int obx_performer(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    struct hl7_view who = xf_rep(x, xf_take(x, s, 16), 1);
-    const char *family = xf_text(x, xf_sub(x, xf_comp(x, who, 2), 1));
-    if (!family)
-        return 0;
-    cJSON *ref = cJSON_CreateObject();
-    xf_put_str(ref, "type", "Practitioner");
-    xf_put_str(ref, "display", family);
-    xf_append(res, "performer", ref);
+    for (uint32_t f = 16; f <= 25; f += 9) {
+        cJSON *ref = dt_person_ref(x, xf_take(x, s, f), "Practitioner");
+        if (ref)
+            xf_append(res, "performer", ref);
+    }
+    return 0;
+}
+
+/* OBX-18 equipment instance identifier: the device, by identifier (IG device(Device.
+ * identifier)); OBX-10 nature of abnormal test (table 0080) as R4's extension. */
+static int obx_device(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *id = dt_ei(x, xf_rep(x, xf_take(x, s, 18), 1));
+    if (id)
+        xf_put(xf_put_object(res, "device"), "identifier", id);
+    const char *nature = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, s, 10), 1), 1));
+    if (nature) {
+        cJSON *e = cJSON_CreateObject();
+        xf_put_str(e, "url",
+                   "http://hl7.org/fhir/StructureDefinition/observation-nature-of-abnormal-test");
+        xf_put(e, "valueCodeableConcept",
+               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0080", nature, NULL));
+        xf_append(res, "extension", e);
+    }
     return 0;
 }
 
@@ -128,7 +146,7 @@ static int obx_lab(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         xf_append(lab, "identifier", id);
     }
     xf_add_str(x, lab, "name", xf_comp(x, org, 1));
-    cJSON *address = dt_address(x, xf_take(x, s, 24));
+    cJSON *address = dt_org_address(x, xf_take(x, s, 24));
     if (address)
         xf_append(lab, "address", address);
     if (cJSON_GetArraySize(lab) > 2) {
@@ -154,7 +172,8 @@ static int obx_lab(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 }
 
 static const xf_field_fn obx_fns[] = {obx_status,         obx_code,      obx_effective, obx_range,
-                                      obx_interpretation, obx_performer, obx_method,    obx_lab};
+                                      obx_interpretation, obx_performer, obx_method,    obx_lab,
+                                      obx_device};
 
 const struct xf_segmap seg_obx = {"OBX", "Observation", obx_fns,
                                   sizeof obx_fns / sizeof obx_fns[0]};

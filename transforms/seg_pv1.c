@@ -31,10 +31,9 @@ static const struct {
     uint32_t field;
     const char *type, *display, *id;
 } doctors[] = {
-    {7, "ATND", "attender", "atnd"},
-    {8, "REF", "referrer", "ref"},
-    {9, "CON", "consultant", "con"},
-    {17, "ADM", "admitter", "adm"},
+    {7, "ATND", "attender", "atnd"},       {8, "REF", "referrer", "ref"},
+    {9, "CON", "consultant", "con"},       {17, "ADM", "admitter", "adm"},
+    {52, "PART", "Participation", "part"}, /* other healthcare provider */
 };
 
 static void contain(cJSON *res, cJSON *r)
@@ -178,6 +177,21 @@ static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
     cJSON *diet = dt_codeable(x, xf_rep(x, xf_take(x, s, 38), 1));
     if (diet)
         xf_append(h, "dietPreference", diet);
+    for (xf_reps_init(x, &it, xf_take(x, s, 15)); xf_reps_next(x, &it, &rep);) {
+        cJSON *ambulatory = dt_codeable_table(x, rep, "0009"); /* ambulatory status */
+        if (ambulatory)
+            xf_append(h, "specialArrangement", ambulatory);
+    }
+    /* PV1-37 discharged to location (DLD: a CWE of the place, then the date): by name */
+    struct hl7_view place = xf_comp(x, xf_take(x, s, 37), 1);
+    const char *where = xf_text(x, xf_sub(x, place, 2));
+    if (!where)
+        where = xf_text(x, xf_sub(x, place, 1));
+    if (where) {
+        cJSON *dest = xf_put_object(h, "destination");
+        xf_put_str(dest, "type", "Location");
+        xf_put_str(dest, "display", where);
+    }
     if (cJSON_GetArraySize(h))
         xf_put(res, "hospitalization", h);
     else
@@ -185,8 +199,23 @@ static int pv1_hospitalization(struct xf_ctx *x, const struct hl7_seg *s, cJSON 
     return 0;
 }
 
+/* PV1-54 service episode identifier: the episode of care, by its identifier (IG). */
+static int pv1_episode(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const char *system;
+    cJSON *id = dt_identifier(x, xf_take(x, s, 54), &system);
+    if (id) {
+        cJSON *ref = cJSON_CreateObject();
+        xf_put_str(ref, "type", "EpisodeOfCare");
+        xf_put(ref, "identifier", id);
+        xf_append(res, "episodeOfCare", ref);
+    }
+    return 0;
+}
+
 static const xf_field_fn pv1_fns[] = {
-    pv1_class, pv1_visit, pv1_period, pv1_service, pv1_doctors, pv1_locations, pv1_hospitalization,
+    pv1_class,   pv1_visit,     pv1_period,          pv1_service,
+    pv1_doctors, pv1_locations, pv1_hospitalization, pv1_episode,
 };
 
 const struct xf_segmap seg_pv1 = {"PV1", "Encounter", pv1_fns, sizeof pv1_fns / sizeof pv1_fns[0]};

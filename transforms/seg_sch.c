@@ -175,6 +175,28 @@ int seg_sch_map(struct xf_ctx *x, const struct hl7_seg *sch, const struct hl7_se
         put_times(x, appt, xf_take(x, tq1, 7), xf_take(x, tq1, 8), minutes);
     else
         put_times(x, appt, xf_comp(x, tq, 4), xf_comp(x, tq, 5), minutes);
+    /* the placer's and the filler's contact people (SCH-12, SCH-16) and who entered it
+     * (SCH-20): participants by name (IG SCH[Appointment]) */
+    static const struct {
+        uint32_t field;
+        const char *code, *text;
+    } people[] = {
+        {12, NULL, "placer contact"}, {16, NULL, "filler contact"}, {20, "ENT", "enterer"}};
+    for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
+        cJSON *who = dt_person_ref(x, xf_take(x, sch, people[i].field), "Practitioner");
+        if (!who)
+            continue;
+        cJSON *p = cJSON_CreateObject();
+        cJSON *type = people[i].code
+                          ? dt_concept("http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                       people[i].code, "data entry person")
+                          : cJSON_CreateObject();
+        xf_put_str(type, "text", people[i].text);
+        xf_append(p, "type", type);
+        xf_put(p, "actor", who);
+        xf_put_str(p, "status", "accepted");
+        xf_append(appt, "participant", p);
+    }
     for (uint32_t f = 26; f <= 27; f++) { /* the orders it fulfils, by their numbers */
         cJSON *id = dt_ident_typed(dt_ei(x, xf_take(x, sch, f)), f == 26 ? "PLAC" : "FILL");
         if (id)

@@ -93,7 +93,34 @@ static int spm_collection(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn spm_fns[] = {spm_identifier, spm_type, spm_collection, spm_container};
+/* SPM-31 other specimen identifier (CX), SPM-32 the shipment's (EI, typed SHIP); SPM-14 the
+ * description as a note (IG SPM[Specimen]). */
+static int spm_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const char *system;
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, xf_take(x, s, 31)); xf_reps_next(x, &it, &rep);) {
+        cJSON *id = dt_identifier(x, rep, &system);
+        if (id)
+            xf_append(res, "identifier", id);
+    }
+    cJSON *ship = dt_ident_typed(dt_ei(x, xf_rep(x, xf_take(x, s, 32), 1)), "SHIP");
+    if (ship)
+        xf_append(res, "identifier", ship);
+    for (xf_reps_init(x, &it, xf_take(x, s, 14)); xf_reps_next(x, &it, &rep);) {
+        const char *text = xf_text(x, rep);
+        if (text) {
+            cJSON *note = cJSON_CreateObject();
+            xf_put_str(note, "text", text);
+            xf_append(res, "note", note);
+        }
+    }
+    return 0;
+}
+
+static const xf_field_fn spm_fns[] = {spm_identifier, spm_type, spm_collection, spm_container,
+                                      spm_more};
 
 const struct xf_segmap seg_spm = {"SPM", "Specimen", spm_fns, sizeof spm_fns / sizeof spm_fns[0]};
 

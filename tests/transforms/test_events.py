@@ -635,6 +635,106 @@ check("ORU without PID: report kept, no request without a subject",
       rc == 0 and len(resources(b, "DiagnosticReport")) == 1 and not resources(b, "ServiceRequest")
       and "no PID segment" in err)
 
+# --- order details (IG OBR/ORC/TQ1/NTE/OBX/SPM fields) ---
+b, err, rc = convert("oml_o21_order_details", "--explain")
+srs = {r["identifier"][0]["value"]: r for r in resources(b, "ServiceRequest")}
+sr, legacy = srs["ORD0021"], srs["ORD0022"]
+check("OBR-11 G: a reflex order", sr["intent"] == "reflex-order" and legacy["intent"] == "order")
+check("TQ1-9 priority wins over the deprecated OBR-5", sr["priority"] == "routine")
+timing = sr["occurrenceTiming"]
+check("TQ1-3 BID as a GTS code, TQ1-4 times of day, TQ1-7/8 bounds, TQ1-14 count",
+      timing["code"]["coding"][0] == {"system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation", "code": "BID"}
+      and timing["repeat"]["timeOfDay"] == ["08:00:00", "20:00:00"] and timing["repeat"]["count"] == 6
+      and timing["repeat"]["boundsPeriod"]["end"] == "2026-12-07T08:00:00+00:00")
+check("a timing replaces OBR-6's occurrenceDateTime (one occurrence[x])", "occurrenceDateTime" not in sr)
+check("TQ1-2 quantity", sr["quantityQuantity"] == {"value": 2, "unit": "mL"})
+check("legacy ORC-7 TQ when there is no TQ1: pattern, bounds, priority, text, count",
+      legacy["occurrenceTiming"]["repeat"] == {"boundsPeriod": {"start": "2026-11-30", "end": "2026-12-07"}, "count": 14}
+      and legacy["priority"] == "stat" and legacy["note"] == [{"text": "Take before breakfast"}])
+check("ORC-29 order type as locationCode",
+      sr["locationCode"][0]["coding"][0]["code"] == "OF" and legacy["locationCode"][0]["coding"][0]["code"] == "HOSP")
+contained = {c["id"]: c for c in sr["contained"]}
+check("ORC-21..24: requester a PractitionerRole of the orderer (with ORC-24 address) at the facility",
+      sr["requester"] == {"reference": "#requester"}
+      and contained["requester"]["organization"] == {"reference": "#facility"}
+      and contained["facility"]["name"] == "Royal Hampshire Clinic"
+      and contained["facility"]["telecom"][0]["value"] == "+44 1962 863535"
+      and contained["orderer"]["address"][0]["postalCode"] == "SO23 9AA")
+check("OBR-17 callback number (ORC-14, a different number, left unmapped by the IG's rule)",
+      sr["extension"][0]["valueContactPoint"]["value"] == "+44 23 92286001"
+      and "unmapped ORC-14" in err)
+check("OBR-16 the same as ORC-12 is used; a different one is reported unmapped",
+      "unmapped OBR-16" not in err and "unmapped OBR[2]-16" in err)
+note = sr["note"][0]
+check("NTE-4/5/6: the note's type, author and time",
+      note["authorReference"]["display"] == "Doctor" and note["time"] == "2026-11-29T07:40:00+00:00"
+      and note["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "RE")
+obs = resources(b, "Observation")[0]
+check("OBX-18 device by identifier, OBX-25 the director as a performer, OBX-10 nature",
+      obs["device"]["identifier"]["value"] == "ANALYSER7"
+      and {"type": "Practitioner", "display": "Director"} in obs["performer"]
+      and obs["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "A")
+spm = resources(b, "Specimen")[0]
+check("SPM-14 note, SPM-31 and SPM-32 (SHIP) identifiers",
+      spm["note"] == [{"text": "Slightly haemolysed"}]
+      and [i["value"] for i in spm["identifier"]] == ["SPC0021", "OTHER99", "SHIP55"]
+      and spm["identifier"][2]["type"]["coding"][0]["code"] == "SHIP")
+
+# --- roles, procedure detail, insurance detail, software, security ---
+b, err, rc = convert("adt_a01_roles", "--explain")
+pat, enc = resources(b, "Patient")[0], resources(b, "Encounter")[0]
+roles = {c["id"]: c for c in pat.get("contained", [])}
+check("ROL after PID: the GP, a PractitionerRole with role, period, phone, place, organization",
+      pat["generalPractitioner"] == [{"reference": "#role1"}]
+      and roles["role1"]["code"][0]["coding"][0]["code"] == "PP"
+      and roles["role1"]["period"] == {"start": "2020-01-01"}
+      and roles["role1"]["organization"]["display"] == "Winchester Surgery"
+      and roles["role1p"]["address"][0]["postalCode"] == "SO23 1AA")
+check("ROL-2 DE adds no GP", len(pat["generalPractitioner"]) == 1 and "unmapped ROL[2]-4" in err)
+parts = [p for p in enc["participant"]]
+check("ROL after PV1: a visit participant; one repeating PV1-7 adds its period, not a second",
+      sum(1 for p in parts if p.get("type", [{}])[0].get("coding", [{}])[0].get("code") == "CP") == 1
+      and len(parts) == 3
+      and [p for p in parts if p["individual"]["reference"] == "#atnd"][0]["period"]["start"]
+      == "2026-12-01T09:50:00+00:00")
+check("PV1-52 other provider (PART), PV1-15 ambulatory status, PV1-37 destination, PV1-54 episode",
+      any(p["type"][0]["coding"][0]["code"] == "PART" for p in parts)
+      and enc["hospitalization"]["specialArrangement"][0]["coding"][0]["code"] == "A1"
+      and enc["hospitalization"]["destination"]["display"] == "Usual residence"
+      and enc["episodeOfCare"][0]["identifier"]["value"] == "EP0001")
+proc = resources(b, "Procedure")[0]
+check("PR1: description, category, 45 minutes as a period, three performers, reason, modifier, parent",
+      proc["code"]["text"] == "Appendix removed" and proc["category"]["coding"][0]["code"] == "A"
+      and proc["performedPeriod"] == {"start": "2026-12-01T12:00:00+00:00", "end": "2026-12-01T12:45:00+00:00"}
+      and [p.get("function", {}).get("coding", [{}])[0].get("code") for p in proc["performer"]]
+      == ["88189002", "304292004", None]
+      and proc["reasonCode"][0]["coding"][0]["code"] == "K35.8"
+      and proc["code"]["coding"][1]["code"] == "80146002:LT"
+      and proc["partOf"][0]["identifier"]["value"] == "PROC0000" and proc["location"]["display"] == "THEATRE1")
+cov = resources(b, "Coverage")[0]
+payor = [o for o in resources(b, "Organization") if o.get("name") == "Acme Insurance"][0]
+check("IN1: the patient subscribes (SEL), IN1-49 subscriber id, IN1-10/11 policy holder, IN1-5 address",
+      cov["subscriber"]["reference"] == entry(b, "Patient")[0]["fullUrl"] and cov["subscriberId"] == "SUB123"
+      and cov["policyHolder"]["display"] == "Widgets Ltd" and cov["policyHolder"]["identifier"]["value"] == "EMP01"
+      and payor["address"][0]["city"] == "London")
+header, prov = resources(b, "MessageHeader")[0], resources(b, "Provenance")[0]
+device = prov["contained"][0]
+check("MSH-8 as the header's security label; SFT as the Provenance's source Device",
+      header["meta"]["security"] == [{"code": "RESTRICTED"}]
+      and prov["entity"] == [{"role": "source", "what": {"reference": "#sft1"}}]
+      and device["manufacturer"] == "Acme Health" and device["modelNumber"] == "B1234"
+      and device["version"][0]["value"] == "5.2" and device["note"] == [{"text": "Patient administration"}])
+check("EVN-7 (an HD) as the place's name, no component separator in it",
+      prov["location"] == {"display": "RHM"})
+check("every populated field of the roles message used but the deleted role's",
+      "explain: 3 of" in err)
+b, err, rc = convert("siu_s12_contacts")
+appt = resources(b, "Appointment")[0]
+who = {p["type"][0].get("text"): p["actor"]["display"] for p in appt["participant"]
+       if p.get("type") and p["type"][0].get("text")}
+check("SCH-12/16/20: placer and filler contacts, the enterer", who ==
+      {"placer contact": "Placer", "filler contact": "Filler", "enterer": "Clerk"})
+
 # --- determinism: the same input, byte-identical output ---
 a = subprocess.run([SOLENT, "convert", f"{DATA}/oru_r01_values.hl7"], capture_output=True).stdout
 c = subprocess.run([SOLENT, "convert", f"{DATA}/oru_r01_values.hl7"], capture_output=True).stdout
