@@ -239,3 +239,13 @@ cJSON *dt_codeable_table(struct xf_ctx *x, struct hl7_view cwe, const char *tabl
     }
     return cc;
 }
+
+const char *dt_admin_gender(struct xf_ctx *x, struct hl7_view sex)
+{
+    static const struct dt_code_row sexes[] = {{"F", "female", NULL}, {"M", "male", NULL},
+                                               {"O", "other", NULL},  {"U", "unknown", NULL},
+                                               {"A", "other", NULL},  {"N", "other", NULL}};
+    const struct dt_code_row *r =
+        dt_code_map(x, sexes, sizeof sexes / sizeof sexes[0], sex, "0001");
+    return r ? r->code : NULL;
+}

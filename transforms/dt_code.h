@@ -23,6 +23,9 @@ const struct dt_code_row *dt_code_find(const struct dt_code_row *rows, size_t n,
  * so a value read and not used never vanishes without a word. */
 const struct dt_code_row *dt_code_map(struct xf_ctx *x, const struct dt_code_row *rows, size_t n,
                                       struct hl7_view v, const char *table);
+/* HL7 table 0001 administrative sex (F, M, O, U, A, N) -> FHIR administrative-gender; NULL
+ * for an empty or unknown code (warned). */
+const char *dt_admin_gender(struct xf_ctx *x, struct hl7_view sex);
 /* The FHIR system URI for a CWE-3 coding system name, or NULL when local/unknown. */
 const char *dt_code_system(struct xf_ctx *x, struct hl7_view name);
 /* CWE (also CE, CNE, CF) -> CodeableConcept; NULL when it holds nothing. */

@@ -258,6 +258,33 @@ static int value_range(struct xf_ctx *x, struct hl7_view nr, cJSON *obs)
     return 0;
 }
 
+const char *dt_time_unit(const char *name, long *seconds)
+{
+    static const struct {
+        const char *names, *ucum;
+        long seconds;
+    } units[] = {
+        {",s,sec,secs,second,seconds,", "s", 1},       {",min,mins,m,minute,minutes,", "min", 60},
+        {",h,hr,hrs,hour,hours,", "h", 3600},          {",d,day,days,", "d", 86400},
+        {",wk,wks,w,week,weeks,", "wk", 604800},       {",mo,mos,month,months,", "mo", 2592000},
+        {",a,ann,yr,yrs,y,year,years,", "a", 31536000}};
+    char key[24];
+    size_t n = name ? strlen(name) : 0;
+    if (!n || n > sizeof key - 3)
+        return NULL;
+    key[0] = ',';
+    for (size_t i = 0; i < n; i++)
+        key[i + 1] = (char)tolower((unsigned char)name[i]);
+    key[n + 1] = ',', key[n + 2] = '\0';
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strstr(units[i].names, key)) {
+            if (seconds)
+                *seconds = units[i].seconds;
+            return units[i].ucum;
+        }
+    return NULL;
+}
+
 cJSON *dt_quantity_cq(struct xf_ctx *x, struct hl7_view cq)
 {
     const char *n = xf_text(x, xf_comp(x, cq, 1));

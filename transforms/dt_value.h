@@ -14,6 +14,10 @@
 int dt_decimal(const char *s, char *out, size_t n);
 /* CQ (quantity^units) -> SimpleQuantity {value, unit}; NULL when it holds no number. */
 cJSON *dt_quantity_cq(struct xf_ctx *x, struct hl7_view cq);
+/* The UCUM code of a unit of time as senders write it (s, sec, min, h, hr, d, day, wk, week,
+ * mo, month, a, ann, yr, year, any case, plural or not), and its length in seconds (months
+ * and years: 30 and 365 days); NULL when name is no unit of time. */
+const char *dt_time_unit(const char *name, long *seconds);
 /* Sets obs.value[x] from the OBX segment. 0: set; 1: *attachment set instead; 2: no value;
  * -1: not mappable (warned at OBX-5). */
 int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON **attachment);

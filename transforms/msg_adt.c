@@ -12,6 +12,7 @@
 #include "transforms/msg_common.h"
 #include "transforms/seg_al1.h"
 #include "transforms/seg_dg1.h"
+#include "transforms/seg_gt1.h"
 #include "transforms/seg_in1.h"
 #include "transforms/seg_nk1.h"
 #include "transforms/seg_pid.h"
@@ -92,6 +93,13 @@ int msg_pv1_add(struct xf_walk *w, const struct hl7_seg *pv1)
     return msg_add_encounter(w->x, w->type->trigger, pv1);
 }
 
+int msg_gt1_add(struct xf_walk *w, const struct hl7_seg *s)
+{
+    if (w->patient) /* a guarantor of a Patient the message has */
+        seg_gt1_add(w->x, s);
+    return 0;
+}
+
 int msg_al1_add(struct xf_walk *w, const struct hl7_seg *s)
 {
     seg_al1_add(w->x, s);
@@ -104,14 +112,7 @@ static const struct dt_code_row diagnosis_roles[] = {{"A", "AD", "Admission diag
 /* The message's Encounter, once added; NULL without one. */
 static cJSON *the_encounter(struct xf_ctx *x)
 {
-    cJSON *e;
-    cJSON_ArrayForEach(e, x->entries)
-    {
-        const cJSON *full = cJSON_GetObjectItem(e, "fullUrl");
-        if (x->encounter_ref[0] && strcmp(full->valuestring, x->encounter_ref) == 0)
-            return cJSON_GetObjectItem(e, "resource");
-    }
-    return NULL;
+    return x->encounter_ref[0] ? xf_bundle_find(x, x->encounter_ref, NULL) : NULL;
 }
 
 /* A role in the patient's care (ROL) as a PractitionerRole contained in res, with the person
@@ -306,7 +307,7 @@ static const struct xf_rule adt_a01_rules[] = {
     {"NK1", 3, false, false, msg_nk1_add, NULL}, {"AL1", 3, false, false, msg_al1_add, NULL},
     {"DG1", 3, false, false, msg_dg1_add, NULL}, {"PR1", 3, false, false, adt_pr1, NULL},
     {"IN1", 3, false, false, msg_in1_add, NULL}, {"OBX", 3, false, false, adt_obx, NULL},
-    {"ROL", 3, false, false, msg_rol_add, NULL},
+    {"ROL", 3, false, false, msg_rol_add, NULL}, {"GT1", 3, false, false, msg_gt1_add, NULL},
 };
 
 static const char *const adt_a01_events[] = {

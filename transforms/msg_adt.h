@@ -43,6 +43,8 @@ int msg_obx_add(struct xf_walk *w, const struct hl7_seg *obx, char url[XF_URL_MA
 /* A role in the patient's care (ROL): their GP after PID/PD1, a visit's participant after
  * PV1/PV2. */
 int msg_rol_add(struct xf_walk *w, const struct hl7_seg *rol);
+/* A guarantor (GT1): the person who pays, and the Account's guarantor. */
+int msg_gt1_add(struct xf_walk *w, const struct hl7_seg *s);
 /* Insurance (IN1): a Coverage and its payor. */
 int msg_in1_add(struct xf_walk *w, const struct hl7_seg *in1);
 

@@ -7,6 +7,7 @@
 #include "transforms/dt_code.h"
 #include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
+#include "transforms/seg_msh.h"
 #include "transforms/seg_obx.h"
 #include "transforms/seg_pid.h"
 #include "transforms/seg_pv1.h"
@@ -48,6 +49,7 @@ int msg_add_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl
     xf_bundle_add(x, x->patient_ref, *patient, x->patient_ident, x->patient_key);
     seg_pid_mother(x, pid, *patient);
     seg_pid_account(x, pid);
+    seg_msh_patient_provenance(x, pid);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "transforms/dt_value.h"
 #include "transforms/msg_adt.h"
 #include "transforms/msg_common.h"
+#include "transforms/seg_msh.h"
 #include "transforms/seg_obr.h"
 #include "transforms/seg_txa.h"
 
@@ -38,6 +39,8 @@ static int mdm_obr(struct xf_walk *w, const struct hl7_seg *obr)
     xf_full_url(x, obr, "ServiceRequest", url);
     seg_obr_request_key(sr, key);
     xf_bundle_add(x, url, sr, cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0), key);
+    if (orc_of(x, obr))
+        seg_msh_order_provenance(x, orc_of(x, obr), url);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "transforms/msg_adt.h"
 #include "transforms/msg_common.h"
 #include "transforms/msg_oru.h"
+#include "transforms/seg_msh.h"
 #include "transforms/seg_obr.h"
 
 static bool has_number(struct xf_ctx *x, const struct hl7_seg *s)
@@ -67,6 +68,9 @@ static int hold_request(struct xf_walk *w, cJSON *sr, const struct hl7_seg *seg)
     xf_full_url(x, seg, "ServiceRequest", url);
     const cJSON *ident = cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0);
     xf_walk_hold(w, sr, url, ident, ident ? w->group_key : NULL);
+    const struct hl7_seg *orc = strcmp(seg->name, "ORC") == 0 ? seg : msg_order_common(x, seg);
+    if (orc)
+        seg_msh_order_provenance(x, orc, url);
     w->count++;
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "transforms/msg_adt.h"
 #include "transforms/msg_common.h"
+#include "transforms/seg_msh.h"
 #include "transforms/seg_obr.h"
 #include "transforms/seg_spm.h"
 
@@ -39,6 +40,8 @@ static int obr_open(struct xf_walk *w, const struct hl7_seg *obr)
     }
     xf_walk_hold(w, dr, dr_url, cJSON_GetArrayItem(cJSON_GetObjectItem(dr, "identifier"), 0),
                  w->group_key);
+    if (orc) /* the order's Provenance: its request's, else (no PID) the report's */
+        seg_msh_order_provenance(x, orc, x->patient_ref[0] ? sr_url : dr_url);
     w->count++;
     return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "transforms/msg_adt.h"
 #include "transforms/msg_common.h"
+#include "transforms/seg_msh.h"
 #include "transforms/seg_rxa.h"
 
 /* An ORDER group opens at its RXA: the Immunization, with the ORC before it and the RXR
@@ -23,6 +24,9 @@ static int rxa_open(struct xf_walk *w, const struct hl7_seg *rxa)
     xf_full_url(x, rxa, "Immunization", url);
     xf_walk_hold(w, imm, url, cJSON_GetArrayItem(cJSON_GetObjectItem(imm, "identifier"), 0),
                  w->group_key); /* conditional on the filler's number when it has a system */
+    const struct hl7_seg *orc = msg_order_common(x, rxa);
+    if (orc) /* who entered and verified the record of it (ORC[Provenance]) */
+        seg_msh_order_provenance(x, orc, url);
     w->count++;
     return 0;
 }

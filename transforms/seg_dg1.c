@@ -56,7 +56,21 @@ static int dg1_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn dg1_fns[] = {dg1_identifier, dg1_code, dg1_dates, dg1_more};
+/* DG1-22 parent diagnosis: the condition this one is due to, by its identifier (IG). */
+static int dg1_parent(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *id = dt_ei(x, xf_take(x, s, 22));
+    if (!id)
+        return 0;
+    cJSON *e = cJSON_CreateObject(), *ref = xf_put_object(e, "valueReference");
+    xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/condition-dueTo");
+    xf_put_str(ref, "type", "Condition");
+    xf_put(ref, "identifier", id);
+    xf_append(res, "extension", e);
+    return 0;
+}
+
+static const xf_field_fn dg1_fns[] = {dg1_identifier, dg1_code, dg1_dates, dg1_more, dg1_parent};
 
 const struct xf_segmap seg_dg1 = {"DG1", "Condition", dg1_fns, sizeof dg1_fns / sizeof dg1_fns[0]};
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "transforms/dt_code.h"
+#include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
 
 /* An endpoint URI for an HD: its universal id when it is a URI, else urn:hl7v2:NAME. */
@@ -77,7 +78,7 @@ static int msh_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (security) {
         cJSON *label = cJSON_CreateObject();
         xf_put_str(label, "code", security);
-        xf_append(xf_put_object(res, "meta"), "security", label);
+        xf_append(xf_object(res, "meta"), "security", label);
     }
     cJSON *responsible = organization(x, xf_take(x, s, 22));
     if (responsible)
@@ -151,14 +152,112 @@ void seg_msh_header(struct xf_ctx *x)
     xf_bundle_add(x, url, h, NULL, NULL);
 }
 
+/* Every entry but the Provenances (of an order, of the patient's record) is the
+ * transformation's target. */
 static void provenance_targets(struct xf_ctx *x, cJSON *prov)
 {
     cJSON *targets = xf_put_array(prov, "target"), *e;
     cJSON_ArrayForEach(e, x->entries)
     {
         const char *url = cJSON_GetObjectItem(e, "fullUrl")->valuestring;
-        cJSON_AddItemToArray(targets, xf_ref(url));
+        const cJSON *rt = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "resource"), "resourceType");
+        if (strcmp(rt->valuestring, "Provenance") != 0)
+            cJSON_AddItemToArray(targets, xf_ref(url));
     }
+}
+
+/* A Provenance agent: who (taken), of the participant type code (NULL: untyped). */
+static void add_agent(cJSON *prov, const char *type, cJSON *who)
+{
+    cJSON *agent = cJSON_CreateObject();
+    if (type)
+        xf_put(agent, "type",
+               dt_concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type", type,
+                          NULL));
+    xf_put(agent, "who", who);
+    xf_append(prov, "agent", agent);
+}
+
+/* A Reference by display to what a CWE names (its text, else its code); NULL when empty. */
+static cJSON *named(struct xf_ctx *x, struct hl7_view cwe, const char *type)
+{
+    const char *name = xf_text(x, xf_comp(x, cwe, 2));
+    if (!name)
+        name = xf_text(x, xf_comp(x, cwe, 1));
+    if (!name)
+        return NULL;
+    cJSON *ref = cJSON_CreateObject();
+    xf_put_str(ref, "type", type);
+    xf_put_str(ref, "display", name);
+    return ref;
+}
+
+/* A new Provenance targeting url, recorded at when (else the message's time); NULL when
+ * neither is a valid instant. */
+static cJSON *provenance_of(struct xf_ctx *x, struct hl7_view when, const char *url)
+{
+    char recorded[DT_MAX];
+    if (dt_format(x, when, DT_INSTANT, recorded) != 0 &&
+        dt_format(x, hl7_field(x->msg, &x->msg->segs[0], 7), DT_INSTANT, recorded) != 0)
+        return NULL;
+    cJSON *p = xf_resource("Provenance");
+    xf_append(p, "target", xf_ref(url));
+    xf_put_str(p, "recorded", recorded);
+    return p;
+}
+
+void seg_msh_order_provenance(struct xf_ctx *x, const struct hl7_seg *orc, const char *url)
+{
+    cJSON *enterer = dt_person_ref(x, xf_take(x, orc, 10), "Practitioner");
+    cJSON *verifier = dt_person_ref(x, xf_take(x, orc, 11), "Practitioner");
+    cJSON *actor = dt_person_ref(x, xf_take(x, orc, 19), "Practitioner");
+    cJSON *org = named(x, xf_rep(x, xf_take(x, orc, 17), 1), "Organization");
+    cJSON *device = named(x, xf_rep(x, xf_take(x, orc, 18), 1), "Device");
+    cJSON *p = enterer || verifier || actor || org || device
+                   ? provenance_of(x, hl7_field(x->msg, orc, 9), url)
+                   : NULL;
+    if (!p) {
+        cJSON_Delete(enterer), cJSON_Delete(verifier), cJSON_Delete(actor);
+        cJSON_Delete(org), cJSON_Delete(device);
+        return;
+    }
+    if (enterer || org) { /* the enterer, on behalf of the entering organisation */
+        add_agent(p, "enterer", enterer ? enterer : org);
+        if (enterer && org)
+            xf_put(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "agent"), 0), "onBehalfOf", org);
+    }
+    if (verifier)
+        add_agent(p, "verifier", verifier);
+    if (actor)
+        add_agent(p, "performer", actor);
+    if (device)
+        add_agent(p, NULL, device);
+    char full[XF_URL_MAX];
+    xf_full_url(x, orc, "Provenance", full);
+    xf_bundle_add(x, full, p, NULL, NULL);
+}
+
+void seg_msh_patient_provenance(struct xf_ctx *x, const struct hl7_seg *pid)
+{
+    struct hl7_view updated = xf_take(x, pid, 33), facility = xf_take(x, pid, 34);
+    if ((!xf_has(updated) && !xf_has(facility)) || !x->patient_ref[0])
+        return;
+    cJSON *p = provenance_of(x, (struct hl7_view){0}, x->patient_ref);
+    if (!p)
+        return;
+    dt_add(x, p, "occurredDateTime", updated, DT_DATETIME);
+    if (!xf_has(facility)) /* the facility that sent the update */
+        facility = hl7_field(x->msg, &x->msg->segs[0], 4);
+    struct hl7_view name =
+        xf_has(xf_comp(x, facility, 1)) ? xf_comp(x, facility, 1) : xf_comp(x, facility, 2);
+    const char *text = xf_text(x, name);
+    cJSON *who = cJSON_CreateObject();
+    xf_put_str(who, "type", "Organization");
+    xf_put_str(who, "display", text ? text : "unknown");
+    add_agent(p, "performer", who);
+    char full[XF_URL_MAX];
+    xf_full_url(x, pid, "Provenance", full);
+    xf_bundle_add(x, full, p, NULL, NULL);
 }
 
 /* What the IG's EVN[Provenance] adds: the event's reason (EVN-4), who entered it (EVN-5, an

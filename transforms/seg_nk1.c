@@ -63,8 +63,6 @@ static int nk1_period(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 /* NK1-12 and NK1-33 identifiers, NK1-37 SSN, NK1-15 sex, NK1-16 birth date, NK1-20 language. */
 static int nk1_person(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    static const char *const sexes[][2] = {{"F", "female"},  {"M", "male"},  {"O", "other"},
-                                           {"U", "unknown"}, {"A", "other"}, {"N", "other"}};
     for (uint32_t f = 12; f <= 33; f += 21) { /* NK1-12 associated party's ids, NK1-33 */
         struct hl7_view ids = xf_take(x, s, f);
         struct xf_reps it;
@@ -84,10 +82,9 @@ static int nk1_person(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         xf_put_str(id, "value", xf_text(x, hl7_field(x->msg, s, 37)));
         xf_append(res, "identifier", id);
     }
-    struct hl7_view sex = xf_comp(x, xf_take(x, s, 15), 1);
-    for (size_t i = 0; i < sizeof sexes / sizeof sexes[0]; i++)
-        if (xf_eq(sex, sexes[i][0]))
-            xf_put_str(res, "gender", sexes[i][1]);
+    const char *gender = dt_admin_gender(x, xf_comp(x, xf_take(x, s, 15), 1));
+    if (gender)
+        xf_put_str(res, "gender", gender);
     dt_add(x, res, "birthDate", xf_take(x, s, 16), DT_DATE);
     cJSON *lang = dt_codeable(x, xf_take(x, s, 20));
     if (lang) {
@@ -132,9 +129,12 @@ void seg_nk1_contact(struct xf_ctx *x, const struct hl7_seg *s, cJSON *patient)
     if ((item = cJSON_GetArrayItem(cJSON_GetObjectItem(person, "address"), 0)))
         xf_put(c, "address", cJSON_Duplicate(item, 1));
     cJSON_Delete(person);
+    const char *org = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, s, 13), 1), 1));
+    if (org) /* NK1-13: the next of kin is an organisation (IG NK1[Patient]) */
+        xf_put_str(xf_put_object(c, "organization"), "display", org);
     /* pat-1: a contact needs details (name, telecom, address) or an organisation */
     if (!cJSON_GetObjectItem(c, "name") && !cJSON_GetObjectItem(c, "telecom") &&
-        !cJSON_GetObjectItem(c, "address")) {
+        !cJSON_GetObjectItem(c, "address") && !cJSON_GetObjectItem(c, "organization")) {
         cJSON_Delete(c);
         return;
     }

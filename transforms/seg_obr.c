@@ -132,6 +132,19 @@ static void alternate_placer(struct xf_ctx *x, const struct hl7_seg *obr, cJSON 
     xf_append(sr, "identifier", id);
 }
 
+/* The person of an NDL (OBR-32..35): its first component is a CNN, id&family&given...;
+ * a Reference by name, or NULL. */
+static cJSON *ndl_person(struct xf_ctx *x, struct hl7_view ndl)
+{
+    const char *family = xf_text(x, xf_sub(x, xf_comp(x, xf_rep(x, ndl, 1), 1), 2));
+    if (!family)
+        return NULL;
+    cJSON *ref = cJSON_CreateObject();
+    xf_put_str(ref, "type", "Practitioner");
+    xf_put_str(ref, "display", family);
+    return ref;
+}
+
 static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res)
 {
     const struct dt_code_row *st =
@@ -153,13 +166,21 @@ static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res
         dt_add(x, res, "effectiveDateTime", from, DT_DATETIME);
     dt_add(x, res, "issued", xf_take(x, obr, 22), DT_INSTANT);
     /* OBR-32 is an NDL whose first component is a CNN: id&family&given... */
-    struct hl7_view cnn = xf_comp(x, xf_take(x, obr, 32), 1);
-    const char *interpreter = xf_text(x, xf_sub(x, cnn, 2));
-    if (interpreter) {
-        cJSON *ref = cJSON_CreateObject();
-        xf_put_str(ref, "type", "Practitioner");
-        xf_put_str(ref, "display", interpreter);
+    cJSON *ref = ndl_person(x, xf_take(x, obr, 32));
+    if (ref)
         xf_append(res, "resultsInterpreter", ref);
+    /* OBR-34 technician, OBR-35 transcriptionist: performers with their function (IG) */
+    for (uint32_t f = 34; f <= 35; f++) {
+        if (!(ref = ndl_person(x, xf_take(x, obr, f))))
+            continue;
+        cJSON *e = cJSON_CreateObject();
+        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/event-performerFunction");
+        xf_put(e, "valueCodeableConcept",
+               dt_concept("http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                          f == 34 ? "SPRF" : "TRANS",
+                          f == 34 ? "secondary performer" : "Transcriber"));
+        xf_append(ref, "extension", e);
+        xf_append(res, "performer", ref);
     }
     (void)xf_take(x, obr, 1);
     return 0;
@@ -382,6 +403,28 @@ static void legacy_timing(struct xf_ctx *x, struct hl7_view tq, cJSON *sr)
     count(x, xf_comp(x, tq, 12), sr, "count");
 }
 
+/* A CQ of time (3^d&day) as a UCUM Duration; NULL, warned, when its unit is no unit of time. */
+static cJSON *time_quantity(struct xf_ctx *x, struct hl7_view cq)
+{
+    cJSON *q = dt_quantity_cq(x, cq);
+    if (!q)
+        return NULL;
+    struct hl7_view unit = xf_comp(x, cq, 2);
+    const char *ucum = dt_time_unit(xf_text(x, xf_sub(x, unit, 1)), NULL);
+    if (!ucum)
+        ucum = dt_time_unit(xf_text(x, xf_sub(x, unit, 2)), NULL);
+    if (!ucum) {
+        xf_warn_at(x, unit, "not a unit of time: the duration left out");
+        cJSON_Delete(q);
+        return NULL;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(q, "unit");
+    xf_put_str(q, "unit", ucum);
+    xf_put_str(q, "system", "http://unitsofmeasure.org");
+    xf_put_str(q, "code", ucum);
+    return q;
+}
+
 void seg_obr_timing(struct xf_ctx *x, const struct hl7_seg *tq1, cJSON *sr)
 {
     cJSON *quantity = dt_quantity_cq(x, xf_take(x, tq1, 2));
@@ -407,6 +450,23 @@ void seg_obr_timing(struct xf_ctx *x, const struct hl7_seg *tq1, cJSON *sr)
         put_over(repeat_of(sr), "boundsPeriod",
                  cJSON_DetachItemFromObjectCaseSensitive(bounds, "boundsPeriod"));
     cJSON_Delete(bounds);
+    /* TQ1-6 service duration: the bounds when TQ1-7/8 give none (IG) */
+    struct hl7_view service = xf_take(x, tq1, 6);
+    if (xf_has(service) && !xf_has(hl7_field(x->msg, tq1, 7)) &&
+        !xf_has(hl7_field(x->msg, tq1, 8))) {
+        cJSON *d = time_quantity(x, service);
+        if (d)
+            put_over(repeat_of(sr), "boundsDuration", d);
+    }
+    /* TQ1-13 occurrence duration: how long each occurrence lasts */
+    cJSON *each = time_quantity(x, xf_take(x, tq1, 13));
+    if (each) {
+        cJSON *r = repeat_of(sr);
+        put_over(r, "duration", cJSON_Duplicate(cJSON_GetObjectItem(each, "value"), 1));
+        put_over(r, "durationUnit",
+                 cJSON_CreateString(cJSON_GetObjectItem(each, "code")->valuestring));
+        cJSON_Delete(each);
+    }
     priority(x, xf_rep(x, xf_take(x, tq1, 9), 1), sr);
     note(x, xf_take(x, tq1, 11), sr);
     count(x, xf_take(x, tq1, 14), sr, "count");

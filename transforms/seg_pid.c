@@ -302,7 +302,8 @@ static int pid_extensions(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         uint32_t field;
         const char *url;
     } coded[] = {{26, "http://hl7.org/fhir/StructureDefinition/patient-citizenship"},
-                 {28, "http://hl7.org/fhir/StructureDefinition/patient-nationality"}};
+                 {28, "http://hl7.org/fhir/StructureDefinition/patient-nationality"},
+                 {39, "http://hl7.org/fhir/StructureDefinition/patient-citizenship"}}; /* tribal */
     for (size_t i = 0; i < sizeof coded / sizeof coded[0]; i++) {
         cJSON *code = dt_codeable(x, xf_rep(x, xf_take(x, s, coded[i].field), 1));
         if (!code)
@@ -313,6 +314,27 @@ static int pid_extensions(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         xf_put(sub, "valueCodeableConcept", code);
         xf_append(e, "extension", sub);
         xf_append(res, "extension", e);
+    }
+    /* PID-35 species and PID-36 breed: the patient is an animal (IG patient-animal) */
+    cJSON *animal = cJSON_CreateObject();
+    static const char *const parts[] = {"species", "breed"};
+    for (uint32_t f = 35; f <= 36; f++) {
+        cJSON *code = dt_codeable(x, xf_take(x, s, f));
+        if (!code)
+            continue;
+        cJSON *sub = cJSON_CreateObject();
+        xf_put_str(sub, "url", parts[f - 35]);
+        xf_put(sub, "valueCodeableConcept", code);
+        xf_append(animal, "extension", sub);
+    }
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(animal, "extension"), 0);
+    if (first && strcmp(cJSON_GetObjectItem(first, "url")->valuestring, "species") == 0) {
+        xf_put_str(animal, "url", "http://hl7.org/fhir/StructureDefinition/patient-animal");
+        xf_append(res, "extension", animal);
+    } else { /* species is required: a breed alone says nothing FHIR takes */
+        if (first)
+            xf_warn(x, s, 36, "a breed without a species (PID-35): not mapped");
+        cJSON_Delete(animal);
     }
     return 0;
 }
@@ -357,7 +379,7 @@ static int pid_uk_core(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (religion)
         add_coded_extension(res, UKCORE_SD "Extension-UKCore-ReligiousAffiliation", religion);
     if (nhs_numbers <= 1) {
-        cJSON *meta = xf_put_object(res, "meta");
+        cJSON *meta = xf_object(res, "meta");
         cJSON_AddItemToArray(xf_put_array(meta, "profile"),
                              cJSON_CreateString(UKCORE_SD "UKCore-Patient"));
     }
@@ -429,7 +451,28 @@ static int pd1_gp(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn pd1_fns[] = {pd1_practice, pd1_gp};
+/* PD1-6 handicap (patient-disability) and PD1-14 place of worship (patient-congregation),
+ * the IG's PD1[Patient] extensions. */
+static int pd1_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    cJSON *handicap = dt_codeable(x, xf_take(x, s, 6));
+    if (handicap) {
+        cJSON *e = cJSON_CreateObject();
+        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/patient-disability");
+        xf_put(e, "valueCodeableConcept", handicap);
+        xf_append(res, "extension", e);
+    }
+    const char *worship = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, s, 14), 1), 1));
+    if (worship) {
+        cJSON *e = cJSON_CreateObject();
+        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/patient-congregation");
+        xf_put_str(e, "valueString", worship);
+        xf_append(res, "extension", e);
+    }
+    return 0;
+}
+
+static const xf_field_fn pd1_fns[] = {pd1_practice, pd1_gp, pd1_more};
 
 const struct xf_segmap seg_pd1 = {"PD1", "Patient", pd1_fns, sizeof pd1_fns / sizeof pd1_fns[0]};
 

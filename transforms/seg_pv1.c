@@ -302,7 +302,41 @@ static int pv2_plans(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn pv2_fns[] = {pv2_pending, pv2_reason, pv2_length_priority, pv2_plans};
+/* PV2-12 visit description as the Encounter's narrative (IG text.div), escaped; PV2-22 visit
+ * protection indicator Y: the visit is restricted (a v3 Confidentiality R security label —
+ * the IG's Yes/No coding would say "true" and nothing a reader of meta.security acts on). */
+static int pv2_text(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    const char *text = xf_text(x, xf_take(x, s, 12));
+    if (text) {
+        struct strbuf div;
+        strbuf_init(&div, 256);
+        strbuf_puts(&div, "<div xmlns=\"http://www.w3.org/1999/xhtml\">");
+        for (const char *c = text; *c; c++) {
+            const char *e = *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : *c == '&' ? "&amp;" : NULL;
+            if (e)
+                strbuf_puts(&div, e);
+            else
+                strbuf_putc(&div, *c);
+        }
+        strbuf_puts(&div, "</div>");
+        cJSON *t = xf_put_object(res, "text");
+        xf_put_str(t, "status", "additional");
+        xf_put_str(t, "div", div.p);
+        strbuf_cleanup(&div);
+    }
+    struct hl7_view protect = xf_take(x, s, 22);
+    if (xf_eq(protect, "Y"))
+        xf_append(xf_object(res, "meta"), "security",
+                  dt_coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R",
+                            "restricted"));
+    else if (xf_has(protect) && !xf_eq(protect, "N"))
+        xf_warn_at(x, protect, "not Y or N (HL7 table 0136): no security label");
+    return 0;
+}
+
+static const xf_field_fn pv2_fns[] = {pv2_text, pv2_pending, pv2_reason, pv2_length_priority,
+                                      pv2_plans};
 
 const struct xf_segmap seg_pv2 = {"PV2", "Encounter", pv2_fns, sizeof pv2_fns / sizeof pv2_fns[0]};
 

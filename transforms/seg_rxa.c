@@ -65,19 +65,30 @@ static void dose(struct xf_ctx *x, const struct hl7_seg *rxa, cJSON *imm)
     }
 }
 
-/* RXA-10 administering provider: a contained Practitioner, function AP (table 0443). */
-static void performer(struct xf_ctx *x, const struct hl7_seg *rxa, cJSON *imm)
+/* RXA-10 administering provider (function AP, table 0443) and ORC-12 the ordering provider
+ * (OP, IG ORC[Immunization]): contained Practitioners. */
+static void performer(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *rxa,
+                      cJSON *imm)
 {
-    cJSON *who = dt_practitioner(x, xf_rep(x, xf_take(x, rxa, 10), 1), "administering");
-    if (!who)
-        return;
-    xf_append(imm, "contained", who);
-    cJSON *p = cJSON_CreateObject();
-    xf_put(p, "function",
-           dt_concept("http://terminology.hl7.org/CodeSystem/v2-0443", "AP",
-                      "Administering Provider"));
-    xf_put(p, "actor", xf_ref("#administering"));
-    xf_append(imm, "performer", p);
+    static const struct {
+        uint32_t field;
+        const char *id, *ref, *code, *display;
+    } roles[] = {{10, "administering", "#administering", "AP", "Administering Provider"},
+                 {12, "ordering", "#ordering", "OP", "Ordering Provider"}};
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        const struct hl7_seg *s = roles[i].field == 10 ? rxa : orc;
+        cJSON *who =
+            s ? dt_practitioner(x, xf_rep(x, xf_take(x, s, roles[i].field), 1), roles[i].id) : NULL;
+        if (!who)
+            continue;
+        xf_append(imm, "contained", who);
+        cJSON *p = cJSON_CreateObject();
+        xf_put(p, "function",
+               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0443", roles[i].code,
+                          roles[i].display));
+        xf_put(p, "actor", xf_ref(roles[i].ref));
+        xf_append(imm, "performer", p);
+    }
 }
 
 /* RXA-17 manufacturer: by name (and MVX code as its identifier), not a resource of its own. */
@@ -124,6 +135,24 @@ static void identifiers(struct xf_ctx *x, const struct hl7_seg *orc, const struc
     }
 }
 
+/* RXA-27 administered-at location (PL) and RXA-28 its address: a contained Location (IG). */
+static void where_given(struct xf_ctx *x, const struct hl7_seg *rxa, cJSON *imm)
+{
+    cJSON *loc = dt_location(x, xf_take(x, rxa, 27), "given-at");
+    cJSON *address = dt_address(x, xf_rep(x, xf_take(x, rxa, 28), 1));
+    if (!loc && address) {
+        loc = cJSON_CreateObject();
+        xf_put_str(loc, "resourceType", "Location");
+        xf_put_str(loc, "id", "given-at");
+    }
+    if (!loc)
+        return;
+    if (address)
+        xf_put(loc, "address", address);
+    xf_append(imm, "contained", loc);
+    xf_put(imm, "location", xf_ref("#given-at"));
+}
+
 int seg_rxa_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *rxa,
                 const struct hl7_seg *rxr, cJSON **out, char key[256])
 {
@@ -138,8 +167,9 @@ int seg_rxa_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_se
         return xf_fail(x, rxa, 3, 101, "RXA-3 (start of administration) is required");
     }
     dose(x, rxa, imm);
-    performer(x, rxa, imm);
+    performer(x, orc, rxa, imm);
     manufacturer(x, rxa, imm);
+    where_given(x, rxa, imm);
     xf_fields_apply(x, rxr, rxr_fields, sizeof rxr_fields / sizeof rxr_fields[0], imm);
     (void)xf_take(x, rxa, 1), (void)xf_take(x, rxa, 2); /* sub-id counters: structure */
     *out = imm;

@@ -10,6 +10,7 @@
 #include "transforms/dt_ident.h"
 #include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
+#include "transforms/dt_value.h"
 
 #define SNOMED "http://snomed.info/sct"
 
@@ -81,23 +82,16 @@ static cJSON *coded(struct xf_ctx *x, struct hl7_view v, const struct dt_code_ro
  * minutes; -1 when the unit is not one of time or the seconds are no whole minutes. */
 static long minutes_of(struct xf_ctx *x, struct hl7_view amount, struct hl7_view unit)
 {
-    static const struct {
-        const char *name;
-        long seconds;
-    } units[] = {{"s", 1},       {"sec", 1},     {"second", 1},  {"seconds", 1},  {"min", 60},
-                 {"mins", 60},   {"m", 60},      {"minute", 60}, {"minutes", 60}, {"h", 3600},
-                 {"hr", 3600},   {"hrs", 3600},  {"hour", 3600}, {"hours", 3600}, {"d", 86400},
-                 {"day", 86400}, {"days", 86400}};
     const char *a = xf_text(x, amount);
     char *end;
-    long n = a ? strtol(a, &end, 10) : -1;
+    long n = a ? strtol(a, &end, 10) : -1, seconds;
     if (!a || *end || n < 0)
         return -1;
     for (int c = 1; c <= 2; c++) {
         const char *u = xf_text(x, xf_comp(x, unit, c));
-        for (size_t i = 0; u && i < sizeof units / sizeof units[0]; i++)
-            if (strcasecmp(u, units[i].name) == 0)
-                return n * units[i].seconds % 60 ? -1 : n * units[i].seconds / 60;
+        const char *ucum = dt_time_unit(u, &seconds);
+        if (ucum && seconds <= 86400) /* an appointment lasts seconds to days */
+            return n * seconds % 60 ? -1 : n * seconds / 60;
     }
     return -1;
 }

@@ -5,6 +5,7 @@
 
 #include "transforms/dt_code.h"
 #include "transforms/dt_ident.h"
+#include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
 #include "transforms/dt_value.h"
 
@@ -157,6 +158,22 @@ void seg_spm_from_obr(struct xf_ctx *x, const struct hl7_seg *obr, const char *r
     cJSON *quantity = dt_quantity_cq(x, xf_take(x, obr, 9)); /* collected amount */
     if (quantity)
         xf_put(c, "quantity", quantity);
+    cJSON *collector = dt_person_ref(x, xf_take(x, obr, 10), "Practitioner");
+    if (collector)
+        xf_put(c, "collector", collector);
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, xf_take(x, obr, 39)); xf_reps_next(x, &it, &rep);) {
+        /* collector's comment (CWE): its text, else its code */
+        const char *text = xf_text(x, xf_comp(x, rep, 2));
+        if (!text)
+            text = xf_text(x, xf_comp(x, rep, 1));
+        if (text) {
+            cJSON *note = cJSON_CreateObject();
+            xf_put_str(note, "text", text);
+            xf_append(sp, "note", note);
+        }
+    }
     if (cJSON_GetArraySize(c))
         xf_put(sp, "collection", c);
     else

@@ -58,6 +58,12 @@ cJSON *xf_put_object(cJSON *obj, const char *key)
     return xf_put(obj, key, cJSON_CreateObject());
 }
 
+cJSON *xf_object(cJSON *obj, const char *key)
+{
+    cJSON *o = cJSON_GetObjectItem(obj, key);
+    return cJSON_IsObject(o) ? o : xf_put_object(obj, key);
+}
+
 cJSON *xf_put_bool(cJSON *obj, const char *key, int value)
 {
     return xf_put(obj, key, cJSON_CreateBool(value));
@@ -274,9 +280,22 @@ bool xf_eq(struct hl7_view v, const char *s)
 }
 
 /* Field n of s holds something a mapping could use (MSH-1/2, the delimiters, aside). */
+/* Segments whose first field is a Set ID (SI): a sequence number of the segment in its
+ * group, which numbers the segment and says nothing else — what it tells (the order) the
+ * bundle keeps, so it is not a field of content the ledger counts. */
+static const char set_id_segments[] =
+    ",AIG,AIL,AIP,AIS,AL1,ARV,CON,DB1,DG1,FT1,GT1,IAM,IN1,IN3,NK1,NTE,"
+    "OBR,OBX,PID,PR1,PV1,RGS,SPM,TQ1,TQ2,TXA,";
+
 static bool populated(const struct hl7_msg *m, const struct hl7_seg *s, uint32_t n)
 {
     struct hl7_view v = hl7_field(m, s, n);
+    char key[6];
+    if (n == 1) {
+        snprintf(key, sizeof key, ",%.3s,", s->name);
+        if (strstr(set_id_segments, key))
+            return false;
+    }
     return v.p && v.len && !(strcmp(s->name, "MSH") == 0 && n <= 2);
 }
 

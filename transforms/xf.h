@@ -101,6 +101,8 @@ cJSON *xf_put_str(cJSON *obj, const char *key, const char *value);
 cJSON *xf_put_array(cJSON *obj, const char *key);
 cJSON *xf_put_object(cJSON *obj, const char *key);
 cJSON *xf_put_bool(cJSON *obj, const char *key, int value);
+/* The object member key of obj, made when absent (meta, which several mappers add to). */
+cJSON *xf_object(cJSON *obj, const char *key);
 cJSON *xf_put_number(cJSON *obj, const char *key, double value);
 cJSON *xf_put_raw(cJSON *obj, const char *key, const char *json);
 /* Appends item to the array member key of obj, creating the array on first use; nothing when

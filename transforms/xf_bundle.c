@@ -258,6 +258,21 @@ void xf_bundle_merge(struct xf_ctx *x)
     free(keys);
 }
 
+cJSON *xf_bundle_find(struct xf_ctx *x, const char *url, const char *type)
+{
+    cJSON *e;
+    cJSON_ArrayForEach(e, x->entries)
+    {
+        const cJSON *full = cJSON_GetObjectItem(e, "fullUrl");
+        cJSON *res = cJSON_GetObjectItem(e, "resource");
+        const cJSON *rt = cJSON_GetObjectItem(res, "resourceType");
+        if (url && url[0] ? cJSON_IsString(full) && strcmp(full->valuestring, url) == 0
+                          : type && cJSON_IsString(rt) && strcmp(rt->valuestring, type) == 0)
+            return res;
+    }
+    return NULL;
+}
+
 cJSON *xf_bundle_last(struct xf_ctx *x)
 {
     cJSON *last = x->entries->child ? x->entries->child->prev : NULL; /* cJSON: head->prev */

@@ -41,6 +41,8 @@ void xf_bundle_add(struct xf_ctx *x, const char *full_url, cJSON *res, const cJS
  * twice: the first keeps its members, gains those only the others have and the array items
  * it lacks; references to the others' fullUrls point at it. */
 void xf_bundle_merge(struct xf_ctx *x);
+/* The resource of the first entry whose fullUrl is url (url NULL or "": of type type), or NULL. */
+cJSON *xf_bundle_find(struct xf_ctx *x, const char *url, const char *type);
 /* The resource of the entry added last, or NULL. */
 cJSON *xf_bundle_last(struct xf_ctx *x);
 /* The finished transaction Bundle; x's entries move into it. */

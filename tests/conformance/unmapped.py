@@ -1,17 +1,24 @@
 #!/usr/bin/python3
 """Unmapped fields across the corpus, each with its reason. Runs the real
 `solent convert --explain` over ../shared/corpus and sorts every populated field no mapping
-used (of the messages converted) by what the HL7 V2-to-FHIR IG says of it, read from the IG's
-own segment maps (mappings/segments/*.csv):
-  - "IG maps it": some map of the segment gives the field a FHIR target — Solent's gap;
-  - "IG does not map it": the segment has maps but none targets the field;
-  - "IG has no map for the segment": Z segments, SFT, ... .
-The classes go by segment, not by where the segment stands in the message: an NTE after a
-PID or an AIL, which the IG's message maps leave out, counts as "IG maps it" because the
-IG maps NTE-3 where an NTE follows an OBX. Prints the shares and, per class, the fields by
-count. A report, not a pass/fail test (the
-issue's ≤ 10% bar is not met yet); exits 77 when the corpus is absent.
-usage: unmapped.py SOLENT CORPUS_DIR [--all]"""
+used (of the messages converted) by what the HL7 V2-to-FHIR IG says of it where it stands.
+The IG's message maps (mappings/messages/*.csv) say which segment maps apply to a segment in
+each position of a message structure (an NTE after an OBX is an Observation's note, one after
+the PID of an ORU maps to nothing); its segment maps (mappings/segments/*.csv) say which
+fields those maps give a FHIR element. Classes:
+  - "IG maps it": a map that applies here gives the field an element — Solent's gap;
+  - "IG maps it only to an extension it has not defined": the only targets are the IG's
+    placeholders (extension??-...) or "local implementation" (PID-10 race): no element
+    a FHIR server or the validator would know;
+  - "IG's message map gives the segment here no target": the segment, where it stands in
+    this structure, maps to nothing (ORU PATIENT.NTE, SIU GENERAL_RESOURCE.NTE, ADT
+    PROCEDURE.ROL);
+  - "IG does not map it": the maps that apply leave the field out;
+  - "IG has no map for the segment": Z segments, IN2, ARV, DB1... .
+A message type without an IG message map (ADT A21, A40...) is classed by segment alone.
+Prints the shares and, per class, the fields by count; --all prints every field, --markdown
+a table of every remaining field with its reason. Exits 77 when the corpus is absent.
+usage: unmapped.py SOLENT CORPUS_DIR [--all] [--markdown]"""
 import collections
 import csv
 import glob
@@ -20,21 +27,133 @@ import re
 import subprocess
 import sys
 
+MAPS = "IG maps it"
+UNDEFINED = "IG maps it only to an extension it has not defined"
+POSITION = "IG's message map gives the segment here no target"
+FIELD = "IG does not map it"
+SEGMENT = "IG has no map for the segment"
+CLASSES = (MAPS, UNDEFINED, POSITION, FIELD, SEGMENT)
 
-def ig_targets(corpus):
-    """segment -> set of field numbers some IG segment map gives a FHIR target."""
-    targets = collections.defaultdict(set)
+# message type -> the IG message map of its structure (HL7 v2.5 chapter 3's structures)
+STRUCTURES = {"ADT": {"A01": "ADT_A01", "A04": "ADT_A01", "A08": "ADT_A01", "A13": "ADT_A01",
+                      "A02": "ADT_A02", "A05": "ADT_A05", "A14": "ADT_A05", "A28": "ADT_A05",
+                      "A31": "ADT_A05", "A06": "ADT_A06", "A07": "ADT_A06", "A09": "ADT_A09",
+                      "A10": "ADT_A09", "A12": "ADT_A09", "A11": "ADT_A11", "A17": "ADT_A17"},
+              "MDM": "MDM_T02", "OML": "OML_O21", "ORM": "ORM_O01", "ORU": "ORU_R01",
+              "SIU": "SIU_S12", "VXU": "VXU_V04"}
+
+
+def segment_maps(corpus):
+    """'SEG[Target]' -> {field: 'element' or 'undefined'}; and the segments with any map."""
+    maps, segments = {}, set()
     for path in glob.glob(os.path.join(corpus, "hl7-v2-to-fhir", "mappings", "segments", "*.csv")):
-        seg = re.search(r"FHIR R4_ ([A-Z0-9]{3})\[", os.path.basename(path))
-        if not seg:
+        m = re.search(r"FHIR R4_ (([A-Z0-9]{3})\[[^\]]*\])", os.path.basename(path))
+        if not m:
             continue
-        targets[seg.group(1)]  # a segment with maps, even if none targets a field
+        segments.add(m.group(2))
+        fields = maps.setdefault(m.group(1), {})
         with open(path, newline="") as f:
             for row in csv.reader(f):
-                m = re.fullmatch(r"([A-Z0-9]{3})-(\d+)", row[1].strip()) if len(row) > 9 else None
-                if m and any(c.strip() for c in row[9:12]):
-                    targets[seg.group(1)].add(int(m.group(2)))
-    return targets
+                n = re.fullmatch(r"([A-Z0-9]{3})-(\d+)", row[1].strip()) if len(row) > 11 else None
+                if not n:
+                    continue
+                element, extra = row[9].strip(), row[10].strip() + row[11].strip()
+                field = int(n.group(2))
+                if element and not element.startswith("extension?"):
+                    fields[field] = "element"
+                elif extra and fields.get(field) != "element":
+                    fields[field] = "undefined"
+    return maps, segments
+
+
+def message_maps(corpus):
+    """structure -> [(group path, segment, [segment map names])] in the sheet's order."""
+    out = {}
+    for path in glob.glob(os.path.join(corpus, "hl7-v2-to-fhir", "mappings", "messages", "*.csv")):
+        m = re.search(r"FHIR R4_ ([A-Z]{3}_[A-Z0-9]{3})", os.path.basename(path))
+        if not m:
+            continue
+        rows = []
+        with open(path, newline="") as f:
+            for row in csv.reader(f):
+                if len(row) < 11 or row[1].startswith("/"):
+                    continue
+                p = re.fullmatch(r"[A-Z]{3}_[A-Z0-9]{3}(?::follow:([A-Z0-9]{3}))?((?:\.[A-Z_0-9]+)*)\.([A-Z0-9]{3})",
+                                 row[1].strip())
+                if not p:
+                    continue
+                group = (p.group(1) and ":" + p.group(1)) or p.group(2)
+                name = row[10].strip()
+                if not re.fullmatch(r"[A-Z0-9]{3}\[.*\]", name):  # ORM's "ServiceRequest[1]"
+                    target = (name or row[9].strip()).split("[")[0]
+                    name = "%s[%s]" % (p.group(3), target) if target else ""
+                if rows and rows[-1][0] == group and rows[-1][1] == p.group(3):
+                    if name:
+                        rows[-1][2].append(name)
+                else:
+                    rows.append((group, p.group(3), [name] if name else []))
+        out[m.group(1)] = rows
+    return out
+
+
+def candidates(rows, i):
+    """The segments that may stand just before row i's segment: those before it in its group
+    (or what it follows), the group's own predecessors when it opens the group."""
+    group, seg, _ = rows[i]
+    if group.startswith(":"):
+        return {group[1:]}
+    before = {s for g, s, _ in rows[:i] if g == group and s != seg}
+    if before:
+        return before
+    parent = group.rsplit(".", 1)[0] if "." in group else ""
+    return {s for g, s, _ in rows[:i] if g == parent} or {None}
+
+
+def row_for(rows, seg, before):
+    """The rows of the message map for seg standing after the segment before."""
+    mine = [i for i, (_, s, _) in enumerate(rows) if s == seg]
+    fit = [i for i in mine if before in candidates(rows, i)]
+    return fit or mine
+
+
+def classify(seg, field, structure, before, maps, segments, sheets):
+    fields_of = lambda names: [maps.get(n, {}).get(field) for n in names]
+    rows = sheets.get(structure)
+    if seg not in segments:
+        return SEGMENT
+    if rows is None:  # no message map for the structure: by segment alone
+        found = [maps[n].get(field) for n in maps if n.startswith(seg + "[")]
+    elif not any(s == seg for _, s, _ in rows):  # a segment the structure's map leaves out
+        return POSITION
+    else:
+        names = [n for i in row_for(rows, seg, before) for n in rows[i][2]]
+        if not names:
+            return POSITION
+        found = fields_of(names)
+    return MAPS if "element" in found else UNDEFINED if "undefined" in found else FIELD
+
+
+def messages(path):
+    """The messages of a file as lists of segment names, as solent numbers them."""
+    data = open(path, "rb").read().decode("latin-1").replace("\r\n", "\r").replace("\n", "\r")
+    out = []
+    for s in (s for s in data.split("\r") if s.strip()):
+        name = s[:3]
+        if name in ("FHS", "BHS", "BTS", "FTS"):
+            continue
+        if name == "MSH" or not out:
+            out.append([])
+        out[-1].append((name, s))
+    return out
+
+
+def structure_of(msh):
+    sep = msh[3] if len(msh) > 3 else "|"
+    parts = msh.split(sep)
+    kind = parts[8].split(msh[4] if len(msh) > 4 else "^") if len(parts) > 8 else []
+    code, event = (kind + ["", ""])[:2]
+    table = STRUCTURES.get(code)
+    return table.get(event) if isinstance(table, dict) else table
 
 
 def main():
@@ -44,20 +163,43 @@ def main():
         return 77
     r = subprocess.run([solent, "convert", "--explain", corpus], capture_output=True, text=True)
     total = re.search(r"explain: (\d+) of (\d+) populated fields", r.stderr)
-    fields = collections.Counter(re.findall(r": unmapped ([A-Z0-9]{3})(?:\[\d+\])?-(\d+)", r.stderr))
-    targets = ig_targets(corpus)
+    maps, segments = segment_maps(corpus)
+    sheets = message_maps(corpus)
     classes = collections.defaultdict(collections.Counter)
-    for (seg, n), count in fields.items():
-        cls = ("IG maps it" if int(n) in targets.get(seg, ()) else
-               "IG does not map it" if seg in targets else "IG has no map for the segment")
-        classes[cls]["%s-%s" % (seg, n)] += count
+    parsed = {}
+    for line in r.stderr.splitlines():
+        m = re.match(r"(.*?): message (\d+): unmapped ([A-Z0-9]{3})(?:\[(\d+)\])?-(\d+)$", line)
+        if not m:
+            continue
+        path, index, seg, nth, field = m.group(1), int(m.group(2)), m.group(3), int(m.group(4) or 1), int(m.group(5))
+        if path not in parsed:
+            parsed[path] = messages(path)
+        msgs = parsed[path]
+        msg = msgs[index - 1] if index <= len(msgs) else []
+        structure = structure_of(msg[0][1]) if msg and msg[0][0] == "MSH" else None
+        before, seen = None, 0
+        for name, _ in msg:
+            if name == seg:
+                seen += 1
+                if seen == nth:
+                    break
+            else:
+                before = name
+        cls = classify(seg, field, structure, before, maps, segments, sheets)
+        classes[cls]["%s-%s" % (seg, field)] += 1
     unmapped, populated = int(total.group(1)), int(total.group(2))
+    if "--markdown" in sys.argv:
+        print("| class | field | count |\n|---|---|---|")
+        for cls in CLASSES:
+            for name, n in sorted(classes[cls].items(), key=lambda kv: (-kv[1], kv[0])):
+                print("| %s | %s | %d |" % (cls, name, n))
+        return 0
     print("unmapped: %d of %d populated fields (%.1f%%)" % (unmapped, populated,
                                                               100.0 * unmapped / populated))
-    for cls in ("IG maps it", "IG does not map it", "IG has no map for the segment"):
+    for cls in CLASSES:
         n = sum(classes[cls].values())
         top = classes[cls].most_common(None if "--all" in sys.argv else 25)
-        print("  %-30s %6d (%.1f%% of populated): %s" % (
+        print("  %-52s %5d (%.1f%%): %s" % (
             cls, n, 100.0 * n / populated, ", ".join("%s %d" % kv for kv in top)))
     return 0
 

@@ -735,6 +735,79 @@ who = {p["type"][0].get("text"): p["actor"]["display"] for p in appt["participan
 check("SCH-12/16/20: placer and filler contacts, the enterer", who ==
       {"placer contact": "Placer", "filler contact": "Filler", "enterer": "Clerk"})
 
+# --- guarantors, record provenance, order people, where a vaccine was given ---
+b, err, rc = convert("adt_a01_guarantor", "--explain")
+account = resources(b, "Account")[0]
+guarantor = [r for r in resources(b, "RelatedPerson") if r.get("name")][0]
+purl = entry(b, "Patient")[0]["fullUrl"]
+gurl = [e["fullUrl"] for e in entry(b, "RelatedPerson") if e["resource"].get("name")][0]
+check("GT1: the guarantor a RelatedPerson (ids, name, address, phones, birth, sex, relation, language)",
+      [i["value"] for i in guarantor["identifier"]] == ["GU0001", "AB123456C"]
+      and guarantor["name"][0]["family"] == "Testparent" and guarantor["gender"] == "male"
+      and guarantor["birthDate"] == "1960-01-01" and len(guarantor["telecom"]) == 2
+      and guarantor["relationship"][0]["coding"][0]["code"] == "PAR"
+      and guarantor["communication"][0]["language"]["coding"][0]["code"] == "en")
+check("GT1: the Account's guarantors, the period and hold flag; SEL is the patient",
+      account["guarantor"][0] == {"party": {"reference": gurl}, "onHold": False,
+                                  "period": {"start": "2026-01-01", "end": "2026-12-31"}}
+      and account["guarantor"][1] == {"party": {"reference": purl}})
+record = [p for p in resources(b, "Provenance") if p["target"] == [{"reference": purl}]]
+check("PID-33/34: the record's last update, a Provenance of the Patient by that facility",
+      len(record) == 1 and record[0]["occurredDateTime"] == "2026-11-30T12:00:00+00:00"
+      and record[0]["agent"][0]["who"] == {"type": "Organization", "display": "RHM"})
+pat, enc = resources(b, "Patient")[0], resources(b, "Encounter")[0]
+check("PD1-6 disability, PD1-14 congregation; NK1-13 the contact's organisation",
+      {e["url"].rsplit("/", 1)[1] for e in pat["extension"]} >= {"patient-disability", "patient-congregation"}
+      and pat["contact"][0]["organization"]["display"] == "Widgets Ltd")
+check("PV2-12 the visit's description as escaped narrative; PV2-22 Y a restricted visit",
+      enc["text"]["div"] == '<div xmlns="http://www.w3.org/1999/xhtml">Admitted for &lt;observation&gt; &amp; rest</div>'
+      and enc["meta"]["security"][0]["code"] == "R")
+cond = resources(b, "Condition")[0]
+check("DG1-22 parent diagnosis: condition-dueTo by identifier",
+      cond["extension"][0]["valueReference"]["identifier"]["value"] == "DG0001")
+check("the guarantor message leaves nothing populated unmapped", "explain: 0 of" in err)
+b, err, rc = convert("oru_r01_order_people", "--explain")
+sr_url = entry(b, "ServiceRequest")[0]["fullUrl"]
+order_prov = [p for p in resources(b, "Provenance") if p["target"] == [{"reference": sr_url}]]
+agents = {a.get("type", {}).get("coding", [{}])[0].get("code"): a for a in order_prov[0]["agent"]} if order_prov else {}
+check("ORC-10/11/17/18/19: the order's Provenance, recorded at ORC-9",
+      order_prov and order_prov[0]["recorded"] == "2026-11-29T08:00:00+00:00"
+      and agents["enterer"]["who"]["display"] == "Clerk"
+      and agents["enterer"]["onBehalfOf"]["display"] == "Pathology department"
+      and agents["verifier"]["who"]["display"] == "Checker" and agents["performer"]["who"]["display"] == "Porter"
+      and agents[None]["who"] == {"type": "Device", "display": "Ward terminal 1"})
+msg_prov = [p for p in resources(b, "Provenance") if len(p["target"]) > 1][0]
+check("the transformation's Provenance targets no Provenance (the order's is its own)",
+      not any(t["reference"] in [e["fullUrl"] for e in entry(b, "Provenance")] for t in msg_prov["target"]))
+spm = resources(b, "Specimen")[0]
+check("OBR-10 collector, OBR-9 volume, OBR-39 comment on the OBR's Specimen",
+      spm["collection"]["collector"]["display"] == "Phlebotomist" and spm["collection"]["quantity"]["value"] == 5
+      and spm["note"] == [{"text": "Sample taken from left arm"}])
+dr = resources(b, "DiagnosticReport")[0]
+check("OBR-34/35: technician and transcriptionist as performers with their function",
+      [(p["display"], p["extension"][0]["valueCodeableConcept"]["coding"][0]["code"]) for p in dr["performer"]]
+      == [("Technician", "SPRF"), ("Typist", "TRANS")])
+check("the order people message leaves nothing populated unmapped", "explain: 0 of" in err)
+b, err, rc = convert("vxu_v04_where")
+imm = resources(b, "Immunization")[0]
+given_at = [c for c in imm["contained"] if c["id"] == "given-at"]
+check("RXA-27/28: where it was given, a contained Location with its address",
+      imm["location"] == {"reference": "#given-at"} and given_at
+      and given_at[0]["address"]["postalCode"] == "SO23 9BB")
+check("ORC-12 the ordering provider as a performer (OP)",
+      [p["function"]["coding"][0]["code"] for p in imm["performer"]] == ["AP", "OP"])
+b, err, rc = convert("adt_a28_animal")
+ext = {e["url"].rsplit("/", 1)[1]: e for e in resources(b, "Patient")[0]["extension"]}
+check("PID-35/36 species and breed (patient-animal), PID-39 tribal citizenship",
+      [x["url"] for x in ext["patient-animal"]["extension"]] == ["species", "breed"]
+      and ext["patient-citizenship"]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "CHER")
+b, err, rc = convert("oml_o21_order_details")
+third = [r for r in resources(b, "ServiceRequest") if r["identifier"][0]["value"] == "ORD0023"][0]
+check("TQ1-6 service duration as the bounds (no TQ1-7/8), TQ1-13 each occurrence's duration",
+      third["occurrenceTiming"]["repeat"]["boundsDuration"] == {"value": 3, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"}
+      and third["occurrenceTiming"]["repeat"]["duration"] == 15
+      and third["occurrenceTiming"]["repeat"]["durationUnit"] == "min")
+
 # --- determinism: the same input, byte-identical output ---
 a = subprocess.run([SOLENT, "convert", f"{DATA}/oru_r01_values.hl7"], capture_output=True).stdout
 c = subprocess.run([SOLENT, "convert", f"{DATA}/oru_r01_values.hl7"], capture_output=True).stdout
