@@ -189,6 +189,15 @@ cJSON *dt_org_address(struct xf_ctx *x, struct hl7_view xad)
     return a;
 }
 
+cJSON *dt_org_telecom(struct xf_ctx *x, struct hl7_view xtn)
+{
+    cJSON *c = dt_contact_point(x, xtn, "work");
+    const cJSON *use = cJSON_GetObjectItem(c, "use");
+    if (cJSON_IsString(use) && strcmp(use->valuestring, "home") == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(c, "use");
+    return c;
+}
+
 cJSON *dt_person_ref(struct xf_ctx *x, struct hl7_view xcn, const char *type)
 {
     const char *family = xf_text(x, xf_sub(x, xf_comp(x, xf_rep(x, xcn, 1), 2), 1));

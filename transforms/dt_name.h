@@ -13,6 +13,8 @@ cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn);
 cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad);
 /* XAD -> an Organization's Address: as dt_address, without use home (FHIR org-2). */
 cJSON *dt_org_address(struct xf_ctx *x, struct hl7_view xad);
+/* XTN -> an Organization's ContactPoint: as dt_contact_point (work), never use home (org-3). */
+cJSON *dt_org_telecom(struct xf_ctx *x, struct hl7_view xtn);
 /* XTN -> ContactPoint; use_hint ("home", "work" or NULL) applies when XTN-2 says nothing. */
 cJSON *dt_contact_point(struct xf_ctx *x, struct hl7_view xtn, const char *use_hint);
 /* Adds every repetition of a field through fn to array name of obj (created when needed). */

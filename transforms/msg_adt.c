@@ -159,9 +159,24 @@ static const cJSON *care_role(struct xf_ctx *x, const struct hl7_seg *rol, cJSON
         xf_put_str(loc, "display", where);
         xf_append(role, "location", loc);
     }
+    /* ROL-14 the organisation, ROL-10 its kind (table 0406): a contained Organization */
     const char *org = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, rol, 14), 1), 1));
-    if (org)
-        xf_put_str(xf_put_object(role, "organization"), "display", org);
+    cJSON *org_type = dt_codeable(x, xf_take(x, rol, 10));
+    if (org || org_type) {
+        char org_id[24], org_ref[32];
+        snprintf(org_id, sizeof org_id, "role%do", n + 1);
+        snprintf(org_ref, sizeof org_ref, "#%s", org_id);
+        cJSON *o = cJSON_CreateObject();
+        xf_put_str(o, "resourceType", "Organization");
+        xf_put_str(o, "id", org_id);
+        org = xf_text(x, xf_comp(x, xf_rep(x, hl7_field(x->msg, rol, 14), 1), 1));
+        if (org)
+            xf_put_str(o, "name", org);
+        if (org_type)
+            xf_append(o, "type", org_type);
+        xf_append(res, "contained", o);
+        xf_put(role, "organization", xf_ref(org_ref));
+    }
     xf_append(res, "contained", who);
     xf_append(res, "contained", role);
     snprintf(ref, 32, "#%s", id);

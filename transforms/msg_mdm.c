@@ -34,6 +34,9 @@ static int mdm_obr(struct xf_walk *w, const struct hl7_seg *obr)
     if (seg_obr_map(x, orc_of(x, obr), obr, &sr, &dr, key) != 0)
         return -1;
     cJSON_Delete(dr); /* the document is the result here, not a DiagnosticReport */
+    const struct hl7_seg *tq1 = msg_next(x, orc_of(x, obr) ? orc_of(x, obr) : obr, "TQ1", "OBR");
+    if (tq1) /* COMMON_ORDER's timing (IG TQ1[ServiceRequest]) */
+        seg_obr_timing(x, tq1, sr);
     msg_add_notes(x, obr, sr, "note");
     xf_put(sr, "subject", xf_ref(x->patient_ref));
     xf_full_url(x, obr, "ServiceRequest", url);

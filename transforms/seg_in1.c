@@ -27,6 +27,17 @@ static int in1_plan(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *type = dt_codeable(x, xf_rep(x, xf_take(x, s, 15), 1));
     if (type)
         xf_put(res, "type", type);
+    /* beyond the IG's IN1 map: IN1-8 group number and IN1-9 group name, the plan's group */
+    const char *group = xf_text(x, xf_take(x, s, 8));
+    if (group) {
+        cJSON *c = cJSON_CreateObject();
+        xf_put(
+            c, "type",
+            dt_concept("http://terminology.hl7.org/CodeSystem/coverage-class", "group", "Group"));
+        xf_put_str(c, "value", group);
+        xf_add_str(x, c, "name", xf_comp(x, xf_rep(x, xf_take(x, s, 9), 1), 1));
+        xf_append(res, "class", c);
+    }
     return 0;
 }
 
@@ -64,13 +75,24 @@ static int in1_subscriber(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     struct hl7_view insured = xf_rep(x, xf_take(x, s, 16), 1);
     if (xf_eq(relation, "SEL") && xf_has(insured)) {
         xf_put(res, "subscriber", xf_ref(x->patient_ref));
-    } else {
-        const char *family = xf_text(x, xf_first_sub(x, xf_comp(x, insured, 1)));
-        if (family) {
-            cJSON *ref = xf_put_object(res, "subscriber");
-            xf_put_str(ref, "type", "RelatedPerson");
-            xf_put_str(ref, "display", family);
-        }
+    } else if (xf_has(insured)) {
+        /* the insured: a contained RelatedPerson (beyond the IG's IN1 map, IN1-18 birth date,
+         * IN1-19 address and IN1-43 sex are theirs) */
+        cJSON *who = cJSON_CreateObject();
+        xf_put_str(who, "resourceType", "RelatedPerson");
+        xf_put_str(who, "id", "subscriber");
+        xf_put(who, "patient", xf_ref(x->patient_ref));
+        dt_add_names(x, who, "name", insured);
+        cJSON *rel = dt_codeable(x, hl7_field(x->msg, s, 17));
+        if (rel)
+            xf_append(who, "relationship", rel);
+        const char *gender = dt_admin_gender(x, xf_comp(x, xf_take(x, s, 43), 1));
+        if (gender)
+            xf_put_str(who, "gender", gender);
+        dt_add(x, who, "birthDate", xf_take(x, s, 18), DT_DATE);
+        dt_add_each(x, who, "address", xf_take(x, s, 19), dt_address);
+        xf_append(res, "contained", who);
+        xf_put(res, "subscriber", xf_ref("#subscriber"));
     }
     xf_add_str(x, res, "subscriberId", xf_comp(x, xf_rep(x, xf_take(x, s, 49), 1), 1));
     const char *system;
@@ -109,6 +131,9 @@ static void add_payor(struct xf_ctx *x, const struct hl7_seg *s, char url[XF_URL
     cJSON *address = dt_org_address(x, xf_rep(x, xf_take(x, s, 5), 1));
     if (address)
         xf_append(org, "address", address);
+    cJSON *phone = dt_org_telecom(x, xf_rep(x, xf_take(x, s, 7), 1));
+    if (phone) /* IN1-7 the insurer's phone (beyond the IG's map) */
+        xf_append(org, "telecom", phone);
     xf_full_url(x, s, "Organization", url);
     const cJSON *v = cJSON_GetObjectItem(id, "value");
     snprintf(seed, sizeof seed, "payor\x1f%s\x1f%s", cJSON_IsString(v) ? v->valuestring : "",

@@ -80,7 +80,7 @@ static void ordering_facility(struct xf_ctx *x, const struct hl7_seg *orc, struc
     xf_add_str(x, org, "name", xf_comp(x, xf_rep(x, xf_take(x, orc, 21), 1), 1));
     if ((item = dt_org_address(x, xf_rep(x, xf_take(x, orc, 22), 1))))
         xf_append(org, "address", item);
-    if ((item = dt_contact_point(x, xf_rep(x, xf_take(x, orc, 23), 1), "work")))
+    if ((item = dt_org_telecom(x, xf_rep(x, xf_take(x, orc, 23), 1))))
         xf_append(org, "telecom", item);
     cJSON *address = dt_address(x, xf_rep(x, xf_take(x, orc, 24), 1));
     if (cJSON_GetArraySize(org) == 2 && !address) {
@@ -249,6 +249,18 @@ static void request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const st
             xf_append(res, "locationCode",
                       dt_concept("http://terminology.hl7.org/CodeSystem/v3-RoleCode", where->code,
                                  where->display));
+    }
+    if (obr && !cJSON_GetObjectItem(res, "basedOn")) {
+        /* OBR-29 parent (EIP), as ORC-8: basedOn it, by its number (IG, without OBR-50) */
+        struct hl7_view parent = xf_take(x, obr, 29);
+        for (uint32_t k = 1; k <= 2; k++) {
+            cJSON *id =
+                dt_ident_typed(dt_ei_sub(x, xf_comp(x, parent, k)), k == 1 ? "PLAC" : "FILL");
+            if (id) {
+                xf_append(res, "basedOn", dt_request_ref(id));
+                break;
+            }
+        }
     }
     if (obr) {
         /* OBR-16 ordering provider: the requester when ORC-12 is empty; the same person

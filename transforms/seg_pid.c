@@ -472,7 +472,24 @@ static int pd1_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     return 0;
 }
 
-static const xf_field_fn pd1_fns[] = {pd1_practice, pd1_gp, pd1_more};
+/* PD1-12 protection indicator Y: the patient's record is restricted — a v3 Confidentiality
+ * R label, as PV2-22 for a visit (beyond the IG's PD1 map: a PHR that shares records must
+ * not lose it). PD1-13 the date it took effect is the label's, not kept apart. */
+static int pd1_protection(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
+{
+    struct hl7_view protect = xf_take(x, s, 12);
+    if (xf_eq(protect, "Y")) {
+        xf_append(xf_object(res, "meta"), "security",
+                  dt_coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R",
+                            "restricted"));
+        (void)xf_take(x, s, 13);
+    } else if (xf_has(protect) && !xf_eq(protect, "N")) {
+        xf_warn_at(x, protect, "not Y or N (HL7 table 0136): no security label");
+    }
+    return 0;
+}
+
+static const xf_field_fn pd1_fns[] = {pd1_practice, pd1_gp, pd1_more, pd1_protection};
 
 const struct xf_segmap seg_pd1 = {"PD1", "Patient", pd1_fns, sizeof pd1_fns / sizeof pd1_fns[0]};
 

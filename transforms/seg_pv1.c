@@ -106,6 +106,19 @@ static int pv1_doctors(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 /* PV1-3 (current), PV1-6 (prior, completed), PV1-11 (temporary: active, the patient is there
  * now, as A09/A10 track), PV1-42 (pending: reserved) and PV1-43 (prior temporary,
  * completed) locations, as the IG's PV1[Encounter] map lists them. */
+/* HL7 table 0116 bed status -> v2-0116 (the IG's BedStatus map keeps the v2 codes). */
+static void bed_status(struct xf_ctx *x, const struct hl7_seg *s, cJSON *loc)
+{
+    static const struct dt_code_row beds[] = {{"C", "C", "Closed"},   {"H", "H", "Housekeeping"},
+                                              {"I", "I", "Isolated"}, {"K", "K", "Contaminated"},
+                                              {"O", "O", "Occupied"}, {"U", "U", "Unoccupied"}};
+    const struct dt_code_row *b =
+        dt_code_map(x, beds, sizeof beds / sizeof beds[0], xf_take(x, s, 40), "0116");
+    if (b)
+        xf_put(loc, "operationalStatus",
+               dt_coding("http://terminology.hl7.org/CodeSystem/v2-0116", b->code, b->display));
+}
+
 static int pv1_locations(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     const struct {
@@ -129,6 +142,8 @@ static int pv1_locations(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         xf_put(el, "location", xf_ref(ref));
         xf_put_str(el, "status", planned && i == 0 ? "planned" : places[i].status);
         xf_append(res, "location", el);
+        if (i == 0) /* PV1-40 bed status: the bed's operational status (IG BedStatus) */
+            bed_status(x, s, loc);
     }
     return 0;
 }
@@ -138,6 +153,16 @@ static int pv1_service(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *type = dt_codeable(x, xf_take(x, s, 4)); /* admission type */
     if (type)
         xf_append(res, "type", type);
+    /* beyond the IG's PV1 map: PV1-18 patient type (user-defined table 0018) is another type
+     * of the visit; PV1-39 servicing facility the organisation providing it */
+    if ((type = dt_codeable(x, xf_take(x, s, 18))))
+        xf_append(res, "type", type);
+    const char *facility = xf_text(x, xf_comp(x, xf_take(x, s, 39), 1));
+    if (facility) {
+        cJSON *ref = xf_put_object(res, "serviceProvider");
+        xf_put_str(ref, "type", "Organization");
+        xf_put_str(ref, "display", facility);
+    }
     cJSON *service = dt_codeable_table(x, xf_take(x, s, 10), "0069");
     if (service)
         xf_put(res, "serviceType", service);

@@ -45,6 +45,39 @@ static const char *status_of(struct xf_ctx *x, const struct hl7_seg *rxa)
     return r ? r->code : "completed";
 }
 
+/* RXA-9 administration notes, which the CDC's immunization guide uses for the information
+ * source (NIP001): 00 a new record, given by the sender — the primary source; 01-08 a
+ * historical record, whose origin reportOrigin names (beyond the IG's RXA map, as
+ * FHIR-Converter does). Another note is the record's note. */
+static void source(struct xf_ctx *x, const struct hl7_seg *rxa, cJSON *imm)
+{
+    struct xf_reps it;
+    struct hl7_view rep;
+    for (xf_reps_init(x, &it, xf_take(x, rxa, 9)); xf_reps_next(x, &it, &rep);) {
+        struct hl7_view code = xf_comp(x, rep, 1), system = xf_comp(x, rep, 3);
+        if (xf_eq(system, "NIP001") && xf_eq(code, "00")) {
+            xf_put_bool(imm, "primarySource", 1);
+        } else if (xf_eq(system, "NIP001") && xf_has(code)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(imm, "primarySource");
+            xf_put_bool(imm, "primarySource", 0);
+            cJSON *origin = dt_codeable(x, rep);
+            if (origin && !cJSON_GetObjectItem(imm, "reportOrigin"))
+                xf_put(imm, "reportOrigin", origin);
+            else
+                cJSON_Delete(origin);
+        } else {
+            const char *text = xf_text(x, xf_comp(x, rep, 2));
+            if (!text)
+                text = xf_text(x, xf_comp(x, rep, 1));
+            if (text) {
+                cJSON *note = cJSON_CreateObject();
+                xf_put_str(note, "text", text);
+                xf_append(imm, "note", note);
+            }
+        }
+    }
+}
+
 /* RXA-6 amount with RXA-7 units (a CWE: UCUM when it says so) as doseQuantity. */
 static void dose(struct xf_ctx *x, const struct hl7_seg *rxa, cJSON *imm)
 {
@@ -139,6 +172,8 @@ static void identifiers(struct xf_ctx *x, const struct hl7_seg *orc, const struc
 static void where_given(struct xf_ctx *x, const struct hl7_seg *rxa, cJSON *imm)
 {
     cJSON *loc = dt_location(x, xf_take(x, rxa, 27), "given-at");
+    if (!loc) /* RXA-11 administered-at (LA2, before v2.6): its point of care first */
+        loc = dt_location(x, xf_take(x, rxa, 11), "given-at");
     cJSON *address = dt_address(x, xf_rep(x, xf_take(x, rxa, 28), 1));
     if (!loc && address) {
         loc = cJSON_CreateObject();
@@ -170,6 +205,7 @@ int seg_rxa_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_se
     performer(x, orc, rxa, imm);
     manufacturer(x, rxa, imm);
     where_given(x, rxa, imm);
+    source(x, rxa, imm);
     xf_fields_apply(x, rxr, rxr_fields, sizeof rxr_fields / sizeof rxr_fields[0], imm);
     (void)xf_take(x, rxa, 1), (void)xf_take(x, rxa, 2); /* sub-id counters: structure */
     *out = imm;

@@ -7,6 +7,9 @@ each position of a message structure (an NTE after an OBX is an Observation's no
 the PID of an ORU maps to nothing); its segment maps (mappings/segments/*.csv) say which
 fields those maps give a FHIR element. Classes:
   - "IG maps it": a map that applies here gives the field an element — Solent's gap;
+  - "IG maps it only when a field this message fills is empty": the IG's condition (ORC-14
+    only without OBR-17, OBR-16 only without ORC-12...) leaves it out here;
+  - "Solent leaves it, for the reason in DECISIONS": a choice, with its reason below;
   - "IG maps it only to an extension it has not defined": the only targets are the IG's
     placeholders (extension??-...) or "local implementation" (PID-10 race): no element
     a FHIR server or the validator would know;
@@ -28,11 +31,57 @@ import subprocess
 import sys
 
 MAPS = "IG maps it"
+CONDITION = "IG maps it only when a field this message fills is empty"
+DECIDED = "Solent leaves it, for the reason in DECISIONS"
 UNDEFINED = "IG maps it only to an extension it has not defined"
 POSITION = "IG's message map gives the segment here no target"
 FIELD = "IG does not map it"
 SEGMENT = "IG has no map for the segment"
-CLASSES = (MAPS, UNDEFINED, POSITION, FIELD, SEGMENT)
+CLASSES = (MAPS, CONDITION, DECIDED, UNDEFINED, POSITION, FIELD, SEGMENT)
+
+# The IG's conditions: the field maps only when another of the order is empty (ORC-14 only
+# without OBR-17...). (segment, field) -> (segment, field) that must be empty.
+CONDITIONS = {("ORC", 14): ("OBR", 17), ("OBR", 16): ("ORC", 12), ("OBR", 27): ("ORC", 7),
+              ("OBR", 2): ("ORC", 2), ("OBR", 3): ("ORC", 3)}
+
+# What Solent leaves out on purpose, and why: (structure or None, segment, field or None).
+DECISIONS = {
+    (None, "PV1", 20): "a Coverage from the financial class alone would have no payor, which "
+                       "FHIR requires (Coverage.payor 1..*); IN1 makes the Coverage",
+    ("VXU_V04", "ORC", None): "the IG makes a ServiceRequest of a vaccination's ORC; Solent "
+                              "makes the Immunization (with ORC-2/3/12) and no order",
+    (None, "SCH", 6): "the IG's SCH[ServiceRequest] (the appointment's order) is not made: the "
+                      "order is the order system's to send; the Appointment names it (SCH-26/27)",
+    (None, "AIS", 11): "as SCH-6: the IG's AIS[ServiceRequest] is not made",
+    (None, "AIS", 12): "as SCH-6: the IG's AIS[ServiceRequest] is not made",
+    (None, "TQ1", 5): "the IG's repeat.offset needs a repeat.when (FHIR tim-9: 'if there's an "
+                      "offset, there must be a when'), which TQ1 gives no code for",
+    (None, "OBX", 30): "the IG's own comment on OBX-30: 'we will keep the thought of needing an "
+                       "extension, but not create it yet' — no extension exists to carry it",
+}
+
+
+def decided(structure, seg, field):
+    return next((why for (st, sg, f), why in DECISIONS.items()
+                 if sg == seg and (f is None or f == field) and (st is None or st == structure)), None)
+
+
+def other_filled(msg, nth_index, seg, field):
+    """Whether the field CONDITIONS names for seg-field is valued in the same order: the ORC
+    before an OBR, the OBR after an ORC."""
+    want = CONDITIONS.get((seg, field))
+    if not want:
+        return False
+    other, f = want
+    step = -1 if seg == "OBR" else 1
+    i = nth_index + step
+    while 0 <= i < len(msg) and msg[i][0] not in (other, seg, "PID"):
+        i += step
+    if not (0 <= i < len(msg)) or msg[i][0] != other:
+        return False
+    raw = msg[i][1]
+    parts = raw.split(raw[3]) if len(raw) > 3 else []
+    return len(parts) > f and parts[f].strip() != ""
 
 # message type -> the IG message map of its structure (HL7 v2.5 chapter 3's structures)
 STRUCTURES = {"ADT": {"A01": "ADT_A01", "A04": "ADT_A01", "A08": "ADT_A01", "A13": "ADT_A01",
@@ -177,8 +226,8 @@ def main():
         msgs = parsed[path]
         msg = msgs[index - 1] if index <= len(msgs) else []
         structure = structure_of(msg[0][1]) if msg and msg[0][0] == "MSH" else None
-        before, seen = None, 0
-        for name, _ in msg:
+        before, seen, at = None, 0, 0
+        for at, (name, _) in enumerate(msg):
             if name == seg:
                 seen += 1
                 if seen == nth:
@@ -186,6 +235,10 @@ def main():
             else:
                 before = name
         cls = classify(seg, field, structure, before, maps, segments, sheets)
+        if cls == MAPS and other_filled(msg, at, seg, field):
+            cls = CONDITION
+        elif cls == MAPS and decided(structure, seg, field):
+            cls = DECIDED
         classes[cls]["%s-%s" % (seg, field)] += 1
     unmapped, populated = int(total.group(1)), int(total.group(2))
     if "--markdown" in sys.argv:
@@ -193,6 +246,9 @@ def main():
         for cls in CLASSES:
             for name, n in sorted(classes[cls].items(), key=lambda kv: (-kv[1], kv[0])):
                 print("| %s | %s | %d |" % (cls, name, n))
+        print("\n| decision | why |\n|---|---|")
+        for (st, sg, f), why in DECISIONS.items():
+            print("| %s%s%s | %s |" % (st + " " if st else "", sg, "-%d" % f if f else "", why))
         return 0
     print("unmapped: %d of %d populated fields (%.1f%%)" % (unmapped, populated,
                                                               100.0 * unmapped / populated))

@@ -688,7 +688,9 @@ check("ROL after PID: the GP, a PractitionerRole with role, period, phone, place
       pat["generalPractitioner"] == [{"reference": "#role1"}]
       and roles["role1"]["code"][0]["coding"][0]["code"] == "PP"
       and roles["role1"]["period"] == {"start": "2020-01-01"}
-      and roles["role1"]["organization"]["display"] == "Winchester Surgery"
+      and roles["role1"]["organization"] == {"reference": "#role1o"}
+      and roles["role1o"]["name"] == "Winchester Surgery"
+      and roles["role1o"]["type"][0]["coding"][0]["code"] == "2"
       and roles["role1p"]["address"][0]["postalCode"] == "SO23 1AA")
 check("ROL-2 DE adds no GP", len(pat["generalPractitioner"]) == 1 and "unmapped ROL[2]-4" in err)
 parts = [p for p in enc["participant"]]
@@ -807,6 +809,31 @@ check("TQ1-6 service duration as the bounds (no TQ1-7/8), TQ1-13 each occurrence
       third["occurrenceTiming"]["repeat"]["boundsDuration"] == {"value": 3, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"}
       and third["occurrenceTiming"]["repeat"]["duration"] == 15
       and third["occurrenceTiming"]["repeat"]["durationUnit"] == "min")
+
+# --- beyond the IG's maps: what a PHR that shares records must not lose ---
+b, err, rc = convert("adt_a01_guarantor")
+pat, enc = resources(b, "Patient")[0], resources(b, "Encounter")[0]
+check("PD1-12 protection Y: the patient's record labelled restricted",
+      {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R", "display": "restricted"}
+      in pat["meta"]["security"] and pat["meta"]["profile"])
+check("PV1-18 patient type as a visit type, PV1-39 the servicing facility",
+      any(t["coding"][0]["code"] == "NHS" for t in enc["type"]) and enc["serviceProvider"]["display"] == "RHM")
+cov = [c for c in resources(b, "Coverage") if c.get("class")][0]
+payor = [o for o in resources(b, "Organization") if o.get("name") == "Mutual Health"][0]
+check("IN1-8/9 the group; IN1-16..19/43 the insured a contained RelatedPerson; IN1-7 the insurer's phone",
+      cov["class"][0]["value"] == "GRP77" and cov["class"][0]["name"] == "Teachers group"
+      and cov["subscriber"] == {"reference": "#subscriber"}
+      and cov["contained"][0]["birthDate"] == "1960-01-01" and cov["contained"][0]["gender"] == "male"
+      and cov["contained"][0]["address"][0]["city"] == "Winchester"
+      and payor["telecom"][0]["value"] == "+44 113 5550000")
+b, err, rc = convert("vxu_v04_given")
+check("RXA-9 00 (NIP001): the sender is the primary source", resources(b, "Immunization")[0]["primarySource"] is True)
+b, err, rc = convert("oml_o21_order_details")
+third = [r for r in resources(b, "ServiceRequest") if r["identifier"][0]["value"] == "ORD0023"][0]
+b, err, rc = convert("oml_o21_order_details", "--explain")
+check("TQ1-5 relative time left unmapped: an offset needs a 'when' v2 does not give (FHIR tim-9)",
+      "offset" not in third["occurrenceTiming"]["repeat"] and "unmapped ORC[3]-14" not in err
+      and "unmapped TQ1[2]-5" in err)
 
 # --- determinism: the same input, byte-identical output ---
 a = subprocess.run([SOLENT, "convert", f"{DATA}/oru_r01_values.hl7"], capture_output=True).stdout
