@@ -118,7 +118,9 @@ static const struct {
     {"A01", "in-progress"},
     {"A02", "in-progress"},
     {"A03", "finished"},
-    {"A04", "planned"},
+    {"A04", NULL}, /* the IG's ADT_A01 message map (A01, A04, A08, A13) takes the status
+                      from PV1-2/PV1-45, not this map: a registered outpatient or emergency
+                      attendance is in progress, a preadmit (P) planned */
     {"A05", "planned"},
     {"A06", "in-progress"},
     {"A07", "in-progress"},

@@ -8,6 +8,7 @@
 #include "transforms/msg_oru.h"
 #include "transforms/seg_msh.h"
 #include "transforms/seg_obr.h"
+#include "transforms/seg_rxo.h"
 
 static bool has_number(struct xf_ctx *x, const struct hl7_seg *s)
 {
@@ -81,16 +82,44 @@ static int order_open(struct xf_walk *w, const struct hl7_seg *obr)
     return hold_request(w, request_of(w, msg_order_common(w->x, obr), obr, obr), obr);
 }
 
+/* A pharmacy order (ORC, TQ1, RXO, RXR, NTE): a MedicationRequest (IG RXO[MedicationRequest]),
+ * keyed by its placer number as a ServiceRequest would be. */
+static int pharmacy_order(struct xf_walk *w, const struct hl7_seg *orc, const struct hl7_seg *rxo)
+{
+    struct xf_ctx *x = w->x;
+    char url[XF_URL_MAX];
+    const struct hl7_seg *tq1 = msg_next(x, orc, "TQ1", "RXO,ORC");
+    const struct hl7_seg *rxr = msg_next(x, rxo, "RXR", "ORC,RXO,OBX,DG1");
+    cJSON *mr = seg_rxo_request(x, orc, rxo, rxr, tq1);
+    msg_add_notes(x, rxo, mr, "note"); /* the order's notes, after RXO or after its routes */
+    if (rxr)
+        msg_add_notes(x, rxr, mr, "note");
+    xf_put(mr, "subject", xf_ref(x->patient_ref));
+    xf_put(mr, "encounter", xf_ref(x->encounter_ref));
+    xf_full_url(x, rxo, "MedicationRequest", url);
+    w->group_seg = orc;
+    seg_obr_request_key(mr, w->group_key);
+    const cJSON *ident = cJSON_GetArrayItem(cJSON_GetObjectItem(mr, "identifier"), 0);
+    if (!ident)
+        xf_warn(x, orc, 2, "no order number: the request is this message's own");
+    xf_walk_hold(w, mr, url, ident, ident ? w->group_key : NULL);
+    seg_msh_order_provenance(x, orc, url);
+    w->count++;
+    return 0;
+}
+
 /* An ORC with no OBR of its own is an order all in the ORC (IG ORC[ServiceRequest]) and
- * opens it itself — unless a pharmacy, dietary or supply detail follows: those orders are
- * not ServiceRequests and are not mapped. */
+ * opens it itself — or, with an RXO, a pharmacy order; dietary and supply orders (ODS, RQD:
+ * NutritionOrder and SupplyRequest, which the IG does not map) are not mapped. */
 static int orc_alone(struct xf_walk *w, const struct hl7_seg *orc)
 {
     for (const struct hl7_seg *p = orc + 1; p < w->x->msg->segs + w->x->msg->nsegs; p++) {
         if (strcmp(p->name, "OBR") == 0)
             return 0; /* the OBR opens it */
-        if (strstr("RXO,RXE,RXD,RXG,RXA,ODS,ODT,RQD,RQ1", p->name)) {
-            xf_warn(w->x, p, 0, "a pharmacy, dietary or supply order is not mapped");
+        if (strcmp(p->name, "RXO") == 0)
+            return pharmacy_order(w, orc, p);
+        if (strstr("RXE,RXD,RXG,RXA,ODS,ODT,RQD,RQ1", p->name)) {
+            xf_warn(w->x, p, 0, "a dietary or supply order is not mapped");
             return 0;
         }
         if (strcmp(p->name, "ORC") == 0)
@@ -116,8 +145,8 @@ static int orm_finish(struct xf_walk *w)
         return xf_fail(w->x, NULL, 0, 100, "order message without a PID segment");
     return w->count ? 0
                     : xf_fail(w->x, NULL, 0, 100,
-                              "no order to map: ServiceRequest orders (ORC, OBR) are; "
-                              "pharmacy, dietary and supply orders are not");
+                              "no order to map: ServiceRequest (ORC, OBR) and pharmacy (ORC, "
+                              "RXO) orders are; dietary and supply orders are not");
 }
 
 /* The patient, visit, contacts, insurance, allergies; then each order: ORC and OBR, the

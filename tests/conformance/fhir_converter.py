@@ -6,7 +6,7 @@ Compares content, not JSON: Patient (identifiers, names, birth date, gender, add
 telecom), Encounter (class, status, period), Observation (code, value, status,
 effective), DiagnosticReport (code, status, result count), Immunization (vaccine,
 status, occurrence, lot, expiry, dose), DocumentReference (type, status, docStatus,
-number, title) and ServiceRequest (code, status, intent, placer, filler, authored, specimen
+number, title), MedicationRequest (drug, status, intent, when, dispense) and ServiceRequest (code, status, intent, placer, filler, authored, specimen
 count) and Appointment (status, start, end, duration, ids, services); dateTimes as instants;
 ids ignored. Prints a per-field agreement table. Passes when agreement is at least 90%
 and every field that disagrees is explained in KNOWN-DIFFERENCES.md beside this file.
@@ -224,6 +224,26 @@ def compare_requests(ours, theirs, tally, diffs, name):
         compare(want, request_fields(o) if o else None, tally, diffs, name)
 
 
+def medication_fields(r, resources):
+    """A pharmacy order: its drug's code (a contained or referenced Medication's), status,
+    intent, when, the amount to dispense and the refills."""
+    code = code_of(r.get("medicationCodeableConcept"))
+    ref = (r.get("medicationReference") or {}).get("reference", "")
+    for m in r.get("contained", []) + resources:
+        if m.get("resourceType") == "Medication" and (ref == "#" + m.get("id", "")
+                                                       or ref.endswith("/" + m.get("id", ""))):
+            code = code_of(m.get("code"))
+    dispense = r.get("dispenseRequest", {})
+    return {
+        "MedicationRequest.medication": code,
+        "MedicationRequest.status": r.get("status"),
+        "MedicationRequest.intent": r.get("intent"),
+        "MedicationRequest.authoredOn": instant(r.get("authoredOn")),
+        "MedicationRequest.dispenseRequest": ((dispense.get("quantity") or {}).get("value"),
+                                              dispense.get("numberOfRepeatsAllowed")),
+    }
+
+
 def compare_pair(ours, theirs, tally, diffs, name):
     t, o = first(theirs, "Appointment"), first(ours, "Appointment")
     if t:
@@ -231,6 +251,10 @@ def compare_pair(ours, theirs, tally, diffs, name):
     t, o = first(theirs, "DocumentReference"), first(ours, "DocumentReference")
     if t:
         compare(document_fields(t), document_fields(o) if o else None, tally, diffs, name)
+    our_mr = [r for r in ours if r["resourceType"] == "MedicationRequest"]
+    for n, t in enumerate(r for r in theirs if r["resourceType"] == "MedicationRequest"):
+        o = our_mr[n] if n < len(our_mr) else None
+        compare(medication_fields(t, theirs), medication_fields(o, ours) if o else None, tally, diffs, name)
     our_imm = [r for r in ours if r["resourceType"] == "Immunization"]
     for n, t in enumerate(r for r in theirs if r["resourceType"] == "Immunization"):
         o = our_imm[n] if n < len(our_imm) else None

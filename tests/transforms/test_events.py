@@ -83,7 +83,8 @@ enc = encounter("adt_a03_discharge")
 check("A03 finished with end", enc["status"] == "finished" and enc["period"]["end"] == "2026-12-01T10:15:00+00:00")
 enc = encounter("adt_a03_no_end")
 check("A03 end from EVN-6", enc["status"] == "finished" and enc["period"]["end"] == "2026-12-01T12:00:00+00:00")
-check("A04 planned", encounter("adt_a04_register")["status"] == "planned")
+check("A04 in progress: the IG's message map takes the status from PV1-2 (outpatient)",
+      encounter("adt_a04_register")["status"] == "in-progress")
 check("A05 planned", encounter("adt_a05_preadmit")["status"] == "planned")
 check("A06 inpatient", encounter("adt_a06_to_inpatient")["class"]["code"] == "IMP")
 check("A07 outpatient", encounter("adt_a07_to_outpatient")["class"]["code"] == "AMB")
@@ -334,9 +335,37 @@ check("ORM: ORC-8 (the parent order) is basedOn, by its placer number",
       sr[1]["basedOn"][0]["identifier"]["value"] == "ORD0004"
       and sr[1]["basedOn"][0]["identifier"]["type"]["coding"][0]["code"] == "PLAC"
       and "basedOn" not in sr[0])
-b, err, rc = convert("orm_o01_pharmacy")
-check("ORM: a pharmacy order is not a ServiceRequest: warned at RXO, then nothing to map",
-      rc == 1 and "warning RXO: a pharmacy, dietary or supply order is not mapped" in err
+b, err, rc = convert("orm_o01_pharmacy", "--explain")
+mr = resources(b, "MedicationRequest")[0] if b else {}
+med = {c["id"]: c for c in mr.get("contained", [])}.get("med", {})
+dose = mr.get("dosageInstruction", [{}])[0]
+check("ORM pharmacy order (RXO): a MedicationRequest keyed by its placer number, no ServiceRequest",
+      rc == 0 and not resources(b, "ServiceRequest") and mr["intent"] == "original-order"
+      and mr["status"] == "active" and mr["identifier"][0]["value"] == "RX0001"
+      and entry(b, "MedicationRequest")[0]["request"]["url"].startswith("MedicationRequest/"))
+check("RXO-1/5: the drug, a contained Medication with its form",
+      mr["medicationReference"] == {"reference": "#med"} and med["code"]["coding"][0]["code"] == "322236009"
+      and med["form"]["coding"][0]["code"] == "385055001")
+check("RXO-2/4 ordered dose, RXO-7 the patient's instruction, RXR-1 route, TQ1 the timing",
+      dose["doseAndRate"][0]["doseRange"]["low"]["value"] == 1
+      and dose["doseAndRate"][0]["type"]["coding"][0]["code"] == "ordered"
+      and dose["patientInstruction"] == "Take one tablet four times a day"
+      and dose["route"]["coding"][0]["code"] == "26643006"
+      and dose["timing"]["code"]["coding"][0]["code"] == "QID"
+      and dose["timing"]["repeat"]["boundsPeriod"] == {"start": "2026-11-29", "end": "2026-12-06"})
+check("RXO-9 substitution (table 0161), RXO-11..13 dispense and refills, ORC-29 the category",
+      mr["substitution"]["allowedCodeableConcept"]["coding"][0]["code"] == "N"
+      and mr["dispenseRequest"] == {"quantity": {"value": 28, "unit": "tablet"}, "numberOfRepeatsAllowed": 0}
+      and mr["category"][0]["coding"][0]["code"] == "outpatient")
+check("RXO-6 and the NTE notes; ORC-12 the requester; ORC-10 the order's Provenance",
+      [n["text"] for n in mr["note"]] == ["Dispense in blister packs", "Patient prefers soluble tablets if available"]
+      and mr["requester"]["display"] == "Doctor"
+      and any(p["target"] == [{"reference": entry(b, "MedicationRequest")[0]["fullUrl"]}]
+              for p in resources(b, "Provenance")))
+check("the pharmacy order leaves nothing populated unmapped", "explain: 0 of" in err)
+b, err, rc = convert("orm_o01_diet")
+check("ORM: a dietary order (ODS) is not mapped: warned at ODS, then nothing to map",
+      rc == 1 and "warning ODS: a dietary or supply order is not mapped" in err
       and "error message: no order to map" in err)
 b, err, rc = convert("orm_o01_no_pid")
 check("ORM: no PID is an error (a ServiceRequest needs its subject)",
