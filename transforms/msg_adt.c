@@ -10,6 +10,7 @@
 #include "transforms/dt_name.h"
 #include "transforms/dt_time.h"
 #include "transforms/msg_common.h"
+#include "transforms/msg_prt.h"
 #include "transforms/seg_al1.h"
 #include "transforms/seg_dg1.h"
 #include "transforms/seg_gt1.h"
@@ -323,6 +324,7 @@ static const struct xf_rule adt_a01_rules[] = {
     {"DG1", 3, false, false, msg_dg1_add, NULL}, {"PR1", 3, false, false, adt_pr1, NULL},
     {"IN1", 3, false, false, msg_in1_add, NULL}, {"OBX", 3, false, false, adt_obx, NULL},
     {"ROL", 3, false, false, msg_rol_add, NULL}, {"GT1", 3, false, false, msg_gt1_add, NULL},
+    {"PRT", 3, false, false, msg_prt_add, NULL},
 };
 
 static const char *const adt_a01_events[] = {

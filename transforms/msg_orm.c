@@ -5,6 +5,7 @@
 
 #include "transforms/msg_adt.h"
 #include "transforms/msg_common.h"
+#include "transforms/msg_prt.h"
 #include "transforms/msg_oru.h"
 #include "transforms/seg_msh.h"
 #include "transforms/seg_obr.h"
@@ -72,6 +73,8 @@ static int hold_request(struct xf_walk *w, cJSON *sr, const struct hl7_seg *seg)
     const struct hl7_seg *orc = strcmp(seg->name, "ORC") == 0 ? seg : msg_order_common(x, seg);
     if (orc)
         seg_msh_order_provenance(x, orc, url);
+    if (orc && orc != seg) /* the order's PRTs before its OBR */
+        msg_prt_order(w, orc, seg, sr);
     w->count++;
     return 0;
 }
@@ -157,6 +160,7 @@ static const struct xf_rule orm_rules[] = {
     {"AL1", 3, false, false, msg_al1_add, NULL}, {"OBR", 4, true, false, order_open, NULL},
     {"ORC", 4, false, true, orc_alone, NULL},    {"DG1", 4, false, false, msg_dg1_add, NULL},
     {"OBX", 4, false, false, order_obx, NULL},   {"SPM", 4, false, false, msg_spm_add, NULL},
+    {"PRT", 4, false, false, msg_prt_add, NULL},
 };
 
 /* The same, and when an order has no SPM, what its OBR says was collected (IG OBR[Specimen],
@@ -172,6 +176,7 @@ static const struct xf_rule oml_rules[] = {
     {"DG1", 4, false, false, msg_dg1_add, NULL},
     {"OBX", 4, false, false, order_obx, NULL},
     {"SPM", 4, false, false, msg_spm_add, NULL},
+    {"PRT", 4, false, false, msg_prt_add, NULL},
 };
 
 static const char *const orm_events[] = {"O01", NULL};

@@ -7,6 +7,7 @@
 
 #include "transforms/msg_adt.h"
 #include "transforms/msg_common.h"
+#include "transforms/msg_prt.h"
 #include "transforms/seg_msh.h"
 #include "transforms/seg_obr.h"
 #include "transforms/seg_spm.h"
@@ -16,8 +17,7 @@
 static int obr_open(struct xf_walk *w, const struct hl7_seg *obr)
 {
     struct xf_ctx *x = w->x;
-    const struct hl7_seg *orc =
-        obr > x->msg->segs && strcmp(obr[-1].name, "ORC") == 0 ? obr - 1 : NULL;
+    const struct hl7_seg *orc = msg_order_common(x, obr); /* past its TQ1, TQ2 and PRT */
     cJSON *sr, *dr;
     char sr_url[XF_URL_MAX], dr_url[XF_URL_MAX];
     if (seg_obr_map(x, orc, obr, &sr, &dr, w->group_key) != 0)
@@ -40,8 +40,10 @@ static int obr_open(struct xf_walk *w, const struct hl7_seg *obr)
     }
     xf_walk_hold(w, dr, dr_url, cJSON_GetArrayItem(cJSON_GetObjectItem(dr, "identifier"), 0),
                  w->group_key);
-    if (orc) /* the order's Provenance: its request's, else (no PID) the report's */
+    if (orc) { /* the order's Provenance and PRTs: its request's, else (no PID) the report's */
         seg_msh_order_provenance(x, orc, x->patient_ref[0] ? sr_url : dr_url);
+        msg_prt_order(w, orc, obr, x->patient_ref[0] ? sr : dr);
+    }
     w->count++;
     return 0;
 }
@@ -113,6 +115,7 @@ static const struct xf_rule oru_r01_rules[] = {
     {"OBR", 4, true, false, obr_open, msg_obr_specimen},
     {"OBX", 4, false, false, obx_in_order, NULL},
     {"SPM", 4, false, false, msg_spm_add, NULL},
+    {"PRT", 4, false, false, msg_prt_add, NULL},
     {"PID", 4, false, true, NULL, NULL}, /* a next patient's results: the order ends */
 };
 

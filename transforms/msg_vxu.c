@@ -5,6 +5,7 @@
 
 #include "transforms/msg_adt.h"
 #include "transforms/msg_common.h"
+#include "transforms/msg_prt.h"
 #include "transforms/seg_msh.h"
 #include "transforms/seg_rxa.h"
 
@@ -52,9 +53,13 @@ static int vxu_finish(struct xf_walk *w)
 }
 
 static const struct xf_rule vxu_v04_rules[] = {
-    {"PID", 1, false, false, msg_pid_add, NULL}, {"PV1", 2, false, false, msg_pv1_add, NULL},
-    {"NK1", 3, false, false, msg_nk1_add, NULL}, {"IN1", 3, false, false, msg_in1_add, NULL},
-    {"RXA", 4, true, false, rxa_open, NULL},     {"OBX", 4, false, false, vxu_obx, NULL},
+    {"PID", 1, false, false, msg_pid_add, NULL},
+    {"PV1", 2, false, false, msg_pv1_add, NULL},
+    {"NK1", 3, false, false, msg_nk1_add, NULL},
+    {"IN1", 3, false, false, msg_in1_add, NULL},
+    {"RXA", 4, true, false, rxa_open, NULL},
+    {"OBX", 4, false, false, vxu_obx, NULL},
+    {"PRT", 4, false, false, msg_prt_add, NULL},
     {"ORC", 4, false, true, NULL, NULL}, /* the next order: the previous one ends */
 };
 

@@ -864,6 +864,33 @@ check("TQ1-5 relative time left unmapped: an offset needs a 'when' v2 does not g
       "offset" not in third["occurrenceTiming"]["repeat"] and "unmapped ORC[3]-14" not in err
       and "unmapped TQ1[2]-5" in err)
 
+# --- PRT, the v2.7 participation segment, by where it stands ---
+b, err, rc = convert("oru_r01_participations", "--explain")
+pat, enc = resources(b, "Patient")[0], resources(b, "Encounter")[0]
+sr, dr, obs = resources(b, "ServiceRequest")[0], resources(b, "DiagnosticReport")[0], resources(b, "Observation")[0]
+def inside(res, ref):
+    return {c["id"]: c for c in res.get("contained", [])}.get(ref["reference"][1:], {})
+gp = inside(pat, pat["generalPractitioner"][0])
+check("PRT after PID: the GP, a PractitionerRole of a Practitioner at an Organization",
+      gp.get("resourceType") == "PractitionerRole" and gp["code"][0]["coding"][0]["code"] == "PP"
+      and inside(pat, gp["practitioner"])["name"][0]["family"] == "Surgery"
+      and inside(pat, gp["organization"])["name"] == "Winchester Surgery")
+at = [p for p in enc["participant"] if p["individual"]["reference"].startswith("#prt")]
+check("PRT after PV1: a visit participant with its role and start",
+      len(at) == 1 and at[0]["type"][0]["coding"][0]["code"] == "AT"
+      and inside(enc, at[0]["individual"])["period"]["start"] == "2026-11-29T08:00:00+00:00")
+check("PRT OP between ORC and OBR: the order's requester",
+      inside(sr, sr["requester"]).get("code", [{}])[0].get("coding", [{}])[0].get("code") == "OP")
+check("PRT after OBR: a performer of the report",
+      inside(dr, dr["performer"][-1])["code"][0]["coding"][0]["code"] == "TN")
+device = inside(obs, obs["device"])
+check("PRT after OBX: the device (PRT-10, UDI, lot, serial) and the performing organisation",
+      device["identifier"][0]["value"] == "ANALYSER9" and device["lotNumber"] == "LOT42"
+      and device["serialNumber"] == "SN9001" and device["udiCarrier"][0]["deviceIdentifier"] == "(01)00643169001763"
+      and inside(obs, obs["performer"][-1])["name"] == "Royal Hampshire Pathology")
+check("PRT-2 DE adds nothing: one attending participant, the ended one reported unmapped",
+      "unmapped PRT[7]-5" in err)
+
 # --- determinism: the same input, byte-identical output ---
 a = subprocess.run([SOLENT, "convert", f"{DATA}/oru_r01_values.hl7"], capture_output=True).stdout
 c = subprocess.run([SOLENT, "convert", f"{DATA}/oru_r01_values.hl7"], capture_output=True).stdout
