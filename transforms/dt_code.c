@@ -66,7 +66,7 @@ const char *dt_code_system(struct xf_ctx *x, struct hl7_view name)
     }
     if (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0 ||
         strncmp(s, "urn:", 4) == 0) {
-        snprintf(table_uri, sizeof table_uri, "%s", s);
+        xf_copy(table_uri, sizeof table_uri, s);
         return table_uri;
     }
     return NULL; /* local (L, 99zzz) or unknown: code and display, no system */
@@ -127,7 +127,7 @@ static const struct xf_code_entry *code_map_find(struct xf_ctx *x, struct hl7_vi
         return NULL;
     char local[64];
     const char *text = xf_text(x, part(cwe, sep, 3)); /* x->tmp: the next call reuses it */
-    if (!text || snprintf(local, sizeof local, "%s", text) >= (int)sizeof local)
+    if (!text || xf_copy(local, sizeof local, text) >= sizeof local)
         return NULL;
     const char *code = xf_text(x, part(cwe, sep, 1));
     if (!code)
@@ -200,12 +200,20 @@ const char *dt_table_system(struct xf_ctx *x, struct hl7_view at, const char *ta
                             const char *code, char out[160])
 {
     char key[40];
-    snprintf(key, sizeof key, ",%s,", code);
+    size_t len = strlen(code);
+    if (len < sizeof key - 2) { /* ",code," */
+        key[0] = ',';
+        memcpy(key + 1, code, len);
+        key[len + 1] = ',', key[len + 2] = '\0';
+    } else {
+        key[0] = '\0';
+    }
     for (size_t i = 0; i < sizeof hl7_tables / sizeof hl7_tables[0]; i++) {
         if (strcmp(hl7_tables[i].table, table) != 0)
             continue;
         if (strlen(code) < sizeof key - 2 && strstr(hl7_tables[i].codes, key)) {
-            snprintf(out, 160, "http://terminology.hl7.org/CodeSystem/v2-%s", table);
+            size_t k = xf_copy(out, 160, "http://terminology.hl7.org/CodeSystem/v2-");
+            xf_copy(out + k, 160 - k, table);
             return out;
         }
         break;
@@ -222,18 +230,19 @@ const char *dt_table_system(struct xf_ctx *x, struct hl7_view at, const char *ta
 cJSON *dt_codeable_table(struct xf_ctx *x, struct hl7_view cwe, const char *table)
 {
     cJSON *cc = dt_codeable(x, cwe);
-    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(cc, "coding"), 0);
-    const cJSON *sys = cJSON_GetObjectItem(first, "system"),
-                *code = cJSON_GetObjectItem(first, "code");
-    char table_uri[64], out[160];
-    snprintf(table_uri, sizeof table_uri, "http://terminology.hl7.org/CodeSystem/v2-%s", table);
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cc, "coding"), 0);
+    const cJSON *sys = cJSON_GetObjectItemCaseSensitive(first, "system"),
+                *code = cJSON_GetObjectItemCaseSensitive(first, "code");
+    static const char v2[] = "http://terminology.hl7.org/CodeSystem/v2-";
+    char out[160];
     /* the table's system only for the table's codes, whether the sender named the table
      * (CWE-3 HL70069) or named nothing */
     bool unnamed = !sys && !xf_has(xf_comp(x, cwe, 3));
-    if (cJSON_IsString(code) &&
-        (unnamed || (cJSON_IsString(sys) && strcmp(sys->valuestring, table_uri) == 0))) {
+    bool named = cJSON_IsString(sys) && strncmp(sys->valuestring, v2, sizeof v2 - 1) == 0 &&
+                 strcmp(sys->valuestring + sizeof v2 - 1, table) == 0;
+    if (cJSON_IsString(code) && (unnamed || named)) {
         const char *system = dt_table_system(x, xf_comp(x, cwe, 1), table, code->valuestring, out);
-        cJSON_DeleteItemFromObject(first, "system");
+        cJSON_DeleteItemFromObjectCaseSensitive(first, "system");
         if (system)
             xf_put_str(first, "system", system);
     }

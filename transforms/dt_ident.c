@@ -18,9 +18,9 @@ const char *dt_ident_system(struct xf_ctx *x, struct hl7_view hd, struct hl7_vie
     static _Thread_local char uri[200];
     char auth[64] = "", typ[16] = "";
     const char *s = xf_text(x, xf_sub(x, hd, 1));
-    snprintf(auth, sizeof auth, "%s", s ? s : "");
+    xf_copy(auth, sizeof auth, s ? s : "");
     s = xf_text(x, xf_comp(x, type, 1));
-    snprintf(typ, sizeof typ, "%s", s ? s : "");
+    xf_copy(typ, sizeof typ, s ? s : "");
     for (size_t i = 0; i < x->cfg->nidents; i++)
         if (rule_matches(&x->cfg->idents[i], auth[0] ? auth : NULL, typ[0] ? typ : NULL))
             return x->cfg->idents[i].system;
@@ -30,12 +30,12 @@ const char *dt_ident_system(struct xf_ctx *x, struct hl7_view hd, struct hl7_vie
         return NULL;
     char kind[8];
     s = xf_text(x, xf_sub(x, hd, 3));
-    snprintf(kind, sizeof kind, "%s", s ? s : "");
+    xf_copy(kind, sizeof kind, s ? s : "");
     uid = xf_text(x, xf_sub(x, hd, 2));
     if (strcmp(kind, "ISO") == 0 && strspn(uid, "0123456789.") == strlen(uid))
         snprintf(uri, sizeof uri, "urn:oid:%s", uid);
     else if (strcmp(kind, "URI") == 0 || strncmp(uid, "http", 4) == 0)
-        snprintf(uri, sizeof uri, "%s", uid);
+        xf_copy(uri, sizeof uri, uid);
     else
         return NULL;
     return uri;
@@ -63,7 +63,7 @@ static void add_type(struct xf_ctx *x, cJSON *id, struct hl7_view type)
     if (!code)
         return;
     char copy[64];
-    snprintf(copy, sizeof copy, "%s", code); /* xf_text's buffer is reused by the warning */
+    xf_copy(copy, sizeof copy, code); /* xf_text's buffer is reused by the warning */
     const char *system = dt_table_system(x, xf_comp(x, type, 1), "0203", copy, out);
     xf_put(id, "type", dt_concept(system, copy, NULL));
 }
@@ -121,7 +121,7 @@ static cJSON *ei_by(struct xf_ctx *x, struct hl7_view ei, char sep)
         return NULL;
     }
     ns = xf_text(x, hl7_piece(ei, sep, 2));
-    if (!cJSON_GetObjectItem(id, "system") && ns) {
+    if (!cJSON_GetObjectItemCaseSensitive(id, "system") && ns) {
         cJSON *assigner = xf_put_object(id, "assigner");
         xf_put_str(assigner, "display", ns);
     }
@@ -155,8 +155,10 @@ cJSON *dt_request_ref(cJSON *id)
 
 void dt_ident_key(const cJSON *id, char key[256])
 {
-    const cJSON *s = cJSON_GetObjectItem(id, "system"), *v = cJSON_GetObjectItem(id, "value");
-    const cJSON *by = cJSON_GetObjectItem(cJSON_GetObjectItem(id, "assigner"), "display");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(id, "system"),
+                *v = cJSON_GetObjectItemCaseSensitive(id, "value");
+    const cJSON *by = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(id, "assigner"), "display");
     if (!cJSON_IsString(v)) {
         key[0] = '\0';
         return;

@@ -48,7 +48,8 @@ cJSON *dt_human_name(struct xf_ctx *x, struct hl7_view xpn)
     struct hl7_view range = xf_comp(x, xpn, 10);
     dt_add_period(x, n, "period", xf_has(range) ? xf_sub(x, range, 1) : xf_comp(x, xpn, 12),
                   xf_has(range) ? xf_sub(x, range, 2) : xf_comp(x, xpn, 13), DT_DATETIME);
-    if (!cJSON_GetObjectItem(n, "family") && !cJSON_GetObjectItem(n, "given")) {
+    if (!cJSON_GetObjectItemCaseSensitive(n, "family") &&
+        !cJSON_GetObjectItemCaseSensitive(n, "given")) {
         cJSON_Delete(n);
         return NULL;
     }
@@ -82,9 +83,12 @@ cJSON *dt_address(struct xf_ctx *x, struct hl7_view xad)
     xf_add_str(x, a, "postalCode", xf_comp(x, xad, 5));
     xf_add_str(x, a, "country", xf_comp(x, xad, 6));
     address_period(x, xad, a);
-    if (!cJSON_GetObjectItem(a, "line") && !cJSON_GetObjectItem(a, "city") &&
-        !cJSON_GetObjectItem(a, "postalCode") && !cJSON_GetObjectItem(a, "country") &&
-        !cJSON_GetObjectItem(a, "state") && !cJSON_GetObjectItem(a, "district")) {
+    if (!cJSON_GetObjectItemCaseSensitive(a, "line") &&
+        !cJSON_GetObjectItemCaseSensitive(a, "city") &&
+        !cJSON_GetObjectItemCaseSensitive(a, "postalCode") &&
+        !cJSON_GetObjectItemCaseSensitive(a, "country") &&
+        !cJSON_GetObjectItemCaseSensitive(a, "state") &&
+        !cJSON_GetObjectItemCaseSensitive(a, "district")) {
         cJSON_Delete(a);
         return NULL;
     }
@@ -135,7 +139,7 @@ cJSON *dt_contact_point(struct xf_ctx *x, struct hl7_view xtn, const char *use_h
 {
     cJSON *c = cJSON_CreateObject();
     contact_kind(x, xtn, use_hint, c);
-    bool email = strcmp(cJSON_GetObjectItem(c, "system")->valuestring, "email") == 0;
+    bool email = strcmp(cJSON_GetObjectItemCaseSensitive(c, "system")->valuestring, "email") == 0;
     /* The value: the email address, else the unformatted number, else the free text
      * number, else the number from its parts (+country area local). */
     if ((email && xf_add_str(x, c, "value", xf_comp(x, xtn, 4))) ||
@@ -172,7 +176,7 @@ void dt_add_names(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_vie
             continue;
         cJSON *usual = cJSON_CreateObject(); /* XPN-15 "called by": the name in use */
         xf_put_str(usual, "use", "usual");
-        const cJSON *family = cJSON_GetObjectItem(n, "family");
+        const cJSON *family = cJSON_GetObjectItemCaseSensitive(n, "family");
         if (cJSON_IsString(family))
             xf_put_str(usual, "family", family->valuestring);
         cJSON_AddItemToArray(xf_put_array(usual, "given"), cJSON_CreateString(called));
@@ -183,7 +187,7 @@ void dt_add_names(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_vie
 cJSON *dt_org_address(struct xf_ctx *x, struct hl7_view xad)
 {
     cJSON *a = dt_address(x, xad);
-    const cJSON *use = cJSON_GetObjectItem(a, "use");
+    const cJSON *use = cJSON_GetObjectItemCaseSensitive(a, "use");
     if (cJSON_IsString(use) && strcmp(use->valuestring, "home") == 0)
         cJSON_DeleteItemFromObjectCaseSensitive(a, "use");
     return a;
@@ -192,7 +196,7 @@ cJSON *dt_org_address(struct xf_ctx *x, struct hl7_view xad)
 cJSON *dt_org_telecom(struct xf_ctx *x, struct hl7_view xtn)
 {
     cJSON *c = dt_contact_point(x, xtn, "work");
-    const cJSON *use = cJSON_GetObjectItem(c, "use");
+    const cJSON *use = cJSON_GetObjectItemCaseSensitive(c, "use");
     if (cJSON_IsString(use) && strcmp(use->valuestring, "home") == 0)
         cJSON_DeleteItemFromObjectCaseSensitive(c, "use");
     return c;
@@ -236,7 +240,7 @@ cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id)
         xf_append(p, "name", name);
     else
         cJSON_Delete(name);
-    if (!ident && !cJSON_GetObjectItem(p, "name")) {
+    if (!ident && !cJSON_GetObjectItemCaseSensitive(p, "name")) {
         cJSON_Delete(p);
         return NULL;
     }
@@ -257,7 +261,9 @@ cJSON *dt_location(struct xf_ctx *x, struct hl7_view pl, const char *id)
         if (k <= 3)
             kind = k == 3 ? "bd" : k == 2 ? "ro" : "wa";
         size_t len = strlen(name);
-        snprintf(name + len, sizeof name - len, "%s%s", len ? " " : "", part);
+        if (len && len + 1 < sizeof name)
+            name[len++] = ' ';
+        xf_copy(name + len, sizeof name - len, part);
     }
     if (!name[0])
         return NULL;

@@ -107,11 +107,12 @@ static void format_time(const struct dt_zone *zone, const struct hl7_time *t, en
 {
     if (kind == DT_DATE || (kind == DT_DATETIME && t->ndigits <= 8)) {
         int n = kind == DT_DATE && t->ndigits > 8 ? 8 : t->ndigits;
-        snprintf(out, DT_MAX,
-                 n == 4   ? "%04d"
-                 : n == 6 ? "%04d-%02d"
-                          : "%04d-%02d-%02d",
-                 t->year, t->month, t->day);
+        char *p = put_digits(out, t->year, 4);
+        if (n >= 6)
+            *p++ = '-', p = put_digits(p, t->month, 2);
+        if (n >= 8)
+            *p++ = '-', p = put_digits(p, t->day, 2);
+        *p = '\0';
         return;
     }
     int off = t->has_offset ? t->offset_min : site_offset(zone, t);

@@ -133,7 +133,7 @@ static const char *content_type(struct xf_ctx *x, struct hl7_view ed, char *buf,
     static const char *const tops[] = {"application", "image", "text", "audio", "video"};
     char sub[32];
     const char *s = xf_text(x, xf_comp(x, ed, 3));
-    if (!s || snprintf(sub, sizeof sub, "%s", s) >= (int)sizeof sub ||
+    if (!s || xf_copy(sub, sizeof sub, s) >= sizeof sub ||
         strspn(sub, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-") !=
             strlen(sub))
         return "application/octet-stream";
@@ -375,7 +375,7 @@ int dt_obs_value(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *obs, cJSON 
     int set = 0;
     for (xf_reps_init(x, &it, v); xf_reps_next(x, &it, &rep);) {
         cJSON *c = cJSON_CreateObject(), *none = NULL;
-        xf_put(c, "code", cJSON_Duplicate(cJSON_GetObjectItem(obs, "code"), 1));
+        xf_put(c, "code", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(obs, "code"), 1));
         if (value_of(x, obx, type, units, rep, rep, c, &none) == 0) {
             xf_append(obs, "component", c);
             set++;

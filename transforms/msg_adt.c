@@ -42,7 +42,7 @@ static void add_retired(struct xf_ctx *x, const struct hl7_seg *mrg, cJSON *surv
             best = rank, key = id;
         if (!seed[0])
             snprintf(seed, sizeof seed, "merge\x1f%s",
-                     cJSON_GetObjectItem(id, "value")->valuestring);
+                     cJSON_GetObjectItemCaseSensitive(id, "value")->valuestring);
     }
     xf_put_bool(p, "active", 0);
     dt_add_names(x, p, "name", xf_take(x, mrg, 7));
@@ -122,7 +122,7 @@ static cJSON *the_encounter(struct xf_ctx *x)
  * the organization. Writes "#id" into ref; the role, or NULL when it names nobody. */
 static const cJSON *care_role(struct xf_ctx *x, const struct hl7_seg *rol, cJSON *res, char ref[32])
 {
-    int n = cJSON_GetArraySize(cJSON_GetObjectItem(res, "contained"));
+    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "contained"));
     char id[24], person[24], person_ref[32];
     snprintf(id, sizeof id, "role%d", n + 1);
     snprintf(person, sizeof person, "role%dp", n + 1);
@@ -191,24 +191,25 @@ static bool already_participant(struct xf_ctx *x, const struct hl7_seg *rol, cJS
 {
     const char *id = xf_text(x, xf_comp(x, xf_rep(x, hl7_field(x->msg, rol, 4), 1), 1));
     const cJSON *c, *p;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(enc, "contained"))
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(enc, "contained"))
     {
-        const cJSON *rt = cJSON_GetObjectItem(c, "resourceType");
-        const cJSON *v = cJSON_GetObjectItem(
-            cJSON_GetArrayItem(cJSON_GetObjectItem(c, "identifier"), 0), "value");
+        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(c, "resourceType");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "identifier"), 0), "value");
         if (!id || !cJSON_IsString(rt) || strcmp(rt->valuestring, "Practitioner") != 0 ||
             !cJSON_IsString(v) || strcmp(v->valuestring, id) != 0)
             continue;
         char ref[80];
-        snprintf(ref, sizeof ref, "#%s", cJSON_GetObjectItem(c, "id")->valuestring);
-        cJSON_ArrayForEach(p, cJSON_GetObjectItem(enc, "participant"))
+        snprintf(ref, sizeof ref, "#%s", cJSON_GetObjectItemCaseSensitive(c, "id")->valuestring);
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(enc, "participant"))
         {
-            const cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(p, "individual"), "reference");
+            const cJSON *r = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(p, "individual"), "reference");
             if (!cJSON_IsString(r) || strcmp(r->valuestring, ref) != 0)
                 continue;
             for (uint32_t f = 1; f <= 4; f++)
                 (void)xf_take(x, rol, f);
-            if (!cJSON_GetObjectItem(p, "period"))
+            if (!cJSON_GetObjectItemCaseSensitive(p, "period"))
                 dt_add_period(x, (cJSON *)p, "period", xf_take(x, rol, 5), xf_take(x, rol, 6),
                               DT_DATETIME);
             return true;
@@ -243,7 +244,7 @@ int msg_rol_add(struct xf_walk *w, const struct hl7_seg *rol)
         return 0;
     }
     cJSON *part = cJSON_CreateObject();
-    const cJSON *type = cJSON_GetArrayItem(cJSON_GetObjectItem(role, "code"), 0);
+    const cJSON *type = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(role, "code"), 0);
     if (type)
         xf_append(part, "type", cJSON_Duplicate(type, 1));
     xf_put(part, "individual", xf_ref(ref));
@@ -372,7 +373,7 @@ static int build_identifier_change(struct xf_walk *w)
         return xf_fail(x, pid, 0, 100, "identifier change without a PID and the MRG after it");
     if (seg_pid_patient(x, pid, msg_next(x, pid, "PD1", "MRG,PID"), &w->patient) != 0)
         return -1;
-    const cJSON *ksys = cJSON_GetObjectItem(x->patient_ident, "system");
+    const cJSON *ksys = cJSON_GetObjectItemCaseSensitive(x->patient_ident, "system");
     cJSON *old = NULL;
     struct xf_reps it;
     struct hl7_view rep;
@@ -426,16 +427,16 @@ static int build_visit_move(struct xf_walk *w)
         int rank = id && system ? seg_pid_key_rank(x, id, rep) : 0;
         if (rank > best)
             best = rank, snprintf(prior, sizeof prior, "%s|%s", system,
-                                  cJSON_GetObjectItem(id, "value")->valuestring);
+                                  cJSON_GetObjectItemCaseSensitive(id, "value")->valuestring);
         cJSON_Delete(id);
     }
     if (mrg)
         (void)xf_take(x, mrg, 5); /* the prior visit number: PV1-19 names the same visit */
-    snprintf(now, sizeof now, "%s", x->patient_key);
+    xf_copy(now, sizeof now, x->patient_key);
     if (prior[0])
-        snprintf(x->patient_key, sizeof x->patient_key, "%s", prior);
+        xf_copy(x->patient_key, sizeof x->patient_key, prior);
     int rc = msg_add_encounter(x, "A45", pv1);
-    snprintf(x->patient_key, sizeof x->patient_key, "%s", now);
+    xf_copy(x->patient_key, sizeof x->patient_key, now);
     return rc;
 }
 

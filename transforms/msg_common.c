@@ -55,7 +55,7 @@ int msg_add_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl
 
 void msg_link(cJSON *patient, const char *url, const char *type)
 {
-    cJSON *links = cJSON_GetObjectItem(patient, "link"), *l = cJSON_CreateObject();
+    cJSON *links = cJSON_GetObjectItemCaseSensitive(patient, "link"), *l = cJSON_CreateObject();
     xf_put(l, "other", xf_ref(url));
     xf_put_str(l, "type", type);
     cJSON_AddItemToArray(links ? links : xf_put_array(patient, "link"), l);
@@ -160,9 +160,10 @@ static const char *status_for(const char *trigger, cJSON *enc)
             return event_status[i].status;
     /* An update says nothing about state: a discharge time does (IG: PV1-45 valued means
      * finished), else the patient class does. */
-    if (cJSON_GetObjectItem(cJSON_GetObjectItem(enc, "period"), "end"))
+    if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(enc, "period"), "end"))
         return "finished";
-    const cJSON *cls = cJSON_GetObjectItem(cJSON_GetObjectItem(enc, "class"), "code");
+    const cJSON *cls =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(enc, "class"), "code");
     for (size_t i = 0; cJSON_IsString(cls) && i < sizeof class_status / sizeof class_status[0]; i++)
         if (strcmp(cls->valuestring, class_v2(class_status[i].v2)) == 0)
             return class_status[i].status;
@@ -174,16 +175,16 @@ static void drop_location(cJSON *enc, const char *id)
 {
     char ref[32];
     snprintf(ref, sizeof ref, "#%s", id);
-    cJSON *locs = cJSON_GetObjectItem(enc, "location"),
-          *contained = cJSON_GetObjectItem(enc, "contained");
+    cJSON *locs = cJSON_GetObjectItemCaseSensitive(enc, "location"),
+          *contained = cJSON_GetObjectItemCaseSensitive(enc, "contained");
     for (int i = cJSON_GetArraySize(locs) - 1; i >= 0; i--) {
-        cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(locs, i), "location"),
-                                       "reference");
+        cJSON *r = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(locs, i), "location"), "reference");
         if (cJSON_IsString(r) && strcmp(r->valuestring, ref) == 0)
             cJSON_DeleteItemFromArray(locs, i);
     }
     for (int i = cJSON_GetArraySize(contained) - 1; i >= 0; i--) {
-        cJSON *cid = cJSON_GetObjectItem(cJSON_GetArrayItem(contained, i), "id");
+        cJSON *cid = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(contained, i), "id");
         if (cJSON_IsString(cid) && strcmp(cid->valuestring, id) == 0)
             cJSON_DeleteItemFromArray(contained, i);
     }
@@ -193,8 +194,8 @@ static void drop_location(cJSON *enc, const char *id)
 static void apply_event(struct xf_ctx *x, const char *trigger, cJSON *enc,
                         const struct hl7_seg *evn)
 {
-    cJSON *period = cJSON_GetObjectItem(enc, "period");
-    if (strcmp(trigger, "A03") == 0 && !cJSON_GetObjectItem(period, "end") && evn) {
+    cJSON *period = cJSON_GetObjectItemCaseSensitive(enc, "period");
+    if (strcmp(trigger, "A03") == 0 && !cJSON_GetObjectItemCaseSensitive(period, "end") && evn) {
         char when[DT_MAX]; /* no PV1-45: the discharge happened when the event did */
         struct hl7_view occurred = hl7_field(x->msg, evn, 6);
         if (dt_format(x, xf_has(occurred) ? occurred : hl7_field(x->msg, evn, 2), DT_DATETIME,
@@ -205,11 +206,11 @@ static void apply_event(struct xf_ctx *x, const char *trigger, cJSON *enc,
         }
     }
     if (strcmp(trigger, "A13") == 0)
-        cJSON_DeleteItemFromObject(period, "end");
+        cJSON_DeleteItemFromObjectCaseSensitive(period, "end");
     if (strcmp(trigger, "A12") == 0)
         drop_location(enc, "prior-loc");
     if (period && cJSON_GetArraySize(period) == 0)
-        cJSON_DeleteItemFromObject(enc, "period");
+        cJSON_DeleteItemFromObjectCaseSensitive(enc, "period");
 }
 
 int msg_add_encounter(struct xf_ctx *x, const char *trigger, const struct hl7_seg *pv1)
@@ -227,10 +228,11 @@ int msg_add_encounter(struct xf_ctx *x, const char *trigger, const struct hl7_se
     cJSON_ReplaceItemInObject(enc, "status", cJSON_CreateString(status_for(trigger, enc)));
     xf_put(enc, "subject", xf_ref(x->patient_ref));
     xf_full_url(x, pv1, "Encounter", url);
-    snprintf(x->encounter_ref, sizeof x->encounter_ref, "%s", url);
+    xf_copy(x->encounter_ref, sizeof x->encounter_ref, url);
     cJSON *visit = seg_pv1_visit_ident(enc);
-    const cJSON *value = cJSON_GetObjectItem(visit, "value"),
-                *start = cJSON_GetObjectItem(cJSON_GetObjectItem(enc, "period"), "start");
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(visit, "value"),
+                *start = cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(enc, "period"), "start");
     snprintf(seed, sizeof seed, "%s\x1f%s\x1f%s", x->patient_key,
              cJSON_IsString(value) ? value->valuestring : "",
              cJSON_IsString(start) ? start->valuestring : "");
@@ -242,7 +244,7 @@ int msg_add_encounter(struct xf_ctx *x, const char *trigger, const struct hl7_se
 
 void msg_place_document(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *a, const char *key)
 {
-    const cJSON *data = cJSON_GetObjectItem(a, "data");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(a, "data");
     if (!cJSON_IsString(data))
         return;
     size_t len = strlen(data->valuestring), pad = 0;
@@ -255,7 +257,7 @@ void msg_place_document(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *a, c
         snprintf(text, sizeof text,
                  "a document of %zu bytes, over max_document: its content not sent", bytes);
         xf_warn(x, obx, 5, text);
-        cJSON_DeleteItemFromObject(a, "data");
+        cJSON_DeleteItemFromObjectCaseSensitive(a, "data");
         xf_put_str(a, "title", "document over the size limit: not included");
         return;
     }
@@ -263,10 +265,10 @@ void msg_place_document(struct xf_ctx *x, const struct hl7_seg *obx, cJSON *a, c
         return;
     char url[XF_URL_MAX], seed[400];
     cJSON *bin = xf_resource("Binary");
-    const cJSON *type = cJSON_GetObjectItem(a, "contentType");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(a, "contentType");
     xf_put_str(bin, "contentType",
                cJSON_IsString(type) ? type->valuestring : "application/octet-stream");
-    xf_put(bin, "data", cJSON_DetachItemFromObject(a, "data"));
+    xf_put(bin, "data", cJSON_DetachItemFromObjectCaseSensitive(a, "data"));
     xf_full_url(x, obx, "Binary", url);
     snprintf(seed, sizeof seed,
              "%s\x1f"

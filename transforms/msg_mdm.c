@@ -41,7 +41,8 @@ static int mdm_obr(struct xf_walk *w, const struct hl7_seg *obr)
     xf_put(sr, "subject", xf_ref(x->patient_ref));
     xf_full_url(x, obr, "ServiceRequest", url);
     seg_obr_request_key(sr, key);
-    xf_bundle_add(x, url, sr, cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0), key);
+    xf_bundle_add(x, url, sr,
+                  cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sr, "identifier"), 0), key);
     if (orc_of(x, obr))
         seg_msh_order_provenance(x, orc_of(x, obr), url);
     return 0;
@@ -51,9 +52,11 @@ static int mdm_obr(struct xf_walk *w, const struct hl7_seg *obr)
 static void related(struct xf_ctx *x, cJSON *ctx)
 {
     for (cJSON *e = x->entries->child; e; e = e->next) {
-        cJSON *r = cJSON_GetObjectItem(e, "resource");
-        if (strcmp(cJSON_GetObjectItem(r, "resourceType")->valuestring, "ServiceRequest") == 0)
-            xf_append(ctx, "related", xf_ref(cJSON_GetObjectItem(e, "fullUrl")->valuestring));
+        cJSON *r = cJSON_GetObjectItemCaseSensitive(e, "resource");
+        if (strcmp(cJSON_GetObjectItemCaseSensitive(r, "resourceType")->valuestring,
+                   "ServiceRequest") == 0)
+            xf_append(ctx, "related",
+                      xf_ref(cJSON_GetObjectItemCaseSensitive(e, "fullUrl")->valuestring));
     }
 }
 
@@ -91,7 +94,8 @@ static int mdm_txa(struct xf_walk *w, const struct hl7_seg *txa)
         xf_put(content, "attachment", a);
         xf_append(doc, "content", content);
     }
-    if (!cJSON_GetObjectItem(doc, "content")) { /* required: a notification without content */
+    if (!cJSON_GetObjectItemCaseSensitive(
+            doc, "content")) { /* required: a notification without content */
         cJSON *content = cJSON_CreateObject(), *a = xf_put_object(content, "attachment");
         dt_add(x, a, "creation", hl7_field(x->msg, txa, 6), DT_DATETIME);
         xf_put_str(a, "title", "document not included in this notification");

@@ -68,7 +68,7 @@ static int hold_request(struct xf_walk *w, cJSON *sr, const struct hl7_seg *seg)
     xf_put(sr, "subject", xf_ref(x->patient_ref));
     xf_put(sr, "encounter", xf_ref(x->encounter_ref));
     xf_full_url(x, seg, "ServiceRequest", url);
-    const cJSON *ident = cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0);
+    const cJSON *ident = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sr, "identifier"), 0);
     xf_walk_hold(w, sr, url, ident, ident ? w->group_key : NULL);
     const struct hl7_seg *orc = strcmp(seg->name, "ORC") == 0 ? seg : msg_order_common(x, seg);
     if (orc)
@@ -102,7 +102,7 @@ static int pharmacy_order(struct xf_walk *w, const struct hl7_seg *orc, const st
     xf_full_url(x, rxo, "MedicationRequest", url);
     w->group_seg = orc;
     seg_obr_request_key(mr, w->group_key);
-    const cJSON *ident = cJSON_GetArrayItem(cJSON_GetObjectItem(mr, "identifier"), 0);
+    const cJSON *ident = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(mr, "identifier"), 0);
     if (!ident)
         xf_warn(x, orc, 2, "no order number: the request is this message's own");
     xf_walk_hold(w, mr, url, ident, ident ? w->group_key : NULL);

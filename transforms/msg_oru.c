@@ -33,12 +33,14 @@ static int obr_open(struct xf_walk *w, const struct hl7_seg *obr)
         char sr_key[256];
         seg_obr_request_key(sr, sr_key);
         xf_append(dr, "basedOn", xf_ref(sr_url));
-        xf_walk_hold(w, sr, sr_url, cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0),
+        xf_walk_hold(w, sr, sr_url,
+                     cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sr, "identifier"), 0),
                      sr_key);
     } else {
         cJSON_Delete(sr);
     }
-    xf_walk_hold(w, dr, dr_url, cJSON_GetArrayItem(cJSON_GetObjectItem(dr, "identifier"), 0),
+    xf_walk_hold(w, dr, dr_url,
+                 cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(dr, "identifier"), 0),
                  w->group_key);
     if (orc) { /* the order's Provenance and PRTs: its request's, else (no PID) the report's */
         seg_msh_order_provenance(x, orc, x->patient_ref[0] ? sr_url : dr_url);
@@ -96,7 +98,7 @@ int msg_spm_add(struct xf_walk *w, const struct hl7_seg *spm)
         return 0;
     seg_spm_add(w->x, spm, w->group_key, url);
     link_specimen(w, url);
-    snprintf(w->specimen, sizeof w->specimen, "%s", url);
+    xf_copy(w->specimen, sizeof w->specimen, url);
     return 0;
 }
 

@@ -12,7 +12,8 @@
 /* The next free contained id of res (prt1, prt2...) into id, and "#id" into ref. */
 static void next_id(const cJSON *res, char id[24], char ref[32])
 {
-    snprintf(id, 24, "prt%d", cJSON_GetArraySize(cJSON_GetObjectItem(res, "contained")) + 1);
+    snprintf(id, 24, "prt%d",
+             cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "contained")) + 1);
     snprintf(ref, 32, "#%s", id);
 }
 
@@ -158,7 +159,7 @@ static cJSON *subject_of(struct xf_walk *w, const struct hl7_seg *prt, const cha
     }
     if (strcmp(a->name, "OBX") == 0) {
         cJSON *last = xf_bundle_last(x);
-        const cJSON *rt = cJSON_GetObjectItem(last, "resourceType");
+        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(last, "resourceType");
         return cJSON_IsString(rt) && strcmp(rt->valuestring, "Observation") == 0 ? last : NULL;
     }
     return NULL;
@@ -175,7 +176,7 @@ static void attach(struct xf_ctx *x, const struct hl7_seg *prt, cJSON *res, cons
     cJSON *p = participant(x, prt, res, obx, ref);
     if (!p)
         return;
-    const char *type = cJSON_GetObjectItem(p, "resourceType")->valuestring;
+    const char *type = cJSON_GetObjectItemCaseSensitive(p, "resourceType")->valuestring;
     struct hl7_view role = xf_comp(x, hl7_field(x->msg, prt, 4), 1);
     if (strstr("PID,PD1", kind)) {
         xf_append(res, "generalPractitioner", xf_ref(ref));
@@ -185,7 +186,7 @@ static void attach(struct xf_ctx *x, const struct hl7_seg *prt, cJSON *res, cons
         xf_put(res, "serviceProvider", xf_ref(ref));
     } else if (strstr("PV1,PV2", kind)) {
         cJSON *part = cJSON_CreateObject();
-        const cJSON *code = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "code"), 0);
+        const cJSON *code = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "code"), 0);
         if (code)
             xf_append(part, "type", cJSON_Duplicate(code, 1));
         xf_put(part, "individual", xf_ref(ref));
@@ -200,11 +201,12 @@ static void attach(struct xf_ctx *x, const struct hl7_seg *prt, cJSON *res, cons
     } else if (strcmp(kind, "DiagnosticReport") == 0) {
         xf_append(res, "performer", xf_ref(ref));
     } else if (obx && strcmp(type, "Device") == 0) {
-        if (!cJSON_GetObjectItem(res, "device"))
+        if (!cJSON_GetObjectItemCaseSensitive(res, "device"))
             xf_put(res, "device", xf_ref(ref));
     } else if (obx) {
         xf_append(res, "performer", xf_ref(ref));
-    } else if (xf_eq(role, "OP") && !cJSON_GetObjectItem(res, "requester")) { /* an order's */
+    } else if (xf_eq(role, "OP") &&
+               !cJSON_GetObjectItemCaseSensitive(res, "requester")) { /* an order's */
         xf_put(res, "requester", xf_ref(ref));
     } else {
         xf_append(res, "performer", xf_ref(ref));

@@ -14,18 +14,18 @@ static void add_comment(struct xf_ctx *x, const struct hl7_seg *s, cJSON *appt)
     cJSON *notes = cJSON_CreateObject(), *note;
     struct strbuf all;
     msg_add_notes(x, s, notes, "note");
-    const cJSON *before = cJSON_GetObjectItem(appt, "comment");
+    const cJSON *before = cJSON_GetObjectItemCaseSensitive(appt, "comment");
     strbuf_init(&all, x->msg->len + 1 + (cJSON_IsString(before) ? strlen(before->valuestring) : 0));
     if (cJSON_IsString(before))
         strbuf_puts(&all, before->valuestring);
-    cJSON_ArrayForEach(note, cJSON_GetObjectItem(notes, "note"))
+    cJSON_ArrayForEach(note, cJSON_GetObjectItemCaseSensitive(notes, "note"))
     {
         if ((all.len && strbuf_putc(&all, '\n')) ||
-            strbuf_puts(&all, cJSON_GetObjectItem(note, "text")->valuestring))
+            strbuf_puts(&all, cJSON_GetObjectItemCaseSensitive(note, "text")->valuestring))
             break;
     }
     if (all.len && strbuf_append(&all, "", 0) == 0) {
-        cJSON_DeleteItemFromObject(appt, "comment");
+        cJSON_DeleteItemFromObjectCaseSensitive(appt, "comment");
         cJSON_AddStringToObject(appt, "comment", all.p);
     }
     strbuf_cleanup(&all);

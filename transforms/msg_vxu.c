@@ -23,7 +23,8 @@ static int rxa_open(struct xf_walk *w, const struct hl7_seg *rxa)
     xf_put(imm, "encounter", xf_ref(x->encounter_ref));
     msg_add_notes(x, rxr ? rxr : rxa, imm, "note");
     xf_full_url(x, rxa, "Immunization", url);
-    xf_walk_hold(w, imm, url, cJSON_GetArrayItem(cJSON_GetObjectItem(imm, "identifier"), 0),
+    xf_walk_hold(w, imm, url,
+                 cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(imm, "identifier"), 0),
                  w->group_key); /* conditional on the filler's number when it has a system */
     const struct hl7_seg *orc = msg_order_common(x, rxa);
     if (orc) /* who entered and verified the record of it (ORC[Provenance]) */

@@ -37,9 +37,9 @@ static int dg1_identifier(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
  * DG1-21 D deletes it (entered-in-error), as the IG's DG1[Condition] says. */
 static int dg1_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    cJSON *code = cJSON_GetObjectItem(res, "code");
+    cJSON *code = cJSON_GetObjectItemCaseSensitive(res, "code");
     const char *text = xf_text(x, xf_take(x, s, 4));
-    if (text && code && !cJSON_GetObjectItem(code, "text"))
+    if (text && code && !cJSON_GetObjectItemCaseSensitive(code, "text"))
         xf_put_str(code, "text", text);
     struct hl7_view who = xf_rep(x, xf_take(x, s, 16), 1);
     const char *family = xf_text(x, xf_first_sub(x, xf_comp(x, who, 2)));
@@ -85,5 +85,6 @@ void seg_dg1_add(struct xf_ctx *x, const struct hl7_seg *s)
     xf_full_url(x, s, "Condition", url);
     struct hl7_view code = xf_comp(x, hl7_field(x->msg, s, 3), 1);
     snprintf(seed, sizeof seed, "%s\x1f%.*s", x->patient_key, (int)code.len, code.p ? code.p : "");
-    xf_bundle_add(x, url, c, cJSON_GetArrayItem(cJSON_GetObjectItem(c, "identifier"), 0), seed);
+    xf_bundle_add(x, url, c,
+                  cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "identifier"), 0), seed);
 }

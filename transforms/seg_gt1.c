@@ -89,7 +89,8 @@ static cJSON *guarantor_party(struct xf_ctx *x, const struct hl7_seg *s)
     cJSON *r = xf_resource("RelatedPerson");
     xf_put(r, "patient", xf_ref(x->patient_ref));
     xf_segmap_apply(x, &seg_gt1, s, r);
-    if (!cJSON_GetObjectItem(r, "name") && !cJSON_GetObjectItem(r, "identifier")) {
+    if (!cJSON_GetObjectItemCaseSensitive(r, "name") &&
+        !cJSON_GetObjectItemCaseSensitive(r, "identifier")) {
         cJSON_Delete(r);
         return NULL;
     }

@@ -135,7 +135,7 @@ static void add_payor(struct xf_ctx *x, const struct hl7_seg *s, char url[XF_URL
     if (phone) /* IN1-7 the insurer's phone (beyond the IG's map) */
         xf_append(org, "telecom", phone);
     xf_full_url(x, s, "Organization", url);
-    const cJSON *v = cJSON_GetObjectItem(id, "value");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(id, "value");
     snprintf(seed, sizeof seed, "payor\x1f%s\x1f%s", cJSON_IsString(v) ? v->valuestring : "",
              name ? xf_text(x, xf_comp(x, xf_rep(x, hl7_field(x->msg, s, 4), 1), 1)) : "");
     xf_bundle_add(x, url, org, key, seed);

@@ -14,7 +14,7 @@ static void endpoint(struct xf_ctx *x, struct hl7_view hd, cJSON *obj)
     char uri[160] = "urn:hl7v2:unknown";
     const char *uid = xf_text(x, xf_comp(x, hd, 2));
     if (uid && (strncmp(uid, "http", 4) == 0 || strncmp(uid, "urn:", 4) == 0)) {
-        snprintf(uri, sizeof uri, "%s", uid);
+        xf_copy(uri, sizeof uri, uid);
     } else if ((uid = xf_text(x, xf_comp(x, hd, 1)))) {
         snprintf(uri, sizeof uri, "urn:hl7v2:");
         for (size_t i = strlen(uri), k = 0; uid[k] && i + 1 < sizeof uri; k++)
@@ -83,29 +83,29 @@ static int msh_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *responsible = organization(x, xf_take(x, s, 22));
     if (responsible)
         xf_put(res, "responsible", responsible);
-    cJSON *dest = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "destination"), 0);
+    cJSON *dest = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "destination"), 0);
     cJSON *receiver = organization(x, xf_take(x, s, 23));
-    if (receiver && dest && !cJSON_GetObjectItem(dest, "receiver"))
+    if (receiver && dest && !cJSON_GetObjectItemCaseSensitive(dest, "receiver"))
         xf_put(dest, "receiver", receiver);
     else
         cJSON_Delete(receiver);
     struct hl7_view from = xf_take(x, s, 24), to = xf_take(x, s, 25);
-    cJSON *source = cJSON_GetObjectItem(res, "source");
+    cJSON *source = cJSON_GetObjectItemCaseSensitive(res, "source");
     if (xf_has(from) && source) {
-        cJSON_DeleteItemFromObject(source, "endpoint");
-        cJSON *name = cJSON_DetachItemFromObject(source, "name");
+        cJSON_DeleteItemFromObjectCaseSensitive(source, "endpoint");
+        cJSON *name = cJSON_DetachItemFromObjectCaseSensitive(source, "name");
         endpoint(x, from, source);
         if (name) { /* MSH-3's name stays the source's name */
-            cJSON_DeleteItemFromObject(source, "name");
+            cJSON_DeleteItemFromObjectCaseSensitive(source, "name");
             xf_put(source, "name", name);
         }
     }
     if (xf_has(to) && dest) {
-        cJSON_DeleteItemFromObject(dest, "endpoint");
-        cJSON *name = cJSON_DetachItemFromObject(dest, "name");
+        cJSON_DeleteItemFromObjectCaseSensitive(dest, "endpoint");
+        cJSON *name = cJSON_DetachItemFromObjectCaseSensitive(dest, "name");
         endpoint(x, to, dest);
         if (name) {
-            cJSON_DeleteItemFromObject(dest, "name");
+            cJSON_DeleteItemFromObjectCaseSensitive(dest, "name");
             xf_put(dest, "name", name);
         }
     }
@@ -141,7 +141,7 @@ void seg_msh_header(struct xf_ctx *x)
     /* the sending software (IG SFT[MessageHeader]): the first SFT's product and version */
     for (uint32_t i = 1; i < x->msg->nsegs; i++) {
         const struct hl7_seg *sft = &x->msg->segs[i];
-        cJSON *source = cJSON_GetObjectItem(h, "source");
+        cJSON *source = cJSON_GetObjectItemCaseSensitive(h, "source");
         if (strcmp(sft->name, "SFT") != 0 || !source)
             continue;
         xf_add_str(x, source, "software", xf_take(x, sft, 3));
@@ -159,8 +159,9 @@ static void provenance_targets(struct xf_ctx *x, cJSON *prov)
     cJSON *targets = xf_put_array(prov, "target"), *e;
     cJSON_ArrayForEach(e, x->entries)
     {
-        const char *url = cJSON_GetObjectItem(e, "fullUrl")->valuestring;
-        const cJSON *rt = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "resource"), "resourceType");
+        const char *url = cJSON_GetObjectItemCaseSensitive(e, "fullUrl")->valuestring;
+        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(e, "resource"), "resourceType");
         if (strcmp(rt->valuestring, "Provenance") != 0)
             cJSON_AddItemToArray(targets, xf_ref(url));
     }
@@ -224,7 +225,8 @@ void seg_msh_order_provenance(struct xf_ctx *x, const struct hl7_seg *orc, const
     if (enterer || org) { /* the enterer, on behalf of the entering organisation */
         add_agent(p, "enterer", enterer ? enterer : org);
         if (enterer && org)
-            xf_put(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "agent"), 0), "onBehalfOf", org);
+            xf_put(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "agent"), 0),
+                   "onBehalfOf", org);
     }
     if (verifier)
         add_agent(p, "verifier", verifier);
@@ -329,7 +331,7 @@ static void software(struct xf_ctx *x, cJSON *prov)
             xf_put_str(e, "valueDateTime", installed);
             xf_append(version, "extension", e);
         }
-        if (cJSON_GetObjectItem(version, "value"))
+        if (cJSON_GetObjectItemCaseSensitive(version, "value"))
             xf_append(d, "version", version);
         else
             cJSON_Delete(version); /* Device.version needs its value */

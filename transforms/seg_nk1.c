@@ -122,19 +122,21 @@ void seg_nk1_contact(struct xf_ctx *x, const struct hl7_seg *s, cJSON *patient)
     xf_segmap_apply(x, &seg_nk1, s, person);
     static const char *const members[] = {"relationship", "telecom", "period", "gender"};
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
-        if ((item = cJSON_DetachItemFromObject(person, members[i])))
+        if ((item = cJSON_DetachItemFromObjectCaseSensitive(person, members[i])))
             xf_put(c, members[i], item);
-    if ((item = cJSON_GetArrayItem(cJSON_GetObjectItem(person, "name"), 0)))
+    if ((item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(person, "name"), 0)))
         xf_put(c, "name", cJSON_Duplicate(item, 1));
-    if ((item = cJSON_GetArrayItem(cJSON_GetObjectItem(person, "address"), 0)))
+    if ((item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(person, "address"), 0)))
         xf_put(c, "address", cJSON_Duplicate(item, 1));
     cJSON_Delete(person);
     const char *org = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, s, 13), 1), 1));
     if (org) /* NK1-13: the next of kin is an organisation (IG NK1[Patient]) */
         xf_put_str(xf_put_object(c, "organization"), "display", org);
     /* pat-1: a contact needs details (name, telecom, address) or an organisation */
-    if (!cJSON_GetObjectItem(c, "name") && !cJSON_GetObjectItem(c, "telecom") &&
-        !cJSON_GetObjectItem(c, "address") && !cJSON_GetObjectItem(c, "organization")) {
+    if (!cJSON_GetObjectItemCaseSensitive(c, "name") &&
+        !cJSON_GetObjectItemCaseSensitive(c, "telecom") &&
+        !cJSON_GetObjectItemCaseSensitive(c, "address") &&
+        !cJSON_GetObjectItemCaseSensitive(c, "organization")) {
         cJSON_Delete(c);
         return;
     }

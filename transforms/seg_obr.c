@@ -74,6 +74,11 @@ static bool same_text(struct hl7_view a, struct hl7_view b)
 static void ordering_facility(struct xf_ctx *x, const struct hl7_seg *orc, struct hl7_view orderer,
                               cJSON *sr)
 {
+    bool any = false;
+    for (uint32_t f = 21; f <= 24; f++)
+        any = any || xf_has(hl7_field(x->msg, orc, f));
+    if (!any)
+        return;
     cJSON *org = cJSON_CreateObject(), *item;
     xf_put_str(org, "resourceType", "Organization");
     xf_put_str(org, "id", "facility");
@@ -250,7 +255,7 @@ static void request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const st
                       dt_concept("http://terminology.hl7.org/CodeSystem/v3-RoleCode", where->code,
                                  where->display));
     }
-    if (obr && !cJSON_GetObjectItem(res, "basedOn")) {
+    if (obr && !cJSON_GetObjectItemCaseSensitive(res, "basedOn")) {
         /* OBR-29 parent (EIP), as ORC-8: basedOn it, by its number (IG, without OBR-50) */
         struct hl7_view parent = xf_take(x, obr, 29);
         for (uint32_t k = 1; k <= 2; k++) {
@@ -266,7 +271,7 @@ static void request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const st
         /* OBR-16 ordering provider: the requester when ORC-12 is empty; the same person
          * again otherwise, or a second one the request has no room for */
         struct hl7_view ordering = hl7_field(x->msg, obr, 16);
-        if (!cJSON_GetObjectItem(res, "requester"))
+        if (!cJSON_GetObjectItemCaseSensitive(res, "requester"))
             by_name(x, res, "requester", xf_take(x, obr, 16));
         else if (orc && same_text(ordering, hl7_field(x->msg, orc, 12)))
             (void)xf_take(x, obr, 16);
@@ -317,7 +322,7 @@ static void put_over(cJSON *obj, const char *key, cJSON *item)
 /* The request's occurrenceTiming (replacing an occurrenceDateTime), made when absent. */
 static cJSON *timing_of(cJSON *sr)
 {
-    cJSON *t = cJSON_GetObjectItem(sr, "occurrenceTiming");
+    cJSON *t = cJSON_GetObjectItemCaseSensitive(sr, "occurrenceTiming");
     if (t)
         return t;
     cJSON_DeleteItemFromObjectCaseSensitive(sr, "occurrenceDateTime");
@@ -326,7 +331,7 @@ static cJSON *timing_of(cJSON *sr)
 
 static cJSON *repeat_of(cJSON *sr)
 {
-    cJSON *t = timing_of(sr), *r = cJSON_GetObjectItem(t, "repeat");
+    cJSON *t = timing_of(sr), *r = cJSON_GetObjectItemCaseSensitive(t, "repeat");
     return r ? r : xf_put_object(t, "repeat");
 }
 
@@ -474,9 +479,10 @@ void seg_obr_timing(struct xf_ctx *x, const struct hl7_seg *tq1, cJSON *sr)
     cJSON *each = time_quantity(x, xf_take(x, tq1, 13));
     if (each) {
         cJSON *r = repeat_of(sr);
-        put_over(r, "duration", cJSON_Duplicate(cJSON_GetObjectItem(each, "value"), 1));
+        put_over(r, "duration",
+                 cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(each, "value"), 1));
         put_over(r, "durationUnit",
-                 cJSON_CreateString(cJSON_GetObjectItem(each, "code")->valuestring));
+                 cJSON_CreateString(cJSON_GetObjectItemCaseSensitive(each, "code")->valuestring));
         cJSON_Delete(each);
     }
     priority(x, xf_rep(x, xf_take(x, tq1, 9), 1), sr);
@@ -487,7 +493,8 @@ void seg_obr_timing(struct xf_ctx *x, const struct hl7_seg *tq1, cJSON *sr)
 
 void seg_obr_request_key(const cJSON *request, char key[256])
 {
-    dt_ident_key(cJSON_GetArrayItem(cJSON_GetObjectItem(request, "identifier"), 0), key);
+    dt_ident_key(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(request, "identifier"), 0),
+                 key);
 }
 
 int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr,
@@ -498,7 +505,7 @@ int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_se
     order_ids(x, orc, obr, sr, 2);
     order_ids(x, orc, obr, dr, 3);
     alternate_placer(x, obr, sr);
-    if (!cJSON_GetObjectItem(sr, "identifier")) {
+    if (!cJSON_GetObjectItemCaseSensitive(sr, "identifier")) {
         cJSON_Delete(sr), cJSON_Delete(dr);
         return xf_fail(x, obr, 3, 101, "no order number in OBR-2/3 or ORC-2/3");
     }
@@ -508,9 +515,10 @@ int seg_obr_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_se
     }
     request_fields(x, orc, obr, sr);
     /* The report's key: its filler number, else the placer number the request has. */
-    cJSON *ids = cJSON_GetObjectItem(dr, "identifier");
-    const cJSON *kid = ids ? cJSON_GetArrayItem(ids, 0)
-                           : cJSON_GetArrayItem(cJSON_GetObjectItem(sr, "identifier"), 0);
+    cJSON *ids = cJSON_GetObjectItemCaseSensitive(dr, "identifier");
+    const cJSON *kid =
+        ids ? cJSON_GetArrayItem(ids, 0)
+            : cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sr, "identifier"), 0);
     dt_ident_key(kid, key);
     *request = sr;
     *report = dr;

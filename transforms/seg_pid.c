@@ -80,21 +80,21 @@ static cJSON *pid_one_identifier(struct xf_ctx *x, const struct hl7_seg *s, stru
     cJSON *id = dt_identifier(x, cx, &system);
     if (!id || !is_nhs(x, cx))
         return id;
-    const cJSON *value = cJSON_GetObjectItem(id, "value");
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(id, "value");
     if (cJSON_IsString(value) && dt_nhs_number_ok(value->valuestring))
         return id;
     xf_warn(x, s, 3, "NHS number fails the modulus 11 check: not used as the patient's key");
-    cJSON_DeleteItemFromObject(id, "system");
+    cJSON_DeleteItemFromObjectCaseSensitive(id, "system");
     return id;
 }
 
 /* How well identifier id, from repetition cx, would key the Patient (xf_key_rank). */
 int seg_pid_key_rank(struct xf_ctx *x, const cJSON *id, struct hl7_view cx)
 {
-    const cJSON *sys = cJSON_GetObjectItem(id, "system");
+    const cJSON *sys = cJSON_GetObjectItemCaseSensitive(id, "system");
     const char *type = xf_text(x, xf_comp(x, cx, 5));
     char t[8];
-    snprintf(t, sizeof t, "%s", type ? type : "");
+    xf_copy(t, sizeof t, type ? type : "");
     return xf_key_rank(x->cfg, cJSON_IsString(sys) ? sys->valuestring : NULL, type ? t : NULL);
 }
 
@@ -128,7 +128,7 @@ static int pid_identifiers(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res
 /* PID-19 (SSN) and PID-20 (driving licence, DLN) as identifiers, per the IG. */
 static int pid_other_ids(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
-    cJSON *list = cJSON_GetObjectItem(res, "identifier");
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(res, "identifier");
     const char *ssn = xf_text(x, xf_take(x, s, 19));
     if (ssn && list) {
         cJSON *id = cJSON_CreateObject();
@@ -224,11 +224,11 @@ static int pid_address(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     const char *county = xf_text(x, xf_take(x, s, 12));
     if (!county)
         return 0;
-    cJSON *list = cJSON_GetObjectItem(res, "address");
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(res, "address");
     cJSON *first = list ? cJSON_GetArrayItem(list, 0) : NULL;
     if (!first)
         xf_append(res, "address", first = cJSON_CreateObject());
-    if (!cJSON_GetObjectItem(first, "district"))
+    if (!cJSON_GetObjectItemCaseSensitive(first, "district"))
         xf_put_str(first, "district", xf_text(x, hl7_field(x->msg, s, 12)));
     return 0;
 }
@@ -242,7 +242,7 @@ static int pid_marital(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (!cc)
         return 0;
     if (m)
-        cJSON_AddItemToArray(cJSON_GetObjectItem(cc, "coding"),
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(cc, "coding"),
                              dt_coding("http://terminology.hl7.org/CodeSystem/v3-MaritalStatus",
                                        m->code, m->display));
     xf_put(res, "maritalStatus", cc);
@@ -316,6 +316,8 @@ static int pid_extensions(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         xf_append(res, "extension", e);
     }
     /* PID-35 species and PID-36 breed: the patient is an animal (IG patient-animal) */
+    if (!xf_has(hl7_field(x->msg, s, 35)) && !xf_has(hl7_field(x->msg, s, 36)))
+        return 0;
     cJSON *animal = cJSON_CreateObject();
     static const char *const parts[] = {"species", "breed"};
     for (uint32_t f = 35; f <= 36; f++) {
@@ -327,8 +329,9 @@ static int pid_extensions(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         xf_put(sub, "valueCodeableConcept", code);
         xf_append(animal, "extension", sub);
     }
-    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(animal, "extension"), 0);
-    if (first && strcmp(cJSON_GetObjectItem(first, "url")->valuestring, "species") == 0) {
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(animal, "extension"), 0);
+    if (first &&
+        strcmp(cJSON_GetObjectItemCaseSensitive(first, "url")->valuestring, "species") == 0) {
         xf_put_str(animal, "url", "http://hl7.org/fhir/StructureDefinition/patient-animal");
         xf_append(res, "extension", animal);
     } else { /* species is required: a breed alone says nothing FHIR takes */
@@ -356,9 +359,9 @@ static int pid_uk_core(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
             status = &nhs_status[i];
     int nhs_numbers = 0;
     cJSON *id;
-    cJSON_ArrayForEach(id, cJSON_GetObjectItem(res, "identifier"))
+    cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(res, "identifier"))
     {
-        const cJSON *sys = cJSON_GetObjectItem(id, "system");
+        const cJSON *sys = cJSON_GetObjectItemCaseSensitive(id, "system");
         if (!cJSON_IsString(sys) || strcmp(sys->valuestring, XF_NHS_SYSTEM) != 0)
             continue;
         nhs_numbers++;
@@ -509,12 +512,13 @@ int seg_pid_patient(struct xf_ctx *x, const struct hl7_seg *pid, const struct hl
     }
     if (x->patient_ident) {
         snprintf(x->patient_key, sizeof x->patient_key, "%s|%s",
-                 cJSON_GetObjectItem(x->patient_ident, "system")->valuestring,
-                 cJSON_GetObjectItem(x->patient_ident, "value")->valuestring);
+                 cJSON_GetObjectItemCaseSensitive(x->patient_ident, "system")->valuestring,
+                 cJSON_GetObjectItemCaseSensitive(x->patient_ident, "value")->valuestring);
     } else { /* no identifier with a known system: key on what the sender gave */
-        const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "identifier"), 0);
+        const cJSON *first =
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "identifier"), 0);
         snprintf(x->patient_key, sizeof x->patient_key, "local|%s",
-                 cJSON_GetObjectItem(first, "value")->valuestring);
+                 cJSON_GetObjectItemCaseSensitive(first, "value")->valuestring);
         xf_warn(x, pid, 3, "no identifier with a known system: Patient keyed by a derived id");
     }
     xf_full_url(x, pid, "Patient", x->patient_ref);
@@ -546,7 +550,7 @@ void seg_pid_mother(struct xf_ctx *x, const struct hl7_seg *pid, cJSON *patient)
         xf_put_array(mother, "relationship"),
         dt_concept("http://terminology.hl7.org/CodeSystem/v3-RoleCode", "MTH", "mother"));
     xf_full_url(x, pid, "RelatedPerson-mother", url);
-    cJSON *link = cJSON_CreateObject(), *links = cJSON_GetObjectItem(patient, "link");
+    cJSON *link = cJSON_CreateObject(), *links = cJSON_GetObjectItemCaseSensitive(patient, "link");
     xf_put(link, "other", xf_ref(url));
     xf_put_str(link, "type", "seealso");
     cJSON_AddItemToArray(links ? links : xf_put_array(patient, "link"), link);
@@ -569,6 +573,6 @@ void seg_pid_account(struct xf_ctx *x, const struct hl7_seg *pid)
     snprintf(seed, sizeof seed,
              "%s\x1f"
              "account\x1f%s",
-             x->patient_key, cJSON_GetObjectItem(id, "value")->valuestring);
+             x->patient_key, cJSON_GetObjectItemCaseSensitive(id, "value")->valuestring);
     xf_bundle_add(x, url, account, system ? id : NULL, seed);
 }

@@ -19,7 +19,7 @@ static int pr1_code(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     const char *text = xf_text(x, xf_take(x, s, 4));
     if (text && !cc)
         cc = cJSON_CreateObject();
-    if (text && !cJSON_GetObjectItem(cc, "text"))
+    if (text && !cJSON_GetObjectItemCaseSensitive(cc, "text"))
         xf_put_str(cc, "text", text);
     if (cc)
         xf_put(res, "code", cc);
@@ -37,10 +37,10 @@ static int pr1_code(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
      * ":" + the modifier as the IG says */
     char base[128];
     const char *code_text = xf_text(x, xf_comp(x, hl7_field(x->msg, s, 3), 1));
-    snprintf(base, sizeof base, "%s", code_text ? code_text : "");
+    xf_copy(base, sizeof base, code_text ? code_text : "");
     for (xf_reps_init(x, &it, xf_take(x, s, 16)); base[0] && xf_reps_next(x, &it, &rep);) {
         const char *mod = xf_text(x, xf_comp(x, rep, 1));
-        cJSON *code = res ? cJSON_GetObjectItem(res, "code") : NULL;
+        cJSON *code = res ? cJSON_GetObjectItemCaseSensitive(res, "code") : NULL;
         if (!mod || !code)
             continue;
         char both[256];
@@ -139,5 +139,6 @@ void seg_pr1_add(struct xf_ctx *x, const struct hl7_seg *s)
     struct hl7_view code = xf_comp(x, hl7_field(x->msg, s, 3), 1), when = hl7_field(x->msg, s, 5);
     snprintf(seed, sizeof seed, "%s\x1f%.*s\x1f%.*s", x->patient_key, (int)code.len,
              code.p ? code.p : "", (int)when.len, when.p ? when.p : "");
-    xf_bundle_add(x, url, p, cJSON_GetArrayItem(cJSON_GetObjectItem(p, "identifier"), 0), seed);
+    xf_bundle_add(x, url, p,
+                  cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "identifier"), 0), seed);
 }

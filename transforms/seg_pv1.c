@@ -38,7 +38,7 @@ static const struct {
 
 static void contain(cJSON *res, cJSON *r)
 {
-    cJSON *c = cJSON_GetObjectItem(res, "contained");
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(res, "contained");
     if (!c)
         c = xf_put_array(res, "contained");
     cJSON_AddItemToArray(c, r);
@@ -64,7 +64,7 @@ static int pv1_visit(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     const char *system;
     cJSON *id = dt_identifier(x, xf_take(x, s, 19), &system);
     if (id) { /* first: the visit number is the Encounter's key; the IG types it VN */
-        cJSON_DeleteItemFromObject(id, "type");
+        cJSON_DeleteItemFromObjectCaseSensitive(id, "type");
         xf_put(id, "type", dt_concept("http://terminology.hl7.org/CodeSystem/v2-0203", "VN", NULL));
         xf_put_str(id, "use", "official");
         xf_append(res, "identifier", id);
@@ -316,7 +316,8 @@ static int pv2_plans(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     }
     struct hl7_view arrival = xf_rep(x, xf_take(x, s, 38), 1);
     cJSON *cc = dt_codeable(x, arrival);
-    cJSON *coding = cc ? cJSON_DetachItemFromArray(cJSON_GetObjectItem(cc, "coding"), 0) : NULL;
+    cJSON *coding =
+        cc ? cJSON_DetachItemFromArray(cJSON_GetObjectItemCaseSensitive(cc, "coding"), 0) : NULL;
     cJSON_Delete(cc);
     if (coding) {
         cJSON *e = cJSON_CreateObject();
@@ -378,5 +379,5 @@ bool seg_pv1_says_something(struct xf_ctx *x, const struct hl7_seg *pv1)
 
 cJSON *seg_pv1_visit_ident(cJSON *enc)
 {
-    return cJSON_GetArrayItem(cJSON_GetObjectItem(enc, "identifier"), 0);
+    return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(enc, "identifier"), 0);
 }

@@ -61,7 +61,7 @@ static void source(struct xf_ctx *x, const struct hl7_seg *rxa, cJSON *imm)
             cJSON_DeleteItemFromObjectCaseSensitive(imm, "primarySource");
             xf_put_bool(imm, "primarySource", 0);
             cJSON *origin = dt_codeable(x, rep);
-            if (origin && !cJSON_GetObjectItem(imm, "reportOrigin"))
+            if (origin && !cJSON_GetObjectItemCaseSensitive(imm, "reportOrigin"))
                 xf_put(imm, "reportOrigin", origin);
             else
                 cJSON_Delete(origin);
@@ -159,7 +159,7 @@ static void identifiers(struct xf_ctx *x, const struct hl7_seg *orc, const struc
         xf_append(imm, "identifier", id);
         if (!key[0])
             snprintf(key, 256, "%s\x1f%s", x->patient_key,
-                     cJSON_GetObjectItem(id, "value")->valuestring);
+                     cJSON_GetObjectItemCaseSensitive(id, "value")->valuestring);
     }
     if (!key[0]) {
         struct hl7_view when = hl7_field(x->msg, rxa, 3), code = hl7_field(x->msg, rxa, 5);
@@ -197,7 +197,7 @@ int seg_rxa_map(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_se
     identifiers(x, orc, rxa, imm, key);
     xf_put_str(imm, "status", status_of(x, rxa));
     xf_fields_apply(x, rxa, rxa_fields, sizeof rxa_fields / sizeof rxa_fields[0], imm);
-    if (!cJSON_GetObjectItem(imm, "occurrenceDateTime")) {
+    if (!cJSON_GetObjectItemCaseSensitive(imm, "occurrenceDateTime")) {
         cJSON_Delete(imm);
         return xf_fail(x, rxa, 3, 101, "RXA-3 (start of administration) is required");
     }

@@ -24,13 +24,15 @@ static cJSON *from_order(cJSON *sr, cJSON *dosage)
 {
     cJSON_ReplaceItemInObjectCaseSensitive(sr, "resourceType",
                                            cJSON_CreateString("MedicationRequest"));
-    const cJSON *status = cJSON_GetObjectItem(sr, "status");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(sr, "status");
     if (cJSON_IsString(status) && strcmp(status->valuestring, "revoked") == 0)
         cJSON_ReplaceItemInObjectCaseSensitive(sr, "status", cJSON_CreateString("cancelled"));
     move(sr, "requisition", sr, "groupIdentifier");
     cJSON *where = cJSON_DetachItemFromObjectCaseSensitive(sr, "locationCode");
-    const cJSON *code = cJSON_GetObjectItem(
-        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(where, 0), "coding"), 0), "code");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(where, 0), "coding"),
+                           0),
+        "code");
     if (cJSON_IsString(code))
         xf_append(sr, "category",
                   dt_concept("http://terminology.hl7.org/CodeSystem/medicationrequest-category",
@@ -100,7 +102,7 @@ static void medication(struct xf_ctx *x, const struct hl7_seg *rxo, cJSON *mr)
         struct hl7_view u = xf_comp(x, xf_take(x, rxo, parts[i][1]), 1);
         xf_add_str(x, q, "unit", u);
     }
-    if (!form && !cJSON_GetObjectItem(strength, "numerator")) {
+    if (!form && !cJSON_GetObjectItemCaseSensitive(strength, "numerator")) {
         cJSON_Delete(strength);
         if (code)
             xf_put(mr, "medicationCodeableConcept", code);
@@ -113,14 +115,14 @@ static void medication(struct xf_ctx *x, const struct hl7_seg *rxo, cJSON *mr)
         xf_put(med, "code", code);
     if (form)
         xf_put(med, "form", form);
-    if (cJSON_GetObjectItem(strength, "numerator")) {
-        if (!cJSON_GetObjectItem(strength, "denominator"))
+    if (cJSON_GetObjectItemCaseSensitive(strength, "numerator")) {
+        if (!cJSON_GetObjectItemCaseSensitive(strength, "denominator"))
             xf_put_number(xf_put_object(strength, "denominator"), "value", 1);
         cJSON *ingredient = cJSON_CreateObject();
         xf_put(ingredient, "itemCodeableConcept",
-               cJSON_Duplicate(cJSON_GetObjectItem(med, "code"), 1));
+               cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(med, "code"), 1));
         xf_put(ingredient, "strength", strength);
-        if (cJSON_GetObjectItem(ingredient, "itemCodeableConcept"))
+        if (cJSON_GetObjectItemCaseSensitive(ingredient, "itemCodeableConcept"))
             xf_append(med, "ingredient", ingredient);
         else
             cJSON_Delete(ingredient);
@@ -142,7 +144,8 @@ cJSON *seg_rxo_request(struct xf_ctx *x, const struct hl7_seg *orc, const struct
     /* the IG: a pharmacy order is the original order */
     cJSON_ReplaceItemInObjectCaseSensitive(mr, "intent", cJSON_CreateString("original-order"));
     medication(x, rxo, mr);
-    if (!cJSON_GetObjectItem(mr, "requester")) { /* RXO-14, the prescriber, when ORC-12 is not */
+    if (!cJSON_GetObjectItemCaseSensitive(
+            mr, "requester")) { /* RXO-14, the prescriber, when ORC-12 is not */
         cJSON *who = dt_person_ref(x, xf_take(x, rxo, 14), "Practitioner");
         if (who)
             xf_put(mr, "requester", who);

@@ -73,7 +73,7 @@ static cJSON *coded(struct xf_ctx *x, struct hl7_view v, const struct dt_code_ro
         return dt_codeable(x, xf_rep(x, v, 1));
     cJSON *cc = dt_concept(table, r->v2, translation ? NULL : r->display);
     if (translation && r->code)
-        cJSON_AddItemToArray(cJSON_GetObjectItem(cc, "coding"),
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(cc, "coding"),
                              dt_coding(translation, r->code, r->display));
     return cc;
 }
@@ -107,7 +107,9 @@ static int identifiers(struct xf_ctx *x, const struct hl7_seg *sch, cJSON *appt,
         if (!id)
             continue;
         xf_append(appt, "identifier", id);
-        *ident = cJSON_GetObjectItem(id, "system") ? id : *ident; /* the filler's if it has one */
+        *ident = cJSON_GetObjectItemCaseSensitive(id, "system")
+                     ? id
+                     : *ident; /* the filler's if it has one */
         dt_ident_key(id, key);
     }
     return key[0] ? 0 : xf_fail(x, sch, 2, 101, "no appointment id in SCH-1 or SCH-2");
@@ -275,9 +277,11 @@ void seg_sch_resource(struct xf_ctx *x, const struct hl7_seg *s, cJSON *appt)
         xf_put(p, "period", period);
     else
         cJSON_Delete(period);
-    if (!cJSON_GetObjectItem(p, "actor") && cJSON_GetObjectItem(p, "period"))
+    if (!cJSON_GetObjectItemCaseSensitive(p, "actor") &&
+        cJSON_GetObjectItemCaseSensitive(p, "period"))
         xf_append(p, "type", dt_codeable(x, xf_rep(x, what, 1))); /* the service's own time */
-    if (cJSON_GetObjectItem(p, "actor") || cJSON_GetObjectItem(p, "type")) /* FHIR app-1 */
+    if (cJSON_GetObjectItemCaseSensitive(p, "actor") ||
+        cJSON_GetObjectItemCaseSensitive(p, "type")) /* FHIR app-1 */
         xf_append(appt, "participant", p);
     else
         cJSON_Delete(p);
@@ -285,13 +289,14 @@ void seg_sch_resource(struct xf_ctx *x, const struct hl7_seg *s, cJSON *appt)
 
 int seg_sch_finish(struct xf_ctx *x, const struct hl7_seg *sch, cJSON *appt)
 {
-    if (!cJSON_GetObjectItem(appt, "start")) { /* the first resource booked with a time */
+    if (!cJSON_GetObjectItemCaseSensitive(appt,
+                                          "start")) { /* the first resource booked with a time */
         cJSON *p;
-        cJSON_ArrayForEach(p, cJSON_GetObjectItem(appt, "participant"))
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(appt, "participant"))
         {
-            cJSON *period = cJSON_GetObjectItem(p, "period");
-            cJSON *start = cJSON_GetObjectItem(period, "start"),
-                  *end = cJSON_GetObjectItem(period, "end");
+            cJSON *period = cJSON_GetObjectItemCaseSensitive(p, "period");
+            cJSON *start = cJSON_GetObjectItemCaseSensitive(period, "start"),
+                  *end = cJSON_GetObjectItemCaseSensitive(period, "end");
             if (start && end) {
                 xf_put_str(appt, "start", start->valuestring);
                 xf_put_str(appt, "end", end->valuestring);
@@ -299,10 +304,11 @@ int seg_sch_finish(struct xf_ctx *x, const struct hl7_seg *sch, cJSON *appt)
             }
         }
     }
-    const char *status = cJSON_GetObjectItem(appt, "status")->valuestring;
-    bool timed = cJSON_GetObjectItem(appt, "start") && cJSON_GetObjectItem(appt, "end");
-    if (!timed && cJSON_GetObjectItem(appt, "start")) /* FHIR app-2: both or neither */
-        cJSON_DeleteItemFromObject(appt, "start");
+    const char *status = cJSON_GetObjectItemCaseSensitive(appt, "status")->valuestring;
+    bool timed = cJSON_GetObjectItemCaseSensitive(appt, "start") &&
+                 cJSON_GetObjectItemCaseSensitive(appt, "end");
+    if (!timed && cJSON_GetObjectItemCaseSensitive(appt, "start")) /* FHIR app-2: both or neither */
+        cJSON_DeleteItemFromObjectCaseSensitive(appt, "start");
     if (!timed && !strstr("proposed,cancelled,waitlist", status))
         return xf_fail(x, sch, 11, 101,
                        "no start and end (TQ1-7/8, SCH-11, or a resource's start and duration): "

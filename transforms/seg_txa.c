@@ -98,7 +98,7 @@ int seg_txa_map(struct xf_ctx *x, const struct hl7_seg *txa, const char *trigger
     if (number) { /* the unique document number: masterIdentifier, and searchable as identifier */
         xf_put(d, "masterIdentifier", cJSON_Duplicate(number, 1));
         *key_ident = xf_append(d, "identifier", number);
-        const cJSON *v = cJSON_GetObjectItem(number, "value");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(number, "value");
         snprintf(seed, 256, "%s\x1f%s", x->patient_key, cJSON_IsString(v) ? v->valuestring : "");
     } else {
         xf_warn(x, txa, 12, "no unique document number: the document is this message's own");

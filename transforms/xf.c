@@ -58,9 +58,19 @@ cJSON *xf_put_object(cJSON *obj, const char *key)
     return xf_put(obj, key, cJSON_CreateObject());
 }
 
+size_t xf_copy(char *dst, size_t n, const char *src)
+{
+    size_t len = src ? strlen(src) : 0;
+    size_t k = len < n ? len : n - 1;
+    if (k)
+        memcpy(dst, src, k);
+    dst[k] = '\0';
+    return len;
+}
+
 cJSON *xf_object(cJSON *obj, const char *key)
 {
-    cJSON *o = cJSON_GetObjectItem(obj, key);
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsObject(o) ? o : xf_put_object(obj, key);
 }
 
@@ -83,7 +93,7 @@ cJSON *xf_append(cJSON *obj, const char *key, cJSON *item)
 {
     if (!item)
         return NULL;
-    cJSON *list = cJSON_GetObjectItem(obj, key);
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, key);
     cJSON_AddItemToArray(list ? list : xf_put_array(obj, key), item);
     return item;
 }
@@ -125,7 +135,7 @@ static void set_problem(struct xf_ctx *x, struct xf_problem *p, const struct hl7
         p->loc.field = field;
     }
     p->code = code;
-    snprintf(p->text, sizeof p->text, "%s", text);
+    xf_copy(p->text, sizeof p->text, text);
 }
 
 void xf_warn(struct xf_ctx *x, const struct hl7_seg *s, uint32_t field, const char *text)
@@ -142,7 +152,7 @@ void xf_warn_at(struct xf_ctx *x, struct hl7_view v, const char *text)
     memset(p, 0, sizeof *p);
     if (v.p && v.p >= x->msg->buf && v.p < x->msg->buf + x->msg->len)
         hl7_locate(x->msg, (size_t)(v.p - x->msg->buf), &p->loc);
-    snprintf(p->text, sizeof p->text, "%s", text);
+    xf_copy(p->text, sizeof p->text, text);
     for (size_t i = 0; i < x->nwarnings; i++) /* a value read twice is warned about once */
         if (memcmp(&x->warnings[i].loc, &p->loc, sizeof p->loc) == 0 &&
             strcmp(x->warnings[i].text, p->text) == 0)
@@ -290,9 +300,8 @@ static const char set_id_segments[] =
 static bool populated(const struct hl7_msg *m, const struct hl7_seg *s, uint32_t n)
 {
     struct hl7_view v = hl7_field(m, s, n);
-    char key[6];
     if (n == 1) {
-        snprintf(key, sizeof key, ",%.3s,", s->name);
+        char key[6] = {',', s->name[0], s->name[1], s->name[2], ',', '\0'};
         if (strstr(set_id_segments, key))
             return false;
     }

@@ -75,8 +75,8 @@ cJSON *xf_ref(const char *url)
 /* "Type?identifier=system|value", or NULL when the identifier has no system or value. */
 static int conditional_url(const char *type, const cJSON *ident, char *out, size_t n)
 {
-    const cJSON *sys = cJSON_GetObjectItem(ident, "system"),
-                *val = cJSON_GetObjectItem(ident, "value");
+    const cJSON *sys = cJSON_GetObjectItemCaseSensitive(ident, "system"),
+                *val = cJSON_GetObjectItemCaseSensitive(ident, "value");
     char esys[512], eval[512];
     if (!cJSON_IsString(sys) || !cJSON_IsString(val) ||
         fhir_id_query_escape(sys->valuestring, esys, sizeof esys) != 0 ||
@@ -101,7 +101,7 @@ static void set_id(cJSON *res, const char *id)
 void xf_bundle_add(struct xf_ctx *x, const char *full_url, cJSON *res, const cJSON *ident,
                    const char *seed)
 {
-    const char *type = cJSON_GetObjectItem(res, "resourceType")->valuestring;
+    const char *type = cJSON_GetObjectItemCaseSensitive(res, "resourceType")->valuestring;
     char url[1200];
     if (!ident || conditional_url(type, ident, url, sizeof url) != 0) {
         char id[FHIR_UUID_LEN + 1], full[600];
@@ -263,9 +263,9 @@ cJSON *xf_bundle_find(struct xf_ctx *x, const char *url, const char *type)
     cJSON *e;
     cJSON_ArrayForEach(e, x->entries)
     {
-        const cJSON *full = cJSON_GetObjectItem(e, "fullUrl");
-        cJSON *res = cJSON_GetObjectItem(e, "resource");
-        const cJSON *rt = cJSON_GetObjectItem(res, "resourceType");
+        const cJSON *full = cJSON_GetObjectItemCaseSensitive(e, "fullUrl");
+        cJSON *res = cJSON_GetObjectItemCaseSensitive(e, "resource");
+        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(res, "resourceType");
         if (url && url[0] ? cJSON_IsString(full) && strcmp(full->valuestring, url) == 0
                           : type && cJSON_IsString(rt) && strcmp(rt->valuestring, type) == 0)
             return res;
@@ -276,7 +276,7 @@ cJSON *xf_bundle_find(struct xf_ctx *x, const char *url, const char *type)
 cJSON *xf_bundle_last(struct xf_ctx *x)
 {
     cJSON *last = x->entries->child ? x->entries->child->prev : NULL; /* cJSON: head->prev */
-    return last ? cJSON_GetObjectItem(last, "resource") : NULL;
+    return last ? cJSON_GetObjectItemCaseSensitive(last, "resource") : NULL;
 }
 
 cJSON *xf_bundle_take(struct xf_ctx *x)

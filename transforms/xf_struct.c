@@ -14,8 +14,8 @@ cJSON *xf_walk_hold(struct xf_walk *w, cJSON *res, const char *url, const cJSON 
     struct xf_held *h = &w->held[w->nheld++];
     h->res = res;
     h->ident = ident;
-    snprintf(h->url, sizeof h->url, "%s", url);
-    snprintf(h->seed, sizeof h->seed, "%s", seed ? seed : "");
+    xf_copy(h->url, sizeof h->url, url);
+    xf_copy(h->seed, sizeof h->seed, seed ? seed : "");
     return res;
 }
 
@@ -24,7 +24,7 @@ struct xf_held *xf_walk_held(struct xf_walk *w, const char *type)
     if (!type)
         return w->nheld ? &w->held[0] : NULL;
     for (size_t i = 0; i < w->nheld; i++) {
-        const cJSON *t = cJSON_GetObjectItem(w->held[i].res, "resourceType");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(w->held[i].res, "resourceType");
         if (cJSON_IsString(t) && strcmp(t->valuestring, type) == 0)
             return &w->held[i];
     }
