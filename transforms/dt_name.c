@@ -184,6 +184,41 @@ void dt_add_names(struct xf_ctx *x, cJSON *obj, const char *name, struct hl7_vie
     }
 }
 
+void dt_add_note(cJSON *res, const char *text)
+{
+    if (!text)
+        return;
+    cJSON *note = cJSON_CreateObject();
+    xf_put_str(note, "text", text);
+    xf_append(res, "note", note);
+}
+
+const char *dt_cwe_text(struct xf_ctx *x, struct hl7_view cwe)
+{
+    const char *text = xf_text(x, xf_comp(x, cwe, 2));
+    return text ? text : xf_text(x, xf_comp(x, cwe, 1));
+}
+
+void dt_add_language(struct xf_ctx *x, cJSON *res, struct hl7_view cwe)
+{
+    cJSON *lang = dt_codeable(x, cwe);
+    if (lang) {
+        cJSON *c = cJSON_CreateObject();
+        xf_put(c, "language", lang);
+        xf_append(res, "communication", c);
+    }
+}
+
+void dt_add_place(struct xf_ctx *x, cJSON *res, const char *name, struct hl7_view pl)
+{
+    const char *where = xf_text(x, xf_first_sub(x, xf_comp(x, pl, 1)));
+    if (where) {
+        cJSON *loc = cJSON_CreateObject();
+        xf_put_str(loc, "display", where);
+        xf_append(res, name, loc);
+    }
+}
+
 cJSON *dt_org_address(struct xf_ctx *x, struct hl7_view xad)
 {
     cJSON *a = dt_address(x, xad);

@@ -28,6 +28,14 @@ cJSON *dt_practitioner(struct xf_ctx *x, struct hl7_view xcn, const char *id);
 /* A Reference of the given type to the person the first XCN names, by display (the surname,
  * XCN-2.1); NULL when it names nobody. */
 cJSON *dt_person_ref(struct xf_ctx *x, struct hl7_view xcn, const char *type);
+/* Appends {text} to res.note when text is not NULL. */
+void dt_add_note(cJSON *res, const char *text);
+/* The text a CWE shows a reader: its text (CWE-2), else its code; NULL when empty. */
+const char *dt_cwe_text(struct xf_ctx *x, struct hl7_view cwe);
+/* A language (CWE) as an entry of res.communication. */
+void dt_add_language(struct xf_ctx *x, cJSON *res, struct hl7_view cwe);
+/* Appends {display: the PL's point of care} to array name of res (a place by name). */
+void dt_add_place(struct xf_ctx *x, cJSON *res, const char *name, struct hl7_view pl);
 /* PL -> Location resource with the given id (for contained use); NULL when empty. */
 cJSON *dt_location(struct xf_ctx *x, struct hl7_view pl, const char *id);
 

@@ -147,19 +147,11 @@ static const cJSON *care_role(struct xf_ctx *x, const struct hl7_seg *rol, cJSON
         xf_append(role, "code", item);
     if ((item = dt_codeable(x, xf_take(x, rol, 9))))
         xf_append(role, "specialty", item);
-    cJSON *period = cJSON_CreateObject();
-    if (dt_add_period(x, period, "period", xf_take(x, rol, 5), xf_take(x, rol, 6), DT_DATETIME))
-        xf_put(role, "period", cJSON_DetachItemFromObjectCaseSensitive(period, "period"));
-    cJSON_Delete(period);
+    dt_add_period(x, role, "period", xf_take(x, rol, 5), xf_take(x, rol, 6), DT_DATETIME);
     for (xf_reps_init(x, &it, xf_take(x, rol, 12)); xf_reps_next(x, &it, &rep);)
         if ((item = dt_contact_point(x, rep, "work")))
             xf_append(role, "telecom", item);
-    const char *where = xf_text(x, xf_first_sub(x, xf_comp(x, xf_take(x, rol, 13), 1)));
-    if (where) {
-        cJSON *loc = cJSON_CreateObject();
-        xf_put_str(loc, "display", where);
-        xf_append(role, "location", loc);
-    }
+    dt_add_place(x, role, "location", xf_take(x, rol, 13));
     /* ROL-14 the organisation, ROL-10 its kind (table 0406): a contained Organization */
     const char *org = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, rol, 14), 1), 1));
     cJSON *org_type = dt_codeable(x, xf_take(x, rol, 10));

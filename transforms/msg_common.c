@@ -86,10 +86,8 @@ void msg_add_notes(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res, const 
                 xf_put(note, "authorReference", author);
             cJSON *type = dt_codeable(x, xf_take(x, n, 4)); /* comment type (table 0364) */
             if (type) {
-                cJSON *e = cJSON_CreateObject();
-                xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/annotationType");
-                xf_put(e, "valueCodeableConcept", type);
-                xf_append(note, "extension", e);
+                xf_add_extension(note, "http://hl7.org/fhir/StructureDefinition/annotationType",
+                                 "valueCodeableConcept", type);
             }
             xf_append(res, name, note);
         }

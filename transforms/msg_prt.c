@@ -110,16 +110,8 @@ static cJSON *participant(struct xf_ctx *x, const struct hl7_seg *prt, cJSON *re
         xf_append(role, "code", cc);
     if ((cc = dt_codeable(x, xf_take(x, prt, 6))))
         xf_append(role, "specialty", cc);
-    const char *where = xf_text(x, xf_first_sub(x, xf_comp(x, xf_take(x, prt, 9), 1)));
-    if (where) {
-        cJSON *loc = cJSON_CreateObject();
-        xf_put_str(loc, "display", where);
-        xf_append(role, "location", loc);
-    }
-    cJSON *period = cJSON_CreateObject();
-    if (dt_add_period(x, period, "period", xf_take(x, prt, 11), xf_take(x, prt, 12), DT_DATETIME))
-        xf_put(role, "period", cJSON_DetachItemFromObjectCaseSensitive(period, "period"));
-    cJSON_Delete(period);
+    dt_add_place(x, role, "location", xf_take(x, prt, 9));
+    dt_add_period(x, role, "period", xf_take(x, prt, 11), xf_take(x, prt, 12), DT_DATETIME);
     return role;
 }
 

@@ -62,11 +62,11 @@ static int dg1_parent(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *id = dt_ei(x, xf_take(x, s, 22));
     if (!id)
         return 0;
-    cJSON *e = cJSON_CreateObject(), *ref = xf_put_object(e, "valueReference");
-    xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/condition-dueTo");
+    cJSON *ref = cJSON_CreateObject();
     xf_put_str(ref, "type", "Condition");
     xf_put(ref, "identifier", id);
-    xf_append(res, "extension", e);
+    xf_add_extension(res, "http://hl7.org/fhir/StructureDefinition/condition-dueTo",
+                     "valueReference", ref);
     return 0;
 }
 

@@ -55,12 +55,7 @@ static int gt1_person(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *rel = dt_codeable(x, xf_take(x, s, 11));
     if (rel)
         xf_append(res, "relationship", rel);
-    cJSON *lang = dt_codeable(x, xf_take(x, s, 36));
-    if (lang) {
-        cJSON *c = cJSON_CreateObject();
-        xf_put(c, "language", lang);
-        xf_append(res, "communication", c);
-    }
+    dt_add_language(x, res, xf_take(x, s, 36));
     return 0;
 }
 

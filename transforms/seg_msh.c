@@ -324,23 +324,16 @@ static void software(struct xf_ctx *x, cJSON *prov)
         xf_add_str(x, version, "value", xf_take(x, sft, 2));
         char installed[DT_MAX];
         if (dt_format(x, xf_take(x, sft, 6), DT_DATETIME, installed) == 0) {
-            cJSON *e = cJSON_CreateObject();
-            xf_put_str(e, "url",
-                       "https://hl7.org/fhir/5.0/StructureDefinition/"
-                       "extension-Device.version.installDate");
-            xf_put_str(e, "valueDateTime", installed);
-            xf_append(version, "extension", e);
+            xf_add_extension(version,
+                             "https://hl7.org/fhir/5.0/StructureDefinition/"
+                             "extension-Device.version.installDate",
+                             "valueDateTime", cJSON_CreateString(installed));
         }
         if (cJSON_GetObjectItemCaseSensitive(version, "value"))
             xf_append(d, "version", version);
         else
             cJSON_Delete(version); /* Device.version needs its value */
-        const char *about = xf_text(x, xf_take(x, sft, 5));
-        if (about) {
-            cJSON *note = cJSON_CreateObject();
-            xf_put_str(note, "text", about);
-            xf_append(d, "note", note);
-        }
+        dt_add_note(d, xf_text(x, xf_take(x, sft, 5)));
         if (cJSON_GetArraySize(d) <= 2) {
             cJSON_Delete(d);
             n--;

@@ -86,12 +86,7 @@ static int nk1_person(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (gender)
         xf_put_str(res, "gender", gender);
     dt_add(x, res, "birthDate", xf_take(x, s, 16), DT_DATE);
-    cJSON *lang = dt_codeable(x, xf_take(x, s, 20));
-    if (lang) {
-        cJSON *c = cJSON_CreateObject();
-        xf_put(c, "language", lang);
-        xf_append(res, "communication", c);
-    }
+    dt_add_language(x, res, xf_take(x, s, 20));
     return 0;
 }
 

@@ -178,13 +178,11 @@ static int report_fields(struct xf_ctx *x, const struct hl7_seg *obr, cJSON *res
     for (uint32_t f = 34; f <= 35; f++) {
         if (!(ref = ndl_person(x, xf_take(x, obr, f))))
             continue;
-        cJSON *e = cJSON_CreateObject();
-        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/event-performerFunction");
-        xf_put(e, "valueCodeableConcept",
-               dt_concept("http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
-                          f == 34 ? "SPRF" : "TRANS",
-                          f == 34 ? "secondary performer" : "Transcriber"));
-        xf_append(ref, "extension", e);
+        xf_add_extension(ref, "http://hl7.org/fhir/StructureDefinition/event-performerFunction",
+                         "valueCodeableConcept",
+                         dt_concept("http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                    f == 34 ? "SPRF" : "TRANS",
+                                    f == 34 ? "secondary performer" : "Transcriber"));
         xf_append(res, "performer", ref);
     }
     (void)xf_take(x, obr, 1);
@@ -291,15 +289,9 @@ static void request_fields(struct xf_ctx *x, const struct hl7_seg *orc, const st
     struct hl7_view phone = obr ? xf_take(x, obr, 17) : (struct hl7_view){0};
     if (!xf_has(phone) && orc)
         phone = xf_take(x, orc, 14);
-    cJSON *cp = dt_contact_point(x, xf_rep(x, phone, 1), "work");
-    if (cp) {
-        cJSON *e = cJSON_CreateObject();
-        xf_put_str(
-            e, "url",
-            "http://hl7.org/fhir/StructureDefinition/servicerequest-order-callback-phone-number");
-        xf_put(e, "valueContactPoint", cp);
-        xf_append(res, "extension", e);
-    }
+    xf_add_extension(
+        res, "http://hl7.org/fhir/StructureDefinition/servicerequest-order-callback-phone-number",
+        "valueContactPoint", dt_contact_point(x, xf_rep(x, phone, 1), "work"));
 }
 
 cJSON *seg_obr_order_request(struct xf_ctx *x, const struct hl7_seg *orc, const struct hl7_seg *obr)
@@ -370,12 +362,7 @@ static void priority(struct xf_ctx *x, struct hl7_view v, cJSON *sr)
 
 static void note(struct xf_ctx *x, struct hl7_view v, cJSON *sr)
 {
-    const char *text = xf_text(x, v);
-    if (text) {
-        cJSON *n = cJSON_CreateObject();
-        xf_put_str(n, "text", text);
-        xf_append(sr, "note", n);
-    }
+    dt_add_note(sr, xf_text(x, v));
 }
 
 /* A count (NM) into the request's repeat. */

@@ -100,14 +100,11 @@ static int obx_device(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     if (id)
         xf_put(xf_put_object(res, "device"), "identifier", id);
     const char *nature = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, s, 10), 1), 1));
-    if (nature) {
-        cJSON *e = cJSON_CreateObject();
-        xf_put_str(e, "url",
-                   "http://hl7.org/fhir/StructureDefinition/observation-nature-of-abnormal-test");
-        xf_put(e, "valueCodeableConcept",
-               dt_concept("http://terminology.hl7.org/CodeSystem/v2-0080", nature, NULL));
-        xf_append(res, "extension", e);
-    }
+    if (nature)
+        xf_add_extension(
+            res, "http://hl7.org/fhir/StructureDefinition/observation-nature-of-abnormal-test",
+            "valueCodeableConcept",
+            dt_concept("http://terminology.hl7.org/CodeSystem/v2-0080", nature, NULL));
     return 0;
 }
 
@@ -157,11 +154,9 @@ static int obx_lab(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     }
     char when[DT_MAX];
     if (dt_format(x, xf_take(x, s, 19), DT_DATETIME, when) == 0) {
-        cJSON *e = cJSON_CreateObject();
-        xf_put_str(e, "url",
-                   "http://hl7.org/fhir/StructureDefinition/observation-analysis-date-time");
-        xf_put_str(e, "valueDateTime", when);
-        xf_append(res, "extension", e);
+        xf_add_extension(res,
+                         "http://hl7.org/fhir/StructureDefinition/observation-analysis-date-time",
+                         "valueDateTime", cJSON_CreateString(when));
     }
     const char *type = xf_text(x, xf_take(x, s, 29));
     if (type) {

@@ -274,10 +274,7 @@ static int pid_language(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 /* An extension {url, valueCodeableConcept} appended to obj. */
 static void add_coded_extension(cJSON *obj, const char *url, cJSON *value)
 {
-    cJSON *e = cJSON_CreateObject();
-    xf_put_str(e, "url", url);
-    xf_put(e, "valueCodeableConcept", value);
-    xf_append(obj, "extension", e);
+    xf_add_extension(obj, url, "valueCodeableConcept", value);
 }
 
 /* The IG's standard Patient extensions: PID-6 mother's maiden name, PID-23 birth place,
@@ -286,10 +283,8 @@ static int pid_extensions(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     const char *maiden = xf_text(x, xf_first_sub(x, xf_comp(x, xf_rep(x, xf_take(x, s, 6), 1), 1)));
     if (maiden) {
-        cJSON *e = cJSON_CreateObject();
-        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName");
-        xf_put_str(e, "valueString", maiden);
-        xf_append(res, "extension", e);
+        xf_add_extension(res, "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName",
+                         "valueString", cJSON_CreateString(maiden));
     }
     const char *place = xf_text(x, xf_take(x, s, 23));
     if (place) {
@@ -460,17 +455,13 @@ static int pd1_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
 {
     cJSON *handicap = dt_codeable(x, xf_take(x, s, 6));
     if (handicap) {
-        cJSON *e = cJSON_CreateObject();
-        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/patient-disability");
-        xf_put(e, "valueCodeableConcept", handicap);
-        xf_append(res, "extension", e);
+        xf_add_extension(res, "http://hl7.org/fhir/StructureDefinition/patient-disability",
+                         "valueCodeableConcept", handicap);
     }
     const char *worship = xf_text(x, xf_comp(x, xf_rep(x, xf_take(x, s, 14), 1), 1));
     if (worship) {
-        cJSON *e = cJSON_CreateObject();
-        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/patient-congregation");
-        xf_put_str(e, "valueString", worship);
-        xf_append(res, "extension", e);
+        xf_add_extension(res, "http://hl7.org/fhir/StructureDefinition/patient-congregation",
+                         "valueString", cJSON_CreateString(worship));
     }
     return 0;
 }

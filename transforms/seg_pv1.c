@@ -300,10 +300,7 @@ static int pv2_plans(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         char when[DT_MAX];
         if (dt_format(x, xf_take(x, s, planned[i].field), DT_DATETIME, when) != 0)
             continue;
-        cJSON *e = cJSON_CreateObject();
-        xf_put_str(e, "url", planned[i].url);
-        xf_put_str(e, "valueDateTime", when);
-        xf_append(res, "extension", e);
+        xf_add_extension(res, planned[i].url, "valueDateTime", cJSON_CreateString(when));
     }
     struct hl7_view referrer = xf_rep(x, xf_take(x, s, 13), 1);
     const char *family = xf_text(x, xf_first_sub(x, xf_comp(x, referrer, 2)));
@@ -320,10 +317,8 @@ static int pv2_plans(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
         cc ? cJSON_DetachItemFromArray(cJSON_GetObjectItemCaseSensitive(cc, "coding"), 0) : NULL;
     cJSON_Delete(cc);
     if (coding) {
-        cJSON *e = cJSON_CreateObject();
-        xf_put_str(e, "url", "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival");
-        xf_put(e, "valueCoding", coding);
-        xf_append(res, "extension", e);
+        xf_add_extension(res, "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival",
+                         "valueCoding", coding);
     }
     return 0;
 }

@@ -66,14 +66,7 @@ static void source(struct xf_ctx *x, const struct hl7_seg *rxa, cJSON *imm)
             else
                 cJSON_Delete(origin);
         } else {
-            const char *text = xf_text(x, xf_comp(x, rep, 2));
-            if (!text)
-                text = xf_text(x, xf_comp(x, rep, 1));
-            if (text) {
-                cJSON *note = cJSON_CreateObject();
-                xf_put_str(note, "text", text);
-                xf_append(imm, "note", note);
-            }
+            dt_add_note(imm, dt_cwe_text(x, rep));
         }
     }
 }

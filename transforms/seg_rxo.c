@@ -156,14 +156,7 @@ cJSON *seg_rxo_request(struct xf_ctx *x, const struct hl7_seg *orc, const struct
     struct hl7_view how = xf_rep(x, xf_take(x, rxo, 7), 1);
     xf_add_str(x, dosage, "patientInstruction",
                xf_has(xf_comp(x, how, 2)) ? xf_comp(x, how, 2) : xf_comp(x, how, 1));
-    struct hl7_view pharmacy = xf_rep(x, xf_take(x, rxo, 6), 1);
-    const char *text = xf_text(x, xf_has(xf_comp(x, pharmacy, 2)) ? xf_comp(x, pharmacy, 2)
-                                                                  : xf_comp(x, pharmacy, 1));
-    if (text) {
-        cJSON *note = cJSON_CreateObject();
-        xf_put_str(note, "text", text);
-        xf_append(mr, "note", note);
-    }
+    dt_add_note(mr, dt_cwe_text(x, xf_rep(x, xf_take(x, rxo, 6), 1)));
     dose_range(x, rxo, dosage);
     if (rxr) {
         static const struct {

@@ -109,14 +109,8 @@ static int spm_more(struct xf_ctx *x, const struct hl7_seg *s, cJSON *res)
     cJSON *ship = dt_ident_typed(dt_ei(x, xf_rep(x, xf_take(x, s, 32), 1)), "SHIP");
     if (ship)
         xf_append(res, "identifier", ship);
-    for (xf_reps_init(x, &it, xf_take(x, s, 14)); xf_reps_next(x, &it, &rep);) {
-        const char *text = xf_text(x, rep);
-        if (text) {
-            cJSON *note = cJSON_CreateObject();
-            xf_put_str(note, "text", text);
-            xf_append(res, "note", note);
-        }
-    }
+    for (xf_reps_init(x, &it, xf_take(x, s, 14)); xf_reps_next(x, &it, &rep);)
+        dt_add_note(res, xf_text(x, rep));
     return 0;
 }
 
@@ -164,15 +158,7 @@ void seg_spm_from_obr(struct xf_ctx *x, const struct hl7_seg *obr, const char *r
     struct xf_reps it;
     struct hl7_view rep;
     for (xf_reps_init(x, &it, xf_take(x, obr, 39)); xf_reps_next(x, &it, &rep);) {
-        /* collector's comment (CWE): its text, else its code */
-        const char *text = xf_text(x, xf_comp(x, rep, 2));
-        if (!text)
-            text = xf_text(x, xf_comp(x, rep, 1));
-        if (text) {
-            cJSON *note = cJSON_CreateObject();
-            xf_put_str(note, "text", text);
-            xf_append(sp, "note", note);
-        }
+        dt_add_note(sp, dt_cwe_text(x, rep)); /* collector's comment (CWE) */
     }
     if (cJSON_GetArraySize(c))
         xf_put(sp, "collection", c);

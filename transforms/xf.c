@@ -68,6 +68,16 @@ size_t xf_copy(char *dst, size_t n, const char *src)
     return len;
 }
 
+void xf_add_extension(cJSON *obj, const char *url, const char *value_key, cJSON *value)
+{
+    if (!value)
+        return;
+    cJSON *e = cJSON_CreateObject();
+    xf_put_str(e, "url", url);
+    xf_put(e, value_key, value);
+    xf_append(obj, "extension", e);
+}
+
 cJSON *xf_object(cJSON *obj, const char *key)
 {
     cJSON *o = cJSON_GetObjectItemCaseSensitive(obj, key);

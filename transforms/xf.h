@@ -104,6 +104,8 @@ cJSON *xf_put_bool(cJSON *obj, const char *key, int value);
 /* Copies src (NULL: "") into dst of size n, cut to fit; returns src's length (>= n: cut). A
  * plain copy where snprintf's format parsing is the cost. */
 size_t xf_copy(char *dst, size_t n, const char *src);
+/* Appends {url, <value_key>: value} to obj.extension (takes value); NULL value: nothing. */
+void xf_add_extension(cJSON *obj, const char *url, const char *value_key, cJSON *value);
 /* The object member key of obj, made when absent (meta, which several mappers add to). */
 cJSON *xf_object(cJSON *obj, const char *key);
 cJSON *xf_put_number(cJSON *obj, const char *key, double value);

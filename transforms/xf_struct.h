@@ -38,7 +38,6 @@ struct xf_walk {
     size_t nheld;
     char group_key[256];       /* the group's key (an order's placer/filler number) */
     cJSON *patient;            /* the Patient being built, once PID is mapped */
-    cJSON *last;               /* the resource the last segment made (NTE notes go to it) */
     int count;                 /* what the structure's handlers count (orders, pairs) */
     char specimen[XF_URL_MAX]; /* the last SPM's Specimen in this group: the OBX after it are
                                   observations of it */
