@@ -6,7 +6,9 @@
  * so latency is measured under an offered load, not a closed loop); with
  * --count the loaded messages are cycled and each copy gets a fresh MSH-10.
  * Prints each message's ACK code (short runs), a progress line each second on
- * long runs, and a summary with the ACK latency percentiles.
+ * long runs, and a summary with the ACK latency percentiles. With --tls each connection is
+ * TLS 1.2+ to a server whose certificate verifies against --ca (else the system's CAs) and
+ * names --servername (else HOST), with a client certificate when --cert is given.
  */
 #include "engine/cmd_send.h"
 
@@ -25,7 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "engine/cli_files.h"
+#include "engine/tls.h"
 #include "parsers/grow.h"
 #include "parsers/mllp.h"
 
@@ -43,6 +50,8 @@ struct send_job {
     size_t total, connections;
     double rate, timeout, t0;
     bool fresh_ids, verbose;
+    SSL_CTX *tls;           /* --tls: the client context, else NULL */
+    const char *servername; /* the name the server's certificate must carry */
     long run_id;
     atomic_size_t next, done;
     atomic_size_t counts[OUT_N];
@@ -56,6 +65,24 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A connection: its socket, and its TLS session when --tls. */
+struct link {
+    int fd;
+    SSL *ssl;
+};
+
+static void hang_up(struct link *l)
+{
+    if (l->ssl) {
+        SSL_shutdown(l->ssl);
+        SSL_free(l->ssl);
+    }
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+    l->ssl = NULL;
 }
 
 static int dial(const struct send_job *j)
@@ -151,11 +178,61 @@ static int on_ack_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
     return 1;
 }
 
+/* A connection to the server: TCP, then the TLS handshake when --tls (a failure says why on
+ * stderr). 0, or -1 with l closed. */
+static int connect_link(const struct send_job *j, struct link *l)
+{
+    l->ssl = NULL;
+    if ((l->fd = dial(j)) < 0)
+        return -1;
+    if (!j->tls)
+        return 0;
+    l->ssl = SSL_new(j->tls);
+    if (!l->ssl) {
+        hang_up(l);
+        return -1;
+    }
+    SSL_set_fd(l->ssl, l->fd);
+    SSL_set_tlsext_host_name(l->ssl, j->servername);
+    /* the certificate must name the server: an IP address by its IP SAN, else the DNS name */
+    X509_VERIFY_PARAM *param = SSL_get0_param(l->ssl);
+    if (X509_VERIFY_PARAM_set1_ip_asc(param, j->servername) != 1)
+        SSL_set1_host(l->ssl, j->servername);
+    if (SSL_connect(l->ssl) != 1) {
+        char reason[256];
+        tls_failure_reason(l->ssl, ERR_get_error(), reason, sizeof reason);
+        fprintf(stderr, "solent send: TLS with %s:%s failed: %s\n", j->host, j->port, reason);
+        ERR_clear_error();
+        hang_up(l);
+        return -1;
+    }
+    return 0;
+}
+
+static ssize_t link_write(struct link *l, const char *p, size_t n)
+{
+    if (l->ssl) {
+        int w = SSL_write(l->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+        return w > 0 ? w : -1;
+    }
+    return send(l->fd, p, n, MSG_NOSIGNAL);
+}
+
+static ssize_t link_read(struct link *l, char *p, size_t n)
+{
+    if (l->ssl) {
+        int r = SSL_read(l->ssl, p, (int)n);
+        return r > 0 ? r : -1;
+    }
+    return recv(l->fd, p, n, 0);
+}
+
 /* Sends one frame and reads one ACK frame; -1 when the connection failed. */
-static int exchange(int fd, const struct strbuf *framed, struct mllp_framer *f, struct reply *r)
+static int exchange(struct link *l, const struct strbuf *framed, struct mllp_framer *f,
+                    struct reply *r)
 {
     for (size_t off = 0; off < framed->len;) {
-        ssize_t w = send(fd, framed->p + off, framed->len - off, MSG_NOSIGNAL);
+        ssize_t w = link_write(l, framed->p + off, framed->len - off);
         if (w <= 0)
             return -1;
         off += (size_t)w;
@@ -164,7 +241,7 @@ static int exchange(int fd, const struct strbuf *framed, struct mllp_framer *f, 
     r->got = false;
     char buf[4096];
     while (!r->got) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        ssize_t n = link_read(l, buf, sizeof buf);
         if (n <= 0)
             return -1;
         mllp_feed(f, buf, (size_t)n, on_ack_frame, r); /* one ACK per message: rest is noise */
@@ -182,7 +259,7 @@ static void *sender(void *arg)
     strbuf_init(&framed, SEND_MAX + 8);
     strbuf_init(&r.ack, 1 << 12);
     mllp_init(&f, 1 << 24);
-    int fd = -1;
+    struct link link = {-1, NULL};
     for (;;) {
         size_t k = atomic_fetch_add(&j->next, 1);
         if (k >= j->total)
@@ -196,20 +273,19 @@ static void *sender(void *arg)
         }
         strbuf_reset(&framed);
         bool fits = build_message(j, k, &msg) == 0 && mllp_wrap(msg.p, msg.len, &framed) == 0;
-        if (fd < 0 && fits)
-            fd = dial(j);
+        if (link.fd < 0 && fits)
+            connect_link(j, &link);
         double s = now();
         char code[3] = "";
         enum outcome o = fits ? OUT_NO_ACK : OUT_NOT_SENT;
         if (!fits) {
             fprintf(stderr, "solent send: message %zu: larger than %u bytes: not sent\n", k + 1,
                     SEND_MAX);
-        } else if (fd >= 0 && exchange(fd, &framed, &f, &r) == 0) {
+        } else if (link.fd >= 0 && exchange(&link, &framed, &f, &r) == 0) {
             ack_code(r.ack.p, r.ack.len, code);
             o = classify(code);
-        } else if (fd >= 0) { /* the peer closed or timed out: a new connection next time */
-            close(fd);
-            fd = -1;
+        } else if (link.fd >= 0) { /* the peer closed or timed out: a new connection next time */
+            hang_up(&link);
             mllp_cleanup(&f);
             mllp_init(&f, 1 << 24);
         }
@@ -226,8 +302,7 @@ static void *sender(void *arg)
                    d * 1e3);
         pthread_mutex_unlock(&j->lock);
     }
-    if (fd >= 0)
-        close(fd);
+    hang_up(&link);
     strbuf_cleanup(&msg);
     strbuf_cleanup(&framed);
     strbuf_cleanup(&r.ack);
@@ -261,6 +336,7 @@ static void summary(struct send_job *j, double elapsed)
 
 static const char usage_text[] =
     "usage: solent send [--connections N] [--rate R] [--count N] [--timeout S] [--quiet]\n"
+    "                   [--tls [--ca FILE] [--cert FILE [--key FILE]] [--servername NAME]]\n"
     "                   HOST:PORT FILE|DIR...\n"
     "Sends each message over MLLP, waits for its ACK and prints the ACK code; then a summary:\n"
     "messages/s, accepted (AA/CA), error (AE/CE), rejected (AR/CR), no ACK, ACK latency.\n"
@@ -269,6 +345,11 @@ static const char usage_text[] =
     "  --count N        send N messages, cycling the inputs, each with a fresh MSH-10\n"
     "  --timeout S      seconds to wait for an ACK (default 30)\n"
     "  --quiet          no line per message\n"
+    "  --tls            TLS 1.2+ to the server, its certificate verified\n"
+    "  --ca FILE        the CAs (PEM) the server's certificate must chain to (default: the\n"
+    "                   system's)\n"
+    "  --cert FILE      a client certificate (PEM) to present, --key its key (default: FILE)\n"
+    "  --servername N   the name the server's certificate must carry (default: HOST)\n"
     "Exit status: 0 when every message was accepted, 1 otherwise, 2 for usage.\n";
 
 int cmd_send_run(int argc, char **argv)
@@ -278,11 +359,17 @@ int cmd_send_run(int argc, char **argv)
                                          {"count", required_argument, NULL, 'c'},
                                          {"timeout", required_argument, NULL, 't'},
                                          {"quiet", no_argument, NULL, 'q'},
+                                         {"tls", no_argument, NULL, 'T'},
+                                         {"ca", required_argument, NULL, 'A'},
+                                         {"cert", required_argument, NULL, 'C'},
+                                         {"key", required_argument, NULL, 'K'},
+                                         {"servername", required_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct send_job j = {.connections = 1, .timeout = 30};
     long count = 0;
-    bool quiet = false;
+    bool quiet = false, tls = false;
+    const char *ca = NULL, *cert = NULL, *key = NULL, *servername = NULL;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -292,6 +379,11 @@ int cmd_send_run(int argc, char **argv)
         case 'c': count = strtol(optarg, NULL, 10); break;
         case 't': j.timeout = strtod(optarg, NULL); break;
         case 'q': quiet = true; break;
+        case 'T': tls = true; break;
+        case 'A': ca = optarg; break;
+        case 'C': cert = optarg; break;
+        case 'K': key = optarg; break;
+        case 'S': servername = optarg; break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
         }
@@ -308,6 +400,18 @@ int cmd_send_run(int argc, char **argv)
     *colon = '\0';
     j.host = hostport;
     j.port = colon + 1;
+    if ((ca || cert || key || servername) && !tls) {
+        fputs("solent send: --ca, --cert, --key and --servername need --tls\n", stderr);
+        return 2;
+    }
+    if (tls) {
+        char why[512];
+        if (!(j.tls = tls_client_ctx(ca, cert, key, why, sizeof why))) {
+            fprintf(stderr, "solent send: %s\n", why);
+            return 2;
+        }
+        j.servername = servername ? servername : j.host;
+    }
     struct cli_paths paths;
     struct cli_corpus corpus = {0};
     cli_paths_init(&paths);
@@ -353,5 +457,6 @@ int cmd_send_run(int argc, char **argv)
 out:
     cli_corpus_free(&corpus);
     cli_paths_cleanup(&paths);
+    SSL_CTX_free(j.tls);
     return rc;
 }

@@ -63,6 +63,13 @@ static const struct key listener_keys[] = {
     KEY(conf_listener, K_U32, max_connections, "64", NULL),
     KEY(conf_listener, K_U32, max_per_peer, "8", NULL),
     KEY(conf_listener, K_LIST, routes, "", NULL),
+    KEY(conf_listener, K_ENUM, tls, "off", "off|on"),
+    KEY(conf_listener, K_STR, cert, "", NULL),
+    KEY(conf_listener, K_STR, key, "", NULL),
+    KEY(conf_listener, K_ENUM, verify, "none", "none|optional|require"),
+    KEY(conf_listener, K_STR, client_ca, "", NULL),
+    KEY(conf_listener, K_STR, crl, "", NULL),
+    KEY(conf_listener, K_DURATION, handshake_timeout_ms, "10s", NULL),
 };
 
 static const struct key route_keys[] = {
@@ -507,6 +514,21 @@ static int validate(struct loader *l)
         if (li->frame_timeout_ms == 0 || li->idle_timeout_ms == 0)
             return fail(l, "[listener %s] idle_timeout_ms and frame_timeout_ms must be more than 0",
                         li->id.name);
+        bool tls = strcmp(li->tls, "on") == 0;
+        l->line = at_key(c, li, "tls", li->id.line);
+        if (tls && (!li->cert[0] || !li->key[0]))
+            return fail(l, "[listener %s] tls = on needs cert and key", li->id.name);
+        l->line = at_key(c, li, "verify", li->id.line);
+        if (!tls && (strcmp(li->verify, "none") != 0 || li->cert[0] || li->client_ca[0]))
+            return fail(l, "[listener %s] cert, client_ca and verify need tls = on", li->id.name);
+        if (strcmp(li->verify, "none") != 0 && !li->client_ca[0])
+            return fail(l, "[listener %s] verify = %s needs client_ca", li->id.name, li->verify);
+        l->line = at_key(c, li, "crl", li->id.line);
+        if (li->crl[0] && strcmp(li->verify, "none") == 0)
+            return fail(l, "[listener %s] crl needs verify = optional or require", li->id.name);
+        l->line = at_key(c, li, "handshake_timeout_ms", li->id.line);
+        if (tls && li->handshake_timeout_ms == 0)
+            return fail(l, "[listener %s] handshake_timeout_ms must be more than 0", li->id.name);
     }
     for (size_t i = 0; i < c->nroutes; i++) {
         const struct conf_route *r = &c->routes[i];

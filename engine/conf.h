@@ -77,6 +77,13 @@ struct conf_listener {
     uint32_t frame_timeout_ms;              /* a frame begun must end within this */
     uint32_t max_connections, max_per_peer; /* in all; from one address */
     struct conf_list routes;
+    char tls[4];                   /* off | on */
+    char cert[CONF_TEXT];          /* PEM: the certificate, then its chain */
+    char key[CONF_TEXT];           /* PEM: its private key */
+    char verify[12];               /* none | optional | require: client certificates */
+    char client_ca[CONF_TEXT];     /* PEM: the CAs client certificates must chain to */
+    char crl[CONF_TEXT];           /* PEM: revoked client certificates ("": none) */
+    uint32_t handshake_timeout_ms; /* a TLS handshake must end within this */
 };
 
 struct conf_route {

@@ -3,6 +3,9 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 
 #include "engine/log.h"
 #include "engine/pipeline.h"
+#include "engine/tls.h"
 #include "engine/worker.h"
 #include "parsers/hl7_ack.h"
 #include "parsers/hl7_batch.h"
@@ -34,7 +38,7 @@ static const char *const state_names[] = {"reading", "committing", "closing", "d
 /* What the read timer is counting: nothing (a commit is under way), the time since the last
  * whole frame (idle: bytes that make no frame do not count), or the time a started frame has
  * to end (frame: a peer trickling bytes cannot hold a connection for ever). */
-enum conn_timer { TIMER_NONE, TIMER_IDLE, TIMER_FRAME };
+enum conn_timer { TIMER_NONE, TIMER_IDLE, TIMER_FRAME, TIMER_HANDSHAKE };
 
 struct conn {
     struct daemon_listener *l;
@@ -46,6 +50,8 @@ struct conn {
     enum conn_state state;
     struct pipeline_result result;
     char peer[64];
+    char identity[256]; /* the verified certificate's CN and SANs, else the address */
+    bool handshaking;   /* TLS: no frame before the handshake is done */
     unsigned long long id;
     bool eof;                 /* the peer has finished sending (it may still read) */
     struct timespec frame_at; /* when the frame being committed was whole */
@@ -160,7 +166,9 @@ static void conn_arm(struct conn *c, enum conn_timer kind)
         evtimer_del(c->timer);
         return;
     }
-    uint32_t ms = kind == TIMER_IDLE ? c->l->conf->idle_timeout_ms : c->l->conf->frame_timeout_ms;
+    uint32_t ms = kind == TIMER_IDLE        ? c->l->conf->idle_timeout_ms
+                  : kind == TIMER_HANDSHAKE ? c->l->conf->handshake_timeout_ms
+                                            : c->l->conf->frame_timeout_ms;
     struct timeval t = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(c->timer, &t);
 }
@@ -405,17 +413,56 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     if (c->timer_kind == TIMER_FRAME)
         log_warn("conn_frame_timeout", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
+    else if (c->timer_kind == TIMER_HANDSHAKE)
+        log_warn("tls_failed", "listener=%s conn=%llu peer=%s reason=%s", c->l->conf->id.name,
+                 c->id, c->peer, "handshake timeout");
     else
         log_info("conn_idle_timeout", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
     conn_free(c); /* READING: nothing of this peer's is in flight */
+}
+
+/* The TLS handshake is done: who the peer is, then frames as on any connection. */
+static void handshake_done(struct conn *c)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    tls_peer_identity(ssl, c->identity, sizeof c->identity);
+    if (!c->identity[0])
+        snprintf(c->identity, sizeof c->identity, "%s", c->addr);
+    c->handshaking = false;
+    log_info("tls_ok", "listener=%s conn=%llu peer=%s identity=%s protocol=%s cipher=%s",
+             c->l->conf->id.name, c->id, c->peer, c->identity, SSL_get_version(ssl),
+             SSL_get_cipher_name(ssl));
+    conn_arm(c, TIMER_IDLE);
+}
+
+/* A handshake that failed: the reason, never any data, in the log. */
+static void handshake_failed(struct conn *c)
+{
+    char reason[256];
+    unsigned long e = 0, next;
+    while ((next = bufferevent_get_openssl_error(c->bev)))
+        e = e ? e : next;
+    tls_failure_reason(bufferevent_openssl_get_ssl(c->bev), e, reason, sizeof reason);
+    log_warn("tls_failed", "listener=%s conn=%llu peer=%s reason=%s", c->l->conf->id.name, c->id,
+             c->peer, reason);
+    ERR_clear_error();
+    conn_free(c);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
     (void)bev;
+    if ((what & BEV_EVENT_CONNECTED) && c->handshaking) {
+        handshake_done(c);
+        return;
+    }
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
         return;
+    if (c->handshaking) {
+        handshake_failed(c);
+        return;
+    }
     if (what & BEV_EVENT_TIMEOUT) /* the only bufferevent timeout: the peer reads nothing */
         log_warn("conn_write_timeout", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
     if (c->state == CONN_DRAINING) { /* the peer is gone for good: nothing left to do */
@@ -559,7 +606,19 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
      * not read (instead of growing its buffer to megabytes), then UNREAD_MAX blocks reading */
     int sndbuf = UNREAD_MAX;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    c->bev = bufferevent_socket_new(l->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    SSL *ssl = l->tls ? SSL_new(l->tls) : NULL;
+    if (l->tls && !ssl)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    c->bev = ssl ? bufferevent_openssl_socket_new(l->d->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                  BEV_OPT_CLOSE_ON_FREE)
+                 : bufferevent_socket_new(l->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    c->handshaking = ssl != NULL;
+    if (ssl) /* a peer closing without close_notify has finished, as over plain TCP */
+        bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+    if (!ssl)
+        snprintf(c->identity, sizeof c->identity, "%s", addr);
     mllp_init(&c->framer, l->conf->max_message);
     pipeline_result_init(&c->result);
     l->nconns++;
@@ -569,7 +628,7 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
     l->d->conns = c;
     if (!(c->timer = evtimer_new(l->d->base, timer_cb, c)))
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
-    conn_arm(c, TIMER_IDLE);
+    conn_arm(c, c->handshaking ? TIMER_HANDSHAKE : TIMER_IDLE);
     bufferevent_setwatermark(c->bev, EV_WRITE, UNREAD_MAX / 2, 0);
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_enable(c->bev, EV_READ);

@@ -20,6 +20,7 @@
 #include "engine/conn.h"
 #include "engine/delivery.h"
 #include "engine/log.h"
+#include "engine/tls.h"
 #include "engine/retention.h"
 #include "engine/worker.h"
 
@@ -230,8 +231,14 @@ static struct daemon_listener *listener_open(struct daemon *d, const struct conf
         free(l);
         return NULL;
     }
+    if (strcmp(cl->tls, "on") == 0 && !(l->tls = tls_server_ctx(cl, err, errlen))) {
+        evconnlistener_free(l->ev);
+        free(l);
+        return NULL;
+    }
     accept_guard_start(&l->guard, l->ev, cl->id.name);
-    log_info("listening", "listener=%s bind=%s port=%u", cl->id.name, cl->bind, cl->port);
+    log_info("listening", "listener=%s bind=%s port=%u tls=%s verify=%s", cl->id.name, cl->bind,
+             cl->port, cl->tls, cl->verify);
     return l;
 }
 
@@ -242,6 +249,7 @@ static void listener_unlink_free(struct daemon_listener *l)
             *p = l->next;
             break;
         }
+    SSL_CTX_free(l->tls);
     free(l);
 }
 
@@ -249,6 +257,42 @@ void daemon_listener_release(struct daemon_listener *l)
 {
     if (!l->ev && l->nconns == 0)
         listener_unlink_free(l);
+}
+
+/* New settings for an open listener at the same address. Its TLS context is made anew (a
+ * renewed certificate, a new CRL); one that cannot be made keeps the old and says why, and
+ * so does turning TLS on or off, which needs a new listener (another port). Connections open
+ * keep the context they were accepted with. */
+static void listener_update(struct daemon_listener *l, const struct conf_listener *cl)
+{
+    char err[512];
+    SSL_CTX *ctx = NULL;
+    bool was = l->tls != NULL, now = strcmp(cl->tls, "on") == 0;
+    if (was != now) {
+        log_error("tls_reload_failed", "listener=%s kept=previous error=%s", cl->id.name,
+                  "tls on/off changes with the listener's address only");
+        struct conf_listener keep = *cl;
+        snprintf(keep.tls, sizeof keep.tls, "%s", l->own.tls);
+        l->own = keep;
+        return;
+    }
+    if (now && !(ctx = tls_server_ctx(cl, err, sizeof err))) {
+        log_error("tls_reload_failed", "listener=%s kept=previous error=%s", cl->id.name, err);
+        struct conf_listener keep = *cl; /* the rest of the settings still apply */
+        memcpy(keep.cert, l->own.cert, sizeof keep.cert);
+        memcpy(keep.key, l->own.key, sizeof keep.key);
+        memcpy(keep.verify, l->own.verify, sizeof keep.verify);
+        memcpy(keep.client_ca, l->own.client_ca, sizeof keep.client_ca);
+        memcpy(keep.crl, l->own.crl, sizeof keep.crl);
+        l->own = keep;
+        return;
+    }
+    l->own = *cl;
+    if (now) {
+        SSL_CTX_free(l->tls);
+        l->tls = ctx;
+        log_info("tls_reloaded", "listener=%s", cl->id.name);
+    }
 }
 
 /* Stops accepting on l; it goes when its last connection does. */
@@ -310,6 +354,7 @@ static int open_new(struct daemon *d, const struct conf *c, struct daemon_listen
                 struct daemon_listener *next = (*fresh)->next;
                 accept_guard_stop(&(*fresh)->guard);
                 evconnlistener_free((*fresh)->ev);
+                SSL_CTX_free((*fresh)->tls);
                 free(*fresh);
                 *fresh = next;
             }
@@ -408,7 +453,7 @@ static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errl
         next = l->next;
         const struct conf_listener *cl = l->ev ? find_section(n, l->conf->id.name) : NULL;
         if (cl && same_address(l->conf, cl))
-            l->own = *cl; /* unchanged address: new settings, connections stay */
+            listener_update(l, cl); /* unchanged address: new settings, connections stay */
         else
             listener_retire(l);
     }

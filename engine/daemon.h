@@ -34,6 +34,8 @@ struct daemon_listener {
     const struct conf_listener *conf; /* &own */
     struct evconnlistener *ev;        /* NULL once retired (removed by a reload, or stopping) */
     struct accept_guard guard;        /* pauses accepting when out of descriptors */
+    struct ssl_ctx_st *tls;           /* the TLS context (tls = on), else NULL; each
+                                         connection's SSL holds a reference of its own */
     size_t nconns;
     struct daemon_listener *next;
 };

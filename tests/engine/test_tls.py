@@ -1,0 +1,268 @@
+"""TLS and mutual TLS on MLLP listeners, against peers that are not ours: the `openssl`
+command (certificates made here, `s_client`), python's `ssl` module driving python3-hl7's
+MLLP client, and `solent send --tls`. Every refused certificate is refused with its reason
+in the log; plain text, TLS 1.0/1.1 and non-AEAD suites are refused; a renewed certificate
+is picked up on SIGHUP while a connection open on the old one keeps sending; a broken key
+keeps the old one."""
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+import hl7.client
+import pytest
+
+from harness import Engine, check, free_ports, log_of, message, openssl
+
+CA_CONF = """[ca]
+default_ca = ca
+[ca]
+dir = {dir}
+database = {dir}/index.txt
+new_certs_dir = {dir}
+serial = {dir}/serial
+default_md = sha256
+policy = any
+copy_extensions = copy
+default_crl_days = 30
+unique_subject = no
+[any]
+commonName = supplied
+[v3_ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+[server]
+basicConstraints = CA:false
+subjectAltName = DNS:localhost,IP:127.0.0.1
+extendedKeyUsage = serverAuth
+[client]
+basicConstraints = CA:false
+subjectAltName = DNS:dorset.example.nhs.uk
+extendedKeyUsage = clientAuth
+"""
+
+
+class Pki:
+    """A test CA and its certificates, made with the openssl command: a server certificate,
+    a good client certificate, an expired one, a not-yet-valid one, a revoked one (with the
+    CRL), and a client certificate of another CA."""
+
+    def __init__(self, d):
+        self.d = d
+        for ca in ("ca", "other"):
+            os.makedirs(os.path.join(d, ca))
+            with open(os.path.join(d, ca, "ca.cnf"), "w") as f:
+                f.write(CA_CONF.format(dir=os.path.join(d, ca)))
+            open(os.path.join(d, ca, "index.txt"), "w").close()
+            with open(os.path.join(d, ca, "serial"), "w") as f:
+                f.write("1000\n")
+            openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", self.p(ca + "/ca.key"), "-out", self.p(ca + "/ca.pem"), "-days", "30",
+                    "-subj", "/CN=Solent test %s" % ca, "-extensions", "v3_ca",
+                    "-config", self.p(ca + "/ca.cnf"))
+        self.issue("server", "localhost", "server")
+        self.issue("client", "dorset_trust", "client")
+        self.issue("expired", "expired_trust", "client", dates=("20200101000000Z", "20200201000000Z"))
+        self.issue("future", "future_trust", "client", dates=("20991231000000Z", "21000101000000Z"))
+        self.issue("revoked", "revoked_trust", "client")
+        self.issue("stranger", "stranger_trust", "client", ca="other")
+        self.ca_run("ca", "-revoke", self.p("revoked.pem"))
+        self.ca_run("ca", "-gencrl", "-out", self.p("crl.pem"))
+
+    def p(self, name):
+        return os.path.join(self.d, name)
+
+    def ca_run(self, ca, *args):
+        openssl("ca", "-batch", "-config", self.p(ca + "/ca.cnf"), "-cert", self.p(ca + "/ca.pem"),
+                "-keyfile", self.p(ca + "/ca.key"), *args)
+
+    def issue(self, name, cn, kind, dates=None, ca="ca"):
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                self.p(name + ".key"), "-out", self.p(name + ".csr"), "-subj", "/CN=" + cn)
+        when = ["-startdate", dates[0], "-enddate", dates[1]] if dates else ["-days", "30"]
+        self.ca_run(ca, "-in", self.p(name + ".csr"), "-out", self.p(name + ".pem"), "-extensions",
+                    kind, "-notext", *when)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return Pki(str(tmp_path_factory.mktemp("pki")))
+
+
+class TlsEngine(Engine):
+    """An engine whose listener pas speaks TLS (verify as given) and whose listener quiet is
+    plain, on the next port."""
+
+    def __init__(self, solent, root, work, port, pki, verify="require"):
+        self.pki, self.verify = pki, verify
+        Engine.__init__(self, solent, root, work, port)
+
+    def write(self, routes="adt, oru", extra="", engine=""):
+        Engine.write(self, routes, extra, engine)
+        p = self.pki.p
+        with open(self.conf) as f:
+            text = f.read()
+        tls = "tls = on\ncert = %s\nkey = %s\nhandshake_timeout_ms = 2s\n" % (p("server.pem"),
+                                                                             p("server.key"))
+        if self.verify != "none":
+            tls += "verify = %s\nclient_ca = %s\ncrl = %s\n" % (self.verify, p("ca/ca.pem"),
+                                                                  p("crl.pem"))
+        text = text.replace("routes = %s\n[listener quiet]" % routes,
+                            "routes = %s\n%s[listener quiet]" % (routes, tls), 1)
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+
+def client_context(pki, cert=None, minimum=ssl.TLSVersion.TLSv1_2, maximum=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(pki.p("ca/ca.pem"))
+    ctx.minimum_version = minimum
+    if maximum:
+        ctx.maximum_version = maximum
+    if cert:
+        ctx.load_cert_chain(pki.p(cert + ".pem"), pki.p(cert + ".key"))
+    return ctx
+
+
+def hl7_client(ctx, port):
+    """python3-hl7's MLLP client, its socket a TLS one (the client takes any socket)."""
+    c = hl7.client.MLLPClient.__new__(hl7.client.MLLPClient)
+    c.socket = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                               server_hostname="localhost")
+    c.encoding = "utf-8"
+    return c
+
+
+def ack_code(ack):
+    """The MSA-1 of an ACK (AA: original mode, as message() asks), b"" without one."""
+    return ack.split(b"\rMSA|")[1][:2] if b"\rMSA|" in ack else b""
+
+
+def exchange(client, control_id):
+    """One message through python3-hl7's client, the whole ACK frame read."""
+    ack = client.send_message(message(control_id))
+    while ack and b"\x1c" not in ack:
+        ack += client.socket.recv(4096)
+    return ack_code(ack)
+
+
+def send_tls(solent, pki, port, cert, sample):
+    args = [solent, "send", "--tls", "--ca", pki.p("ca/ca.pem"), "--servername", "localhost",
+            "--timeout", "5"]
+    if cert:
+        args += ["--cert", pki.p(cert + ".pem"), "--key", pki.p(cert + ".key")]
+    return subprocess.run(args + ["127.0.0.1:%d" % port, sample], capture_output=True, text=True)
+
+
+def test_mutual_tls_peers(solent, root, tmp_path, pki):
+    port = free_ports()
+    e = TlsEngine(solent, root, str(tmp_path), port, pki)
+    e.start()
+    sample = os.path.join(root, "conf", "samples", "adt_a01.hl7")
+    r = send_tls(solent, pki, port, "client", sample)
+    check(r.returncode == 0 and "CA" in r.stdout, "a good client certificate: accepted: %s" % r)
+    check(e.wait_log(b"event=tls_ok listener=pas") and
+          b"identity=dorset_trust,dorset.example.nhs.uk" in log_of(e),
+          "the verified identity (CN, SAN) logged")
+    for cert, reason in (("expired", b"certificate has expired"),
+                         ("future", b"certificate is not yet valid"),
+                         ("revoked", b"certificate revoked"),
+                         ("stranger", b"unable to get local issuer certificate"),
+                         (None, b"peer did not return a certificate")):
+        r = send_tls(solent, pki, port, cert, sample)
+        check(r.returncode != 0, "%s: refused" % cert)
+        check(e.wait_log(b'reason="' + reason + b'"'), "%s: refused with %r in the log" % (cert, reason))
+    # python's ssl module driving python3-hl7's MLLP client
+    c = hl7_client(client_context(pki, "client"), port)
+    check(exchange(c, "TLSPY1") == b"AA", "python3-hl7 over TLS: accepted")
+    check(c.socket.version() in ("TLSv1.2", "TLSv1.3"), "TLS 1.2 or 1.3")
+    c.close()
+    # TLS 1.2 only as AEAD and forward secret suites
+    c = hl7_client(client_context(pki, "client", maximum=ssl.TLSVersion.TLSv1_2), port)
+    name, version, _ = c.socket.cipher()
+    check(version == "TLSv1.2" and "ECDHE" in name and ("GCM" in name or "CHACHA20" in name),
+          "TLS 1.2 negotiates ECDHE with an AEAD: %s" % name)
+    c.close()
+    for flag, reason in (("-tls1", b"unsupported protocol"), ("-tls1_1", b"unsupported protocol")):
+        s = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, flag,
+                            "-cert", pki.p("client.pem"), "-key", pki.p("client.key"),
+                            "-CAfile", pki.p("ca/ca.pem")],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
+        check("Cipher is (NONE)" in s.stdout or s.returncode != 0, "%s refused" % flag)
+    check(e.wait_log(b'reason="unsupported protocol"', count=2), "TLS 1.0/1.1: reason logged")
+    s = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_2",
+                        "-cipher", "AES128-SHA", "-cert", pki.p("client.pem"), "-key",
+                        pki.p("client.key"), "-CAfile", pki.p("ca/ca.pem")],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
+    check("Cipher is (NONE)" in s.stdout or s.returncode != 0, "a CBC, non-ECDHE suite refused")
+    s = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-cert",
+                        pki.p("client.pem"), "-key", pki.p("client.key"), "-CAfile",
+                        pki.p("ca/ca.pem"), "-verify_return_error", "-servername", "localhost"],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
+    check("Verify return code: 0 (ok)" in s.stdout and "TLSv1.3" in s.stdout,
+          "openssl s_client: a verified TLS 1.3 session")
+    # plain MLLP to the TLS port: refused cleanly, the engine serves on
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as plain:
+        plain.sendall(b"\x0b" + message("PLAIN1") + b"\x1c\r")
+        plain.settimeout(5)
+        try:
+            got = plain.recv(4096)
+        except (ConnectionResetError, socket.timeout):
+            got = b""
+        check(b"MSA" not in got, "no ACK in plain text on a TLS port")
+    check(e.wait_log(b'reason="wrong version number"') or e.wait_log(b'reason="packet length too long"'),
+          "plain text on a TLS port: the reason logged")
+    r = send_tls(solent, pki, port, "client", sample)
+    check(r.returncode == 0, "the engine serves on after all that")
+    # a handshake that never comes: closed after handshake_timeout_ms
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as silent:
+        check(e.wait_log(b'reason="handshake timeout"', timeout=10), "a silent peer timed out")
+    check(b"TLSPY1" not in log_of(e), "no message data in the log")
+
+
+def test_certificate_reload(solent, root, tmp_path, pki):
+    port = free_ports()
+    e = TlsEngine(solent, root, str(tmp_path), port, pki, verify="optional")
+    e.start()
+    old_serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", pki.p("server.pem")],
+                                capture_output=True, text=True).stdout.strip()
+    ctx = client_context(pki)  # verify optional: no client certificate needed
+    keep = hl7_client(ctx, port)
+    check(exchange(keep, "RELOAD1") == b"AA", "before the reload: accepted")
+    served = lambda: ssl.DER_cert_to_PEM_cert(
+        ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                        server_hostname="localhost").getpeercert(binary_form=True))
+    pem_before = served()
+    # a renewed certificate (same name, new serial) in place of the old, then SIGHUP
+    pki.issue("server", "localhost", "server")
+    new_serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", pki.p("server.pem")],
+                                capture_output=True, text=True).stdout.strip()
+    check(new_serial != old_serial, "the renewal has a new serial")
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=tls_reloaded listener=pas"), "the new certificate loaded")
+    check(served() != pem_before, "new connections get the renewed certificate")
+    check(exchange(keep, "RELOAD2") == b"AA",
+          "the connection open on the old certificate keeps sending")
+    # a broken key: the old certificate and key stay
+    with open(pki.p("server.key"), "w") as f:
+        f.write("-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
+    pem_now = served()
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=tls_reload_failed listener=pas kept=previous"), "a broken key: kept")
+    check(served() == pem_now, "new connections still get the certificate in force")
+    check(exchange(keep, "RELOAD3") == b"AA", "and the old one still sends")
+    keep.close()
+
+
+def test_tls_configuration_errors(solent, tmp_path):
+    conf = tmp_path / "bad.conf"
+    for body, says in (("tls = on\n", "tls = on needs cert and key"),
+                       ("verify = require\n", "need tls = on"),
+                       ("tls = on\ncert = a.pem\nkey = a.key\nverify = require\n",
+                        "verify = require needs client_ca")):
+        conf.write_text("[listener pas]\nroutes = adt\n%s[route adt]\ndestinations = local\n"
+                        "[destination local]\nkind = directory\npath = %s\n" % (body, tmp_path))
+        r = subprocess.run([solent, "check-config", "-c", str(conf)], capture_output=True, text=True)
+        check(r.returncode != 0 and says in r.stderr, "check-config: %r in %r" % (says, r.stderr))
