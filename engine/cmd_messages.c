@@ -38,7 +38,8 @@ static const char usage_text[] =
 
 static void print_row(void *arg, const struct store_row *r)
 {
-    char when[32], err[48] = "-", sender[2 * 64 + 2], app[64], facility[64], type[64], id[128];
+    char when[32], err[48] = "-", sender[2 * 64 + 2], app[64], facility[64], type[64], id[128],
+                   peer[300];
     time_t t = (time_t)(r->received_at_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -48,8 +49,9 @@ static void print_row(void *arg, const struct store_row *r)
                  r->error_location && r->error_location[0] ? r->error_location : "-");
     snprintf(sender, sizeof sender, "%s|%s", str_printable(r->sending_app, app, sizeof app),
              str_printable(r->sending_facility, facility, sizeof facility));
-    printf("%-7lld %s %-10s %-16s %-16s %-20s %-9s %-12s %7zu %6zu %4u %u\n", (long long)r->id,
-           when, r->listener, sender,
+    printf("%-7lld %s %-10s %-16s %-16s %-16s %-20s %-9s %-12s %7zu %6zu %4u %u\n",
+           (long long)r->id, when, r->listener,
+           r->peer && r->peer[0] ? str_printable(r->peer, peer, sizeof peer) : "-", sender,
            r->message_type[0] ? str_printable(r->message_type, type, sizeof type) : "-",
            r->control_id[0] ? str_printable(r->control_id, id, sizeof id) : "-", r->status, err,
            r->raw_len, r->noutbox, r->warnings, r->unmapped);
@@ -138,9 +140,9 @@ int cmd_messages_run(int argc, char **argv)
     }
     if (!(s = cli_store_open(c, "messages")))
         ;
-    else if (printf("%-7s %-20s %-10s %-16s %-16s %-20s %-9s %-12s %7s %6s %4s %s\n", "ID",
-                    "RECEIVED", "LISTENER", "SENDER", "TYPE", "CONTROL-ID", "STATUS", "ERROR",
-                    "BYTES", "OUTBOX", "WARN", "UNMAPPED") < 0 ||
+    else if (printf("%-7s %-20s %-10s %-16s %-16s %-16s %-20s %-9s %-12s %7s %6s %4s %s\n", "ID",
+                    "RECEIVED", "LISTENER", "PEER", "SENDER", "TYPE", "CONTROL-ID", "STATUS",
+                    "ERROR", "BYTES", "OUTBOX", "WARN", "UNMAPPED") < 0 ||
              store_list(s, &f, print_row, &n) != 0)
         fprintf(stderr, "solent messages: cannot read the store at %s\n", c->store.path);
     else

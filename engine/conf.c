@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/peers.h"
 #include "engine/zoneinfo.h"
 #include "routes/route.h"
 
@@ -70,6 +72,7 @@ static const struct key listener_keys[] = {
     KEY(conf_listener, K_STR, client_ca, "", NULL),
     KEY(conf_listener, K_STR, crl, "", NULL),
     KEY(conf_listener, K_DURATION, handshake_timeout_ms, "10s", NULL),
+    KEY(conf_listener, K_LIST, peers, "", NULL),
 };
 
 static const struct key route_keys[] = {
@@ -86,6 +89,12 @@ static const struct key route_keys[] = {
     KEY(conf_route, K_ENUM, documents, "inline", "inline|binary"),
     KEY(conf_route, K_SIZE, max_document, "16M", NULL),
     KEY(conf_route, K_LIST, destinations, "", NULL),
+    KEY(conf_route, K_LIST, peers, "", NULL),
+};
+
+static const struct key peer_keys[] = {
+    KEY(conf_peer, K_LIST, identity, "", NULL),
+    KEY(conf_peer, K_LIST, addresses, "", NULL),
 };
 
 static const struct key destination_keys[] = {
@@ -116,23 +125,34 @@ static const struct key destination_keys[] = {
     KEY(conf_destination, K_STR, client_key, "", NULL),
 };
 
-/* The section kinds: singletons live in struct conf, named ones in its arrays. */
+/* The section kinds: singletons live in struct conf, named ones in its arrays (where: the
+ * array's offset in struct conf, count its count's, size an element's). */
 struct section_kind {
     const char *name;
     const struct key *keys;
     size_t nkeys;
     bool named;
+    size_t where, count, size;
 };
 
-#define KIND(name, keys, named)                                                                    \
+#define KIND(name, keys)                                                                           \
     {                                                                                              \
-        name, keys, sizeof keys / sizeof keys[0], named                                            \
+        name, keys, sizeof keys / sizeof keys[0], false, 0, 0, 0                                   \
+    }
+#define NAMED(name, keys, array, n)                                                                \
+    {                                                                                              \
+        name, keys, sizeof keys / sizeof keys[0], true, offsetof(struct conf, array),              \
+            offsetof(struct conf, n), sizeof((struct conf *)0)->array[0]                           \
     }
 
 static const struct section_kind kinds[] = {
-    KIND("engine", engine_keys, false), KIND("store", store_keys, false),
-    KIND("admin", admin_keys, false),   KIND("listener", listener_keys, true),
-    KIND("route", route_keys, true),    KIND("destination", destination_keys, true),
+    KIND("engine", engine_keys),
+    KIND("store", store_keys),
+    KIND("admin", admin_keys),
+    NAMED("listener", listener_keys, listeners, nlisteners),
+    NAMED("route", route_keys, routes, nroutes),
+    NAMED("destination", destination_keys, destinations, ndestinations),
+    NAMED("peer", peer_keys, peers, npeers),
 };
 
 /* Where a singleton section's keys go (kinds[i] for i < 3). */
@@ -299,16 +319,8 @@ static int set_defaults(struct loader *l, const struct section_kind *kind, void 
 /* The struct a new [kind NAME] section fills, after checking the name is new. */
 static void *new_named(struct loader *l, const struct section_kind *kind, const char *name)
 {
-    struct conf *c = l->c;
-    size_t *n = kind->keys == listener_keys ? &c->nlisteners
-                : kind->keys == route_keys  ? &c->nroutes
-                                            : &c->ndestinations;
-    size_t size = kind->keys == listener_keys ? sizeof c->listeners[0]
-                  : kind->keys == route_keys  ? sizeof c->routes[0]
-                                              : sizeof c->destinations[0];
-    char *array = kind->keys == listener_keys ? (char *)c->listeners
-                  : kind->keys == route_keys  ? (char *)c->routes
-                                              : (char *)c->destinations;
+    size_t *n = (size_t *)(void *)((char *)l->c + kind->count), size = kind->size;
+    char *array = (char *)l->c + kind->where;
     for (size_t i = 0; i < *n; i++)
         if (strcmp(((struct conf_named *)(void *)(array + i * size))->name, name) == 0)
             return fail(l, "[%s %s] is defined twice", kind->name, name), NULL;
@@ -526,12 +538,33 @@ static int validate(struct loader *l)
         l->line = at_key(c, li, "crl", li->id.line);
         if (li->crl[0] && strcmp(li->verify, "none") == 0)
             return fail(l, "[listener %s] crl needs verify = optional or require", li->id.name);
+        l->line = at_key(c, li, "peers", li->id.line);
+        for (size_t k = 0; k < li->peers.n; k++)
+            if (!has_name(li->peers.v[k], (char *)c->peers, c->npeers, sizeof c->peers[0]))
+                return fail(l, "[listener %s] accepts peer %s, which is not defined", li->id.name,
+                            li->peers.v[k]);
         l->line = at_key(c, li, "handshake_timeout_ms", li->id.line);
         if (tls && li->handshake_timeout_ms == 0)
             return fail(l, "[listener %s] handshake_timeout_ms must be more than 0", li->id.name);
     }
+    for (size_t i = 0; i < c->npeers; i++) {
+        const struct conf_peer *p = &c->peers[i];
+        l->line = p->id.line;
+        if (p->identity.n == 0 && p->addresses.n == 0)
+            return fail(l, "[peer %s] names no identity and no addresses", p->id.name);
+        l->line = at_key(c, p, "addresses", p->id.line);
+        for (size_t k = 0; k < p->addresses.n; k++)
+            if (!peers_cidr_ok(p->addresses.v[k]))
+                return fail(l, "[peer %s] address %s is not an address or CIDR range", p->id.name,
+                            p->addresses.v[k]);
+    }
     for (size_t i = 0; i < c->nroutes; i++) {
         const struct conf_route *r = &c->routes[i];
+        l->line = at_key(c, r, "peers", r->id.line);
+        for (size_t k = 0; k < r->peers.n; k++)
+            if (!has_name(r->peers.v[k], (char *)c->peers, c->npeers, sizeof c->peers[0]))
+                return fail(l, "[route %s] allows peer %s, which is not defined", r->id.name,
+                            r->peers.v[k]);
         l->line = at_key(c, r, "patient_key", r->id.line);
         if (r->patient_key[0] && !strchr(r->patient_key, ':'))
             return fail(l, "[route %s] patient_key must be an identifier system URI, not \"%s\"",
@@ -637,7 +670,7 @@ void conf_free(struct conf *c)
 
 const struct conf_key_info *conf_keys(void)
 {
-    static struct conf_key_info all[64];
+    static struct conf_key_info all[128];
     size_t n = 0;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         for (size_t k = 0; k < kinds[i].nkeys && n + 1 < sizeof all / sizeof all[0]; k++)

@@ -84,6 +84,16 @@ struct conf_listener {
     char client_ca[CONF_TEXT];     /* PEM: the CAs client certificates must chain to */
     char crl[CONF_TEXT];           /* PEM: revoked client certificates ("": none) */
     uint32_t handshake_timeout_ms; /* a TLS handshake must end within this */
+    struct conf_list peers;        /* empty: anyone; else only connections of these peers */
+};
+
+/* A peer: who it is by certificate (any of its identities among the verified CN and SANs)
+ * and/or where from (any of its CIDR ranges, IPv4 or IPv6); both must match when both are
+ * given. */
+struct conf_peer {
+    struct conf_named id;
+    struct conf_list identity;
+    struct conf_list addresses;
 };
 
 struct conf_route {
@@ -100,6 +110,7 @@ struct conf_route {
     char documents[8];           /* inline (Attachment.data) | binary (a Binary entry, by url) */
     size_t max_document;         /* a document's content over this is not sent (a warning) */
     struct conf_list destinations;
+    struct conf_list peers; /* empty: any peer; else a message from another is refused (AR) */
 };
 
 struct conf_destination {
@@ -146,6 +157,8 @@ struct conf {
     size_t nroutes;
     struct conf_destination destinations[CONF_MAX_SECTIONS];
     size_t ndestinations;
+    struct conf_peer peers[CONF_MAX_SECTIONS];
+    size_t npeers;
     struct xf_ident_rule idents[CONF_MAX_IDENTS]; /* point into ident_text */
     char ident_text[CONF_MAX_IDENTS][3][CONF_TEXT];
     size_t nidents;

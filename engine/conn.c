@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "engine/log.h"
+#include "engine/peers.h"
 #include "engine/pipeline.h"
 #include "engine/tls.h"
 #include "engine/worker.h"
@@ -50,8 +51,9 @@ struct conn {
     enum conn_state state;
     struct pipeline_result result;
     char peer[64];
-    char identity[256]; /* the verified certificate's CN and SANs, else the address */
-    bool handshaking;   /* TLS: no frame before the handshake is done */
+    char identity[256];        /* the verified certificate's CN and SANs, else the address */
+    char peer_name[CONF_NAME]; /* the [peer] that names it, "" when none does */
+    bool handshaking;          /* TLS: no frame before the handshake is done */
     unsigned long long id;
     bool eof;                 /* the peer has finished sending (it may still read) */
     struct timespec frame_at; /* when the frame being committed was whole */
@@ -202,8 +204,13 @@ static void frame_context(struct conn *c, struct pipeline_ctx *ctx, char *id, ch
     gmtime_r(&tv.tv_sec, &tm);
     snprintf(id, 32, "SOLENT%lld%04llu", (long long)tv.tv_sec, ++d->acks % 10000);
     strftime(when, 32, "%Y%m%d%H%M%S+0000", &tm);
-    *ctx = (struct pipeline_ctx){d->conf, c->l->conf, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
-                                 id, when};
+    *ctx = (struct pipeline_ctx){d->conf,
+                                 c->l->conf,
+                                 (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+                                 id,
+                                 when,
+                                 c->peer_name[0] ? c->peer_name : NULL,
+                                 c->peer_name[0] ? c->peer_name : c->identity};
 }
 
 /* Processes the frame and hands the record to the store thread (the loop, or the worker). */
@@ -238,7 +245,9 @@ static void convert_off_loop(struct conn *c, const struct pipeline_ctx *ctx, con
     j->listener = *c->l->conf;
     snprintf(j->id, sizeof j->id, "%s", ctx->ack_id);
     snprintf(j->when, sizeof j->when, "%s", ctx->ack_time);
-    j->ctx = (struct pipeline_ctx){j->conf, &j->listener, ctx->now_ms, j->id, j->when};
+    j->ctx = (struct pipeline_ctx){
+        j->conf, &j->listener, ctx->now_ms, j->id,
+        j->when, ctx->peer,    ctx->who}; /* the conn's: alive while it commits */
     worker_submit(c->l->d->worker, convert_job, j);
 }
 
@@ -421,6 +430,19 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     conn_free(c); /* READING: nothing of this peer's is in flight */
 }
 
+/* Who the peer is (its [peer] by identity and address); whether the listener takes it (a
+ * listener with peers takes only theirs). false: refused and logged. */
+static bool admit(struct conn *c)
+{
+    const struct conf_peer *p = peers_match(c->l->d->conf, c->identity, c->addr);
+    snprintf(c->peer_name, sizeof c->peer_name, "%s", p ? p->id.name : "");
+    if (peers_allow(&c->l->conf->peers, p ? p->id.name : NULL))
+        return true;
+    log_warn("conn_refused", "listener=%s conn=%llu peer=%s identity=%s reason=%s",
+             c->l->conf->id.name, c->id, c->peer, c->identity, "not_a_listed_peer");
+    return false;
+}
+
 /* The TLS handshake is done: who the peer is, then frames as on any connection. */
 static void handshake_done(struct conn *c)
 {
@@ -432,6 +454,10 @@ static void handshake_done(struct conn *c)
     log_info("tls_ok", "listener=%s conn=%llu peer=%s identity=%s protocol=%s cipher=%s",
              c->l->conf->id.name, c->id, c->peer, c->identity, SSL_get_version(ssl),
              SSL_get_cipher_name(ssl));
+    if (!admit(c)) {
+        conn_free(c);
+        return;
+    }
     conn_arm(c, TIMER_IDLE);
 }
 
@@ -633,6 +659,8 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_enable(c->bev, EV_READ);
     log_info("conn_open", "listener=%s conn=%llu peer=%s", l->conf->id.name, c->id, peer);
+    if (!c->handshaking && !admit(c)) /* TLS: once its certificate is known */
+        conn_free(c);
 }
 
 void conn_stop_all(struct daemon *d)

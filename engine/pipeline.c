@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/peers.h"
 #include "parsers/hl7_ack.h"
 #include "parsers/hl7_charset.h"
 #include "parsers/hl7_msgtype.h"
@@ -123,8 +124,17 @@ static enum pipeline_outcome route_and_transform(const struct pipeline_ctx *ctx,
     const struct router *router = &ctx->conf->router;
     const struct route_rule *rule =
         route_match(router->rules, router->n, ctx->listener->id.name, &r->msg);
-    if (rule)
-        return transform(ctx, router_route(router, rule), r, err);
+    const struct conf_route *cr = rule ? router_route(router, rule) : NULL;
+    if (cr && !peers_allow(&cr->peers, ctx->peer)) { /* the route is not this sender's */
+        memset(err, 0, sizeof *err);
+        err->code = HL7_E_INTERNAL;
+        err->loc = (struct hl7_loc){"MSH", 1, 3, 0, 0, 0};
+        snprintf(err->text, sizeof err->text, "the sender may not send on route %s", cr->id.name);
+        snprintf(r->route, sizeof r->route, "%s", cr->id.name);
+        return PIPELINE_REJECT;
+    }
+    if (cr)
+        return transform(ctx, cr, r, err);
     if (strcmp(ctx->conf->engine.on_no_match, "park") == 0) {
         r->record.status = STORE_PARKED;
         return PIPELINE_ACCEPT;
@@ -170,6 +180,7 @@ void pipeline_process(const struct pipeline_ctx *ctx, const char *frame, size_t 
     struct store_message *m = &r->record;
     m->received_at_ms = ctx->now_ms;
     m->listener = ctx->listener->id.name;
+    m->peer = ctx->who ? ctx->who : "";
     m->sending_app = r->sending_app, m->sending_facility = r->sending_facility;
     m->control_id = r->control_id, m->message_type = r->message_type;
     m->error_location = r->error_location;

@@ -47,6 +47,8 @@ struct pipeline_ctx {
     int64_t now_ms;       /* received time */
     const char *ack_id;   /* MSH-10 of the ACK: unique per ACK */
     const char *ack_time; /* MSH-7 of the ACK */
+    const char *peer;     /* the sender's [peer] name, NULL when no [peer] names it */
+    const char *who;      /* what the store records as the sender: peer, identity or address */
 };
 
 /* Processes one frame into r: always yields a record to store (rejected frames too). */

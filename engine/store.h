@@ -42,6 +42,7 @@ struct store_outbox {
 struct store_message {
     int64_t received_at_ms;
     const char *listener, *sending_app, *sending_facility, *control_id, *message_type;
+    const char *peer; /* who sent it: its [peer] name, else its certificate identity or address */
     unsigned char hash[STORE_HASH_LEN]; /* of the raw bytes */
     enum store_status status;
     int error_code;             /* HL7 table 0357, 0 when none */
@@ -62,6 +63,7 @@ struct store_message {
 struct store_row {
     int64_t id, received_at_ms;
     const char *listener, *sending_app, *sending_facility, *control_id, *message_type;
+    const char *peer;
     const char *status;
     int error_code;
     const char *error_location;

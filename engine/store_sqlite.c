@@ -107,6 +107,8 @@ static const char *const migrations[] = {
     "ALTER TABLE messages ADD COLUMN warnings INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE messages ADD COLUMN unmapped INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE messages ADD COLUMN ledger TEXT NOT NULL DEFAULT '';",
+    /* 5: who sent it (issue 14): its [peer] name, else its certificate identity or address */
+    "ALTER TABLE messages ADD COLUMN peer TEXT NOT NULL DEFAULT '';",
 };
 
 static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
@@ -198,8 +200,8 @@ static int prepare(struct store *s, char *err, size_t errlen)
     static const char *const sql[] = {
         "INSERT INTO messages (received_at, listener, sending_app, sending_facility, control_id,"
         " message_type, content_hash, status, error_code, error_location, raw, ack, outbox_rows,"
-        " warnings, unmapped, ledger)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        " warnings, unmapped, ledger, peer)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         "INSERT INTO outbox (message_id, destination, ordering_key, bundle, created_at, entries)"
         " VALUES (?1, ?2, ?3, x'', ?4, ?5)",
         "INSERT INTO outbox_bundles (outbox_id, bundle) VALUES (?1, ?2)",
@@ -335,6 +337,7 @@ static int insert_one(struct store *s, struct store_message *m)
     sqlite3_bind_int64(st, 15, m->unmapped);
     sqlite3_bind_text64(st, 16, m->ledger ? m->ledger : "", m->ledger ? m->ledger_len : 0,
                         SQLITE_STATIC, SQLITE_UTF8);
+    bind_text(st, 17, m->peer ? m->peer : "");
     if (step_done(st) != 0)
         return -1;
     m->id = sqlite3_last_insert_rowid(s->db);
@@ -398,7 +401,7 @@ int store_list(struct store *s, const struct store_filter *f,
     const char *sql =
         "SELECT m.id, m.received_at, m.listener, m.sending_app, m.sending_facility,"
         " m.control_id, m.message_type, m.status, m.error_code, m.error_location, length(m.raw),"
-        " m.outbox_rows, m.warnings, m.unmapped"
+        " m.outbox_rows, m.warnings, m.unmapped, m.peer"
         " FROM messages m WHERE (?1 IS NULL OR m.status = ?1)"
         " AND (?2 IS NULL OR m.message_type LIKE ?2 || '%') AND m.received_at >= ?3"
         " AND (?5 IS NULL OR m.control_id = ?5) ORDER BY m.id DESC LIMIT ?4";
@@ -429,6 +432,7 @@ int store_list(struct store *s, const struct store_filter *f,
             .noutbox = (size_t)sqlite3_column_int64(st, 11),
             .warnings = (uint32_t)sqlite3_column_int64(st, 12),
             .unmapped = (uint32_t)sqlite3_column_int64(st, 13),
+            .peer = (const char *)sqlite3_column_text(st, 14),
         };
         fn(arg, &r);
     }

@@ -280,8 +280,10 @@ def test_send_and_messages(e, root):
     rc, out, _ = run(e.solent, "messages", "-c", e.conf, "--control-id", "T0001")
     lines = out.splitlines()[1:]
     check(rc == 0 and len(lines) == 3 and all(" T0001 " in l for l in lines)
-          and sorted(l.split()[6] for l in lines) == ["accepted", "accepted", "duplicate"],
+          and sorted(l.split()[7] for l in lines) == ["accepted", "accepted", "duplicate"],
           "solent messages --control-id T0001: the first, its reuse and its duplicate: %r" % out)
+    check(all(l.split()[3] == "127.0.0.1" for l in lines),
+          "no [peer] names the sender: its address is recorded as its PEER: %r" % out)
     rc, out, _ = run(e.solent, "messages", "-c", e.conf, "--control-id", 'T"9 event=forged')
     check(rc == 0 and out.count('T\\x229 event=forged') == 2 and '"' not in out,
           "solent messages prints a header field's quote as \\x22: %r" % out)

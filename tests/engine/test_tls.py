@@ -5,6 +5,7 @@ in the log; plain text, TLS 1.0/1.1 and non-AEAD suites are refused; a renewed c
 is picked up on SIGHUP while a connection open on the old one keeps sending; a broken key
 keeps the old one."""
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -95,8 +96,9 @@ class TlsEngine(Engine):
     """An engine whose listener pas speaks TLS (verify as given) and whose listener quiet is
     plain, on the next port."""
 
-    def __init__(self, solent, root, work, port, pki, verify="require"):
+    def __init__(self, solent, root, work, port, pki, verify="require", cert=None, key=None):
         self.pki, self.verify = pki, verify
+        self.cert, self.key = cert or pki.p("server.pem"), key or pki.p("server.key")
         Engine.__init__(self, solent, root, work, port)
 
     def write(self, routes="adt, oru", extra="", engine=""):
@@ -104,8 +106,7 @@ class TlsEngine(Engine):
         p = self.pki.p
         with open(self.conf) as f:
             text = f.read()
-        tls = "tls = on\ncert = %s\nkey = %s\nhandshake_timeout_ms = 2s\n" % (p("server.pem"),
-                                                                             p("server.key"))
+        tls = "tls = on\ncert = %s\nkey = %s\nhandshake_timeout_ms = 2s\n" % (self.cert, self.key)
         if self.verify != "none":
             tls += "verify = %s\nclient_ca = %s\ncrl = %s\n" % (self.verify, p("ca/ca.pem"),
                                                                   p("crl.pem"))
@@ -224,9 +225,12 @@ def test_mutual_tls_peers(solent, root, tmp_path, pki):
 
 def test_certificate_reload(solent, root, tmp_path, pki):
     port = free_ports()
-    e = TlsEngine(solent, root, str(tmp_path), port, pki, verify="optional")
+    cert, key = str(tmp_path / "server.pem"), str(tmp_path / "server.key")
+    shutil.copy(pki.p("server.pem"), cert)  # this test's own copies: it renews and breaks them
+    shutil.copy(pki.p("server.key"), key)
+    e = TlsEngine(solent, root, str(tmp_path), port, pki, verify="optional", cert=cert, key=key)
     e.start()
-    old_serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", pki.p("server.pem")],
+    old_serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", cert],
                                 capture_output=True, text=True).stdout.strip()
     ctx = client_context(pki)  # verify optional: no client certificate needed
     keep = hl7_client(ctx, port)
@@ -236,8 +240,10 @@ def test_certificate_reload(solent, root, tmp_path, pki):
                         server_hostname="localhost").getpeercert(binary_form=True))
     pem_before = served()
     # a renewed certificate (same name, new serial) in place of the old, then SIGHUP
-    pki.issue("server", "localhost", "server")
-    new_serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", pki.p("server.pem")],
+    pki.issue("renewed", "localhost", "server")
+    shutil.copy(pki.p("renewed.pem"), cert)
+    shutil.copy(pki.p("renewed.key"), key)
+    new_serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", cert],
                                 capture_output=True, text=True).stdout.strip()
     check(new_serial != old_serial, "the renewal has a new serial")
     e.proc.send_signal(signal.SIGHUP)
@@ -246,7 +252,7 @@ def test_certificate_reload(solent, root, tmp_path, pki):
     check(exchange(keep, "RELOAD2") == b"AA",
           "the connection open on the old certificate keeps sending")
     # a broken key: the old certificate and key stay
-    with open(pki.p("server.key"), "w") as f:
+    with open(key, "w") as f:
         f.write("-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
     pem_now = served()
     e.proc.send_signal(signal.SIGHUP)
@@ -266,3 +272,71 @@ def test_tls_configuration_errors(solent, tmp_path):
                         "[destination local]\nkind = directory\npath = %s\n" % (body, tmp_path))
         r = subprocess.run([solent, "check-config", "-c", str(conf)], capture_output=True, text=True)
         check(r.returncode != 0 and says in r.stderr, "check-config: %r in %r" % (says, r.stderr))
+
+
+def test_peers_on_listeners_and_routes(solent, root, tmp_path, pki):
+    """[peer] sections by certificate identity and by address (IPv4 and IPv6 ranges): a
+    listener with peers takes only theirs; a route with peers refuses another's message with
+    AR (ERR 207 at MSH-3), stored as rejected with the sender recorded."""
+    port = free_ports()
+    probe = socket.socket(socket.AF_INET6)
+    probe.bind(("::1", 0))
+    v6 = probe.getsockname()[1]
+    probe.close()
+    e = TlsEngine(solent, root, str(tmp_path), port, pki)
+    with open(e.conf) as f:
+        text = f.read()
+    text = text.replace("[route adt]\n", "[route adt]\npeers = dorset\n", 1)
+    text = text.replace("[route oru]\n", "[route oru]\npeers = lab\n", 1)
+    text = text.replace("[listener quiet]\n", "[listener quiet]\npeers = lab\n", 1)
+    text += ("[peer dorset]\nidentity = dorset.example.nhs.uk\n"
+             "[peer lab]\naddresses = 127.0.0.2/32, ::1/128\n"
+             "[listener lab6]\nbind = ::1\nport = %d\nroutes = adt, oru\npeers = lab\n" % v6)
+    with open(e.conf, "w") as f:
+        f.write(text)
+    e.start()
+    # the dorset trust by its certificate: its ADT taken, its ORU not on the lab's route
+    c = hl7_client(client_context(pki, "client"), port)
+    check(exchange(c, "PEER1") == b"AA", "dorset's ADT on the dorset route: accepted")
+    ack = c.send_message(message("PEER2").replace(b"ADT^A01^ADT_A01", b"ORU^R01^ORU_R01")
+                         + b"OBR|1|P1|F1|2823-3^Potassium^LN|||20261129080000\r")
+    while b"\x1c" not in ack:
+        ack += c.socket.recv(4096)
+    check(ack_code(ack) == b"AR" and b"ERR||MSH^1^3|207" in ack,
+          "dorset's ORU on the lab's route: AR, ERR 207 at MSH-3: %r" % ack)
+    c.close()
+    out = subprocess.run([solent, "messages", "-c", e.conf], capture_output=True, text=True).stdout
+    # ID RECEIVED LISTENER PEER SENDER TYPE CONTROL-ID STATUS ERROR ...
+    rows = {l.split()[6]: l.split() for l in out.splitlines()[1:] if l.strip()}
+    check(rows["PEER1"][3] == "dorset" and rows["PEER1"][7] == "accepted",
+          "solent messages: the peer recorded: %s" % out)
+    check(rows["PEER2"][3] == "dorset" and rows["PEER2"][7] == "rejected"
+          and rows["PEER2"][8] == "207@MSH-3", "the refused message stored as rejected: %s" % out)
+    # a plain listener for the lab only: 127.0.0.1 refused, 127.0.0.2 taken, ::1 taken
+    with socket.create_connection(("127.0.0.1", port + 1), timeout=5) as s:
+        s.sendall(b"\x0b" + message("PEER3") + b"\x1c\r")
+        try:
+            got = s.recv(4096)
+        except (ConnectionResetError, socket.timeout):
+            got = b""
+        check(b"MSA" not in got, "127.0.0.1 is not the lab: refused")
+    check(e.wait_log(b"reason=not_a_listed_peer"), "the refusal logged")
+    for family, source, dest in ((socket.AF_INET, "127.0.0.2", ("127.0.0.1", port + 1)),
+                                 (socket.AF_INET6, "::1", ("::1", v6))):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.bind((source, 0))
+        s.connect(dest)
+        oru = message("PEER4" + source[-1]).replace(b"ADT^A01^ADT_A01", b"ORU^R01^ORU_R01") \
+            + b"OBR|1|P1|F1|2823-3^Potassium^LN|||20261129080000\r"
+        s.sendall(b"\x0b" + oru + b"\x1c\r")
+        got = b""
+        while b"\x1c" not in got:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        check(ack_code(got) == b"AA", "the lab from %s: its ORU accepted: %r" % (source, got))
+    out = subprocess.run([solent, "messages", "-c", e.conf], capture_output=True, text=True).stdout
+    check(out.count(" lab ") >= 2, "the lab's messages recorded as the lab's: %s" % out)

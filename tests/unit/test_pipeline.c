@@ -45,8 +45,10 @@ static void setup(void)
     char path[64], err[256];
     snprintf(path, sizeof path, "/tmp/solent-pipe-%d.conf", (int)getpid());
     FILE *f = fopen(path, "w");
-    fputs("[engine]\nsite_tz = Europe/London\n[listener pas]\nroutes = adt\n"
+    fputs("[engine]\nsite_tz = Europe/London\n[listener pas]\nroutes = adt, orm\n"
           "[route adt]\ntype = ADT^*\ndestinations = phr, copy\n"
+          "[route orm]\ntype = ORM^O01\ndestinations = phr\npeers = lab\n"
+          "[peer lab]\naddresses = 10.1.0.0/16\n"
           "[destination phr]\nkind = fhir\nurl = https://phr.example/fhir\n[destination copy]\n",
           f);
     fclose(f);
@@ -60,11 +62,17 @@ static void teardown(void)
     conf_free(conf);
 }
 
+static void run_from(const char *peer, const char *frame, struct pipeline_result *r)
+{
+    struct pipeline_ctx ctx = {
+        conf, &conf->listeners[0],     1700000000000, "ACK1", "20261129120000+0000",
+        peer, peer ? peer : "10.9.9.9"};
+    pipeline_process(&ctx, frame, strlen(frame), r);
+}
+
 static void run(const char *frame, struct pipeline_result *r)
 {
-    struct pipeline_ctx ctx = {conf, &conf->listeners[0], 1700000000000, "ACK1",
-                               "20261129120000+0000"};
-    pipeline_process(&ctx, frame, strlen(frame), r);
+    run_from(NULL, frame, r);
 }
 
 #define ADT "MSH|^~\\&|PAS|RHM|PHR|TRUST|20261129083000||ADT^A01|C1|P|2.5.1\r"
@@ -88,6 +96,31 @@ START_TEST(test_accepted)
     ck_assert_str_eq(r.record.message_type, "ADT^A01");
     ck_assert(r.send_ack);
     ck_assert_ptr_nonnull(strstr(r.ack.p, "\rMSA|AA|C1\r"));
+    pipeline_result_cleanup(&r);
+}
+END_TEST
+
+/* A route with peers takes only their messages: another's is AR with ERR 207 at MSH-3,
+ * stored as rejected with the sender recorded; the route's own peer is accepted. */
+START_TEST(test_route_peers)
+{
+    struct pipeline_result r;
+    const char *oru = "MSH|^~\\&|EPR|RHM|PHR|TRUST|20261129083000||ORM^O01|C9|P|2.5.1\r" PID
+                      "ORC|NW|P1\rOBR|1|P1||2823-3^Potassium^LN\r";
+    pipeline_result_init(&r);
+    run(oru, &r);
+    ck_assert_int_eq(r.record.status, STORE_REJECTED);
+    ck_assert_int_eq(r.record.error_code, 207);
+    ck_assert_str_eq(r.record.error_location, "MSH-3");
+    ck_assert_str_eq(r.record.peer, "10.9.9.9");
+    ck_assert_uint_eq(r.record.noutbox, 0);
+    ck_assert_ptr_nonnull(strstr(r.ack.p, "\rMSA|AR|C9\r"));
+    ck_assert_ptr_nonnull(strstr(r.ack.p, "ERR||MSH^1^3|207^Application internal error"));
+    run_from("lab", oru, &r);
+    ck_assert_int_eq(r.record.status, STORE_ACCEPTED);
+    ck_assert_str_eq(r.record.peer, "lab");
+    run(ADT PID "PV1|1|I\r", &r); /* a route without peers: anyone */
+    ck_assert_int_eq(r.record.status, STORE_ACCEPTED);
     pipeline_result_cleanup(&r);
 }
 END_TEST
@@ -150,6 +183,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_accepted);
     tcase_add_test(tc, test_transform_error_is_ae);
+    tcase_add_test(tc, test_route_peers);
     tcase_add_test(tc, test_unparseable_and_unroutable_are_ar);
     tcase_add_test(tc, test_parked_and_no_ack);
     suite_add_tcase(s, tc);

@@ -101,7 +101,7 @@ START_TEST(test_batch_is_one_transaction_and_survives_reopen)
     char err[256];
     struct store *s = store_open(path, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 4);
+    ck_assert_int_eq(store_schema_version(s), 5);
     struct store_message batch[3] = {message("1", 'a', "ADT^A01"), message("2", 'b', "ADT^A08"),
                                      message("3", 'c', "ORU^R01")};
     batch[2].status = STORE_ERROR;
@@ -116,7 +116,7 @@ START_TEST(test_batch_is_one_transaction_and_survives_reopen)
 
     s = store_open(path, err, sizeof err); /* reopen: nothing lost, no migration re-run */
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 4);
+    ck_assert_int_eq(store_schema_version(s), 5);
     struct tally t = {0};
     struct store_filter all = {0};
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
@@ -483,7 +483,7 @@ START_TEST(test_migrates_a_version_1_store)
     char err[256];
     struct store *s = store_open(path, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 4);
+    ck_assert_int_eq(store_schema_version(s), 5);
     struct tally t = {0};
     struct store_filter all = {0};
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
@@ -577,7 +577,7 @@ static void op_reports(struct store *s)
     ck_assert_int_eq(store_queue_gauges(s, on_gauge, &g), 0);
     ck_assert_int_eq(store_dead_list(s, NULL, 0, &d, &n), 0);
     free(d);
-    ck_assert_int_ge(store_schema_version(s), 4);
+    ck_assert_int_ge(store_schema_version(s), 5);
 }
 
 static void op_message_and_replay(struct store *s)
