@@ -40,7 +40,8 @@ struct admin {
     bool refreshing; /* a gauge job is out */
     struct gauge gauges[2 * CONF_MAX_SECTIONS];
     size_t ngauges;
-    int64_t gauges_at_ms; /* 0: not read yet */
+    int64_t gauges_at_ms;  /* 0: not read yet */
+    uint64_t unauthorized; /* /metrics asked without the right token */
 };
 
 /* A gauge job: read on the store thread, kept on the loop. */
@@ -220,6 +221,19 @@ static void put_messages(const struct daemon *d, struct strbuf *out)
                u64(v, p.messages));
     put_sample(out, "solent_purged_total", (const char *const[]){"table", "outbox", NULL},
                u64(v, p.outbox_rows));
+    put_head(out, "solent_tls_failures_total", "counter",
+             "TLS handshakes that failed (a bad or missing certificate, an old protocol, plain "
+             "text on a TLS port, a handshake timeout), by listener.");
+    for (size_t i = 0; i < d->ncounts; i++)
+        put_sample(out, "solent_tls_failures_total",
+                   (const char *const[]){"listener", d->counts[i].listener, NULL},
+                   u64(v, d->counts[i].tls_failures));
+    put_head(out, "solent_connections_refused_total", "counter",
+             "Connections refused because no peer the listener lists is at the other end.");
+    for (size_t i = 0; i < d->ncounts; i++)
+        put_sample(out, "solent_connections_refused_total",
+                   (const char *const[]){"listener", d->counts[i].listener, NULL},
+                   u64(v, d->counts[i].refused));
     put_head(out, "solent_connections", "gauge", "Open MLLP connections, by listener.");
     for (const struct daemon_listener *l = d->listeners; l; l = l->next)
         if (l->ev)
@@ -324,6 +338,13 @@ void admin_metrics(struct admin *a, struct strbuf *out)
     put_deliveries(a->d, out);
     if (a->gauges_at_ms) /* the store not read yet: no gauges rather than wrong zeros */
         put_gauges(a, out);
+    char v[24];
+    put_head(out, "solent_admin_unauthorized_total", "counter",
+             "Requests for /metrics without the right bearer token.");
+    snprintf(v, sizeof v, "%" PRIu64, a->unauthorized);
+    strbuf_puts(out, "solent_admin_unauthorized_total ");
+    strbuf_puts(out, v);
+    strbuf_putc(out, '\n');
 }
 
 /* ---- HTTP ---- */
@@ -388,6 +409,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     if (!authorized(a, req)) {
         log_warn("admin_unauthorized", "path=/metrics");
+        a->unauthorized++;
         reply(req, 401, "Unauthorized", "a bearer token is needed\n", 25);
         return;
     }

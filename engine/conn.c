@@ -422,10 +422,13 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     if (c->timer_kind == TIMER_FRAME)
         log_warn("conn_frame_timeout", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
-    else if (c->timer_kind == TIMER_HANDSHAKE)
+    else if (c->timer_kind == TIMER_HANDSHAKE) {
         log_warn("tls_failed", "listener=%s conn=%llu peer=%s reason=%s", c->l->conf->id.name,
                  c->id, c->peer, "handshake timeout");
-    else
+        struct daemon_counts *n = daemon_counts_of(c->l->d, c->l->conf->id.name);
+        if (n)
+            n->tls_failures++;
+    } else
         log_info("conn_idle_timeout", "listener=%s conn=%llu", c->l->conf->id.name, c->id);
     conn_free(c); /* READING: nothing of this peer's is in flight */
 }
@@ -440,6 +443,9 @@ static bool admit(struct conn *c)
         return true;
     log_warn("conn_refused", "listener=%s conn=%llu peer=%s identity=%s reason=%s",
              c->l->conf->id.name, c->id, c->peer, c->identity, "not_a_listed_peer");
+    struct daemon_counts *n = daemon_counts_of(c->l->d, c->l->conf->id.name);
+    if (n)
+        n->refused++;
     return false;
 }
 

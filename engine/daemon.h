@@ -58,6 +58,8 @@ struct daemon_counts {
     char listener[CONF_NAME];
     uint64_t by_status[STORE_STATUSES]; /* committed, by enum store_status */
     uint64_t not_stored;                /* the store failed: no positive ACK went out */
+    uint64_t tls_failures;              /* handshakes that failed (tls_failed) */
+    uint64_t refused;                   /* connections refused: not a listed peer */
     struct hist ack;                    /* a whole frame in → its ACK written, seconds */
 };
 

@@ -455,6 +455,9 @@ def test_second_engine_refused(e):
 
 def test_admin_token_not_logged(e):
     check(e.admin("/metrics", token="wrong")[0] == 401, "a wrong token is refused")
+    check(e.admin("/metrics", token=ADMIN_TOKEN[:-1])[0] == 401, "a token's prefix is refused")
+    check(e.metrics().get("solent_admin_unauthorized_total") == 2,
+          "refused admin requests counted in /metrics")
     check(e.stop() == 0, "clean stop")
     log = log_of(e)
     check(ADMIN_TOKEN.encode() not in log and b"event=admin_unauthorized" in log,

@@ -340,3 +340,29 @@ def test_peers_on_listeners_and_routes(solent, root, tmp_path, pki):
         check(ack_code(got) == b"AA", "the lab from %s: its ORU accepted: %r" % (source, got))
     out = subprocess.run([solent, "messages", "-c", e.conf], capture_output=True, text=True).stdout
     check(out.count(" lab ") >= 2, "the lab's messages recorded as the lab's: %s" % out)
+
+
+def test_hostile_bytes_before_the_handshake(solent, root, tmp_path, pki):
+    """Random bytes where a ClientHello belongs, 300 connections of them (some a valid TLS
+    record header followed by garbage): each refused, the engine serving on."""
+    import random
+    rnd = random.Random(14)
+    port = free_ports()
+    e = TlsEngine(solent, root, str(tmp_path), port, pki)
+    e.start()
+    for i in range(300):
+        head = b"\x16\x03\x01" + rnd.randbytes(2) if i % 3 == 0 else b""
+        blob = head + rnd.randbytes(rnd.randint(1, 2048))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(blob)
+                s.shutdown(socket.SHUT_WR)
+                s.settimeout(5)
+                while s.recv(4096):
+                    pass
+        except OSError:
+            pass  # reset by the engine: refused
+    r = send_tls(solent, pki, port, "client", os.path.join(root, "conf", "samples", "adt_a01.hl7"))
+    check(r.returncode == 0, "after 300 hostile openings, a good client is served")
+    check(log_of(e).count(b"event=tls_failed") >= 300, "each hostile opening refused and logged")
+    check(e.proc.poll() is None, "the engine is still running")
