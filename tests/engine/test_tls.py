@@ -5,6 +5,7 @@ in the log; plain text, TLS 1.0/1.1 and non-AEAD suites are refused; a renewed c
 is picked up on SIGHUP while a connection open on the old one keeps sending; a broken key
 keeps the old one."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -366,3 +367,29 @@ def test_hostile_bytes_before_the_handshake(solent, root, tmp_path, pki):
     check(r.returncode == 0, "after 300 hostile openings, a good client is served")
     check(log_of(e).count(b"event=tls_failed") >= 300, "each hostile opening refused and logged")
     check(e.proc.poll() is None, "the engine is still running")
+
+
+def test_scan(solent, root, tmp_path, pki):
+    """Debian's sslscan against a TLS listener: nothing but TLS 1.2 and 1.3, AEAD suites with
+    ECDHE (TLS 1.2), elliptic-curve groups only, no renegotiation, no compression, not
+    vulnerable to heartbleed."""
+    port = free_ports()
+    e = TlsEngine(solent, root, str(tmp_path), port, pki, verify="optional")
+    e.start()
+    r = subprocess.run(["sslscan", "--no-colour", "--show-sigs", "127.0.0.1:%d" % port],
+                       capture_output=True, text=True, timeout=300)
+    out = r.stdout
+    for proto, state in (("SSLv2", "disabled"), ("SSLv3", "disabled"), ("TLSv1.0", "disabled"),
+                         ("TLSv1.1", "disabled"), ("TLSv1.2", "enabled"), ("TLSv1.3", "enabled")):
+        check(re.search(r"^%s\s+%s$" % (re.escape(proto), state), out, re.M),
+              "sslscan: %s %s:\n%s" % (proto, state, out))
+    check("Session renegotiation not supported" in out or "Secure session renegotiation" in out,
+          "no insecure renegotiation")
+    check("vulnerable to heartbleed" in out and " vulnerable to heartbleed" not in
+          out.replace("not vulnerable to heartbleed", ""), "not vulnerable to heartbleed")
+    ciphers = re.findall(r"^(?:Preferred|Accepted)\s+(TLSv1\.[23])\s+\d+ bits\s+(\S+)", out, re.M)
+    check(ciphers, "sslscan lists the suites accepted:\n%s" % out)
+    for proto, name in ciphers:
+        check(("GCM" in name or "CHACHA20" in name) and (proto == "TLSv1.3" or name.startswith("ECDHE")),
+              "only forward-secret AEAD suites: %s %s" % (proto, name))
+    check("ffdhe" not in out, "no finite-field Diffie-Hellman groups")
