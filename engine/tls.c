@@ -27,6 +27,7 @@ static SSL_CTX *hardened(const SSL_METHOD *method)
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS); /* an idle connection holds no buffers */
     /* elliptic curves only for the key exchange: no finite-field groups */
     if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384:X448:P-521") != 1 ||
         SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1) {
