@@ -47,6 +47,7 @@ static const struct key store_keys[] = {
     KEY(conf_store, K_ENUM, kind, "sqlite", "sqlite"),
     KEY(conf_store, K_STR, path, "data/solent.db", NULL),
     KEY(conf_store, K_DURATION, retain_ms, "0", NULL),
+    KEY(conf_store, K_STR, encryption_key, "", NULL),
 };
 
 static const struct key admin_keys[] = {

@@ -56,7 +56,8 @@ struct conf_engine {
 struct conf_store {
     char kind[16]; /* sqlite */
     char path[CONF_TEXT];
-    uint64_t retain_ms; /* what is done with goes once this old; 0: kept for ever */
+    uint64_t retain_ms;             /* what is done with goes once this old; 0: kept for ever */
+    char encryption_key[CONF_TEXT]; /* file:PATH: the keys messages are sealed with ("": none) */
 };
 
 /* The admin HTTP endpoint (/healthz, /metrics); off while port is 0. */

@@ -17,6 +17,7 @@
 
 #include "engine/accept_guard.h"
 #include "engine/admin.h"
+#include "engine/cli_files.h"
 #include "engine/conn.h"
 #include "engine/delivery.h"
 #include "engine/log.h"
@@ -548,7 +549,7 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the event loop");
         goto out;
     }
-    if (!(d->store = store_open(conf->store.path, err, errlen)))
+    if (!(d->store = store_open_conf(&conf->store, err, errlen)))
         goto out;
     /* one engine per SQLite store (a lock held while it runs), so what a crashed run had in
      * flight is free again */

@@ -95,8 +95,19 @@ static inline int64_t store_now_ms(void)
 
 /* Opens (creating, mode 0600, and migrating) the store at path; NULL with a reason. */
 struct store *store_open(const char *path, char *err, size_t errlen);
+struct keyring;
+/* The same with encryption at rest when kr is not NULL (engine/crypt.h): raw messages,
+ * bundles and server answers sealed, the duplicate hash and ordering keys keyed hashes. A
+ * key the store's values need and kr lacks or gets wrong, or no kr for a store that has
+ * keys, is refused here with the reason. */
+struct store *store_open_keyed(const char *path, const struct keyring *kr, char *err,
+                               size_t errlen);
 /* Closes; NULL is fine. */
 void store_close(struct store *s);
+/* Seals anew, with the keyring's newest key, every value sealed with another (or in clear),
+ * batch rows a transaction (an engine may be writing meanwhile); then forgets the older keys.
+ * *done: the values re-sealed. -1 with a reason (no keyring, a value that does not open). */
+int store_rekey(struct store *s, size_t batch, uint64_t *done, char *err, size_t errlen);
 /* Commits the n messages in one transaction and sets their ids; -1 with a reason
  * (nothing of the batch is stored then); -2 when an fsync failed: the store's state on
  * disk is unknown and the process must stop (never retry). */

@@ -1,6 +1,8 @@
 /*
  * store_sqlite — the embedded store: one SQLite file, WAL, synchronous=FULL,
- * numbered migrations, parameterised statements only.
+ * numbered migrations, parameterised statements only. With a keyring (encryption at rest),
+ * raw messages, bundles and server answers are sealed (crypt: AES-256-GCM, the row and column
+ * as associated data) and the duplicate hash and patient ordering keys are keyed hashes.
  */
 #include "engine/store.h"
 
@@ -14,12 +16,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/crypt.h"
+
 struct store {
     sqlite3 *db;
     sqlite3_stmt *insert_message, *insert_outbox, *insert_bundle, *insert_head, *find_duplicate;
+    sqlite3_stmt *next_id;  /* a message's id, chosen before it is written (its sealed raw's) */
     sqlite3_stmt *cache[6]; /* delivery's statements (STMT_*), prepared on first use */
     struct store_stats stats;
+    bool sealed;        /* a keyring is set: what holds patient data is sealed */
+    struct crypt *c;    /* its contexts and keys (freed and wiped at close) */
+    struct strbuf work; /* a sealed or opened value being written or read */
 };
+
+static int bind_sealed(struct store *s, sqlite3_stmt *st, int i, const char *column, int64_t row,
+                       const void *p, size_t n);
+static int open_value(const struct store *s, const char *column, int64_t row, const void *p,
+                      size_t n, struct strbuf *out);
 
 /* Migration n brings the schema from version n - 1 to n. Append, never edit. */
 static const char *const migrations[] = {
@@ -109,6 +122,9 @@ static const char *const migrations[] = {
     "ALTER TABLE messages ADD COLUMN ledger TEXT NOT NULL DEFAULT '';",
     /* 5: who sent it (issue 14): its [peer] name, else its certificate identity or address */
     "ALTER TABLE messages ADD COLUMN peer TEXT NOT NULL DEFAULT '';",
+    /* 6: encryption at rest (issue 14): a check value sealed with each key the store has
+     * used, so a missing or wrong key is found at start, before anything is read or written */
+    "CREATE TABLE store_keys (id INTEGER PRIMARY KEY, check_value BLOB NOT NULL);",
 };
 
 static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
@@ -200,8 +216,9 @@ static int prepare(struct store *s, char *err, size_t errlen)
     static const char *const sql[] = {
         "INSERT INTO messages (received_at, listener, sending_app, sending_facility, control_id,"
         " message_type, content_hash, status, error_code, error_location, raw, ack, outbox_rows,"
-        " warnings, unmapped, ledger, peer)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        " warnings, unmapped, ledger, peer, id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+        " ?18)",
         "INSERT INTO outbox (message_id, destination, ordering_key, bundle, created_at, entries)"
         " VALUES (?1, ?2, ?3, x'', ?4, ?5)",
         "INSERT INTO outbox_bundles (outbox_id, bundle) VALUES (?1, ?2)",
@@ -209,9 +226,10 @@ static int prepare(struct store *s, char *err, size_t errlen)
         " VALUES (?1, ?2, ?3)",
         "SELECT content_hash, ack FROM messages WHERE sending_app = ?1 AND sending_facility = ?2"
         " AND control_id = ?3 AND status != 'duplicate' ORDER BY id LIMIT 1",
+        "SELECT coalesce(max(id), 0) + 1 FROM messages",
     };
-    sqlite3_stmt **out[] = {&s->insert_message, &s->insert_outbox, &s->insert_bundle,
-                            &s->insert_head, &s->find_duplicate};
+    sqlite3_stmt **out[] = {&s->insert_message, &s->insert_outbox,  &s->insert_bundle,
+                            &s->insert_head,    &s->find_duplicate, &s->next_id};
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
         if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, out[i], NULL) !=
             SQLITE_OK)
@@ -231,13 +249,85 @@ static int create_private(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+#define KEY_CHECK "solent key check v1"
+
+/* The keys the store's values were sealed with, against the keyring: each must be in it and
+ * open its check value; the newest gets one when it has none. Without a keyring, a store
+ * that has keys is refused: nothing is written in clear once a key has been set. */
+static int check_keys(struct store *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, check_value FROM store_keys ORDER BY id", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(s, "reading the store's keys", err, errlen);
+    bool newest_known = false;
+    int rc, bad = 0;
+    struct strbuf out;
+    strbuf_init(&out, 256);
+    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        unsigned id = (unsigned)sqlite3_column_int(st, 0);
+        strbuf_reset(&out);
+        if (!s->sealed) {
+            snprintf(err, errlen,
+                     "store: its values are encrypted (key %u): [store] encryption_key is needed",
+                     id);
+            bad = 1;
+        } else if (open_value(s, "store_keys", id, sqlite3_column_blob(st, 1),
+                              (size_t)sqlite3_column_bytes(st, 1), &out) != 0 ||
+                   strcmp(out.p ? out.p : "", KEY_CHECK) != 0) {
+            bool listed = crypt_has_key(s->c, id);
+            snprintf(err, errlen,
+                     listed ? "store: key %u in the key file is not the key that sealed this "
+                              "store's values"
+                            : "store: key %u sealed values in this store and is not in the key "
+                              "file",
+                     id);
+            bad = 1;
+        }
+        newest_known = newest_known || (s->sealed && id == crypt_newest(s->c));
+    }
+    sqlite3_finalize(st);
+    strbuf_cleanup(&out);
+    if (bad)
+        return -1;
+    if (s->sealed && !newest_known) {
+        sqlite3_stmt *ins;
+        if (sqlite3_prepare_v2(s->db, "INSERT INTO store_keys (id, check_value) VALUES (?1, ?2)",
+                               -1, &ins, NULL) != SQLITE_OK)
+            return db_fail(s, "recording the key", err, errlen);
+        sqlite3_bind_int(ins, 1, (int)crypt_newest(s->c));
+        bad = bind_sealed(s, ins, 2, "store_keys", crypt_newest(s->c), KEY_CHECK,
+                          strlen(KEY_CHECK)) != 0 ||
+              sqlite3_step(ins) != SQLITE_DONE;
+        sqlite3_finalize(ins);
+        if (bad)
+            return db_fail(s, "recording the key", err, errlen);
+    }
+    return 0;
+}
+
 struct store *store_open(const char *path, char *err, size_t errlen)
+{
+    return store_open_keyed(path, NULL, err, errlen);
+}
+
+struct store *store_open_keyed(const char *path, const struct keyring *kr, char *err, size_t errlen)
 {
     struct store *s = calloc(1, sizeof *s);
     if (!s)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     err[0] = '\0';
+    strbuf_init(&s->work, (size_t)1 << 31);
+    if (kr && !(s->c = crypt_new(kr))) {
+        snprintf(err, errlen, "store: cannot make the encryption contexts");
+        strbuf_cleanup(&s->work);
+        free(s);
+        return NULL;
+    }
+    s->sealed = kr != NULL;
     if (create_private(path, err, errlen) != 0) {
+        strbuf_cleanup(&s->work);
+        crypt_free(s->c);
         free(s);
         return NULL;
     }
@@ -247,7 +337,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
              "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
              " PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
              err, errlen) != 0 ||
-        migrate(s, err, errlen) != 0 || prepare(s, err, errlen) != 0) {
+        migrate(s, err, errlen) != 0 || prepare(s, err, errlen) != 0 ||
+        check_keys(s, err, errlen) != 0) {
         if (s->db && !err[0])
             db_fail(s, "opening", err, errlen);
         store_close(s);
@@ -265,6 +356,9 @@ void store_close(struct store *s)
     sqlite3_finalize(s->insert_bundle);
     sqlite3_finalize(s->insert_head);
     sqlite3_finalize(s->find_duplicate);
+    sqlite3_finalize(s->next_id);
+    strbuf_cleanup(&s->work);
+    crypt_free(s->c);
     for (size_t i = 0; i < sizeof s->cache / sizeof s->cache[0]; i++)
         sqlite3_finalize(s->cache[i]);
     sqlite3_close(s->db);
@@ -286,15 +380,54 @@ static int step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Binds value p (n bytes) to parameter i of st: sealed with the row and column as
+ * associated data when the store has a keyring, as is otherwise. -1 when it cannot seal. */
+static int bind_sealed(struct store *s, sqlite3_stmt *st, int i, const char *column, int64_t row,
+                       const void *p, size_t n)
+{
+    if (!s->sealed)
+        return sqlite3_bind_blob64(st, i, p ? p : "", n, SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
+    char aad[64];
+    snprintf(aad, sizeof aad, "%s:%lld", column, (long long)row);
+    strbuf_reset(&s->work);
+    if (crypt_seal(s->c, aad, p ? p : "", n, &s->work) != 0)
+        return -1;
+    return sqlite3_bind_blob64(st, i, s->work.p, s->work.len, SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
+}
+
+/* What column holds for row (blob p, n bytes), opened into out (appended). -1 when it is
+ * sealed and does not open. */
+static int open_value(const struct store *s, const char *column, int64_t row, const void *p,
+                      size_t n, struct strbuf *out)
+{
+    char aad[64];
+    snprintf(aad, sizeof aad, "%s:%lld", column, (long long)row);
+    return crypt_open(s->c, aad, p ? p : "", n, out);
+}
+
+/* A patient ordering key as stored: a keyed hash of it when sealed (it holds the patient's
+ * identifier), else itself. out: at least 68 bytes, or key's own length + 1. */
+static const char *stored_key(const struct store *s, const char *key, char *out, size_t n)
+{
+    if (!s->sealed)
+        return key;
+    char hex[65];
+    crypt_hash_hex(s->c, key, strlen(key), hex);
+    snprintf(out, n, "k:%s", hex);
+    return out;
+}
+
 /* One outbox row of message_id, queued at created_at_ms; -1 on error. */
 static int insert_outbox(struct store *s, int64_t message_id, const struct store_outbox *o,
                          int64_t created_at_ms)
 {
     sqlite3_stmt *ob = s->insert_outbox;
+    char hashed[72];
+    const char *key = stored_key(s, o->ordering_key, hashed, sizeof hashed);
     sqlite3_reset(ob);
     sqlite3_bind_int64(ob, 1, message_id);
     bind_text(ob, 2, o->destination);
-    bind_text(ob, 3, o->ordering_key);
+    bind_text(ob, 3, key);
     sqlite3_bind_int64(ob, 4, created_at_ms);
     sqlite3_bind_int64(ob, 5, (sqlite3_int64)o->entries);
     if (step_done(ob) != 0)
@@ -303,19 +436,38 @@ static int insert_outbox(struct store *s, int64_t message_id, const struct store
     sqlite3_stmt *b = s->insert_bundle, *h = s->insert_head;
     sqlite3_reset(b);
     sqlite3_bind_int64(b, 1, id);
-    sqlite3_bind_blob64(b, 2, o->bundle, o->bundle_len, SQLITE_STATIC);
-    if (step_done(b) != 0)
+    if (bind_sealed(s, b, 2, "outbox_bundles.bundle", id, o->bundle, o->bundle_len) != 0 ||
+        step_done(b) != 0)
         return -1;
     sqlite3_reset(h); /* the head of its queue, unless the queue has one */
-    bind_text(h, 1, o->ordering_key);
+    bind_text(h, 1, key);
     sqlite3_bind_int64(h, 2, id);
     bind_text(h, 3, o->destination);
     return step_done(h);
 }
 
+/* The content hash as stored: keyed (HMAC) when sealed, so it tells nothing of the content. */
+static void stored_hash(const struct store *s, const unsigned char in[STORE_HASH_LEN],
+                        unsigned char out[STORE_HASH_LEN])
+{
+    if (s->sealed)
+        crypt_hash(s->c, in, STORE_HASH_LEN, out);
+    else
+        memcpy(out, in, STORE_HASH_LEN);
+}
+
 static int insert_one(struct store *s, struct store_message *m)
 {
     sqlite3_stmt *st = s->insert_message;
+    unsigned char hash[STORE_HASH_LEN];
+    sqlite3_reset(s->next_id);
+    if (sqlite3_step(s->next_id) != SQLITE_ROW) {
+        sqlite3_reset(s->next_id);
+        return -1;
+    }
+    int64_t id = sqlite3_column_int64(s->next_id, 0);
+    sqlite3_reset(s->next_id);
+    stored_hash(s, m->hash, hash);
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, m->received_at_ms);
     bind_text(st, 2, m->listener);
@@ -323,11 +475,12 @@ static int insert_one(struct store *s, struct store_message *m)
     bind_text(st, 4, m->sending_facility);
     bind_text(st, 5, m->control_id);
     bind_text(st, 6, m->message_type);
-    sqlite3_bind_blob(st, 7, m->hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
     bind_text(st, 8, status_names[m->status]);
     sqlite3_bind_int(st, 9, m->error_code);
     bind_text(st, 10, m->error_location);
-    sqlite3_bind_blob64(st, 11, m->raw ? m->raw : "", m->raw_len, SQLITE_STATIC);
+    if (bind_sealed(s, st, 11, "messages.raw", id, m->raw, m->raw_len) != 0)
+        return -1;
     if (m->ack)
         sqlite3_bind_blob64(st, 12, m->ack, m->ack_len, SQLITE_STATIC);
     else
@@ -338,9 +491,10 @@ static int insert_one(struct store *s, struct store_message *m)
     sqlite3_bind_text64(st, 16, m->ledger ? m->ledger : "", m->ledger ? m->ledger_len : 0,
                         SQLITE_STATIC, SQLITE_UTF8);
     bind_text(st, 17, m->peer ? m->peer : "");
+    sqlite3_bind_int64(st, 18, id);
     if (step_done(st) != 0)
         return -1;
-    m->id = sqlite3_last_insert_rowid(s->db);
+    m->id = id;
     for (size_t i = 0; i < m->noutbox; i++)
         if (insert_outbox(s, m->id, &m->outbox[i], m->received_at_ms) != 0)
             return -1;
@@ -383,7 +537,9 @@ int store_find_duplicate(struct store *s, const char *app, const char *facility,
     int rc = sqlite3_step(st), found = 0;
     if (rc == SQLITE_ROW) {
         const void *h = sqlite3_column_blob(st, 0), *a = sqlite3_column_blob(st, 1);
-        if (sqlite3_column_bytes(st, 0) != STORE_HASH_LEN || memcmp(h, hash, STORE_HASH_LEN) != 0)
+        unsigned char want[STORE_HASH_LEN];
+        stored_hash(s, hash, want);
+        if (sqlite3_column_bytes(st, 0) != STORE_HASH_LEN || memcmp(h, want, STORE_HASH_LEN) != 0)
             found = 2; /* the same control id with other content: a new message */
         else if (a && strbuf_append(ack, a, (size_t)sqlite3_column_bytes(st, 1)) != 0)
             found = -1;
@@ -561,7 +717,17 @@ int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_
             c->id = sqlite3_column_int64(st, 0);
             c->message_id = sqlite3_column_int64(st, 1);
             c->ordering_key = dup_column(st, 2, NULL);
-            c->bundle = dup_column(st, 3, &c->bundle_len);
+            struct strbuf b;
+            strbuf_init(&b, (size_t)1 << 31);
+            if (open_value(s, "outbox_bundles.bundle", c->id, sqlite3_column_blob(st, 3),
+                           (size_t)sqlite3_column_bytes(st, 3), &b) != 0 ||
+                strbuf_append(&b, "", 0) != 0) { /* sealed with a key it has not: stop */
+                strbuf_cleanup(&b);
+                c->bundle = NULL;
+                rc = SQLITE_ERROR;
+                break;
+            }
+            c->bundle = strbuf_take(&b, &c->bundle_len);
             c->attempts = sqlite3_column_int(st, 4);
             c->created_at_ms = sqlite3_column_int64(st, 5);
             c->entries = (size_t)sqlite3_column_int64(st, 6);
@@ -628,11 +794,12 @@ int store_record(struct store *s, const struct store_result *r, size_t n, char *
         sqlite3_bind_int64(st, 5, r[i].kind == STORE_RETRY ? r[i].next_attempt_ms : 0);
         if (r[i].error)
             sqlite3_bind_text(st, 6, r[i].error, -1, SQLITE_STATIC);
-        if (r[i].response)
-            sqlite3_bind_blob64(st, 7, r[i].response, r[i].response_len, SQLITE_STATIC);
+        if (r[i].response && bind_sealed(s, st, 7, "outbox.response", r[i].id, r[i].response,
+                                         r[i].response_len) != 0)
+            bad = 1;
         if (r[i].locations)
             sqlite3_bind_text(st, 8, r[i].locations, -1, SQLITE_STATIC);
-        bad = sqlite3_step(st) != SQLITE_DONE;
+        bad = bad || sqlite3_step(st) != SQLITE_DONE;
         if (!bad && r[i].kind != STORE_RETRY) {
             sqlite3_reset(adv);
             sqlite3_bind_int64(adv, 1, r[i].id);
@@ -802,8 +969,8 @@ int store_message_get(struct store *s, int64_t id, struct strbuf *raw, char *lis
     int rc = sqlite3_step(st), out = -1;
     if (rc == SQLITE_DONE)
         out = 0;
-    else if (rc == SQLITE_ROW && strbuf_append(raw, sqlite3_column_blob(st, 0),
-                                               (size_t)sqlite3_column_bytes(st, 0)) == 0) {
+    else if (rc == SQLITE_ROW && open_value(s, "messages.raw", id, sqlite3_column_blob(st, 0),
+                                            (size_t)sqlite3_column_bytes(st, 0), raw) == 0) {
         snprintf(listener, listener_len, "%s", sqlite3_column_text(st, 1));
         *received_at_ms = sqlite3_column_int64(st, 2);
         out = 1;
@@ -946,4 +1113,100 @@ int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, s
         p->cursor = 0;
     }
     return p->phase < 2;
+}
+
+/* One table's sealed column: every value not sealed with the newest key (or not sealed at
+ * all) opened and sealed anew, batch rows a transaction; counted into *done. When hash is
+ * set (messages), a row whose value was in clear gets its content hash keyed too. */
+static int rekey_column(struct store *s, const char *table, const char *idcol, const char *column,
+                        const char *aad, bool hash, size_t batch, uint64_t *done, char *err,
+                        size_t errlen)
+{
+    char select[256], update[256];
+    snprintf(select, sizeof select,
+             "SELECT %s, %s%s FROM %s WHERE %s > ?1 AND %s IS NOT NULL ORDER BY %s LIMIT ?2", idcol,
+             column, hash ? ", content_hash" : "", table, idcol, column, idcol);
+    snprintf(update, sizeof update, "UPDATE %s SET %s = ?2%s WHERE %s = ?1", table, column,
+             hash ? ", content_hash = coalesce(?3, content_hash)" : "", idcol);
+    int64_t last = 0;
+    for (;;) {
+        sqlite3_stmt *sel = NULL, *upd = NULL;
+        if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
+            return -1;
+        int bad = sqlite3_prepare_v2(s->db, select, -1, &sel, NULL) != SQLITE_OK ||
+                  sqlite3_prepare_v2(s->db, update, -1, &upd, NULL) != SQLITE_OK;
+        size_t seen = 0;
+        struct strbuf clear;
+        strbuf_init(&clear, (size_t)1 << 31);
+        if (!bad) {
+            sqlite3_bind_int64(sel, 1, last);
+            sqlite3_bind_int64(sel, 2, (sqlite3_int64)batch);
+        }
+        while (!bad && sqlite3_step(sel) == SQLITE_ROW) {
+            seen++;
+            last = sqlite3_column_int64(sel, 0);
+            const void *p = sqlite3_column_blob(sel, 1);
+            size_t n = (size_t)sqlite3_column_bytes(sel, 1);
+            unsigned key = crypt_key_of(p, n);
+            if (key == crypt_newest(s->c))
+                continue;
+            strbuf_reset(&clear);
+            if (open_value(s, aad, last, p, n, &clear) != 0) {
+                snprintf(err, errlen, "store: %s %lld does not open with the key file's keys",
+                         table, (long long)last);
+                bad = 1;
+                break;
+            }
+            sqlite3_reset(upd);
+            sqlite3_clear_bindings(upd);
+            sqlite3_bind_int64(upd, 1, last);
+            unsigned char keyed[STORE_HASH_LEN];
+            if (hash && !key && sqlite3_column_bytes(sel, 2) == STORE_HASH_LEN) {
+                crypt_hash(s->c, sqlite3_column_blob(sel, 2), STORE_HASH_LEN, keyed);
+                sqlite3_bind_blob(upd, 3, keyed, STORE_HASH_LEN, SQLITE_TRANSIENT);
+            }
+            bad = bind_sealed(s, upd, 2, aad, last, clear.p ? clear.p : "", clear.len) != 0 ||
+                  sqlite3_step(upd) != SQLITE_DONE;
+            if (!bad)
+                ++*done;
+        }
+        strbuf_cleanup(&clear);
+        sqlite3_finalize(sel);
+        sqlite3_finalize(upd);
+        if (bad) {
+            if (!err[0])
+                db_fail(s, "re-sealing", err, errlen);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        if (exec(s, "COMMIT", err, errlen) != 0)
+            return -1;
+        if (seen < batch)
+            return 0;
+    }
+}
+
+int store_rekey(struct store *s, size_t batch, uint64_t *done, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    *done = 0;
+    if (!s->sealed) {
+        snprintf(err, errlen, "store: no encryption key: nothing to seal with");
+        return -1;
+    }
+    if (rekey_column(s, "messages", "id", "raw", "messages.raw", true, batch, done, err, errlen) ||
+        rekey_column(s, "outbox_bundles", "outbox_id", "bundle", "outbox_bundles.bundle", false,
+                     batch, done, err, errlen) ||
+        rekey_column(s, "outbox", "id", "response", "outbox.response", false, batch, done, err,
+                     errlen))
+        return -1;
+    /* every value is sealed with the newest key now: the older keys are needed no more */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM store_keys WHERE id != ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_fail(s, "forgetting the older keys", err, errlen);
+    sqlite3_bind_int(st, 1, (int)crypt_newest(s->c));
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s, "forgetting the older keys", err, errlen);
 }

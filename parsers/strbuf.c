@@ -42,6 +42,15 @@ int strbuf_append(struct strbuf *b, const void *data, size_t n)
     return 0;
 }
 
+int strbuf_reserve(struct strbuf *b, size_t total)
+{
+    if (total > b->max)
+        return -1;
+    if (total + 1 > b->cap)
+        b->p = grow_array(b->p, &b->cap, total + 1, 1);
+    return 0;
+}
+
 int strbuf_puts(struct strbuf *b, const char *s)
 {
     return strbuf_append(b, s, strlen(s));

@@ -27,6 +27,9 @@ void strbuf_cleanup(struct strbuf *b);
 void strbuf_reset(struct strbuf *b);
 /* Appends n bytes; -1 (and no change) if the cap would be exceeded. */
 int strbuf_append(struct strbuf *b, const void *data, size_t n);
+/* Makes room for total bytes (and the NUL) without changing the content, for a writer that
+ * fills p + len itself; -1 if total is over the cap. */
+int strbuf_reserve(struct strbuf *b, size_t total);
 /* Appends a NUL-terminated string; -1 if the cap would be exceeded. */
 int strbuf_puts(struct strbuf *b, const char *s);
 /* Appends one byte; -1 if the cap would be exceeded. */

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "engine/crypt.h"
 #include "engine/store.h"
 #include "tests/unit/testutil.h"
 
@@ -96,12 +97,130 @@ START_TEST(test_ledger)
 }
 END_TEST
 
+/* A key file of the given text in the test directory; returns its spec (file:PATH). */
+static const char *key_file(const char *name, const char *text, size_t n)
+{
+    static char spec[2][200];
+    static int k;
+    char *out = spec[k++ % 2];
+    snprintf(out, 200, "file:%s/%s", dir, name);
+    FILE *f = fopen(out + 5, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, n, f), n);
+    fclose(f);
+    return out;
+}
+
+/* Whether the file at p (and its WAL) holds needle anywhere. */
+static int file_has(const char *p, const char *needle)
+{
+    char wal[160];
+    int found = 0;
+    snprintf(wal, sizeof wal, "%s-wal", p);
+    const char *files[] = {p, wal};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(files[i], "rb");
+        if (!f)
+            continue;
+        static char buf[1 << 22];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        for (size_t k = 0; k + strlen(needle) <= n && !found; k++)
+            found = memcmp(buf + k, needle, strlen(needle)) == 0;
+    }
+    return found;
+}
+
+static const char HEX1[] = "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+static const char HEX2[] = "2 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n";
+
+/* Encryption at rest: raw, bundle and answer sealed, the hash and ordering key keyed; the
+ * values read back; no key, another key and a missing key refused; rekey moves every value
+ * to the newest key. */
+START_TEST(test_sealed_store)
+{
+    char err[256], raw[] = "MSH|^~\\&|PAS\rPID|1||9434765919^^^NHS^NH||Zebedee^Quentin";
+    struct keyring kr;
+    ck_assert_int_eq(keyring_load(key_file("k1", HEX1, strlen(HEX1)), &kr, err, sizeof err), 0);
+    struct store *s = store_open_keyed(path, &kr, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    struct store_message m = message("E1", 'e', "ADT^A01");
+    static const char bundle[] = "{\"name\":\"Zebedee\"}";
+    struct store_outbox out = {"phr", "phr|nhs|9434765919", bundle, sizeof bundle - 1, 1};
+    m.raw = raw, m.raw_len = strlen(raw), m.outbox = &out;
+    ck_assert_int_eq(store_commit(s, &m, 1, err, sizeof err), 0);
+    struct strbuf back;
+    char listener[32];
+    int64_t at;
+    strbuf_init(&back, 1 << 16);
+    ck_assert_int_eq(store_message_get(s, m.id, &back, listener, sizeof listener, &at), 1);
+    ck_assert_uint_eq(back.len, strlen(raw));
+    ck_assert_int_eq(memcmp(back.p, raw, back.len), 0);
+    struct store_claim *c;
+    ck_assert_int_eq(
+        store_claim(s, "phr", store_now_ms(), store_now_ms() + 60000, 10, &c, err, sizeof err), 1);
+    ck_assert_str_eq(c[0].bundle, bundle);
+    ck_assert_int_eq(strncmp(c[0].ordering_key, "k:", 2), 0); /* not the NHS number */
+    store_claims_free(c, 1);
+    struct strbuf ack;
+    strbuf_init(&ack, 1 << 12);
+    unsigned char same[STORE_HASH_LEN];
+    memset(same, 'e', sizeof same);
+    ck_assert_int_eq(store_find_duplicate(s, "PAS", "RHM", "E1", same, &ack), 1);
+    store_close(s);
+    ck_assert(!file_has(path, "Zebedee") && !file_has(path, "9434765919"));
+    ck_assert_ptr_null(store_open(path, err, sizeof err)); /* no key for a sealed store */
+    ck_assert_ptr_nonnull(strstr(err, "encryption_key is needed"));
+    struct keyring other;
+    ck_assert_int_eq(
+        keyring_load(
+            key_file("k9", "1 ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",
+                     67),
+            &other, err, sizeof err),
+        0);
+    ck_assert_ptr_null(store_open_keyed(path, &other, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "is not the key that sealed"));
+    keyring_wipe(&other);
+    ck_assert_int_eq(keyring_load(key_file("k2", HEX2, strlen(HEX2)), &other, err, sizeof err), 0);
+    ck_assert_ptr_null(store_open_keyed(path, &other, err, sizeof err));
+    ck_assert_ptr_nonnull(
+        strstr(err, "key 1 sealed values in this store and is not in the key file"));
+    keyring_wipe(&other);
+    /* rotation: keys 1 and 2, 2 the newest; rekey re-seals everything with it */
+    char both[200];
+    snprintf(both, sizeof both, "%s%s", HEX1, HEX2);
+    ck_assert_int_eq(keyring_load(key_file("k12", both, strlen(both)), &other, err, sizeof err), 0);
+    s = store_open_keyed(path, &other, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    uint64_t done = 0;
+    ck_assert_msg(store_rekey(s, 1, &done, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(done, 2); /* the raw message and the bundle */
+    strbuf_reset(&back);
+    ck_assert_int_eq(store_message_get(s, m.id, &back, listener, sizeof listener, &at), 1);
+    ck_assert_int_eq(memcmp(back.p, raw, strlen(raw)), 0);
+    store_close(s);
+    struct keyring two;
+    ck_assert_int_eq(keyring_load(key_file("k2b", HEX2, strlen(HEX2)), &two, err, sizeof err), 0);
+    s = store_open_keyed(path, &two, err, sizeof err); /* key 1 is needed no more */
+    ck_assert_msg(s != NULL, "%s", err);
+    strbuf_reset(&back);
+    ck_assert_int_eq(store_message_get(s, m.id, &back, listener, sizeof listener, &at), 1);
+    ck_assert_int_eq(memcmp(back.p, raw, strlen(raw)), 0);
+    store_close(s);
+    keyring_wipe(&two);
+    keyring_wipe(&other);
+    keyring_wipe(&kr);
+    strbuf_cleanup(&back);
+    strbuf_cleanup(&ack);
+}
+END_TEST
+
 START_TEST(test_batch_is_one_transaction_and_survives_reopen)
 {
     char err[256];
     struct store *s = store_open(path, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 5);
+    ck_assert_int_eq(store_schema_version(s), 6);
     struct store_message batch[3] = {message("1", 'a', "ADT^A01"), message("2", 'b', "ADT^A08"),
                                      message("3", 'c', "ORU^R01")};
     batch[2].status = STORE_ERROR;
@@ -116,7 +235,7 @@ START_TEST(test_batch_is_one_transaction_and_survives_reopen)
 
     s = store_open(path, err, sizeof err); /* reopen: nothing lost, no migration re-run */
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 5);
+    ck_assert_int_eq(store_schema_version(s), 6);
     struct tally t = {0};
     struct store_filter all = {0};
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
@@ -483,7 +602,7 @@ START_TEST(test_migrates_a_version_1_store)
     char err[256];
     struct store *s = store_open(path, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 5);
+    ck_assert_int_eq(store_schema_version(s), 6);
     struct tally t = {0};
     struct store_filter all = {0};
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
@@ -577,7 +696,7 @@ static void op_reports(struct store *s)
     ck_assert_int_eq(store_queue_gauges(s, on_gauge, &g), 0);
     ck_assert_int_eq(store_dead_list(s, NULL, 0, &d, &n), 0);
     free(d);
-    ck_assert_int_ge(store_schema_version(s), 5);
+    ck_assert_int_ge(store_schema_version(s), 6);
 }
 
 static void op_message_and_replay(struct store *s)
@@ -653,6 +772,7 @@ static Suite *store_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_batch_is_one_transaction_and_survives_reopen);
     tcase_add_test(tc, test_ledger);
+    tcase_add_test(tc, test_sealed_store);
     tcase_add_test(tc, test_duplicates);
     tcase_add_test(tc, test_many_messages_one_transaction);
     tcase_add_test(tc, test_private_file_and_failures);
