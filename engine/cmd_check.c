@@ -11,9 +11,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/auth.h"
 #include "engine/conf.h"
+#include "engine/crypt.h"
+#include "engine/tls.h"
 
 #define DEFAULT_CONF "conf/solent.conf"
 
@@ -74,13 +77,78 @@ static int check_destination(const struct conf *c, const struct conf_destination
     return rc;
 }
 
+/* A listener's TLS: its files readable and the context they make; -1 after saying why. */
+static int check_tls(const struct conf *c, const struct conf_listener *l)
+{
+    char where[CONF_NAME + 16], err[512];
+    snprintf(where, sizeof where, "[listener %s]", l->id.name);
+    int rc = check_file(c, l, "cert", l->cert, where, l->id.line) |
+             check_file(c, l, "key", l->key, where, l->id.line) |
+             check_file(c, l, "client_ca", l->client_ca, where, l->id.line) |
+             check_file(c, l, "crl", l->crl, where, l->id.line);
+    if (rc == 0 && strcmp(l->tls, "on") == 0) {
+        SSL_CTX *ctx = tls_server_ctx(l, err, sizeof err);
+        if (!ctx) {
+            fprintf(stderr, "%s:%d: %s tls: %s\n", c->file, line_of(c, l, "tls", l->id.line), where,
+                    err);
+            rc = -1;
+        }
+        SSL_CTX_free(ctx);
+    }
+    return rc;
+}
+
+/* The store's key file: it loads; readable by its owner only, else a warning. */
+static int check_store_key(const struct conf *c)
+{
+    if (!c->store.encryption_key[0])
+        return 0;
+    struct keyring kr;
+    char why[400];
+    int line = line_of(c, &c->store, "encryption_key", 0);
+    if (keyring_load(c->store.encryption_key, &kr, why, sizeof why) != 0) {
+        fprintf(stderr, "%s:%d: [store] %s\n", c->file, line, why);
+        return -1;
+    }
+    keyring_wipe(&kr);
+    struct stat st;
+    const char *path = c->store.encryption_key + 5;
+    if (stat(path, &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr,
+                "%s:%d: warning: [store] encryption_key %s is open to others (mode %o): "
+                "chmod 400 it\n",
+                c->file, line, path, (unsigned)(st.st_mode & 0777));
+    return 0;
+}
+
+/* The configuration file itself, readable by every user while it names key files (TLS keys,
+ * the store's key, secrets in files): said, since it shows where they are. */
+static void warn_readable(const struct conf *c)
+{
+    struct stat st;
+    bool names_keys = c->store.encryption_key[0] != 0 || strncmp(c->admin.token, "file:", 5) == 0;
+    for (size_t i = 0; i < c->nlisteners; i++)
+        names_keys = names_keys || c->listeners[i].key[0];
+    for (size_t i = 0; i < c->ndestinations; i++) {
+        const struct conf_destination *d = &c->destinations[i];
+        names_keys = names_keys || d->private_key[0] || d->client_key[0] ||
+                     strncmp(d->password, "file:", 5) == 0 || strncmp(d->token, "file:", 5) == 0 ||
+                     strncmp(d->client_secret, "file:", 5) == 0;
+    }
+    if (names_keys && stat(c->file, &st) == 0 && (st.st_mode & 004))
+        fprintf(stderr,
+                "%s: warning: readable by every user (mode %o) and it names key files: chmod 640 "
+                "it (or 600)\n",
+                c->file, (unsigned)(st.st_mode & 0777));
+}
+
 /* Plain MLLP on an address beyond this host: allowed, but said. */
 static void warn_exposed(const struct conf *c)
 {
     for (size_t i = 0; i < c->nlisteners; i++) {
         const struct conf_listener *l = &c->listeners[i];
-        if (strncmp(l->bind, "127.", 4) != 0 && strcmp(l->bind, "::1") != 0 &&
-            strcmp(l->bind, "localhost") != 0)
+        if (strcmp(l->tls, "on") != 0 && strncmp(l->bind, "127.", 4) != 0 &&
+            strcmp(l->bind, "::1") != 0 && strcmp(l->bind, "localhost") != 0)
             fprintf(stderr,
                     "%s:%d: warning: [listener %s] bind = %s: MLLP without TLS, open to every "
                     "host that can reach this one\n",
@@ -111,8 +179,12 @@ int cmd_check_run(int argc, char **argv)
         rc |= check_secret(c, &c->admin, "token", c->admin.token, "[admin]", c->admin.line);
     for (size_t i = 0; i < c->ndestinations; i++)
         rc |= check_destination(c, &c->destinations[i]);
+    for (size_t i = 0; i < c->nlisteners; i++)
+        rc |= check_tls(c, &c->listeners[i]);
+    rc |= check_store_key(c);
     if (rc == 0) {
         warn_exposed(c);
+        warn_readable(c);
         printf("%s: ok: %zu listeners, %zu routes, %zu destinations, %zu identifier rules\n", path,
                c->nlisteners, c->nroutes, c->ndestinations, c->nidents);
     }

@@ -133,3 +133,23 @@ def test_rotation_while_sending(solent, root, tmp_path):
     rc, out, err = run(solent, "replay", "-c", e.conf, "--dry-run", "1")
     check(rc == 0 and sentinels_of(root)[0].decode() in out,
           "the first message, sealed with key 1 then 2, reads back: %r" % err)
+
+
+def test_check_config_key_file(solent, tmp_path):
+    key = tmp_path / "store.key"
+    key.write_bytes(os.urandom(32))
+    conf = tmp_path / "solent.conf"
+    conf.write_text("[store]\npath = %s/solent.db\nencryption_key = file:%s\n[listener pas]\n"
+                    "routes = adt\n[route adt]\ndestinations = local\n[destination local]\n"
+                    "kind = directory\npath = %s\n" % (tmp_path, key, tmp_path))
+    os.chmod(str(conf), 0o600)
+    os.chmod(str(key), 0o644)
+    r = subprocess.run([solent, "check-config", "-c", str(conf)], capture_output=True, text=True)
+    check(r.returncode == 0 and "encryption_key %s is open to others (mode 644)" % key in r.stderr,
+          "a key file open to others: a warning: %r" % r.stderr)
+    os.chmod(str(key), 0o400)
+    r = subprocess.run([solent, "check-config", "-c", str(conf)], capture_output=True, text=True)
+    check(r.returncode == 0 and "warning" not in r.stderr, "mode 400: no warning: %r" % r.stderr)
+    key.write_text("1 not-hex\n")
+    r = subprocess.run([solent, "check-config", "-c", str(conf)], capture_output=True, text=True)
+    check(r.returncode != 0 and "a key line is" in r.stderr, "a malformed key file: %r" % r.stderr)

@@ -275,6 +275,29 @@ def test_tls_configuration_errors(solent, tmp_path):
         check(r.returncode != 0 and says in r.stderr, "check-config: %r in %r" % (says, r.stderr))
 
 
+def test_check_config_tls_files(solent, tmp_path, pki):
+    """check-config builds each listener's TLS context: a missing file and a key of another
+    certificate are errors naming them; a good one passes, with a warning when the file that
+    names the key is readable by every user."""
+    conf = tmp_path / "tls.conf"
+    for cert, key, says in ((pki.p("server.pem"), pki.p("nothere.key"), "No such file"),
+                            (pki.p("server.pem"), pki.p("client.key"), "key values mismatch"),
+                            (pki.p("server.pem"), pki.p("server.key"), None)):
+        conf.write_text("[listener pas]\nroutes = adt\ntls = on\ncert = %s\nkey = %s\n"
+                        "[route adt]\ndestinations = local\n[destination local]\nkind = directory\n"
+                        "path = %s\n" % (cert, key, tmp_path))
+        os.chmod(str(conf), 0o644)
+        r = subprocess.run([solent, "check-config", "-c", str(conf)], capture_output=True, text=True)
+        if says:
+            check(r.returncode != 0 and says in r.stderr, "check-config: %r in %r" % (says, r.stderr))
+        else:
+            check(r.returncode == 0 and "readable by every user" in r.stderr,
+                  "a good TLS listener passes, the world-readable file warned: %r" % r.stderr)
+            os.chmod(str(conf), 0o640)
+            r = subprocess.run([solent, "check-config", "-c", str(conf)], capture_output=True, text=True)
+            check(r.returncode == 0 and "warning" not in r.stderr, "no warning at 0640: %r" % r.stderr)
+
+
 def test_peers_on_listeners_and_routes(solent, root, tmp_path, pki):
     """[peer] sections by certificate identity and by address (IPv4 and IPv6 ranges): a
     listener with peers takes only theirs; a route with peers refuses another's message with
