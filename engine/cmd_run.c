@@ -10,6 +10,7 @@
 #include "engine/daemon.h"
 #include "engine/fault.h"
 #include "engine/log.h"
+#include "engine/privs.h"
 
 #define DEFAULT_CONF "conf/solent.conf"
 
@@ -56,14 +57,18 @@ static int make_dirs(const char *path, char *err, size_t errlen)
 
 int cmd_run_run(int argc, char **argv)
 {
-    const char *path = DEFAULT_CONF;
+    const char *path = DEFAULT_CONF, *user = NULL;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             path = argv[++i];
+        } else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
+            user = argv[++i];
         } else {
-            fputs("usage: solent run [-c FILE]\n"
+            fputs("usage: solent run [-c FILE] [--user NAME]\n"
                   "Runs the engine on the configuration (default " DEFAULT_CONF
-                  ") until SIGTERM or SIGINT;\nlogs go to stderr, one event per line.\n",
+                  ") until SIGTERM or SIGINT;\nlogs go to stderr, one event per line. Started "
+                  "as root it runs as --user\n(else [engine] user) once its ports and files "
+                  "are open, and refuses without one.\n",
                   strcmp(argv[i], "--help") == 0 ? stdout : stderr);
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
@@ -72,6 +77,13 @@ int cmd_run_run(int argc, char **argv)
     struct conf *c = conf_load(path, err, sizeof err);
     if (!c) {
         fprintf(stderr, "solent run: %s\n", err);
+        return 1;
+    }
+    if (user) /* --user wins over the file's */
+        snprintf(c->engine.user, sizeof c->engine.user, "%s", user);
+    if (privs_check(c->engine.user, err, sizeof err) != 0) {
+        fprintf(stderr, "solent run: %s\n", err);
+        conf_free(c);
         return 1;
     }
     int rc = 1;

@@ -41,6 +41,7 @@ static const struct key engine_keys[] = {
     KEY(conf_engine, K_U32, max_repetitions, "1000", NULL),
     KEY(conf_engine, K_STR, local_code_system, "", NULL),
     KEY(conf_engine, K_ENUM, nhs_number_status, "", "|01|02|03|04|05|06|07|08"),
+    KEY(conf_engine, K_STR, user, "", NULL),
 };
 
 static const struct key store_keys[] = {

@@ -51,6 +51,7 @@ struct conf_engine {
     uint32_t max_repetitions; /* of one field, that a transform walks (the rest: a warning) */
     char local_code_system[CONF_TEXT]; /* a sender's codes not in an HL7 table: prefix/table */
     char nhs_number_status[4];         /* UK Core verification status when PID-32 has none */
+    char user[CONF_NAME];              /* started as root: the user to run as, once set up */
 };
 
 struct conf_store {

@@ -21,6 +21,7 @@
 #include "engine/conn.h"
 #include "engine/delivery.h"
 #include "engine/log.h"
+#include "engine/privs.h"
 #include "engine/tls.h"
 #include "engine/retention.h"
 #include "engine/worker.h"
@@ -571,9 +572,6 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
         snprintf(err, errlen, "cannot register the loop's events");
         goto out;
     }
-    if (!(d->delivery = delivery_start(d, err, errlen))) /* its jobs answer through d->wake */
-        goto out;
-    delivery_configure(d->delivery, conf);
     if (!(d->admin = admin_start(d, conf, err, errlen)))
         goto out;
     if (!(d->retention = retention_start(d))) {
@@ -584,6 +582,12 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     if (open_new(d, conf, &fresh, err, errlen) != 0)
         goto out;
     d->listeners = fresh;
+    if (privs_drop(conf, conf->engine.user, err, errlen) != 0) /* ports bound, files open */
+        goto out;
+    /* after the drop: no file it writes is root's; its jobs answer through d->wake */
+    if (!(d->delivery = delivery_start(d, err, errlen)))
+        goto out;
+    delivery_configure(d->delivery, conf);
     log_info("started", "version=%s store=%s listeners=%zu routes=%zu open_files_max=%llu",
              SOLENT_VERSION, conf->store.path, conf->nlisteners, conf->nroutes,
              (unsigned long long)files.rlim_cur);

@@ -34,6 +34,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine"))
 from harness import free_port  # noqa: E402  (shared with the engine tests)
 
+# Started as root, solent run needs a user to become; its directories must let it through.
+AS_USER = ["--user", "nobody"] if os.geteuid() == 0 else []
+
 
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
@@ -85,7 +88,7 @@ def prefill(solent, work, conf, bundle, count, entries):
     """A store with COUNT outbox rows, each its own patient; returns its path."""
     subprocess.run([solent, "check-config", "-c", conf], check=True, capture_output=True)
     os.makedirs(os.path.join(work, "data"), mode=0o700, exist_ok=True)
-    p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
+    p = subprocess.Popen([solent, "run", "-c", conf] + AS_USER, stderr=subprocess.DEVNULL)
     db_path = os.path.join(work, "data", "solent.db")
     while not os.path.exists(db_path):
         time.sleep(0.05)
@@ -123,9 +126,10 @@ def wait_delivered(db, timeout=600):
 
 def run_solent(solent, url, bundle, count, inflight, entries):
     with tempfile.TemporaryDirectory() as work:
+        os.chmod(work, 0o755)  # the engine runs as its user when started as root
         conf = write_conf(work, url, inflight)
         db = sqlite3.connect(prefill(solent, work, conf, bundle, count, entries))
-        p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
+        p = subprocess.Popen([solent, "run", "-c", conf] + AS_USER, stderr=subprocess.DEVNULL)
         cpu0 = cpu_seconds(p.pid)
         wait_delivered(db)
         cpu = cpu_seconds(p.pid) - cpu0
@@ -143,10 +147,11 @@ def outage_recovery(solent, sink, bundle, count, entries, outage=20):
     bundle delivered."""
     port = free_port()
     with tempfile.TemporaryDirectory() as work:
+        os.chmod(work, 0o755)  # the engine runs as its user when started as root
         conf = write_conf(work, "http://127.0.0.1:%d/" % port, 8,
                           "retry_base_ms = 1s\nretry_cap_ms = 5m\n")
         db = sqlite3.connect(prefill(solent, work, conf, bundle, count, entries))
-        p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
+        p = subprocess.Popen([solent, "run", "-c", conf] + AS_USER, stderr=subprocess.DEVNULL)
         time.sleep(outage)
         srv = subprocess.Popen([sink, str(port), str(entries)], stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL)
@@ -172,6 +177,7 @@ def main():
                             check=True, capture_output=True).stdout.strip()
     entries = len(json.loads(bundle)["entry"])
     with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)  # the engine runs as its user when started as root
         bundle_path = os.path.join(tmp, "bundle.json")
         with open(bundle_path, "wb") as f:
             f.write(bundle)

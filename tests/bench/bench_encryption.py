@@ -10,6 +10,9 @@ import sys
 import tempfile
 import time
 
+# Started as root, solent run needs a user to become; its directories must let it through.
+AS_USER = ["--user", "nobody"] if os.geteuid() == 0 else []
+
 
 def free_port():
     s = socket.socket()
@@ -45,7 +48,7 @@ destinations = local
 kind = directory
 path = {d}/data/outbox
 """)
-    p = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
+    p = subprocess.Popen([solent, "run", "-c", conf] + AS_USER, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -67,6 +70,7 @@ def main():
     solent, root = os.path.abspath(sys.argv[1]), sys.argv[2]
     sample = os.path.join(root, "conf", "samples", "adt_a01.hl7")
     with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)  # the engine runs as its user when started as root
         plain, pport = engine(solent, os.path.join(d, "plain"), False)
         sealed, sport = engine(solent, os.path.join(d, "sealed"), True)
         try:

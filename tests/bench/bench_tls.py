@@ -13,6 +13,9 @@ import sys
 import tempfile
 import time
 
+# Started as root, solent run needs a user to become; its directories must let it through.
+AS_USER = ["--user", "nobody"] if os.geteuid() == 0 else []
+
 
 def openssl(*args):
     subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
@@ -53,6 +56,7 @@ def main():
     solent, root = os.path.abspath(sys.argv[1]), sys.argv[2]
     sample = os.path.join(root, "conf", "samples", "adt_a01.hl7")
     with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)  # the engine runs as its user when started as root
         p = pki(d)
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
@@ -91,7 +95,7 @@ destinations = local
 kind = directory
 path = {d}/data/outbox
 """)
-        engine = subprocess.Popen([solent, "run", "-c", conf], stderr=subprocess.DEVNULL)
+        engine = subprocess.Popen([solent, "run", "-c", conf] + AS_USER, stderr=subprocess.DEVNULL)
         try:
             for port in (plain, tlsport):
                 for _ in range(100):

@@ -15,3 +15,10 @@ finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
+
+# Started as root (CI), solent run needs a user to become; the test's directory must let
+# that user through (mktemp makes it 0700 for root).
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+    as_user=(--user nobody)
+fi

@@ -65,7 +65,8 @@ port=$((20000 + RANDOM % 20000))
 write "[engine]" "data_dir = $tmp/data" "[store]" "path = $tmp/data/solent.db" \
       "[listener pas]" "port = $port" "routes = r" "[route r]" "destinations = d" \
       "[destination d]" "path = $tmp/data/outbox"
-"$solent" run -c "$tmp/s.conf" 2>"$tmp/run.log" &
+chmod 755 "$tmp"
+"$solent" run -c "$tmp/s.conf" "${as_user[@]}" 2>"$tmp/run.log" &
 pid=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
 kill -TERM "$pid"

@@ -56,7 +56,8 @@ for tz in UTC America/New_York Australia/Sydney; do
         "$(TZ=$tz "$solent" convert -c "$tmp/solent.conf" "$tmp"/m?.hl7 2>/dev/null)"
 done
 # The engine under a foreign TZ writes the same bundles; replay --dry-run too.
-TZ=America/New_York "$solent" run -c "$tmp/solent.conf" 2>"$tmp/run.log" &
+chmod 755 "$tmp"
+TZ=America/New_York "$solent" run -c "$tmp/solent.conf" "${as_user[@]}" 2>"$tmp/run.log" &
 pid=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
 "$solent" send --quiet "127.0.0.1:$port" "$tmp"/m?.hl7 >/dev/null

@@ -50,6 +50,38 @@ def root(request):
     return os.path.abspath(request.config.getoption("--root"))
 
 
+# Started as root (CI), solent run needs a user to become: nobody; and the directories the
+# tests give it (under pytest's temporary root, 0700 for root) must let that user through.
+AS_USER = ["--user", "nobody"] if os.geteuid() == 0 else []
+
+
+def open_to_engine(path):
+    """Lets the engine's user through path and its parents below /tmp (root's test dirs are
+    0700); a no-op unless root."""
+    if os.geteuid() != 0:
+        return
+    path = os.path.abspath(path)
+    while path not in ("/", "/tmp") and path.startswith("/tmp/"):
+        st = os.stat(path)
+        os.chmod(path, st.st_mode | 0o755 if os.path.isdir(path) else st.st_mode | 0o644)
+        path = os.path.dirname(path)
+
+
+def give_to_engine(path):
+    """Hands path and what is under it to the engine's user, as an operator would (chown
+    solent): the keys and certificates it reads again on a reload, a directory it writes;
+    a no-op unless root."""
+    if os.geteuid() != 0:
+        return
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    for top, dirs, files in os.walk(path):
+        for name in [os.path.join(top, f) for f in dirs + files]:
+            os.chown(name, nobody.pw_uid, nobody.pw_gid)
+    open_to_engine(os.path.dirname(os.path.abspath(path)))
+
+
 def check(cond, what):
     if not cond:
         raise AssertionError(what)
@@ -182,7 +214,9 @@ path = {work}/data/outbox
 
         self.log = open(self.log_path, "ab")
         env = dict(os.environ, SOLENT_FAULTS=faults or "")
-        self.proc = subprocess.Popen([self.solent, "run", "-c", self.conf], stderr=self.log, env=env,
+        open_to_engine(self.work)
+        self.proc = subprocess.Popen([self.solent, "run", "-c", self.conf] + AS_USER,
+                                     stderr=self.log, env=env,
                                      preexec_fn=limit if max_file_bytes or max_files else None)
         deadline = time.time() + 20
         while time.time() < deadline:

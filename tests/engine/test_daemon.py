@@ -923,7 +923,11 @@ def test_log_levels_formats_and_rotation(e):
     json writes one JSON object per line with numbers as numbers (logcheck.js parses every
     line after each test); log_file is reopened on SIGHUP after a rotation renamed it."""
     import json
-    log_file = os.path.join(e.work, "engine.log")
+    logs = os.path.join(e.work, "logs")  # a directory the engine's user may write (logrotate)
+    os.makedirs(logs, exist_ok=True)
+    if os.geteuid() == 0:
+        os.chown(logs, 65534, 65534)
+    log_file = os.path.join(logs, "engine.log")
     e.write(engine="log_level = warn\nlog_format = json\nlog_file = %s" % log_file)
     e.stop()
     e.start()
@@ -994,3 +998,68 @@ def test_crash_points(e, point):
     rows = e.rows("select status from messages where control_id = 'CP1' order by id")
     want = [("accepted",)] if point == "intake_before_commit" else [("accepted",), ("duplicate",)]
     check(rows == want, "accepted exactly once: %r" % rows)
+
+
+def privileged_port():
+    """A free port below 1024 on loopback (only root may bind it)."""
+    for port in range(700, 1000):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port below 1024")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+def test_least_privilege(solent, root, tmp_path):
+    """Started as root: refuses to run without a user; a user that does not exist (from
+    [engine] user) stops the start; with --user nobody it binds a port below 1024, then runs as
+    nobody — every uid and gid nobody's, no supplementary groups, no capabilities — and its
+    store, outbox and log still work, a reload included."""
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    work = str(tmp_path)
+    low = privileged_port()
+    e = Engine(solent, root, work, free_ports())
+    e.write(extra=f"[listener low]\nport = {low}\nroutes = adt\n")
+    harness.open_to_engine(work)
+    r = subprocess.run([solent, "run", "-c", e.conf], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 1 and "refusing to run as root" in r.stderr,
+          "root without a user is refused: %d %s" % (r.returncode, r.stderr))
+    e.write(extra=f"[listener low]\nport = {low}\nroutes = adt\n", engine="user = no-such-user-x")
+    r = subprocess.run([solent, "run", "-c", e.conf], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 1 and "user no-such-user-x does not exist" in r.stderr,
+          "[engine] user naming nobody that exists stops the start: %d %s" % (r.returncode, r.stderr))
+    e.write(extra=f"[listener low]\nport = {low}\nroutes = adt\n")
+    e.start()  # --user nobody (harness.AS_USER)
+    with open("/proc/%d/status" % e.proc.pid) as f:
+        status = dict(line.split(":", 1) for line in f.read().splitlines())
+    ids = "\t".join([str(nobody.pw_uid)] * 4)
+    check(status["Uid"].strip() == ids, "every uid is nobody's: %r" % status["Uid"])
+    check(status["Gid"].strip() == "\t".join([str(nobody.pw_gid)] * 4),
+          "every gid is nobody's: %r" % status["Gid"])
+    check(status["Groups"].strip() in ("", str(nobody.pw_gid)),
+          "no supplementary groups: %r" % status["Groups"])
+    check(int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0,
+          "no capabilities left: %r %r" % (status["CapEff"], status["CapPrm"]))
+    check(e.wait_log(b"event=privileges_dropped user=nobody"), "the drop is logged")
+    with hl7.client.MLLPClient("127.0.0.1", low) as c:
+        check(fields(c.send_message(message("P0001")))["MSA"][1] == "AA",
+              "a message on the port below 1024 is accepted and stored as nobody")
+    outbox = os.path.join(work, "data", "outbox")
+    deadline = time.time() + 15
+    while time.time() < deadline and not os.listdir(outbox):
+        time.sleep(0.1)
+    files = [os.path.join(outbox, n) for n in os.listdir(outbox)]
+    check(len(files) == 1 and os.stat(files[0]).st_uid == nobody.pw_uid,
+          "the bundle is written to the outbox by nobody")
+    check(os.stat(os.path.join(work, "data", "solent.db")).st_uid == nobody.pw_uid,
+          "the store is handed to nobody")
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=reloaded"), "a reload as nobody reads the configuration again")
+    with hl7.client.MLLPClient("127.0.0.1", e.port) as c:
+        check(fields(c.send_message(message("P0002")))["MSA"][1] == "AA",
+              "a message after the reload is accepted")
+    check(e.stop() == 0, "clean stop as nobody")

@@ -41,7 +41,8 @@ import urllib.request
 import hl7.client
 import pytest
 
-from harness import (ADMIN_TOKEN, MRN, DeliveryEngine, FhirServer, check,  # noqa: F401
+import harness  # noqa: E402
+from harness import (ADMIN_TOKEN, AS_USER, MRN, DeliveryEngine, FhirServer, check,  # noqa: F401
                      check_final_state, fields, free_port, log_of, openssl, run, send, traffic)
 
 
@@ -145,6 +146,7 @@ def test_directory_fault(solent, root, fhir):
               "unwritable directory: nothing counted written, nothing dead: %r" % rows)
         os.unlink(copy)
         os.mkdir(copy, 0o700)
+        harness.give_to_engine(copy)  # as an operator would make it: the engine's
         check(e.drained(), "the directory's rows are written once it exists")
         files = glob.glob(os.path.join(copy, "*.json"))
         check(len(files) == 9, "one file per ADT bundle after the fault: %d" % len(files))
@@ -284,6 +286,7 @@ def test_auth(solent, root, fhir):
         rsa, rsa_pub = key("rsa", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048")
         ec, ec_pub = key("ec", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384")
         _, wrong_pub = key("wrong", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048")
+        harness.give_to_engine(keys)  # read again by a reload, as the engine's user
         os.environ["SOLENT_TEST_CLIENT_SECRET"] = "s3cret-for-tests"
         token_url = "http://127.0.0.1:%d/token" % fhir.port
         clients = {**FhirServer.TESTER, "solent-basic": {"secret": "s3cret-for-tests"},
@@ -346,6 +349,7 @@ def test_auth(solent, root, fhir):
         with open(pw, "w") as f:
             f.write("pw-in-a-file\n")
         os.chmod(pw, 0o600)
+        harness.give_to_engine(pw)
         for n, settings in enumerate(["auth = basic\nusername = solent\npassword = file:%s\n" % pw,
                                       "auth = bearer\ntoken = env:SOLENT_TEST_BEARER\n"]):
             with tempfile.TemporaryDirectory() as work:
@@ -406,6 +410,7 @@ def test_tls(solent, root):
             openssl("x509", "-req", "-in", p(name + ".csr"), "-CA", p("ca.pem"), "-CAkey",
                     p("ca.key"), "-CAcreateserial", "-out", p(name + ".pem"), "-days", "1",
                     "-extfile", p(name + ".ext"))
+        harness.give_to_engine(d)  # read again by a reload, as the engine's user
         ctx = ssl.create_default_context(cafile=p("ca.pem"))
         ctx.load_cert_chain(p("client.pem"), p("client.key"))
         for mtls in (False, True):
@@ -448,7 +453,8 @@ def test_tls(solent, root):
 
 
 def test_second_engine_refused(e):
-    second = subprocess.run([e.solent, "run", "-c", e.conf], capture_output=True, timeout=10)
+    second = subprocess.run([e.solent, "run", "-c", e.conf] + AS_USER, capture_output=True,
+                            timeout=10)
     check(second.returncode != 0 and b"another solent run is using the store" in second.stderr,
           "a second engine on the same store refuses to start: %r" % second.stderr)
 

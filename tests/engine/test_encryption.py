@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import threading
 
-from harness import SENTINELS, Engine, check, free_ports, log_of, run
+from harness import AS_USER, SENTINELS, Engine, check, free_ports, log_of, run
 
 
 def keyed_engine(solent, root, tmp_path, key_text=None, raw=None):
@@ -88,14 +88,16 @@ def test_wrong_or_missing_key(solent, root, tmp_path):
     os.chmod(key, 0o600)
     with open(key, "wb") as f:
         f.write(os.urandom(32))
-    r = subprocess.run([solent, "run", "-c", e.conf], capture_output=True, text=True, timeout=20)
+    r = subprocess.run([solent, "run", "-c", e.conf] + AS_USER, capture_output=True, text=True,
+                       timeout=20)
     check(r.returncode != 0 and "key 1 in the key file is not the key that sealed" in r.stderr,
           "a wrong key stops the engine at start: %r" % r.stderr)
     with open(e.conf) as f:
         text = f.read()
     with open(e.conf, "w") as f:
         f.write(text.replace("encryption_key = file:%s\n" % key, ""))
-    r = subprocess.run([solent, "run", "-c", e.conf], capture_output=True, text=True, timeout=20)
+    r = subprocess.run([solent, "run", "-c", e.conf] + AS_USER, capture_output=True, text=True,
+                       timeout=20)
     check(r.returncode != 0 and "encryption_key is needed" in r.stderr,
           "no key for a store that has one: refused, nothing written in clear: %r" % r.stderr)
     rc, out, err = run(solent, "messages", "-c", e.conf)

@@ -16,7 +16,7 @@ import time
 import hl7.client
 import pytest
 
-from harness import Engine, check, free_ports, log_of, message, openssl
+from harness import Engine, check, free_ports, log_of, message, open_to_engine, openssl
 
 CA_CONF = """[ca]
 default_ca = ca
@@ -72,6 +72,14 @@ class Pki:
         self.issue("stranger", "stranger_trust", "client", ca="other")
         self.ca_run("ca", "-revoke", self.p("revoked.pem"))
         self.ca_run("ca", "-gencrl", "-out", self.p("crl.pem"))
+        self.open()
+
+    def open(self):
+        """Test keys readable by the engine's user too, which rereads them on SIGHUP."""
+        for d, _, files in os.walk(self.d):
+            for f in files:
+                os.chmod(os.path.join(d, f), 0o644)
+        open_to_engine(self.d)
 
     def p(self, name):
         return os.path.join(self.d, name)
@@ -86,6 +94,8 @@ class Pki:
         when = ["-startdate", dates[0], "-enddate", dates[1]] if dates else ["-days", "30"]
         self.ca_run(ca, "-in", self.p(name + ".csr"), "-out", self.p(name + ".pem"), "-extensions",
                     kind, "-notext", *when)
+        if hasattr(self, "d"):
+            self.open()
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +239,7 @@ def test_certificate_reload(solent, root, tmp_path, pki):
     cert, key = str(tmp_path / "server.pem"), str(tmp_path / "server.key")
     shutil.copy(pki.p("server.pem"), cert)  # this test's own copies: it renews and breaks them
     shutil.copy(pki.p("server.key"), key)
+    open_to_engine(cert), open_to_engine(key)
     e = TlsEngine(solent, root, str(tmp_path), port, pki, verify="optional", cert=cert, key=key)
     e.start()
     old_serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", cert],
@@ -244,6 +255,7 @@ def test_certificate_reload(solent, root, tmp_path, pki):
     pki.issue("renewed", "localhost", "server")
     shutil.copy(pki.p("renewed.pem"), cert)
     shutil.copy(pki.p("renewed.key"), key)
+    open_to_engine(cert), open_to_engine(key)
     new_serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", cert],
                                 capture_output=True, text=True).stdout.strip()
     check(new_serial != old_serial, "the renewal has a new serial")

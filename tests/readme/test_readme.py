@@ -102,7 +102,8 @@ def start_engine(solent, root, work, extra="", env=None):
     with open(conf, "w") as f:
         f.write(text + extra)
     log = open(os.path.join(work, "engine.log"), "wb")
-    proc = subprocess.Popen([solent, "run", "-c", conf], stderr=log, env=env)
+    harness.open_to_engine(work)
+    proc = subprocess.Popen([solent, "run", "-c", conf] + harness.AS_USER, stderr=log, env=env)
     for _ in range(200):
         if harness.connects(port):
             break
