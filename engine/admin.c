@@ -1,8 +1,9 @@
-/* admin — /healthz and /metrics over evhttp on the loop. */
+/* admin — /healthz and /metrics over evhttp on the loop, in TLS when [admin] tls = on. */
 #include "engine/admin.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -20,6 +21,7 @@
 #include "engine/log.h"
 #include "engine/retention.h"
 #include "engine/store.h"
+#include "engine/tls.h"
 
 #define GAUGE_MS 5000 /* how often the store's queue gauges are read */
 
@@ -35,6 +37,7 @@ struct admin {
     struct evhttp_bound_socket *sock; /* NULL while off */
     struct accept_guard guard;        /* of sock's listener */
     struct conf_admin conf;           /* the settings it listens with */
+    SSL_CTX *tls;                     /* tls = on: each connection's SSL is made from it */
     char token[AUTH_SECRET_MAX];
     struct event *refresh;
     bool refreshing; /* a gauge job is out */
@@ -430,12 +433,35 @@ static void unbind(struct admin *a)
     memset(&a->conf, 0, sizeof a->conf);
 }
 
+/* evhttp's connection: TLS while a context is set (never plain in its stead), else plain. */
+static struct bufferevent *new_connection(struct event_base *base, void *arg)
+{
+    struct admin *a = arg;
+    if (!a->tls)
+        return NULL; /* evhttp makes a plain one */
+    SSL *ssl = SSL_new(a->tls);
+    struct bufferevent *bev =
+        ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE)
+            : NULL;
+    if (!bev)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    return bev;
+}
+
 int admin_configure(struct admin *a, const struct conf *c, char *err, size_t errlen)
 {
     const struct conf_admin *n = &c->admin;
     char token[AUTH_SECRET_MAX] = "", why[CONF_TEXT + 64];
     if (n->port && auth_read_secret(n->token, token, sizeof token, why, sizeof why) != 0) {
         snprintf(err, errlen, "[admin] token: %s", why);
+        return -1;
+    }
+    SSL_CTX *ctx = NULL; /* made again on each reload: a renewed certificate, a new CRL */
+    if (n->port && strcmp(n->tls.mode, "on") == 0 &&
+        !(ctx = tls_server_ctx(&n->tls, why, sizeof why))) {
+        snprintf(err, errlen, "[admin] tls: %s", why);
+        memset(token, 0, sizeof token);
         return -1;
     }
     bool same = a->sock && n->port == a->conf.port && strcmp(n->bind, a->conf.bind) == 0;
@@ -445,15 +471,23 @@ int admin_configure(struct admin *a, const struct conf *c, char *err, size_t err
         if (n->port && !s) {
             snprintf(err, errlen, "[admin] cannot listen on %s:%u: %s", n->bind, (unsigned)n->port,
                      strerror(errno));
+            SSL_CTX_free(ctx);
+            memset(token, 0, sizeof token);
             return -1;
         }
         unbind(a);
         a->sock = s;
         if (s) {
             accept_guard_start(&a->guard, evhttp_bound_socket_get_listener(s), "admin");
-            log_info("admin_listening", "bind=%s port=%u", n->bind, (unsigned)n->port);
+            log_info("admin_listening", "bind=%s port=%u tls=%s verify=%s", n->bind,
+                     (unsigned)n->port, ctx ? "on" : "off", ctx ? n->tls.verify : "none");
         }
+    } else if (ctx || a->tls) {
+        log_info("admin_tls_reloaded", "tls=%s verify=%s", ctx ? "on" : "off",
+                 ctx ? n->tls.verify : "none");
     }
+    SSL_CTX_free(a->tls); /* connections open keep theirs: each SSL holds a reference */
+    a->tls = ctx;
     a->conf = *n;
     memcpy(a->token, token, sizeof token);
     memset(token, 0, sizeof token);
@@ -482,6 +516,7 @@ struct admin *admin_start(struct daemon *d, const struct conf *c, char *err, siz
     evhttp_set_max_body_size(a->http, 0);
     evhttp_set_timeout(a->http, 10);
     evhttp_set_gencb(a->http, on_request, a);
+    evhttp_set_bevcb(a->http, new_connection, a);
     if (admin_configure(a, c, err, errlen) != 0) {
         admin_free(a);
         return NULL;
@@ -499,6 +534,7 @@ void admin_free(struct admin *a)
         accept_guard_stop(&a->guard);
     if (a->http)
         evhttp_free(a->http);
+    SSL_CTX_free(a->tls);
     memset(a->token, 0, sizeof a->token);
     free(a);
 }

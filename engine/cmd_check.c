@@ -77,19 +77,20 @@ static int check_destination(const struct conf *c, const struct conf_destination
     return rc;
 }
 
-/* A listener's TLS: its files readable and the context they make; -1 after saying why. */
-static int check_tls(const struct conf *c, const struct conf_listener *l)
+/* TLS settings t of section (named where, at line): its files readable and the context they
+ * make; -1 after saying why. */
+static int check_tls(const struct conf *c, const void *section, const char *where,
+                     const struct conf_tls *t, int line)
 {
-    char where[CONF_NAME + 16], err[512];
-    snprintf(where, sizeof where, "[listener %s]", l->id.name);
-    int rc = check_file(c, l, "cert", l->cert, where, l->id.line) |
-             check_file(c, l, "key", l->key, where, l->id.line) |
-             check_file(c, l, "client_ca", l->client_ca, where, l->id.line) |
-             check_file(c, l, "crl", l->crl, where, l->id.line);
-    if (rc == 0 && strcmp(l->tls, "on") == 0) {
-        SSL_CTX *ctx = tls_server_ctx(l, err, sizeof err);
+    char err[512];
+    int rc = check_file(c, section, "cert", t->cert, where, line) |
+             check_file(c, section, "key", t->key, where, line) |
+             check_file(c, section, "client_ca", t->client_ca, where, line) |
+             check_file(c, section, "crl", t->crl, where, line);
+    if (rc == 0 && strcmp(t->mode, "on") == 0) {
+        SSL_CTX *ctx = tls_server_ctx(t, err, sizeof err);
         if (!ctx) {
-            fprintf(stderr, "%s:%d: %s tls: %s\n", c->file, line_of(c, l, "tls", l->id.line), where,
+            fprintf(stderr, "%s:%d: %s tls: %s\n", c->file, line_of(c, section, "tls", line), where,
                     err);
             rc = -1;
         }
@@ -127,8 +128,9 @@ static void warn_readable(const struct conf *c)
 {
     struct stat st;
     bool names_keys = c->store.encryption_key[0] != 0 || strncmp(c->admin.token, "file:", 5) == 0;
+    names_keys = names_keys || c->admin.tls.key[0];
     for (size_t i = 0; i < c->nlisteners; i++)
-        names_keys = names_keys || c->listeners[i].key[0];
+        names_keys = names_keys || c->listeners[i].tls.key[0];
     for (size_t i = 0; i < c->ndestinations; i++) {
         const struct conf_destination *d = &c->destinations[i];
         names_keys = names_keys || d->private_key[0] || d->client_key[0] ||
@@ -142,18 +144,29 @@ static void warn_readable(const struct conf *c)
                 c->file, (unsigned)(st.st_mode & 0777));
 }
 
-/* Plain MLLP on an address beyond this host: allowed, but said. */
+static bool loopback(const char *bind)
+{
+    return strncmp(bind, "127.", 4) == 0 || strcmp(bind, "::1") == 0 ||
+           strcmp(bind, "localhost") == 0;
+}
+
+/* Plain MLLP, or the admin endpoint in plain HTTP, on an address beyond this host: allowed,
+ * but said. */
 static void warn_exposed(const struct conf *c)
 {
     for (size_t i = 0; i < c->nlisteners; i++) {
         const struct conf_listener *l = &c->listeners[i];
-        if (strcmp(l->tls, "on") != 0 && strncmp(l->bind, "127.", 4) != 0 &&
-            strcmp(l->bind, "::1") != 0 && strcmp(l->bind, "localhost") != 0)
+        if (strcmp(l->tls.mode, "on") != 0 && !loopback(l->bind))
             fprintf(stderr,
                     "%s:%d: warning: [listener %s] bind = %s: MLLP without TLS, open to every "
                     "host that can reach this one\n",
                     c->file, line_of(c, l, "bind", l->id.line), l->id.name, l->bind);
     }
+    if (c->admin.port && strcmp(c->admin.tls.mode, "on") != 0 && !loopback(c->admin.bind))
+        fprintf(stderr,
+                "%s:%d: warning: [admin] bind = %s: its token crosses the network in plain HTTP: "
+                "set tls = on\n",
+                c->file, line_of(c, &c->admin, "bind", c->admin.line), c->admin.bind);
 }
 
 int cmd_check_run(int argc, char **argv)
@@ -179,8 +192,14 @@ int cmd_check_run(int argc, char **argv)
         rc |= check_secret(c, &c->admin, "token", c->admin.token, "[admin]", c->admin.line);
     for (size_t i = 0; i < c->ndestinations; i++)
         rc |= check_destination(c, &c->destinations[i]);
-    for (size_t i = 0; i < c->nlisteners; i++)
-        rc |= check_tls(c, &c->listeners[i]);
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        const struct conf_listener *l = &c->listeners[i];
+        char where[CONF_NAME + 16];
+        snprintf(where, sizeof where, "[listener %s]", l->id.name);
+        rc |= check_tls(c, l, where, &l->tls, l->id.line);
+    }
+    if (c->admin.port)
+        rc |= check_tls(c, &c->admin, "[admin]", &c->admin.tls, c->admin.line);
     rc |= check_store_key(c);
     if (rc == 0) {
         warn_exposed(c);

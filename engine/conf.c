@@ -51,10 +51,24 @@ static const struct key store_keys[] = {
     KEY(conf_store, K_STR, encryption_key, "", NULL),
 };
 
+/* A key whose name is not its field's (a field of a nested struct). */
+#define KEY_AS(T, type, name, field, dflt, choices)                                                \
+    {                                                                                              \
+        name, type, offsetof(struct T, field), sizeof(((struct T *)0)->field), dflt, choices       \
+    }
+/* The keys of a struct conf_tls member named tls. */
+#define TLS_KEYS(T)                                                                                \
+    KEY_AS(T, K_ENUM, "tls", tls.mode, "off", "off|on"),                                           \
+        KEY_AS(T, K_STR, "cert", tls.cert, "", NULL), KEY_AS(T, K_STR, "key", tls.key, "", NULL),  \
+        KEY_AS(T, K_ENUM, "verify", tls.verify, "none", "none|optional|require"),                  \
+        KEY_AS(T, K_STR, "client_ca", tls.client_ca, "", NULL),                                    \
+        KEY_AS(T, K_STR, "crl", tls.crl, "", NULL)
+
 static const struct key admin_keys[] = {
     KEY(conf_admin, K_STR, bind, "127.0.0.1", NULL),
     KEY(conf_admin, K_U32, port, "0", NULL),
     KEY(conf_admin, K_STR, token, "", NULL),
+    TLS_KEYS(conf_admin),
 };
 
 static const struct key listener_keys[] = {
@@ -67,12 +81,7 @@ static const struct key listener_keys[] = {
     KEY(conf_listener, K_U32, max_connections, "64", NULL),
     KEY(conf_listener, K_U32, max_per_peer, "8", NULL),
     KEY(conf_listener, K_LIST, routes, "", NULL),
-    KEY(conf_listener, K_ENUM, tls, "off", "off|on"),
-    KEY(conf_listener, K_STR, cert, "", NULL),
-    KEY(conf_listener, K_STR, key, "", NULL),
-    KEY(conf_listener, K_ENUM, verify, "none", "none|optional|require"),
-    KEY(conf_listener, K_STR, client_ca, "", NULL),
-    KEY(conf_listener, K_STR, crl, "", NULL),
+    TLS_KEYS(conf_listener),
     KEY(conf_listener, K_DURATION, handshake_timeout_ms, "10s", NULL),
     KEY(conf_listener, K_LIST, peers, "", NULL),
 };
@@ -451,6 +460,28 @@ static bool has_name(const char *name, const char *array, size_t n, size_t size)
     return false;
 }
 
+static int at_key(const struct conf *c, const void *section, const char *key, int dflt);
+
+/* The TLS settings t of section (named where, at line): whole, and only with tls = on. */
+static int validate_tls(struct loader *l, const void *section, const char *where,
+                        const struct conf_tls *t, int line)
+{
+    const struct conf *c = l->c;
+    bool tls = strcmp(t->mode, "on") == 0;
+    l->line = at_key(c, section, "tls", line);
+    if (tls && (!t->cert[0] || !t->key[0]))
+        return fail(l, "%s tls = on needs cert and key", where);
+    l->line = at_key(c, section, "verify", line);
+    if (!tls && (strcmp(t->verify, "none") != 0 || t->cert[0] || t->client_ca[0]))
+        return fail(l, "%s cert, client_ca and verify need tls = on", where);
+    if (strcmp(t->verify, "none") != 0 && !t->client_ca[0])
+        return fail(l, "%s verify = %s needs client_ca", where, t->verify);
+    l->line = at_key(c, section, "crl", line);
+    if (t->crl[0] && strcmp(t->verify, "none") == 0)
+        return fail(l, "%s crl needs verify = optional or require", where);
+    return 0;
+}
+
 static int validate_admin(struct loader *l)
 {
     const struct conf_admin *a = &l->c->admin;
@@ -460,7 +491,7 @@ static int validate_admin(struct loader *l)
     if (a->port && strncmp(a->token, "env:", 4) != 0 && strncmp(a->token, "file:", 5) != 0)
         return fail(l, "[admin] needs token = env:VARIABLE or file:PATH (the bearer token "
                        "/metrics asks for, never written in the file)");
-    return 0;
+    return validate_tls(l, a, "[admin]", &a->tls, a->line);
 }
 
 /* The line of key in section, or dflt (the section's own line) when it was not set. */
@@ -528,18 +559,11 @@ static int validate(struct loader *l)
         if (li->frame_timeout_ms == 0 || li->idle_timeout_ms == 0)
             return fail(l, "[listener %s] idle_timeout_ms and frame_timeout_ms must be more than 0",
                         li->id.name);
-        bool tls = strcmp(li->tls, "on") == 0;
-        l->line = at_key(c, li, "tls", li->id.line);
-        if (tls && (!li->cert[0] || !li->key[0]))
-            return fail(l, "[listener %s] tls = on needs cert and key", li->id.name);
-        l->line = at_key(c, li, "verify", li->id.line);
-        if (!tls && (strcmp(li->verify, "none") != 0 || li->cert[0] || li->client_ca[0]))
-            return fail(l, "[listener %s] cert, client_ca and verify need tls = on", li->id.name);
-        if (strcmp(li->verify, "none") != 0 && !li->client_ca[0])
-            return fail(l, "[listener %s] verify = %s needs client_ca", li->id.name, li->verify);
-        l->line = at_key(c, li, "crl", li->id.line);
-        if (li->crl[0] && strcmp(li->verify, "none") == 0)
-            return fail(l, "[listener %s] crl needs verify = optional or require", li->id.name);
+        char where[CONF_NAME + 16];
+        snprintf(where, sizeof where, "[listener %s]", li->id.name);
+        if (validate_tls(l, li, where, &li->tls, li->id.line) != 0)
+            return -1;
+        bool tls = strcmp(li->tls.mode, "on") == 0;
         l->line = at_key(c, li, "peers", li->id.line);
         for (size_t k = 0; k < li->peers.n; k++)
             if (!has_name(li->peers.v[k], (char *)c->peers, c->npeers, sizeof c->peers[0]))

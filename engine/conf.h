@@ -62,11 +62,23 @@ struct conf_store {
 };
 
 /* The admin HTTP endpoint (/healthz, /metrics); off while port is 0. */
+/* TLS on a socket Solent serves (an MLLP listener, the admin endpoint); tls.c makes its
+ * context. The keys: tls, cert, key, verify, client_ca, crl. */
+struct conf_tls {
+    char mode[4];              /* off | on (the key "tls") */
+    char cert[CONF_TEXT];      /* PEM: the certificate, then its chain */
+    char key[CONF_TEXT];       /* PEM: its private key */
+    char verify[12];           /* none | optional | require: client certificates */
+    char client_ca[CONF_TEXT]; /* PEM: the CAs client certificates must chain to */
+    char crl[CONF_TEXT];       /* PEM: revoked client certificates ("": none) */
+};
+
 struct conf_admin {
     char bind[CONF_NAME];
     uint32_t port;
     char token[CONF_TEXT]; /* env:VARIABLE or file:PATH: the bearer token /metrics asks for */
-    int line;              /* of its section, for errors */
+    struct conf_tls tls;
+    int line; /* of its section, for errors */
 };
 
 struct conf_listener {
@@ -79,12 +91,7 @@ struct conf_listener {
     uint32_t frame_timeout_ms;              /* a frame begun must end within this */
     uint32_t max_connections, max_per_peer; /* in all; from one address */
     struct conf_list routes;
-    char tls[4];                   /* off | on */
-    char cert[CONF_TEXT];          /* PEM: the certificate, then its chain */
-    char key[CONF_TEXT];           /* PEM: its private key */
-    char verify[12];               /* none | optional | require: client certificates */
-    char client_ca[CONF_TEXT];     /* PEM: the CAs client certificates must chain to */
-    char crl[CONF_TEXT];           /* PEM: revoked client certificates ("": none) */
+    struct conf_tls tls;
     uint32_t handshake_timeout_ms; /* a TLS handshake must end within this */
     struct conf_list peers;        /* empty: anyone; else only connections of these peers */
 };

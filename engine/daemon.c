@@ -233,14 +233,14 @@ static struct daemon_listener *listener_open(struct daemon *d, const struct conf
         free(l);
         return NULL;
     }
-    if (strcmp(cl->tls, "on") == 0 && !(l->tls = tls_server_ctx(cl, err, errlen))) {
+    if (strcmp(cl->tls.mode, "on") == 0 && !(l->tls = tls_server_ctx(&cl->tls, err, errlen))) {
         evconnlistener_free(l->ev);
         free(l);
         return NULL;
     }
     accept_guard_start(&l->guard, l->ev, cl->id.name);
     log_info("listening", "listener=%s bind=%s port=%u tls=%s verify=%s", cl->id.name, cl->bind,
-             cl->port, cl->tls, cl->verify);
+             cl->port, cl->tls.mode, cl->tls.verify);
     return l;
 }
 
@@ -269,24 +269,13 @@ static void listener_update(struct daemon_listener *l, const struct conf_listene
 {
     char err[512];
     SSL_CTX *ctx = NULL;
-    bool was = l->tls != NULL, now = strcmp(cl->tls, "on") == 0;
-    if (was != now) {
+    bool was = l->tls != NULL, now = strcmp(cl->tls.mode, "on") == 0;
+    if (was != now || (now && !(ctx = tls_server_ctx(&cl->tls, err, sizeof err)))) {
         log_error("tls_reload_failed", "listener=%s kept=previous error=%s", cl->id.name,
-                  "tls on/off changes with the listener's address only");
-        struct conf_listener keep = *cl;
-        snprintf(keep.tls, sizeof keep.tls, "%s", l->own.tls);
-        l->own = keep;
-        return;
-    }
-    if (now && !(ctx = tls_server_ctx(cl, err, sizeof err))) {
-        log_error("tls_reload_failed", "listener=%s kept=previous error=%s", cl->id.name, err);
-        struct conf_listener keep = *cl; /* the rest of the settings still apply */
-        memcpy(keep.cert, l->own.cert, sizeof keep.cert);
-        memcpy(keep.key, l->own.key, sizeof keep.key);
-        memcpy(keep.verify, l->own.verify, sizeof keep.verify);
-        memcpy(keep.client_ca, l->own.client_ca, sizeof keep.client_ca);
-        memcpy(keep.crl, l->own.crl, sizeof keep.crl);
-        l->own = keep;
+                  was != now ? "tls on/off changes with the listener's address only" : err);
+        struct conf_tls kept = l->own.tls;
+        l->own = *cl; /* the rest of the settings still apply */
+        l->own.tls = kept;
         return;
     }
     l->own = *cl;

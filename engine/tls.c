@@ -50,40 +50,40 @@ static int load_crl(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
     return 0;
 }
 
-SSL_CTX *tls_server_ctx(const struct conf_listener *cl, char *err, size_t errlen)
+SSL_CTX *tls_server_ctx(const struct conf_tls *t, char *err, size_t errlen)
 {
     SSL_CTX *ctx = hardened(TLS_server_method());
     if (!ctx) {
-        snprintf(err, errlen, "listener %s: cannot make a TLS context", cl->id.name);
+        snprintf(err, errlen, "cannot make a TLS context");
         return NULL;
     }
-    if (SSL_CTX_use_certificate_chain_file(ctx, cl->cert) != 1) {
-        openssl_reason(err, errlen, "cert", cl->cert);
+    if (SSL_CTX_use_certificate_chain_file(ctx, t->cert) != 1) {
+        openssl_reason(err, errlen, "cert", t->cert);
         goto fail;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, cl->key, SSL_FILETYPE_PEM) != 1) {
-        openssl_reason(err, errlen, "key", cl->key);
+    if (SSL_CTX_use_PrivateKey_file(ctx, t->key, SSL_FILETYPE_PEM) != 1) {
+        openssl_reason(err, errlen, "key", t->key);
         goto fail;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
-        snprintf(err, errlen, "key %s does not match cert %s", cl->key, cl->cert);
+        snprintf(err, errlen, "key %s does not match cert %s", t->key, t->cert);
         ERR_clear_error();
         goto fail;
     }
-    if (strcmp(cl->verify, "none") != 0) {
-        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cl->client_ca);
-        if (!names || SSL_CTX_load_verify_locations(ctx, cl->client_ca, NULL) != 1) {
+    if (strcmp(t->verify, "none") != 0) {
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(t->client_ca);
+        if (!names || SSL_CTX_load_verify_locations(ctx, t->client_ca, NULL) != 1) {
             sk_X509_NAME_pop_free(names, X509_NAME_free);
-            openssl_reason(err, errlen, "client_ca", cl->client_ca);
+            openssl_reason(err, errlen, "client_ca", t->client_ca);
             goto fail;
         }
         SSL_CTX_set_client_CA_list(ctx, names);
         SSL_CTX_set_verify(
             ctx,
             SSL_VERIFY_PEER |
-                (strcmp(cl->verify, "require") == 0 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+                (strcmp(t->verify, "require") == 0 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
             NULL);
-        if (cl->crl[0] && load_crl(ctx, cl->crl, err, errlen) != 0)
+        if (t->crl[0] && load_crl(ctx, t->crl, err, errlen) != 0)
             goto fail;
     }
     return ctx;

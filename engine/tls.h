@@ -1,6 +1,6 @@
 /*
- * tls — TLS for MLLP listeners (server side) and for `solent send` (client side), with
- * OpenSSL: TLS 1.2 and 1.3 only, AEAD suites only (TLS 1.2: ECDHE with AES-GCM or
+ * tls — TLS for MLLP listeners and the admin endpoint (server side) and for `solent send` (client
+ * side), with OpenSSL: TLS 1.2 and 1.3 only, AEAD suites only (TLS 1.2: ECDHE with AES-GCM or
  * ChaCha20-Poly1305), no renegotiation, no compression, no session tickets or cache (every
  * connection a full handshake: nothing to rotate, nothing to steal). Client certificates
  * verified against client_ca, with a CRL when one is configured. Not here: the connection
@@ -16,9 +16,10 @@
 
 struct bufferevent;
 
-/* The server context of listener cl (tls on): its certificate chain and key, and for verify
- * optional/require its client CA and CRL. NULL with the reason in err. */
-SSL_CTX *tls_server_ctx(const struct conf_listener *cl, char *err, size_t errlen);
+/* The server context of t (an MLLP listener's, the admin endpoint's; tls on): its certificate
+ * chain and key, and for verify optional/require its client CA and CRL. NULL with the reason
+ * in err. */
+SSL_CTX *tls_server_ctx(const struct conf_tls *t, char *err, size_t errlen);
 
 /* A client context: TLS 1.2+, AEAD, peer verified against ca (NULL: the system's CAs), with
  * a client certificate and key when cert is not NULL. NULL with the reason in err. */

@@ -16,7 +16,8 @@ import time
 import hl7.client
 import pytest
 
-from harness import Engine, check, free_ports, log_of, message, open_to_engine, openssl
+from harness import (ADMIN_TOKEN, Engine, check, free_port, free_ports, log_of, message,
+                     open_to_engine, openssl)
 
 CA_CONF = """[ca]
 default_ca = ca
@@ -411,9 +412,14 @@ def test_scan(solent, root, tmp_path, pki):
     port = free_ports()
     e = TlsEngine(solent, root, str(tmp_path), port, pki, verify="optional")
     e.start()
+    scan(port)
+
+
+def scan(port):
+    """Fails on any sslscan finding against port."""
     r = subprocess.run(["sslscan", "--no-colour", "--show-sigs", "127.0.0.1:%d" % port],
                        capture_output=True, text=True, timeout=300)
-    out = r.stdout
+    out = r.stdout + r.stderr
     for proto, state in (("SSLv2", "disabled"), ("SSLv3", "disabled"), ("TLSv1.0", "disabled"),
                          ("TLSv1.1", "disabled"), ("TLSv1.2", "enabled"), ("TLSv1.3", "enabled")):
         check(re.search(r"^%s\s+%s$" % (re.escape(proto), state), out, re.M),
@@ -428,3 +434,112 @@ def test_scan(solent, root, tmp_path, pki):
         check(("GCM" in name or "CHACHA20" in name) and (proto == "TLSv1.3" or name.startswith("ECDHE")),
               "only forward-secret AEAD suites: %s %s" % (proto, name))
     check("ffdhe" not in out, "no finite-field Diffie-Hellman groups")
+
+
+def curl(pki, port, path, cert="client", token=ADMIN_TOKEN, *more):
+    """(exit status, HTTP status, body) of curl (a client that is not ours) GETting path over
+    HTTPS from the admin endpoint, verifying it against the test CA."""
+    args = ["curl", "-sS", "--max-time", "10", "--cacert", pki.p("ca/ca.pem"), "-o", "-",
+            "-w", "\n%{http_code}", *more]
+    if cert:
+        args += ["--cert", pki.p(cert + ".pem"), "--key", pki.p(cert + ".key")]
+    if token:
+        args += ["-H", "Authorization: Bearer " + token]
+    r = subprocess.run(args + ["https://127.0.0.1:%d%s" % (port, path)], capture_output=True,
+                       text=True, timeout=30)
+    body, _, code = r.stdout.rpartition("\n")
+    return r.returncode, code, body
+
+
+def test_admin_tls(solent, root, tmp_path, pki):
+    """[admin] tls = on with verify = require: curl with a client certificate of the CA gets
+    /metrics (and a 401 without the token); no client certificate, a revoked, an expired one
+    and one of another CA are refused in the handshake; plain HTTP to the port gets no
+    answer; a broken key on SIGHUP keeps the endpoint as it was, a renewed certificate is
+    served after one; sslscan finds nothing."""
+    port, admin = free_ports(), free_port()
+    cert, key = str(tmp_path / "admin.pem"), str(tmp_path / "admin.key")
+    shutil.copy(pki.p("server.pem"), cert)  # this test's own copies: it renews and breaks them
+    shutil.copy(pki.p("server.key"), key)
+    open_to_engine(cert), open_to_engine(key)
+    extra = ("[admin]\nport = %d\ntoken = env:SOLENT_TEST_ADMIN_TOKEN\ntls = on\ncert = %s\n"
+             "key = %s\nverify = require\nclient_ca = %s\ncrl = %s\n"
+             % (admin, cert, key, pki.p("ca/ca.pem"), pki.p("crl.pem")))
+    e = Engine(solent, root, str(tmp_path), port)
+    e.write(extra=extra)
+    e.start()
+    check(e.wait_log(b"event=admin_listening bind=127.0.0.1 port=%d tls=on verify=require" % admin),
+          "the endpoint says it listens in TLS")
+    with hl7.client.MLLPClient("127.0.0.1", port) as c:
+        c.send_message(message("ADM0001"))
+    rc, code, body = curl(pki, admin, "/metrics")
+    check(rc == 0 and code == "200" and 'solent_messages_total{listener="pas",status="accepted"} 1'
+          in body, "curl with a client certificate gets /metrics over TLS: %d %s %s"
+          % (rc, code, body[:300]))
+    rc, code, _ = curl(pki, admin, "/metrics", "client", "")
+    check(rc == 0 and code == "401", "over TLS, /metrics still needs its token: %s" % code)
+    rc, code, _ = curl(pki, admin, "/healthz", "client", "", "--tlsv1.3")
+    check(rc == 0 and code == "200", "/healthz over TLS 1.3: %s" % code)
+    for who in (None, "revoked", "stranger", "expired"):
+        rc, code, body = curl(pki, admin, "/healthz", who)
+        check(rc != 0 and code == "000", "%s refused in the handshake: curl %d, HTTP %s"
+              % (who or "no client certificate", rc, code))
+    with socket.create_connection(("127.0.0.1", admin), timeout=10) as s:
+        s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        got = b""
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+        except OSError:
+            pass
+    check(not got.startswith(b"HTTP/"), "plain HTTP to the TLS port gets no HTTP answer: %r"
+          % got[:80])
+    # a broken key: the endpoint stays as it was
+    served = lambda: subprocess.run(  # noqa: E731
+        ["openssl", "s_client", "-connect", "127.0.0.1:%d" % admin, "-cert", pki.p("client.pem"),
+         "-key", pki.p("client.key"), "-CAfile", pki.p("ca/ca.pem")], input="", capture_output=True,
+        text=True, timeout=30).stdout.split("-----BEGIN CERTIFICATE-----")[1].split("-----END")[0]
+    before = served()
+    with open(key, "w") as f:
+        f.write("-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=admin_reload_failed kept=previous error=\"[admin] tls: key"),
+          "a broken admin key is refused on reload, with the reason")
+    rc, code, _ = curl(pki, admin, "/metrics")
+    check(rc == 0 and code == "200" and served() == before, "and the endpoint serves on as it was")
+    pki.issue("admin_renewed", "localhost", "server")
+    shutil.copy(pki.p("admin_renewed.pem"), cert)
+    shutil.copy(pki.p("admin_renewed.key"), key)
+    open_to_engine(cert), open_to_engine(key)
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=admin_tls_reloaded tls=on"), "a renewed certificate loads")
+    rc, code, _ = curl(pki, admin, "/metrics")
+    check(rc == 0 and code == "200" and served() != before, "and is the one served now")
+    # sslscan stops (SIGPIPE) where a client certificate is required: scanned with it optional
+    e.write(extra=extra.replace("verify = require", "verify = optional"))
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=admin_tls_reloaded tls=on verify=optional"), "verify optional")
+    scan(admin)
+    check(e.stop() == 0, "clean stop")
+
+
+def test_check_config_admin(solent, tmp_path, pki):
+    """check-config and the admin endpoint: plain HTTP beyond loopback is a warning, TLS with
+    a key of another certificate an error naming it, TLS that loads neither."""
+    conf = tmp_path / "admin.conf"
+    base = ("[listener pas]\nroutes = adt\n[route adt]\ndestinations = local\n[destination local]\n"
+            "kind = directory\npath = %s\n[admin]\nbind = 0.0.0.0\nport = 9575\n"
+            "token = env:SOLENT_TEST_ADMIN_TOKEN\n" % tmp_path)
+    for tls, rc, says in (("", 0, "its token crosses the network in plain HTTP"),
+                          ("tls = on\ncert = %s\nkey = %s\n" % (pki.p("server.pem"), pki.p("client.key")),
+                           1, "[admin] tls: key"),
+                          ("tls = on\ncert = %s\nkey = %s\n" % (pki.p("server.pem"), pki.p("server.key")),
+                           0, None)):
+        conf.write_text(base + tls)
+        os.chmod(str(conf), 0o600)
+        r = subprocess.run([solent, "check-config", "-c", str(conf)], capture_output=True, text=True)
+        check(r.returncode == rc and (says in r.stderr if says else "warning" not in r.stderr),
+              "check-config [admin] %r: %d %r" % (tls, r.returncode, r.stderr))
