@@ -232,11 +232,19 @@ static void put_messages(const struct daemon *d, struct strbuf *out)
                    (const char *const[]){"listener", d->counts[i].listener, NULL},
                    u64(v, d->counts[i].tls_failures));
     put_head(out, "solent_connections_refused_total", "counter",
-             "Connections refused because no peer the listener lists is at the other end.");
+             "Connections refused because no peer the listener lists is at the other end, or "
+             "their peer has max_connections open, by listener.");
     for (size_t i = 0; i < d->ncounts; i++)
         put_sample(out, "solent_connections_refused_total",
                    (const char *const[]){"listener", d->counts[i].listener, NULL},
                    u64(v, d->counts[i].refused));
+    put_head(out, "solent_in_flight_waits_total", "counter",
+             "Messages held whole because their listener or peer had max_in_flight messages "
+             "being converted or committed, by listener.");
+    for (size_t i = 0; i < d->ncounts; i++)
+        put_sample(out, "solent_in_flight_waits_total",
+                   (const char *const[]){"listener", d->counts[i].listener, NULL},
+                   u64(v, d->counts[i].waits));
     put_head(out, "solent_connections", "gauge", "Open MLLP connections, by listener.");
     for (const struct daemon_listener *l = d->listeners; l; l = l->next)
         if (l->ev)

@@ -80,6 +80,7 @@ static const struct key listener_keys[] = {
     KEY(conf_listener, K_DURATION, frame_timeout_ms, "60s", NULL),
     KEY(conf_listener, K_U32, max_connections, "64", NULL),
     KEY(conf_listener, K_U32, max_per_peer, "8", NULL),
+    KEY(conf_listener, K_U32, max_in_flight, "0", NULL),
     KEY(conf_listener, K_LIST, routes, "", NULL),
     TLS_KEYS(conf_listener),
     KEY(conf_listener, K_DURATION, handshake_timeout_ms, "10s", NULL),
@@ -106,6 +107,8 @@ static const struct key route_keys[] = {
 static const struct key peer_keys[] = {
     KEY(conf_peer, K_LIST, identity, "", NULL),
     KEY(conf_peer, K_LIST, addresses, "", NULL),
+    KEY(conf_peer, K_U32, max_connections, "0", NULL),
+    KEY(conf_peer, K_U32, max_in_flight, "0", NULL),
 };
 
 static const struct key destination_keys[] = {

@@ -90,6 +90,8 @@ struct conf_listener {
     uint32_t idle_timeout_ms;               /* no whole frame for this long: closed */
     uint32_t frame_timeout_ms;              /* a frame begun must end within this */
     uint32_t max_connections, max_per_peer; /* in all; from one address */
+    uint32_t max_in_flight;                 /* messages converted or committed at once (0: no
+                                               limit but the connections) */
     struct conf_list routes;
     struct conf_tls tls;
     uint32_t handshake_timeout_ms; /* a TLS handshake must end within this */
@@ -103,6 +105,8 @@ struct conf_peer {
     struct conf_named id;
     struct conf_list identity;
     struct conf_list addresses;
+    uint32_t max_connections; /* open at once, over every listener (0: no limit of its own) */
+    uint32_t max_in_flight;   /* messages being converted or committed at once (0: none) */
 };
 
 struct conf_route {

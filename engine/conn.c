@@ -25,11 +25,19 @@
 
 /* BLOCKED: the peer has left more than UNREAD_MAX bytes of ACKs unread (it sends without
  * reading): no reading until they drain to half that, so a peer cannot make the engine buffer
- * without bound. */
-enum conn_state { CONN_READING, CONN_COMMITTING, CONN_CLOSING, CONN_DRAINING, CONN_BLOCKED };
+ * without bound. WAITING: a whole frame is held because its listener or its peer has
+ * max_in_flight messages being converted or committed; it goes on when one of those is. */
+enum conn_state {
+    CONN_READING,
+    CONN_COMMITTING,
+    CONN_CLOSING,
+    CONN_DRAINING,
+    CONN_BLOCKED,
+    CONN_WAITING
+};
 
-static const char *const state_names[] = {"reading", "committing", "closing", "draining",
-                                          "blocked"};
+static const char *const state_names[] = {"reading",  "committing", "closing",
+                                          "draining", "blocked",    "waiting"};
 
 #define UNREAD_MAX    (64u << 10)
 #define INLINE_MAX    (64u << 10) /* larger frames are converted on the worker thread */
@@ -58,7 +66,10 @@ struct conn {
     bool eof;                 /* the peer has finished sending (it may still read) */
     struct timespec frame_at; /* when the frame being committed was whole */
     struct conn_batch *batch; /* a batch frame being worked through, or NULL */
-    struct conn *prev, *next; /* in the daemon's list */
+    char *held;               /* WAITING: the frame, a copy */
+    size_t held_len;
+    unsigned long long waiting_since; /* WAITING: its turn (the first held goes first) */
+    struct conn *prev, *next;         /* in the daemon's list */
 };
 
 /* A frame holding a batch (FHS/BHS ... BTS/FTS): its messages are stored, routed and
@@ -108,6 +119,7 @@ static void conn_free(struct conn *c)
     mllp_cleanup(&c->framer);
     pipeline_result_cleanup(&c->result);
     batch_free(c->batch);
+    free(c->held);
     c->l->nconns--;
     struct daemon *d = c->l->d;
     daemon_listener_release(c->l);
@@ -346,7 +358,57 @@ static bool batch_step(struct conn *c, const char *ack, size_t ack_len)
     return false;
 }
 
-/* A whole frame: process it and submit it; reading pauses until it is committed. */
+/* The [peer] of c in the configuration in force (NULL: none, or none since a reload). */
+static const struct conf_peer *peer_of(const struct conn *c)
+{
+    const struct conf *conf = c->l->d->conf;
+    for (size_t i = 0; c->peer_name[0] && i < conf->npeers; i++)
+        if (strcmp(conf->peers[i].id.name, c->peer_name) == 0)
+            return &conf->peers[i];
+    return NULL;
+}
+
+/* Which max_in_flight another message of c's would pass — "listener", "peer" — or NULL. */
+static const char *in_flight_full(const struct conn *c)
+{
+    const struct conf_peer *p = peer_of(c);
+    uint32_t at_listener = c->l->conf->max_in_flight, at_peer = p ? p->max_in_flight : 0;
+    if (!at_listener && !at_peer)
+        return NULL;
+    uint32_t of_listener = 0, of_peer = 0;
+    for (const struct conn *o = c->l->d->conns; o; o = o->next)
+        if (o != c && (o->state == CONN_COMMITTING || o->state == CONN_CLOSING)) {
+            of_listener += o->l == c->l;
+            of_peer += at_peer && strcmp(o->peer_name, c->peer_name) == 0;
+        }
+    return at_listener && of_listener >= at_listener ? "listener"
+           : at_peer && of_peer >= at_peer           ? "peer"
+                                                     : NULL;
+}
+
+static unsigned long long waits; /* frames held so far: the order they go on in */
+
+/* A whole frame to commit (reading is off): a batch is split and its messages go one by one,
+ * as frames of their own. 1 once it is submitted; 0 when it was answered at once (a batch
+ * refused, or empty) and reading goes on. */
+static int dispatch_frame(struct conn *c, const struct pipeline_ctx *ctx, const char *p, size_t n)
+{
+    bool batch = n >= 3 && (memcmp(p, "FHS", 3) == 0 || memcmp(p, "BHS", 3) == 0);
+    if (batch && !batch_open(c, ctx, p, n))
+        return 0;
+    conn_arm(c, TIMER_NONE); /* the engine's turn: no read timer until the ACK is out */
+    bufferevent_disable(c->bev, EV_READ);
+    conn_set_state(c, CONN_COMMITTING);
+    if (batch)
+        submit_frame(c, ctx, c->batch->data + c->batch->split.msgs[0].off,
+                     c->batch->split.msgs[0].len);
+    else
+        submit_frame(c, ctx, p, n);
+    return 1; /* stop feeding: one message at a time */
+}
+
+/* A whole frame: process it and submit it — or hold it while its listener or peer is at its
+ * max_in_flight; reading pauses until it is committed. */
 static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
 {
     struct conn *c = arg;
@@ -365,19 +427,25 @@ static int on_frame(void *arg, enum mllp_event ev, const char *p, size_t n)
                  c->l->conf->max_message);
         return 0;
     }
-    bool batch = n >= 3 && (memcmp(p, "FHS", 3) == 0 || memcmp(p, "BHS", 3) == 0);
-    if (batch && !batch_open(c, &ctx, p, n))
-        return 0; /* answered at once: the next frame */
-    clock_gettime(CLOCK_MONOTONIC, &c->frame_at);
-    conn_arm(c, TIMER_NONE); /* the engine's turn: no read timer until the ACK is out */
-    conn_set_state(c, CONN_COMMITTING);
-    bufferevent_disable(c->bev, EV_READ);
-    if (batch) /* its messages one by one, as frames of their own */
-        submit_frame(c, &ctx, c->batch->data + c->batch->split.msgs[0].off,
-                     c->batch->split.msgs[0].len);
-    else
-        submit_frame(c, &ctx, p, n);
-    return 1; /* stop feeding: one message at a time */
+    clock_gettime(CLOCK_MONOTONIC, &c->frame_at); /* a wait below counts in the ACK's time */
+    const char *full = in_flight_full(c);
+    if (full) {
+        conn_arm(c, TIMER_NONE); /* the engine's turn: no read timer until the ACK is out */
+        bufferevent_disable(c->bev, EV_READ);
+        if (!(c->held = malloc(n ? n : 1)))
+            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+        memcpy(c->held, p, n);
+        c->held_len = n;
+        c->waiting_since = ++waits;
+        conn_set_state(c, CONN_WAITING);
+        struct daemon_counts *k = daemon_counts_of(c->l->d, c->l->conf->id.name);
+        if (k)
+            k->waits++;
+        log_debug("conn_waiting", "listener=%s conn=%llu limit=%s", c->l->conf->id.name, c->id,
+                  full);
+        return 1;
+    }
+    return dispatch_frame(c, &ctx, p, n);
 }
 
 /* Feeds what is buffered to the framer until a frame goes to commit or nothing is left. */
@@ -439,10 +507,17 @@ static bool admit(struct conn *c)
 {
     const struct conf_peer *p = peers_match(c->l->d->conf, c->identity, c->addr);
     snprintf(c->peer_name, sizeof c->peer_name, "%s", p ? p->id.name : "");
-    if (peers_allow(&c->l->conf->peers, p ? p->id.name : NULL))
+    uint32_t open = 0;
+    for (const struct conn *o = c->l->d->conns; p && p->max_connections && o; o = o->next)
+        open += o != c && strcmp(o->peer_name, c->peer_name) == 0;
+    const char *refuse =
+        !peers_allow(&c->l->conf->peers, p ? p->id.name : NULL) ? "not_a_listed_peer"
+        : p && p->max_connections && open >= p->max_connections ? "peer_max_connections"
+                                                                : NULL;
+    if (!refuse)
         return true;
     log_warn("conn_refused", "listener=%s conn=%llu peer=%s identity=%s reason=%s",
-             c->l->conf->id.name, c->id, c->peer, c->identity, "not_a_listed_peer");
+             c->l->conf->id.name, c->id, c->peer, c->identity, refuse);
     struct daemon_counts *n = daemon_counts_of(c->l->d, c->l->conf->id.name);
     if (n)
         n->refused++;
@@ -551,8 +626,8 @@ static void write_cb(struct bufferevent *bev, void *arg)
         conn_free(c);
 }
 
-void conn_committed(struct conn *c, int rc, enum store_status status, const char *ack,
-                    size_t ack_len)
+static void committed(struct conn *c, int rc, enum store_status status, const char *ack,
+                      size_t ack_len)
 {
     daemon_inflight_done(c->l->d);
     struct daemon_counts *n = daemon_counts_of(c->l->d, c->l->conf->id.name);
@@ -599,6 +674,36 @@ void conn_committed(struct conn *c, int rc, enum store_status status, const char
         return;
     }
     conn_resume(c);
+}
+
+/* Held frames whose listener and peer have room again go on, the first held first. */
+static void release_waiting(struct daemon *d)
+{
+    for (;;) {
+        struct conn *next = NULL;
+        for (struct conn *o = d->conns; o; o = o->next)
+            if (o->state == CONN_WAITING && (!next || o->waiting_since < next->waiting_since) &&
+                !in_flight_full(o))
+                next = o;
+        if (!next)
+            return;
+        struct pipeline_ctx ctx;
+        char id[32], when[32], *held = next->held;
+        frame_context(next, &ctx, id, when);
+        next->held = NULL;
+        conn_set_state(next, CONN_READING);
+        if (dispatch_frame(next, &ctx, held, next->held_len) == 0)
+            conn_resume(next); /* answered at once: reading goes on (or it closes) */
+        free(held);
+    }
+}
+
+void conn_committed(struct conn *c, int rc, enum store_status status, const char *ack,
+                    size_t ack_len)
+{
+    struct daemon *d = c->l->d;
+    committed(c, rc, status, ack, ack_len); /* c may be gone */
+    release_waiting(d);
 }
 
 /* How many connections of listener l come from address addr. */
@@ -673,7 +778,8 @@ void conn_stop_all(struct daemon *d)
 {
     for (struct conn *c = d->conns, *next; c; c = next) {
         next = c->next;
-        if (c->state == CONN_READING) /* between messages: nothing to answer */
+        if (c->state == CONN_READING || c->state == CONN_WAITING) /* nothing stored to answer:
+                                                                     a held frame is resent */
             conn_free(c);
         else if (c->state == CONN_BLOCKED) /* its ACKs out if the peer reads them, then close */
             conn_finish(c);

@@ -59,7 +59,9 @@ struct daemon_counts {
     uint64_t by_status[STORE_STATUSES]; /* committed, by enum store_status */
     uint64_t not_stored;                /* the store failed: no positive ACK went out */
     uint64_t tls_failures;              /* handshakes that failed (tls_failed) */
-    uint64_t refused;                   /* connections refused: not a listed peer */
+    uint64_t refused;                   /* connections refused: not a listed peer, or its
+                                           peer's max_connections open */
+    uint64_t waits;                     /* frames held: max_in_flight reached */
     struct hist ack;                    /* a whole frame in → its ACK written, seconds */
 };
 

@@ -5,8 +5,10 @@
  *
  *   SOLENT_FAULTS="intake_after_commit=crash"     _exit(86) at the first time it is reached
  *   SOLENT_FAULTS="dir_rename=fail:2,dir_fsync=fail:1"   the next 2 (1) times, the step fails
+ *   SOLENT_FAULTS="intake_before_commit=delay:300"      every time, the step waits 300 ms
  *
- * Points: intake_before_commit, intake_after_commit (crash: committed, no ACK sent),
+ * Points: intake_before_commit (delay: a slow disk), intake_after_commit (crash: committed,
+ * no ACK sent),
  * delivery_after_send (crash: a bundle sent, its outcome not recorded), dir_write,
  * dir_rename, dir_fsync (fail). With SOLENT_FAULTS unset a point costs one branch.
  * Not for production use: README names it as a test facility.

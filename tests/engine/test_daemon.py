@@ -1063,3 +1063,84 @@ def test_least_privilege(solent, root, tmp_path):
         check(fields(c.send_message(message("P0002")))["MSA"][1] == "AA",
               "a message after the reload is accepted")
     check(e.stop() == 0, "clean stop as nobody")
+
+
+def test_peer_and_listener_limits(solent, root, tmp_path):
+    """[peer lab] (127.0.0.2) with max_connections = 2 and max_in_flight = 1, listener pas with
+    max_in_flight = 1, every commit slowed to 300 ms: the lab's second message, sent on another
+    listener while its first commits, is held whole until that one is answered, while another
+    sender's is not; the same on pas for two connections of anyone; the lab's third connection
+    is refused while a third from elsewhere is served; nothing held is lost."""
+    admin = free_port()
+    e = Engine(solent, root, str(tmp_path), free_ports())
+    e.write(extra="[peer lab]\naddresses = 127.0.0.2\nmax_connections = 2\nmax_in_flight = 1\n"
+            "[admin]\nport = %d\ntoken = env:SOLENT_TEST_ADMIN_TOKEN\n" % admin,
+            engine="log_level = debug")  # conn_state and conn_waiting: the order, not timing
+    with open(e.conf) as f:
+        text = f.read()
+    with open(e.conf, "w") as f:
+        f.write(text.replace("max_per_peer = 64\n", "max_per_peer = 64\nmax_in_flight = 1\n", 1)
+                .replace("idle_timeout_ms = 1s", "idle_timeout_ms = 60s"))  # quiet keeps b
+    e.start(faults="intake_before_commit=delay:300")
+
+    def waits():
+        req = urllib.request.Request("http://127.0.0.1:%d/metrics" % admin,
+                                     headers={"Authorization": "Bearer " + harness.ADMIN_TOKEN})
+        body = urllib.request.urlopen(req, timeout=10).read().decode()
+        out = {}
+        for line in body.splitlines():
+            if line.startswith("solent_in_flight_waits_total{") or \
+                    line.startswith("solent_connections_refused_total{"):
+                k, v = line.rsplit(" ", 1)
+                out[k] = float(v)
+        return out
+
+    def ack_of(s):
+        s.settimeout(20)
+        return fields(read_frame(s))["MSA"]
+
+    # the lab's second message, on quiet, waits for its first, on pas; another sender's does not
+    a, b, c = connect_from("127.0.0.2", e.port), connect_from("127.0.0.2", e.port + 1), \
+        connect_from("127.0.0.1", e.port + 1)
+    a.sendall(frame(message("LIM-A")))
+    check(e.wait_log(b"to=committing", 1), "the lab's first message commits")
+    b.sendall(frame(message("LIM-B")))
+    check(e.wait_log(b"event=conn_waiting", 1), "its second is held")
+    c.sendall(frame(message("LIM-C")))
+    got = {cid: ack_of(s) for cid, s in (("LIM-A", a), ("LIM-B", b), ("LIM-C", c))}
+    check(all(m[1] == "AA" and m[2] == cid for cid, m in got.items()),
+          "held or not, every message is accepted: %r" % got)
+    w = waits()
+    check(w.get('solent_in_flight_waits_total{listener="quiet"}') == 1 and
+          w.get('solent_in_flight_waits_total{listener="pas"}') == 0,
+          "the lab's second message was held (its peer's limit spans listeners); the other "
+          "sender's was not: %r" % w)
+    # two connections of anyone on pas: the second waits for the first (the listener's limit)
+    d, f = connect_from("127.0.0.1", e.port), connect_from("127.0.0.3", e.port)
+    d.sendall(frame(message("LIM-D")))
+    check(e.wait_log(b"to=committing", 4), "D commits (after A, B and C)")
+    f.sendall(frame(message("LIM-F")))
+    check(e.wait_log(b"event=conn_waiting", 2), "F is held")
+    check(ack_of(d)[1] == "AA" and ack_of(f)[1] == "AA", "both accepted")
+    check(waits().get('solent_in_flight_waits_total{listener="pas"}') == 1,
+          "pas held the second: %r" % waits())
+    # the lab has a and b open: a third is refused, another sender's third is served
+    third = connect_from("127.0.0.2", e.port)
+    check(closed_by_peer(third, 10), "the lab's third connection is closed")
+    check(e.wait_log(b"reason=peer_max_connections"), "refused for the peer's max_connections")
+    g = connect_from("127.0.0.4", e.port)
+    g.sendall(frame(message("LIM-G")))
+    check(ack_of(g)[1] == "AA", "a third connection from elsewhere is served")
+    check(waits().get('solent_connections_refused_total{listener="pas"}') == 1,
+          "/metrics counts the refusal")
+    a.close()
+    check(e.wait_log(b"event=conn_closed listener=pas", 3), "the engine sees a close")
+    third = connect_from("127.0.0.2", e.port)
+    third.sendall(frame(message("LIM-H")))
+    check(ack_of(third)[1] == "AA", "once one of the lab's closes, a new one is served")
+    for s in (b, c, d, f, g, third):
+        s.close()
+    stored = {r[0] for r in e.rows("select control_id from messages where status = 'accepted'")}
+    check(stored >= {"LIM-A", "LIM-B", "LIM-C", "LIM-D", "LIM-F", "LIM-G", "LIM-H"},
+          "every message stored: %r" % stored)
+    check(e.stop() == 0, "clean stop")
