@@ -460,6 +460,14 @@ def test_second_engine_refused(e):
 
 
 def test_admin_token_not_logged(e):
+    plan = traffic("MX", 3)
+    send(e.port, plan)
+    check(e.drained(), "the traffic is delivered")
+    status, body = e.admin("/metrics")
+    leaks = [v for v in [s.decode() for s in harness.SENTINELS] + list(plan) + [ADMIN_TOKEN]
+             if v in body]
+    check(status == 200 and "solent_messages_total" in body and not leaks,
+          "/metrics after patients' traffic: no patient value, no token: %r" % leaks)
     check(e.admin("/metrics", token="wrong")[0] == 401, "a wrong token is refused")
     check(e.admin("/metrics", token=ADMIN_TOKEN[:-1])[0] == 401, "a token's prefix is refused")
     check(e.metrics().get("solent_admin_unauthorized_total") == 2,
