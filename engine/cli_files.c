@@ -243,21 +243,6 @@ int64_t cli_parse_since(const char *s)
     return (int64_t)timegm(&tm) * 1000;
 }
 
-struct store *store_open_conf(const struct conf_store *cs, char *err, size_t errlen)
-{
-    if (!cs->encryption_key[0])
-        return store_open(cs->path, err, errlen);
-    struct keyring kr;
-    char why[400];
-    if (keyring_load(cs->encryption_key, &kr, why, sizeof why) != 0) {
-        snprintf(err, errlen, "[store] %s", why);
-        return NULL;
-    }
-    struct store *s = store_open_keyed(cs->path, &kr, err, errlen);
-    keyring_wipe(&kr);
-    return s;
-}
-
 struct store *cli_store_open(const struct conf *c, const char *cmd)
 {
     char err[512];

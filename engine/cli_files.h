@@ -54,7 +54,5 @@ struct conf_store;
 struct store;
 /* Opens the store c names for command cmd; NULL after saying why on stderr. */
 struct store *cli_store_open(const struct conf *c, const char *cmd);
-/* Opens the store [store] names, with its encryption key when it has one; NULL with a reason. */
-struct store *store_open_conf(const struct conf_store *cs, char *err, size_t errlen);
 
 #endif

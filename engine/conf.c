@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/peers.h"
 #include "engine/zoneinfo.h"
@@ -42,6 +43,7 @@ static const struct key engine_keys[] = {
     KEY(conf_engine, K_STR, local_code_system, "", NULL),
     KEY(conf_engine, K_ENUM, nhs_number_status, "", "|01|02|03|04|05|06|07|08"),
     KEY(conf_engine, K_STR, user, "", NULL),
+    KEY(conf_engine, K_STR, name, "", NULL),
 };
 
 static const struct key store_keys[] = {
@@ -609,6 +611,8 @@ static int validate(struct loader *l)
     }
     if (validate_admin(l) != 0)
         return -1;
+    if (!c->engine.name[0] && gethostname(c->engine.name, sizeof c->engine.name - 1) != 0)
+        snprintf(c->engine.name, sizeof c->engine.name, "solent");
     for (size_t i = 0; i < c->ndestinations; i++) {
         l->line = c->destinations[i].id.line;
         const struct conf_destination *d = &c->destinations[i];

@@ -52,6 +52,7 @@ struct conf_engine {
     char local_code_system[CONF_TEXT]; /* a sender's codes not in an HL7 table: prefix/table */
     char nhs_number_status[4];         /* UK Core verification status when PID-32 has none */
     char user[CONF_NAME];              /* started as root: the user to run as, once set up */
+    char name[CONF_NAME];              /* this engine among several on one store ("": host) */
 };
 
 struct conf_store {
@@ -61,7 +62,6 @@ struct conf_store {
     char encryption_key[CONF_TEXT]; /* file:PATH: the keys messages are sealed with ("": none) */
 };
 
-/* The admin HTTP endpoint (/healthz, /metrics); off while port is 0. */
 /* TLS on a socket Solent serves (an MLLP listener, the admin endpoint); tls.c makes its
  * context. The keys: tls, cert, key, verify, client_ca, crl. */
 struct conf_tls {
@@ -73,6 +73,7 @@ struct conf_tls {
     char crl[CONF_TEXT];       /* PEM: revoked client certificates ("": none) */
 };
 
+/* The admin HTTP endpoint (/healthz, /metrics); off while port is 0. */
 struct conf_admin {
     char bind[CONF_NAME];
     uint32_t port;

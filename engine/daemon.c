@@ -498,8 +498,6 @@ static void daemon_cleanup(struct daemon *d)
     admin_free(d->admin);
     retention_free(d->retention);
     store_close(d->store);
-    if (d->store_lock >= 0)
-        close(d->store_lock);
     if (d->wake)
         event_free(d->wake);
     if (d->sigterm)
@@ -521,7 +519,6 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     static struct daemon dd; /* one per process: signals are process-wide */
     struct daemon *d = &dd;
     memset(d, 0, sizeof *d);
-    d->store_lock = -1;
     d->conf = conf;
     d->done_tail = &d->done;
     pthread_mutex_init(&d->lock, NULL);
@@ -541,14 +538,7 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     }
     if (!(d->store = store_open_conf(&conf->store, err, errlen)))
         goto out;
-    /* one engine per SQLite store (a lock held while it runs), so what a crashed run had in
-     * flight is free again */
-    d->store_lock = open(conf->store.path, O_RDONLY | O_CLOEXEC);
-    if (d->store_lock < 0 || flock(d->store_lock, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(err, errlen, "another solent run is using the store %s", conf->store.path);
-        goto out;
-    }
-    if (store_release_leases(d->store, err, errlen) != 0 ||
+    if (store_attach_engine(d->store, conf->engine.name, err, errlen) != 0 ||
         !(d->intake = intake_start(d->store, err, errlen)) ||
         !(d->worker = worker_start("solent-work", err, errlen)))
         goto out;

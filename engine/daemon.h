@@ -85,7 +85,6 @@ struct daemon {
     pthread_mutex_t lock;     /* guards done */
     struct completion *done, **done_tail;
     size_t inflight;
-    int store_lock;               /* flock: one engine per store */
     bool stopping, exiting;       /* a stop signal came; the loop was told to end */
     pthread_t reload_thread;      /* reading the file for a SIGHUP, while reloading */
     bool reloading, reload_again; /* a SIGHUP came during the read: read once more */

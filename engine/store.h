@@ -2,11 +2,13 @@
  * store — durable intake: every message as received, its outcome, and one
  * outbox row per destination, committed together in one transaction.
  *
- * One interface for the back ends (SQLite now; PostgreSQL next). A batch of
- * messages is committed in ONE transaction (the group commit of the intake
- * thread); when store_commit returns 0 the batch is durable (SQLite:
- * WAL with synchronous=FULL), and only then may the messages be ACKed.
- * Not here: threads, delivery, ACK text.
+ * One interface, a table of operations (struct store_ops) each back end fills:
+ * store_sqlite.c (the embedded default) and store_pg.c (PostgreSQL, shared by several
+ * engines). Nothing outside them knows which one is in use: store_open_conf picks it from
+ * [store] kind. A batch of messages is committed in ONE transaction (the group commit of
+ * the intake thread); when store_commit returns 0 the batch is durable (SQLite: WAL with
+ * synchronous=FULL; PostgreSQL: COMMIT returned, synchronous_commit on), and only then
+ * may the messages be ACKed. Not here: threads, delivery, ACK text.
  */
 #ifndef SOLENT_ENGINE_STORE_H
 #define SOLENT_ENGINE_STORE_H
@@ -93,17 +95,23 @@ static inline int64_t store_now_ms(void)
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* Opens (creating, mode 0600, and migrating) the store at path; NULL with a reason. */
+struct conf_store;
+/* Opens (creating and migrating) the store [store] describes: its kind, where it is, and with
+ * an encryption_key, encryption at rest (engine/crypt.h: raw messages, bundles and server
+ * answers sealed, the duplicate hash and ordering keys keyed hashes; a key the store's values
+ * need and the key file lacks or gets wrong, or no key for a store that has keys, is refused
+ * here with the reason). NULL with a reason. */
+struct store *store_open_conf(const struct conf_store *cs, char *err, size_t errlen);
+/* The embedded store at path, as [store] kind = sqlite with no key (tests, benchmarks). */
 struct store *store_open(const char *path, char *err, size_t errlen);
-struct keyring;
-/* The same with encryption at rest when kr is not NULL (engine/crypt.h): raw messages,
- * bundles and server answers sealed, the duplicate hash and ordering keys keyed hashes. A
- * key the store's values need and kr lacks or gets wrong, or no kr for a store that has
- * keys, is refused here with the reason. */
-struct store *store_open_keyed(const char *path, const struct keyring *kr, char *err,
-                               size_t errlen);
 /* Closes; NULL is fine. */
 void store_close(struct store *s);
+/* This process is an engine serving from the store: SQLite takes the file for itself (a
+ * second engine refuses) and releases what a crashed run had leased; PostgreSQL records
+ * the engine's name, leases being shared. -1 with a reason. */
+int store_attach_engine(struct store *s, const char *engine, char *err, size_t errlen);
+/* The back end's kind: "sqlite" or "postgres". */
+const char *store_kind(const struct store *s);
 /* Seals anew, with the keyring's newest key, every value sealed with another (or in clear),
  * batch rows a transaction (an engine may be writing meanwhile); then forgets the older keys.
  * *done: the values re-sealed. -1 with a reason (no keyring, a value that does not open). */
@@ -175,8 +183,6 @@ struct store_result {
 
 /* Records the results in one transaction and releases their leases; -1 with a reason. */
 int store_record(struct store *s, const struct store_result *r, size_t n, char *err, size_t errlen);
-/* Releases every lease: for a store one process owns (SQLite), at start-up. */
-int store_release_leases(struct store *s, char *err, size_t errlen);
 /* Releases the leases of the n rows ids, claimed and not sent (their destination went down);
  * -1 with a reason. */
 int store_release(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen);
@@ -242,5 +248,54 @@ struct store_purge {
  * made again), looking at up to max rows: 1 when the pass has more to do, 0 when it is
  * done, -1 with a reason. */
 int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen);
+
+/* ---- the back ends' side: what each fills in (callers use the functions above) ---- */
+
+struct keyring;
+struct store_ops {
+    const char *kind;
+    void (*close)(struct store *s);
+    int (*attach_engine)(struct store *s, const char *engine, char *err, size_t errlen);
+    int (*rekey)(struct store *s, size_t batch, uint64_t *done, char *err, size_t errlen);
+    int (*commit)(struct store *s, struct store_message *msgs, size_t n, char *err, size_t errlen);
+    int (*find_duplicate)(struct store *s, const char *app, const char *facility,
+                          const char *control_id, const unsigned char hash[STORE_HASH_LEN],
+                          struct strbuf *ack);
+    int (*list)(struct store *s, const struct store_filter *f,
+                void (*fn)(void *arg, const struct store_row *row), void *arg);
+    int (*ledger)(struct store *s, int64_t id, struct strbuf *out);
+    struct store_stats (*stats)(const struct store *s);
+    bool (*is_idle)(struct store *s);
+    int (*synchronous)(struct store *s);
+    int (*schema_version)(struct store *s);
+    int (*claim)(struct store *s, const char *destination, int64_t now_ms, int64_t lease_until_ms,
+                 size_t max, struct store_claim **out, char *err, size_t errlen);
+    int (*record)(struct store *s, const struct store_result *r, size_t n, char *err,
+                  size_t errlen);
+    int (*release)(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen);
+    int (*retry_now)(struct store *s, const char *destination, int64_t now_ms, size_t *released,
+                     char *err, size_t errlen);
+    int (*delivery_status)(struct store *s, int64_t now_ms,
+                           void (*fn)(void *arg, const struct store_dest_status *d), void *arg);
+    int (*queue_gauges)(struct store *s, void (*fn)(void *arg, const struct store_queue_gauge *g),
+                        void *arg);
+    int (*dead_list)(struct store *s, const char *destination, int64_t since_ms,
+                     struct store_dead **out, size_t *n);
+    int (*message_get)(struct store *s, int64_t id, struct strbuf *raw, char *listener,
+                       size_t listener_len, int64_t *received_at_ms);
+    int (*enqueue)(struct store *s, int64_t message_id, int64_t created_at_ms,
+                   const struct store_outbox *o, size_t n, int64_t replaced_id, int64_t now_ms,
+                   char *err, size_t errlen);
+    int (*purge)(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen);
+};
+
+/* Every back end's handle begins with this. */
+struct store {
+    const struct store_ops *ops;
+};
+
+/* The back ends' constructors (store_open_conf calls the one [store] kind names). */
+struct store *store_sqlite_open(const char *path, const struct keyring *kr, char *err,
+                                size_t errlen);
 
 #endif

@@ -13,12 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/crypt.h"
 
-struct store {
+struct sq {
+    struct store base; /* first: the interface's handle is this */
+    char path[4096];
+    int lock; /* an engine's flock on the file (store_attach_engine), else -1 */
     sqlite3 *db;
     sqlite3_stmt *insert_message, *insert_outbox, *insert_bundle, *insert_head, *find_duplicate;
     sqlite3_stmt *next_id;  /* a message's id, chosen before it is written (its sealed raw's) */
@@ -29,10 +33,14 @@ struct store {
     struct strbuf work; /* a sealed or opened value being written or read */
 };
 
-static int bind_sealed(struct store *s, sqlite3_stmt *st, int i, const char *column, int64_t row,
+static const struct store_ops sqlite_ops;
+static void sq_close(struct store *base);
+static int sq_schema_version(struct store *base);
+
+static int bind_sealed(struct sq *s, sqlite3_stmt *st, int i, const char *column, int64_t row,
                        const void *p, size_t n);
-static int open_value(const struct store *s, const char *column, int64_t row, const void *p,
-                      size_t n, struct strbuf *out);
+static int open_value(const struct sq *s, const char *column, int64_t row, const void *p, size_t n,
+                      struct strbuf *out);
 
 /* Migration n brings the schema from version n - 1 to n. Append, never edit. */
 static const char *const migrations[] = {
@@ -127,14 +135,7 @@ static const char *const migrations[] = {
     "CREATE TABLE store_keys (id INTEGER PRIMARY KEY, check_value BLOB NOT NULL);",
 };
 
-static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
-
-const char *store_status_name(enum store_status s)
-{
-    return s < STORE_STATUSES ? status_names[s] : "unknown";
-}
-
-static int db_fail(struct store *s, const char *what, char *err, size_t errlen)
+static int db_fail(struct sq *s, const char *what, char *err, size_t errlen)
 {
     /* The SQLite message names tables and constraints, never bound values. */
     int sys = sqlite3_system_errno(s->db);
@@ -143,7 +144,7 @@ static int db_fail(struct store *s, const char *what, char *err, size_t errlen)
     return -1;
 }
 
-static int exec(struct store *s, const char *sql, char *err, size_t errlen)
+static int exec(struct sq *s, const char *sql, char *err, size_t errlen)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
@@ -155,8 +156,9 @@ static int exec(struct store *s, const char *sql, char *err, size_t errlen)
     return -1;
 }
 
-bool store_is_idle(struct store *s)
+static bool sq_is_idle(struct store *base)
 {
+    struct sq *s = (struct sq *)base;
     for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st))
         if (sqlite3_stmt_busy(st))
             return false;
@@ -164,7 +166,7 @@ bool store_is_idle(struct store *s)
 }
 
 /* The integer a PRAGMA reads, -1 when it cannot be read. */
-static int pragma_int(struct store *s, const char *sql)
+static int pragma_int(struct sq *s, const char *sql)
 {
     sqlite3_stmt *st;
     int v = -1;
@@ -175,20 +177,22 @@ static int pragma_int(struct store *s, const char *sql)
     return v;
 }
 
-int store_synchronous(struct store *s)
+static int sq_synchronous(struct store *base)
 {
+    struct sq *s = (struct sq *)base;
     return pragma_int(s, "PRAGMA synchronous");
 }
 
-int store_schema_version(struct store *s)
+static int sq_schema_version(struct store *base)
 {
+    struct sq *s = (struct sq *)base;
     return pragma_int(s, "PRAGMA user_version");
 }
 
 /* Applies the migrations the file has not seen, each in its own transaction. */
-static int migrate(struct store *s, char *err, size_t errlen)
+static int migrate(struct sq *s, char *err, size_t errlen)
 {
-    int have = store_schema_version(s), want = (int)(sizeof migrations / sizeof migrations[0]);
+    int have = sq_schema_version(&s->base), want = (int)(sizeof migrations / sizeof migrations[0]);
     if (have < 0)
         return db_fail(s, "reading the schema version", err, errlen);
     if (have > want) {
@@ -211,7 +215,7 @@ static int migrate(struct store *s, char *err, size_t errlen)
     return 0;
 }
 
-static int prepare(struct store *s, char *err, size_t errlen)
+static int prepare(struct sq *s, char *err, size_t errlen)
 {
     static const char *const sql[] = {
         "INSERT INTO messages (received_at, listener, sending_app, sending_facility, control_id,"
@@ -254,7 +258,7 @@ static int create_private(const char *path, char *err, size_t errlen)
 /* The keys the store's values were sealed with, against the keyring: each must be in it and
  * open its check value; the newest gets one when it has none. Without a keyring, a store
  * that has keys is refused: nothing is written in clear once a key has been set. */
-static int check_keys(struct store *s, char *err, size_t errlen)
+static int check_keys(struct sq *s, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT id, check_value FROM store_keys ORDER BY id", -1, &st,
@@ -306,17 +310,15 @@ static int check_keys(struct store *s, char *err, size_t errlen)
     return 0;
 }
 
-struct store *store_open(const char *path, char *err, size_t errlen)
+struct store *store_sqlite_open(const char *path, const struct keyring *kr, char *err,
+                                size_t errlen)
 {
-    return store_open_keyed(path, NULL, err, errlen);
-}
-
-struct store *store_open_keyed(const char *path, const struct keyring *kr, char *err, size_t errlen)
-{
-    struct store *s = calloc(1, sizeof *s);
+    struct sq *s = calloc(1, sizeof *s);
     if (!s)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     err[0] = '\0';
+    s->lock = -1;
+    snprintf(s->path, sizeof s->path, "%s", path);
     strbuf_init(&s->work, (size_t)1 << 31);
     if (kr && !(s->c = crypt_new(kr))) {
         snprintf(err, errlen, "store: cannot make the encryption contexts");
@@ -341,14 +343,16 @@ struct store *store_open_keyed(const char *path, const struct keyring *kr, char 
         check_keys(s, err, errlen) != 0) {
         if (s->db && !err[0])
             db_fail(s, "opening", err, errlen);
-        store_close(s);
+        sq_close(&s->base);
         return NULL;
     }
-    return s;
+    s->base.ops = &sqlite_ops;
+    return &s->base;
 }
 
-void store_close(struct store *s)
+static void sq_close(struct store *base)
 {
+    struct sq *s = (struct sq *)base;
     if (!s)
         return;
     sqlite3_finalize(s->insert_message);
@@ -362,6 +366,8 @@ void store_close(struct store *s)
     for (size_t i = 0; i < sizeof s->cache / sizeof s->cache[0]; i++)
         sqlite3_finalize(s->cache[i]);
     sqlite3_close(s->db);
+    if (s->lock >= 0)
+        close(s->lock);
     free(s);
 }
 
@@ -382,7 +388,7 @@ static int step_done(sqlite3_stmt *st)
 
 /* Binds value p (n bytes) to parameter i of st: sealed with the row and column as
  * associated data when the store has a keyring, as is otherwise. -1 when it cannot seal. */
-static int bind_sealed(struct store *s, sqlite3_stmt *st, int i, const char *column, int64_t row,
+static int bind_sealed(struct sq *s, sqlite3_stmt *st, int i, const char *column, int64_t row,
                        const void *p, size_t n)
 {
     if (!s->sealed)
@@ -397,8 +403,8 @@ static int bind_sealed(struct store *s, sqlite3_stmt *st, int i, const char *col
 
 /* What column holds for row (blob p, n bytes), opened into out (appended). -1 when it is
  * sealed and does not open. */
-static int open_value(const struct store *s, const char *column, int64_t row, const void *p,
-                      size_t n, struct strbuf *out)
+static int open_value(const struct sq *s, const char *column, int64_t row, const void *p, size_t n,
+                      struct strbuf *out)
 {
     char aad[64];
     snprintf(aad, sizeof aad, "%s:%lld", column, (long long)row);
@@ -407,7 +413,7 @@ static int open_value(const struct store *s, const char *column, int64_t row, co
 
 /* A patient ordering key as stored: a keyed hash of it when sealed (it holds the patient's
  * identifier), else itself. out: at least 68 bytes, or key's own length + 1. */
-static const char *stored_key(const struct store *s, const char *key, char *out, size_t n)
+static const char *stored_key(const struct sq *s, const char *key, char *out, size_t n)
 {
     if (!s->sealed)
         return key;
@@ -418,7 +424,7 @@ static const char *stored_key(const struct store *s, const char *key, char *out,
 }
 
 /* One outbox row of message_id, queued at created_at_ms; -1 on error. */
-static int insert_outbox(struct store *s, int64_t message_id, const struct store_outbox *o,
+static int insert_outbox(struct sq *s, int64_t message_id, const struct store_outbox *o,
                          int64_t created_at_ms)
 {
     sqlite3_stmt *ob = s->insert_outbox;
@@ -447,7 +453,7 @@ static int insert_outbox(struct store *s, int64_t message_id, const struct store
 }
 
 /* The content hash as stored: keyed (HMAC) when sealed, so it tells nothing of the content. */
-static void stored_hash(const struct store *s, const unsigned char in[STORE_HASH_LEN],
+static void stored_hash(const struct sq *s, const unsigned char in[STORE_HASH_LEN],
                         unsigned char out[STORE_HASH_LEN])
 {
     if (s->sealed)
@@ -456,7 +462,7 @@ static void stored_hash(const struct store *s, const unsigned char in[STORE_HASH
         memcpy(out, in, STORE_HASH_LEN);
 }
 
-static int insert_one(struct store *s, struct store_message *m)
+static int insert_one(struct sq *s, struct store_message *m)
 {
     sqlite3_stmt *st = s->insert_message;
     unsigned char hash[STORE_HASH_LEN];
@@ -476,7 +482,7 @@ static int insert_one(struct store *s, struct store_message *m)
     bind_text(st, 5, m->control_id);
     bind_text(st, 6, m->message_type);
     sqlite3_bind_blob(st, 7, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
-    bind_text(st, 8, status_names[m->status]);
+    bind_text(st, 8, store_status_name(m->status));
     sqlite3_bind_int(st, 9, m->error_code);
     bind_text(st, 10, m->error_location);
     if (bind_sealed(s, st, 11, "messages.raw", id, m->raw, m->raw_len) != 0)
@@ -501,8 +507,10 @@ static int insert_one(struct store *s, struct store_message *m)
     return 0;
 }
 
-int store_commit(struct store *s, struct store_message *msgs, size_t n, char *err, size_t errlen)
+static int sq_commit(struct store *base, struct store_message *msgs, size_t n, char *err,
+                     size_t errlen)
 {
+    struct sq *s = (struct sq *)base;
     if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -525,10 +533,11 @@ int store_commit(struct store *s, struct store_message *msgs, size_t n, char *er
     return 0;
 }
 
-int store_find_duplicate(struct store *s, const char *app, const char *facility,
-                         const char *control_id, const unsigned char hash[STORE_HASH_LEN],
-                         struct strbuf *ack)
+static int sq_find_duplicate(struct store *base, const char *app, const char *facility,
+                             const char *control_id, const unsigned char hash[STORE_HASH_LEN],
+                             struct strbuf *ack)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *st = s->find_duplicate;
     sqlite3_reset(st);
     bind_text(st, 1, app);
@@ -550,9 +559,10 @@ int store_find_duplicate(struct store *s, const char *app, const char *facility,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
 }
 
-int store_list(struct store *s, const struct store_filter *f,
-               void (*fn)(void *arg, const struct store_row *row), void *arg)
+static int sq_list(struct store *base, const struct store_filter *f,
+                   void (*fn)(void *arg, const struct store_row *row), void *arg)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *st;
     const char *sql =
         "SELECT m.id, m.received_at, m.listener, m.sending_app, m.sending_facility,"
@@ -596,8 +606,9 @@ int store_list(struct store *s, const struct store_filter *f,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_ledger(struct store *s, int64_t id, struct strbuf *out)
+static int sq_ledger(struct store *base, int64_t id, struct strbuf *out)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT ledger FROM messages WHERE id = ?1", -1, &st, NULL) !=
         SQLITE_OK)
@@ -610,20 +621,21 @@ int store_ledger(struct store *s, int64_t id, struct strbuf *out)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-struct store_stats store_stats(const struct store *s)
+static struct store_stats sq_stats(const struct store *base)
 {
+    const struct sq *s = (const struct sq *)base;
     return s->stats;
 }
 
 /* ---- delivery ---- */
 
 enum { STMT_CLAIM, STMT_LEASE, STMT_RECORD, STMT_ADVANCE, STMT_DROP_HEAD, STMT_RELEASE };
-_Static_assert(STMT_RELEASE < sizeof((struct store *)0)->cache / sizeof(sqlite3_stmt *),
+_Static_assert(STMT_RELEASE < sizeof((struct sq *)0)->cache / sizeof(sqlite3_stmt *),
                "a cache slot per statement");
 
 /* Statement slot of the cache, prepared once with sql and reset for a new use; NULL on
  * error. */
-static sqlite3_stmt *cached(struct store *s, int slot, const char *sql)
+static sqlite3_stmt *cached(struct sq *s, int slot, const char *sql)
 {
     sqlite3_stmt **st = &s->cache[slot];
     if (!*st &&
@@ -639,7 +651,7 @@ static sqlite3_stmt *cached(struct store *s, int slot, const char *sql)
  * again — harmless, every bundle is an idempotent update — while the next intake commit
  * (synchronous=FULL) makes it durable anyway. Messages and their outbox rows never take
  * this path. */
-static int begin_relaxed(struct store *s, char *err, size_t errlen)
+static int begin_relaxed(struct sq *s, char *err, size_t errlen)
 {
     if (exec(s, "PRAGMA synchronous = NORMAL", err, errlen) != 0)
         return -1;
@@ -652,7 +664,7 @@ static int begin_relaxed(struct store *s, char *err, size_t errlen)
 
 /* Ends a write transaction: COMMIT unless bad, else ROLLBACK; then synchronous=FULL again
  * (after begin_relaxed; a no-op otherwise). */
-static int end_tx(struct store *s, int bad, const char *what, char *err, size_t errlen)
+static int end_tx(struct sq *s, int bad, const char *what, char *err, size_t errlen)
 {
     int rc = 0;
     if (bad != 0) {
@@ -682,9 +694,11 @@ static char *dup_column(sqlite3_stmt *st, int col, size_t *len)
     return out;
 }
 
-int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_t lease_until_ms,
-                size_t max, struct store_claim **out, char *err, size_t errlen)
+static int sq_claim(struct store *base, const char *destination, int64_t now_ms,
+                    int64_t lease_until_ms, size_t max, struct store_claim **out, char *err,
+                    size_t errlen)
 {
+    struct sq *s = (struct sq *)base;
     /* The head of each ordering key: its oldest row still to deliver. A leased head (in
      * flight, here or in another process) or one waiting for its retry time holds its key. */
     const char *sql =
@@ -752,17 +766,10 @@ int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_
     return (int)n;
 }
 
-void store_claims_free(struct store_claim *c, size_t n)
+static int sq_record(struct store *base, const struct store_result *r, size_t n, char *err,
+                     size_t errlen)
 {
-    for (size_t i = 0; c && i < n; i++) {
-        free(c[i].ordering_key);
-        free(c[i].bundle);
-    }
-    free(c);
-}
-
-int store_record(struct store *s, const struct store_result *r, size_t n, char *err, size_t errlen)
-{
+    struct sq *s = (struct sq *)base;
     static const char *const status[] = {"delivered", "retry", "dead"};
     const char *sql = "UPDATE outbox SET status = ?2, attempts = attempts + 1, lease_until = NULL,"
                       " last_http_status = ?3, delivered_at = ?4, next_attempt_at = ?5,"
@@ -816,14 +823,24 @@ int store_record(struct store *s, const struct store_result *r, size_t n, char *
     return end_tx(s, bad, "recording deliveries", err, errlen);
 }
 
-int store_release_leases(struct store *s, char *err, size_t errlen)
+/* One engine per SQLite file: a lock held while it runs, so what a crashed run had leased is
+ * free again. */
+static int sq_attach_engine(struct store *base, const char *engine, char *err, size_t errlen)
 {
+    struct sq *s = (struct sq *)base;
+    (void)engine;
+    s->lock = open(s->path, O_RDONLY | O_CLOEXEC);
+    if (s->lock < 0 || flock(s->lock, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "another solent run is using the store %s", s->path);
+        return -1;
+    }
     return exec(s, "UPDATE outbox SET lease_until = NULL WHERE lease_until IS NOT NULL", err,
                 errlen);
 }
 
-int store_release(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen)
+static int sq_release(struct store *base, const int64_t *ids, size_t n, char *err, size_t errlen)
 {
+    struct sq *s = (struct sq *)base;
     if (n == 0 || begin_relaxed(s, err, errlen) != 0)
         return n == 0 ? 0 : -1;
     sqlite3_stmt *st =
@@ -839,9 +856,10 @@ int store_release(struct store *s, const int64_t *ids, size_t n, char *err, size
     return end_tx(s, bad, "releasing leases", err, errlen);
 }
 
-int store_retry_now(struct store *s, const char *destination, int64_t now_ms, size_t *released,
-                    char *err, size_t errlen)
+static int sq_retry_now(struct store *base, const char *destination, int64_t now_ms,
+                        size_t *released, char *err, size_t errlen)
 {
+    struct sq *s = (struct sq *)base;
     /* only heads wait for a retry time: a row is tried only once it heads its queue */
     const char *sql = "UPDATE outbox SET next_attempt_at = ?2 WHERE id IN"
                       " (SELECT outbox_id FROM outbox_heads WHERE destination = ?1)"
@@ -861,9 +879,10 @@ int store_retry_now(struct store *s, const char *destination, int64_t now_ms, si
     return end_tx(s, bad, "releasing retries", err, errlen);
 }
 
-int store_delivery_status(struct store *s, int64_t now_ms,
-                          void (*fn)(void *arg, const struct store_dest_status *d), void *arg)
+static int sq_delivery_status(struct store *base, int64_t now_ms,
+                              void (*fn)(void *arg, const struct store_dest_status *d), void *arg)
 {
+    struct sq *s = (struct sq *)base;
     const char *sql = "SELECT destination,"
                       " sum(status = 'pending' AND (lease_until IS NULL OR lease_until <= ?1)),"
                       " sum(status IN ('pending', 'retry') AND lease_until > ?1),"
@@ -893,9 +912,10 @@ int store_delivery_status(struct store *s, int64_t now_ms,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_queue_gauges(struct store *s, void (*fn)(void *arg, const struct store_queue_gauge *g),
-                       void *arg)
+static int sq_queue_gauges(struct store *base,
+                           void (*fn)(void *arg, const struct store_queue_gauge *g), void *arg)
 {
+    struct sq *s = (struct sq *)base;
     /* the heads (one per patient queue) and the dead-letter index: what is waiting costs the
      * queues, not the backlog */
     const char *sql = "SELECT destination, sum(q), sum(d), min(oldest) FROM ("
@@ -922,9 +942,10 @@ int store_queue_gauges(struct store *s, void (*fn)(void *arg, const struct store
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_dead_list(struct store *s, const char *destination, int64_t since_ms,
-                    struct store_dead **out, size_t *n)
+static int sq_dead_list(struct store *base, const char *destination, int64_t since_ms,
+                        struct store_dead **out, size_t *n)
 {
+    struct sq *s = (struct sq *)base;
     const char *sql = "SELECT o.id, o.message_id, o.destination, o.last_http_status,"
                       " coalesce(o.last_error, '') FROM outbox o"
                       " WHERE o.status = 'dead' AND o.replayed_at IS NULL"
@@ -958,9 +979,10 @@ int store_dead_list(struct store *s, const char *destination, int64_t since_ms,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_message_get(struct store *s, int64_t id, struct strbuf *raw, char *listener,
-                      size_t listener_len, int64_t *received_at_ms)
+static int sq_message_get(struct store *base, int64_t id, struct strbuf *raw, char *listener,
+                          size_t listener_len, int64_t *received_at_ms)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT raw, listener, received_at FROM messages WHERE id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
@@ -979,10 +1001,11 @@ int store_message_get(struct store *s, int64_t id, struct strbuf *raw, char *lis
     return out;
 }
 
-int store_enqueue(struct store *s, int64_t message_id, int64_t created_at_ms,
-                  const struct store_outbox *o, size_t n, int64_t replaced_id, int64_t now_ms,
-                  char *err, size_t errlen)
+static int sq_enqueue(struct store *base, int64_t message_id, int64_t created_at_ms,
+                      const struct store_outbox *o, size_t n, int64_t replaced_id, int64_t now_ms,
+                      char *err, size_t errlen)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *st = NULL;
     if (exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
         return -1;
@@ -1041,7 +1064,7 @@ static const char *const purge_removal[][3] = {
 
 /* Up to max rows of p's phase after its cursor: the (id, message id) of those to remove into
  * rows, *n of them; *ended when the phase has no more old rows. -1 on error. */
-static int purge_find(struct store *s, struct store_purge *p, size_t max, int64_t (*rows)[2],
+static int purge_find(struct sq *s, struct store_purge *p, size_t max, int64_t (*rows)[2],
                       size_t *n, bool *ended)
 {
     sqlite3_stmt *st;
@@ -1070,7 +1093,7 @@ static int purge_find(struct store *s, struct store_purge *p, size_t max, int64_
 }
 
 /* Removes the n rows found for p's phase. -1 on error. */
-static int purge_remove(struct store *s, const struct store_purge *p, int64_t (*rows)[2], size_t n)
+static int purge_remove(struct sq *s, const struct store_purge *p, int64_t (*rows)[2], size_t n)
 {
     int bad = 0;
     for (int k = 0; !bad && k < 3 && purge_removal[p->phase][k]; k++) {
@@ -1087,8 +1110,9 @@ static int purge_remove(struct store *s, const struct store_purge *p, int64_t (*
     return bad ? -1 : 0;
 }
 
-int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen)
+static int sq_purge(struct store *base, struct store_purge *p, size_t max, char *err, size_t errlen)
 {
+    struct sq *s = (struct sq *)base;
     if (p->phase >= 2)
         return 0;
     if (max == 0)
@@ -1118,7 +1142,7 @@ int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, s
 /* One table's sealed column: every value not sealed with the newest key (or not sealed at
  * all) opened and sealed anew, batch rows a transaction; counted into *done. When hash is
  * set (messages), a row whose value was in clear gets its content hash keyed too. */
-static int rekey_column(struct store *s, const char *table, const char *idcol, const char *column,
+static int rekey_column(struct sq *s, const char *table, const char *idcol, const char *column,
                         const char *aad, bool hash, size_t batch, uint64_t *done, char *err,
                         size_t errlen)
 {
@@ -1186,8 +1210,9 @@ static int rekey_column(struct store *s, const char *table, const char *idcol, c
     }
 }
 
-int store_rekey(struct store *s, size_t batch, uint64_t *done, char *err, size_t errlen)
+static int sq_rekey(struct store *base, size_t batch, uint64_t *done, char *err, size_t errlen)
 {
+    struct sq *s = (struct sq *)base;
     err[0] = '\0';
     *done = 0;
     if (!s->sealed) {
@@ -1210,3 +1235,28 @@ int store_rekey(struct store *s, size_t batch, uint64_t *done, char *err, size_t
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : db_fail(s, "forgetting the older keys", err, errlen);
 }
+
+static const struct store_ops sqlite_ops = {
+    .kind = "sqlite",
+    .close = sq_close,
+    .attach_engine = sq_attach_engine,
+    .rekey = sq_rekey,
+    .commit = sq_commit,
+    .find_duplicate = sq_find_duplicate,
+    .list = sq_list,
+    .ledger = sq_ledger,
+    .stats = sq_stats,
+    .is_idle = sq_is_idle,
+    .synchronous = sq_synchronous,
+    .schema_version = sq_schema_version,
+    .claim = sq_claim,
+    .record = sq_record,
+    .release = sq_release,
+    .retry_now = sq_retry_now,
+    .delivery_status = sq_delivery_status,
+    .queue_gauges = sq_queue_gauges,
+    .dead_list = sq_dead_list,
+    .message_get = sq_message_get,
+    .enqueue = sq_enqueue,
+    .purge = sq_purge,
+};

@@ -142,7 +142,7 @@ START_TEST(test_sealed_store)
     char err[256], raw[] = "MSH|^~\\&|PAS\rPID|1||9434765919^^^NHS^NH||Zebedee^Quentin";
     struct keyring kr;
     ck_assert_int_eq(keyring_load(key_file("k1", HEX1, strlen(HEX1)), &kr, err, sizeof err), 0);
-    struct store *s = store_open_keyed(path, &kr, err, sizeof err);
+    struct store *s = store_sqlite_open(path, &kr, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     struct store_message m = message("E1", 'e', "ADT^A01");
     static const char bundle[] = "{\"name\":\"Zebedee\"}";
@@ -178,11 +178,11 @@ START_TEST(test_sealed_store)
                      67),
             &other, err, sizeof err),
         0);
-    ck_assert_ptr_null(store_open_keyed(path, &other, err, sizeof err));
+    ck_assert_ptr_null(store_sqlite_open(path, &other, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "is not the key that sealed"));
     keyring_wipe(&other);
     ck_assert_int_eq(keyring_load(key_file("k2", HEX2, strlen(HEX2)), &other, err, sizeof err), 0);
-    ck_assert_ptr_null(store_open_keyed(path, &other, err, sizeof err));
+    ck_assert_ptr_null(store_sqlite_open(path, &other, err, sizeof err));
     ck_assert_ptr_nonnull(
         strstr(err, "key 1 sealed values in this store and is not in the key file"));
     keyring_wipe(&other);
@@ -190,7 +190,7 @@ START_TEST(test_sealed_store)
     char both[200];
     snprintf(both, sizeof both, "%s%s", HEX1, HEX2);
     ck_assert_int_eq(keyring_load(key_file("k12", both, strlen(both)), &other, err, sizeof err), 0);
-    s = store_open_keyed(path, &other, err, sizeof err);
+    s = store_sqlite_open(path, &other, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     uint64_t done = 0;
     ck_assert_msg(store_rekey(s, 1, &done, err, sizeof err) == 0, "%s", err);
@@ -201,7 +201,7 @@ START_TEST(test_sealed_store)
     store_close(s);
     struct keyring two;
     ck_assert_int_eq(keyring_load(key_file("k2b", HEX2, strlen(HEX2)), &two, err, sizeof err), 0);
-    s = store_open_keyed(path, &two, err, sizeof err); /* key 1 is needed no more */
+    s = store_sqlite_open(path, &two, err, sizeof err); /* key 1 is needed no more */
     ck_assert_msg(s != NULL, "%s", err);
     strbuf_reset(&back);
     ck_assert_int_eq(store_message_get(s, m.id, &back, listener, sizeof listener, &at), 1);
@@ -393,7 +393,7 @@ START_TEST(test_queue_order_per_key)
     ck_assert_int_eq(claim(s, "phr", 7000, 10, ids), 2);
     ck_assert_int_eq(ids[0], 2);
     ck_assert_int_eq(ids[1], 5);
-    ck_assert_int_eq(store_release_leases(s, err, sizeof err), 0);
+    ck_assert_int_eq(store_attach_engine(s, "test", err, sizeof err), 0);
     ck_assert_int_eq(claim(s, "phr", 7001, 1, ids), 1); /* released: claimable, max honoured */
     ck_assert_int_eq(ids[0], 2);
     store_close(s);
@@ -683,7 +683,7 @@ static void op_release(struct store *s)
     ck_assert_int_eq(store_release(s, ids, (size_t)n, err, sizeof err), 0);
     size_t released;
     ck_assert_int_eq(store_retry_now(s, "phr", 200, &released, err, sizeof err), 0);
-    ck_assert_int_eq(store_release_leases(s, err, sizeof err), 0);
+    ck_assert_int_eq(store_attach_engine(s, "test", err, sizeof err), 0);
 }
 
 static void op_reports(struct store *s)

@@ -1,0 +1,167 @@
+/* store — the interface: [store] kind picks the back end; every call goes to its table. */
+#include "engine/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/conf.h"
+#include "engine/crypt.h"
+
+static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
+
+const char *store_status_name(enum store_status s)
+{
+    return s < STORE_STATUSES ? status_names[s] : "unknown";
+}
+
+void store_claims_free(struct store_claim *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++) {
+        free(c[i].ordering_key);
+        free(c[i].bundle);
+    }
+    free(c);
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+    return store_sqlite_open(path, NULL, err, errlen);
+}
+
+struct store *store_open_conf(const struct conf_store *cs, char *err, size_t errlen)
+{
+    struct keyring kr;
+    char why[400];
+    if (cs->encryption_key[0] && keyring_load(cs->encryption_key, &kr, why, sizeof why) != 0) {
+        snprintf(err, errlen, "[store] %s", why);
+        return NULL;
+    }
+    const struct keyring *k = cs->encryption_key[0] ? &kr : NULL;
+    struct store *s = store_sqlite_open(cs->path, k, err, errlen);
+    if (k)
+        keyring_wipe(&kr);
+    return s;
+}
+
+const char *store_kind(const struct store *s)
+{
+    return s->ops->kind;
+}
+
+void store_close(struct store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+int store_attach_engine(struct store *s, const char *engine, char *err, size_t errlen)
+{
+    return s->ops->attach_engine(s, engine, err, errlen);
+}
+
+int store_rekey(struct store *s, size_t batch, uint64_t *done, char *err, size_t errlen)
+{
+    return s->ops->rekey(s, batch, done, err, errlen);
+}
+
+int store_commit(struct store *s, struct store_message *msgs, size_t n, char *err, size_t errlen)
+{
+    return s->ops->commit(s, msgs, n, err, errlen);
+}
+
+int store_find_duplicate(struct store *s, const char *app, const char *facility,
+                         const char *control_id, const unsigned char hash[STORE_HASH_LEN],
+                         struct strbuf *ack)
+{
+    return s->ops->find_duplicate(s, app, facility, control_id, hash, ack);
+}
+
+int store_list(struct store *s, const struct store_filter *f,
+               void (*fn)(void *arg, const struct store_row *row), void *arg)
+{
+    return s->ops->list(s, f, fn, arg);
+}
+
+int store_ledger(struct store *s, int64_t id, struct strbuf *out)
+{
+    return s->ops->ledger(s, id, out);
+}
+
+struct store_stats store_stats(const struct store *s)
+{
+    return s->ops->stats(s);
+}
+
+bool store_is_idle(struct store *s)
+{
+    return s->ops->is_idle(s);
+}
+
+int store_synchronous(struct store *s)
+{
+    return s->ops->synchronous(s);
+}
+
+int store_schema_version(struct store *s)
+{
+    return s->ops->schema_version(s);
+}
+
+int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_t lease_until_ms,
+                size_t max, struct store_claim **out, char *err, size_t errlen)
+{
+    return s->ops->claim(s, destination, now_ms, lease_until_ms, max, out, err, errlen);
+}
+
+int store_record(struct store *s, const struct store_result *r, size_t n, char *err, size_t errlen)
+{
+    return s->ops->record(s, r, n, err, errlen);
+}
+
+int store_release(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen)
+{
+    return s->ops->release(s, ids, n, err, errlen);
+}
+
+int store_retry_now(struct store *s, const char *destination, int64_t now_ms, size_t *released,
+                    char *err, size_t errlen)
+{
+    return s->ops->retry_now(s, destination, now_ms, released, err, errlen);
+}
+
+int store_delivery_status(struct store *s, int64_t now_ms,
+                          void (*fn)(void *arg, const struct store_dest_status *d), void *arg)
+{
+    return s->ops->delivery_status(s, now_ms, fn, arg);
+}
+
+int store_queue_gauges(struct store *s, void (*fn)(void *arg, const struct store_queue_gauge *g),
+                       void *arg)
+{
+    return s->ops->queue_gauges(s, fn, arg);
+}
+
+int store_dead_list(struct store *s, const char *destination, int64_t since_ms,
+                    struct store_dead **out, size_t *n)
+{
+    return s->ops->dead_list(s, destination, since_ms, out, n);
+}
+
+int store_message_get(struct store *s, int64_t id, struct strbuf *raw, char *listener,
+                      size_t listener_len, int64_t *received_at_ms)
+{
+    return s->ops->message_get(s, id, raw, listener, listener_len, received_at_ms);
+}
+
+int store_enqueue(struct store *s, int64_t message_id, int64_t created_at_ms,
+                  const struct store_outbox *o, size_t n, int64_t replaced_id, int64_t now_ms,
+                  char *err, size_t errlen)
+{
+    return s->ops->enqueue(s, message_id, created_at_ms, o, n, replaced_id, now_ms, err, errlen);
+}
+
+int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen)
+{
+    return s->ops->purge(s, p, max, err, errlen);
+}
