@@ -247,10 +247,7 @@ struct store *cli_store_open(const struct conf *c, const char *cmd)
 {
     char err[512];
     struct store *s = NULL;
-    if (access(c->store.path, R_OK) != 0)
-        fprintf(stderr, "solent %s: no store at %s (has solent run started?)\n", cmd,
-                c->store.path);
-    else if (!(s = store_open_conf(&c->store, err, sizeof err)))
+    if (!(s = store_open_existing(&c->store, err, sizeof err)))
         fprintf(stderr, "solent %s: %s\n", cmd, err);
     return s;
 }

@@ -47,8 +47,10 @@ static const struct key engine_keys[] = {
 };
 
 static const struct key store_keys[] = {
-    KEY(conf_store, K_ENUM, kind, "sqlite", "sqlite"),
+    KEY(conf_store, K_ENUM, kind, "sqlite", "sqlite|postgres"),
     KEY(conf_store, K_STR, path, "data/solent.db", NULL),
+    KEY(conf_store, K_STR, dsn, "", NULL),
+    KEY(conf_store, K_STR, password, "", NULL),
     KEY(conf_store, K_DURATION, retain_ms, "0", NULL),
     KEY(conf_store, K_STR, encryption_key, "", NULL),
 };
@@ -611,6 +613,13 @@ static int validate(struct loader *l)
     }
     if (validate_admin(l) != 0)
         return -1;
+    l->line = at_key(c, &c->store, "kind", 1);
+    if (strcmp(c->store.kind, "postgres") == 0 && !c->store.dsn[0])
+        return fail(l, "[store] kind = postgres needs dsn (e.g. host=... dbname=solent)");
+    l->line = at_key(c, &c->store, "password", l->line);
+    if (c->store.password[0] && strncmp(c->store.password, "env:", 4) != 0 &&
+        strncmp(c->store.password, "file:", 5) != 0)
+        return fail(l, "[store] password must be env:VARIABLE or file:PATH, never the password");
     if (!c->engine.name[0] && gethostname(c->engine.name, sizeof c->engine.name - 1) != 0)
         snprintf(c->engine.name, sizeof c->engine.name, "solent");
     for (size_t i = 0; i < c->ndestinations; i++) {

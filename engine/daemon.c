@@ -568,8 +568,9 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
         goto out;
     delivery_configure(d->delivery, conf);
     log_info("started", "version=%s store=%s listeners=%zu routes=%zu open_files_max=%llu",
-             SOLENT_VERSION, conf->store.path, conf->nlisteners, conf->nroutes,
-             (unsigned long long)files.rlim_cur);
+             SOLENT_VERSION,
+             strcmp(conf->store.kind, "postgres") == 0 ? "postgres" : conf->store.path,
+             conf->nlisteners, conf->nroutes, (unsigned long long)files.rlim_cur);
     if (event_base_dispatch(d->base) < 0) {
         snprintf(err, errlen, "the event loop failed");
         goto out;

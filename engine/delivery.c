@@ -137,6 +137,7 @@ static struct pending_result *decide(struct dest *ds, const struct store_claim *
     const struct conf_destination *cd = &ds->conf;
     int attempt = c->attempts + 1;
     p->r.id = c->id;
+    p->r.lease = c->lease;
     p->r.http_status = http_status;
     p->r.at_ms = now;
     if (o->verdict == DELIVERY_OK) {
@@ -236,8 +237,11 @@ static void record_run(struct store *s, void *arg)
     for (struct pending_result *p = j->results; p; p = p->next)
         rs[i++] = p->r;
     char err[256];
-    if (store_record(s, rs, n, err, sizeof err) != 0) /* leases lapse: the rows come back */
+    size_t stale = 0;
+    if (store_record(s, rs, n, &stale, err, sizeof err) != 0) /* leases lapse: rows come back */
         log_error("delivery_record_failed", "rows=%zu error=%s", n, err);
+    else if (stale) /* another engine took them over once their leases ran out: its to record */
+        log_warn("delivery_lease_lost", "rows=%zu", stale);
     free(rs);
     daemon_call(j->dv->d, record_done, j);
 }

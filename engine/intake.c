@@ -169,9 +169,11 @@ static void commit_batch(struct intake *in, struct intake_item *batch)
     i = 0;
     for (struct intake_item *it = batch, *next; it; it = next) {
         next = it->next;
+        /* a duplicate found here answers with its first's ACK; one the store found (another
+         * engine committed it meanwhile) with the ACK the store gave */
         bool dup = it->msg.status == STORE_DUPLICATE && it->first_ack.len;
-        it->done(it->arg, rc, rc == 0 ? msgs[i].id : 0, it->msg.status,
-                 dup ? it->first_ack.p : it->msg.ack, dup ? it->first_ack.len : it->msg.ack_len);
+        it->done(it->arg, rc, rc == 0 ? msgs[i].id : 0, msgs[i].status,
+                 dup ? it->first_ack.p : msgs[i].ack, dup ? it->first_ack.len : msgs[i].ack_len);
         i++;
         item_free(it);
     }

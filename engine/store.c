@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/conf.h"
 #include "engine/crypt.h"
@@ -38,10 +39,21 @@ struct store *store_open_conf(const struct conf_store *cs, char *err, size_t err
         return NULL;
     }
     const struct keyring *k = cs->encryption_key[0] ? &kr : NULL;
-    struct store *s = store_sqlite_open(cs->path, k, err, errlen);
+    struct store *s = strcmp(cs->kind, "postgres") == 0
+                          ? store_pg_open(cs, k, err, errlen)
+                          : store_sqlite_open(cs->path, k, err, errlen);
     if (k)
         keyring_wipe(&kr);
     return s;
+}
+
+struct store *store_open_existing(const struct conf_store *cs, char *err, size_t errlen)
+{
+    if (strcmp(cs->kind, "sqlite") == 0 && access(cs->path, R_OK) != 0) {
+        snprintf(err, errlen, "no store at %s (has solent run started?)", cs->path);
+        return NULL;
+    }
+    return store_open_conf(cs, err, errlen);
 }
 
 const char *store_kind(const struct store *s)
@@ -114,9 +126,11 @@ int store_claim(struct store *s, const char *destination, int64_t now_ms, int64_
     return s->ops->claim(s, destination, now_ms, lease_until_ms, max, out, err, errlen);
 }
 
-int store_record(struct store *s, const struct store_result *r, size_t n, char *err, size_t errlen)
+int store_record(struct store *s, const struct store_result *r, size_t n, size_t *stale, char *err,
+                 size_t errlen)
 {
-    return s->ops->record(s, r, n, err, errlen);
+    size_t none;
+    return s->ops->record(s, r, n, stale ? stale : &none, err, errlen);
 }
 
 int store_release(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen)

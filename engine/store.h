@@ -102,6 +102,9 @@ struct conf_store;
  * need and the key file lacks or gets wrong, or no key for a store that has keys, is refused
  * here with the reason). NULL with a reason. */
 struct store *store_open_conf(const struct conf_store *cs, char *err, size_t errlen);
+/* The same for a command that reads what an engine wrote: a store that does not exist yet
+ * (no SQLite file) is an error saying so, not a new empty one. */
+struct store *store_open_existing(const struct conf_store *cs, char *err, size_t errlen);
 /* The embedded store at path, as [store] kind = sqlite with no key (tests, benchmarks). */
 struct store *store_open(const char *path, char *err, size_t errlen);
 /* Closes; NULL is fine. */
@@ -116,7 +119,10 @@ const char *store_kind(const struct store *s);
  * batch rows a transaction (an engine may be writing meanwhile); then forgets the older keys.
  * *done: the values re-sealed. -1 with a reason (no keyring, a value that does not open). */
 int store_rekey(struct store *s, size_t batch, uint64_t *done, char *err, size_t errlen);
-/* Commits the n messages in one transaction and sets their ids; -1 with a reason
+/* Commits the n messages in one transaction and sets their ids. A message another engine
+ * committed meanwhile (same sender, control id and content) becomes a duplicate of it: its
+ * status STORE_DUPLICATE, ack and ack_len the first one's ACK (the store's, until the next
+ * call). -1 with a reason
  * (nothing of the batch is stored then); -2 when an fsync failed: the store's state on
  * disk is unknown and the process must stop (never retry). */
 int store_commit(struct store *s, struct store_message *msgs, size_t n, char *err, size_t errlen);
@@ -151,6 +157,7 @@ int store_schema_version(struct store *s);
 /* An outbox row claimed for sending; owns its strings (store_claims_free). */
 struct store_claim {
     int64_t id, message_id, created_at_ms;
+    int64_t lease; /* the lease's generation: a result records only under it (fencing) */
     int attempts;   /* made before this one */
     size_t entries; /* 0: unknown (a row from before migration 2) */
     char *ordering_key;
@@ -171,6 +178,7 @@ enum store_result_kind { STORE_DELIVERED, STORE_RETRY, STORE_DEAD };
 /* What became of one delivery attempt. Strings are borrowed for the call. */
 struct store_result {
     int64_t id;
+    int64_t lease; /* the claim's: a lease taken over by another engine since is not ours */
     enum store_result_kind kind;
     int http_status;         /* 0: no HTTP answer */
     int64_t at_ms;           /* when */
@@ -181,8 +189,11 @@ struct store_result {
     const char *locations; /* STORE_DELIVERED: the server's Location of each entry, one per line */
 };
 
-/* Records the results in one transaction and releases their leases; -1 with a reason. */
-int store_record(struct store *s, const struct store_result *r, size_t n, char *err, size_t errlen);
+/* Records the results in one transaction and releases their leases; a result whose lease
+ * expired and was taken by another claim is dropped (counted in *stale when not NULL): its
+ * row is the new holder's. -1 with a reason. */
+int store_record(struct store *s, const struct store_result *r, size_t n, size_t *stale, char *err,
+                 size_t errlen);
 /* Releases the leases of the n rows ids, claimed and not sent (their destination went down);
  * -1 with a reason. */
 int store_release(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen);
@@ -270,8 +281,8 @@ struct store_ops {
     int (*schema_version)(struct store *s);
     int (*claim)(struct store *s, const char *destination, int64_t now_ms, int64_t lease_until_ms,
                  size_t max, struct store_claim **out, char *err, size_t errlen);
-    int (*record)(struct store *s, const struct store_result *r, size_t n, char *err,
-                  size_t errlen);
+    int (*record)(struct store *s, const struct store_result *r, size_t n, size_t *stale,
+                  char *err, size_t errlen);
     int (*release)(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen);
     int (*retry_now)(struct store *s, const char *destination, int64_t now_ms, size_t *released,
                      char *err, size_t errlen);
@@ -297,5 +308,7 @@ struct store {
 /* The back ends' constructors (store_open_conf calls the one [store] kind names). */
 struct store *store_sqlite_open(const char *path, const struct keyring *kr, char *err,
                                 size_t errlen);
+struct store *store_pg_open(const struct conf_store *cs, const struct keyring *kr, char *err,
+                            size_t errlen);
 
 #endif

@@ -133,6 +133,9 @@ static const char *const migrations[] = {
     /* 6: encryption at rest (issue 14): a check value sealed with each key the store has
      * used, so a missing or wrong key is found at start, before anything is read or written */
     "CREATE TABLE store_keys (id INTEGER PRIMARY KEY, check_value BLOB NOT NULL);",
+    /* 7: the store interface (issue 15): each claim a new lease generation, and a result
+     * recorded only under the generation it was claimed with (fencing) */
+    "ALTER TABLE outbox ADD COLUMN lease_gen INTEGER NOT NULL DEFAULT 0;",
 };
 
 static int db_fail(struct sq *s, const char *what, char *err, size_t errlen)
@@ -713,7 +716,9 @@ static int sq_claim(struct store *base, const char *destination, int64_t now_ms,
     if (begin_relaxed(s, err, errlen) != 0)
         return -1;
     sqlite3_stmt *st = cached(s, STMT_CLAIM, sql),
-                 *lease = cached(s, STMT_LEASE, "UPDATE outbox SET lease_until = ?2 WHERE id = ?1");
+                 *lease = cached(s, STMT_LEASE,
+                                 "UPDATE outbox SET lease_until = ?2, lease_gen = lease_gen + 1"
+                                 " WHERE id = ?1 RETURNING lease_gen");
     int bad = !st || !lease;
     if (!bad) {
         sqlite3_bind_text(st, 1, destination, -1, SQLITE_STATIC);
@@ -751,7 +756,10 @@ static int sq_claim(struct store *base, const char *destination, int64_t now_ms,
             sqlite3_reset(lease);
             sqlite3_bind_int64(lease, 1, rows[i].id);
             sqlite3_bind_int64(lease, 2, lease_until_ms);
-            bad = sqlite3_step(lease) != SQLITE_DONE;
+            bad = sqlite3_step(lease) != SQLITE_ROW;
+            if (!bad)
+                rows[i].lease = sqlite3_column_int64(lease, 0);
+            bad = bad || sqlite3_step(lease) != SQLITE_DONE;
         }
     }
     if (st)
@@ -766,14 +774,16 @@ static int sq_claim(struct store *base, const char *destination, int64_t now_ms,
     return (int)n;
 }
 
-static int sq_record(struct store *base, const struct store_result *r, size_t n, char *err,
-                     size_t errlen)
+static int sq_record(struct store *base, const struct store_result *r, size_t n, size_t *stale,
+                     char *err, size_t errlen)
 {
     struct sq *s = (struct sq *)base;
+    *stale = 0;
     static const char *const status[] = {"delivered", "retry", "dead"};
     const char *sql = "UPDATE outbox SET status = ?2, attempts = attempts + 1, lease_until = NULL,"
                       " last_http_status = ?3, delivered_at = ?4, next_attempt_at = ?5,"
-                      " last_error = ?6, response = ?7, locations = ?8 WHERE id = ?1";
+                      " last_error = ?6, response = ?7, locations = ?8"
+                      " WHERE id = ?1 AND lease_gen = ?9";
     /* a head that is done hands over to the next row of its queue; with none left, the head
      * (its id negated) goes */
     const char *advance =
@@ -806,8 +816,11 @@ static int sq_record(struct store *base, const struct store_result *r, size_t n,
             bad = 1;
         if (r[i].locations)
             sqlite3_bind_text(st, 8, r[i].locations, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 9, r[i].lease);
         bad = bad || sqlite3_step(st) != SQLITE_DONE;
-        if (!bad && r[i].kind != STORE_RETRY) {
+        bool mine = !bad && sqlite3_changes(s->db) == 1; /* else claimed again since */
+        *stale += !bad && !mine;
+        if (mine && r[i].kind != STORE_RETRY) {
             sqlite3_reset(adv);
             sqlite3_bind_int64(adv, 1, r[i].id);
             bad = sqlite3_step(adv) != SQLITE_DONE;

@@ -1,7 +1,12 @@
 /*
- * Unit tests for engine/store (SQLite) on a temporary file: a batch is one transaction,
- * duplicates are found by sender, facility and control id and told apart by content,
- * everything survives a reopen, the file is private, and failures say why.
+ * The store's contract, run unchanged against each back end: SQLite on a temporary file
+ * (unit_store), and PostgreSQL (unit_store_pg: SOLENT_TEST_STORE=postgres, the database of
+ * SOLENT_TEST_PG_DSN with the password in SOLENT_TEST_PG_PASSWORD_FILE, emptied before each
+ * test). A batch is one transaction, duplicates are found by sender, facility and control
+ * id and told apart by content, everything survives a reopen, the ordering-key scheduler,
+ * leases and their fencing, dead letters and replays, retention, sealing. What only one back
+ * end has is tested where it is: SQLite's private file and old schemas; PostgreSQL's several
+ * engines on one database.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,19 +14,70 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "engine/conf.h"
 #include "engine/crypt.h"
 #include "engine/store.h"
 #include "tests/unit/testutil.h"
 
 static char dir[64], path[128];
+static bool pg; /* the back end under test is PostgreSQL */
+
+static void pg_exec(PGconn *db, const char *sql)
+{
+    PGresult *r = PQexec(db, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+                  "%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+}
+
+/* A connection of the test's own to the PostgreSQL database (as another process). */
+static PGconn *pg_connect(void)
+{
+    char pw[256] = "";
+    FILE *f = fopen(getenv("SOLENT_TEST_PG_PASSWORD_FILE"), "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(pw, sizeof pw, f));
+    fclose(f);
+    pw[strcspn(pw, "\n")] = '\0';
+    const char *keys[] = {"dbname", "password", NULL},
+               *vals[] = {getenv("SOLENT_TEST_PG_DSN"), pw, NULL};
+    PGconn *db = PQconnectdbParams(keys, vals, 1);
+    ck_assert_msg(PQstatus(db) == CONNECTION_OK, "%s", PQerrorMessage(db));
+    pg_exec(db, "SET client_min_messages = warning");
+    return db;
+}
+
+/* The store under test, with the keyring kr (NULL: none). */
+static struct store *open_store(const struct keyring *kr, char *err, size_t errlen)
+{
+    if (!pg)
+        return store_sqlite_open(path, kr, err, errlen);
+    struct conf_store cs = {.kind = "postgres"};
+    snprintf(cs.dsn, sizeof cs.dsn, "%s", getenv("SOLENT_TEST_PG_DSN"));
+    snprintf(cs.password, sizeof cs.password, "file:%s", getenv("SOLENT_TEST_PG_PASSWORD_FILE"));
+    return store_pg_open(&cs, kr, err, errlen);
+}
+
+/* The schema version a fresh store is at. */
+static int current_version(void)
+{
+    return pg ? 1 : 7;
+}
 
 static void setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/solent-store-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/solent.db", dir);
+    if (pg) { /* an empty database */
+        PGconn *db = pg_connect();
+        pg_exec(db, "DROP SCHEMA public CASCADE");
+        pg_exec(db, "CREATE SCHEMA public");
+        PQfinish(db);
+    }
 }
 
 static void teardown(void)
@@ -74,7 +130,7 @@ static void ledger_counts(void *arg, const struct store_row *r)
 START_TEST(test_ledger)
 {
     char err[256];
-    struct store *s = store_open(path, err, sizeof err);
+    struct store *s = open_store(NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     struct store_message m = message("L1", 'l', "ADT^A01");
     static const char ledger[] = "warning PV1-14: code not in HL7 table 0023\nunmapped ZPD-1\n";
@@ -142,7 +198,7 @@ START_TEST(test_sealed_store)
     char err[256], raw[] = "MSH|^~\\&|PAS\rPID|1||9434765919^^^NHS^NH||Zebedee^Quentin";
     struct keyring kr;
     ck_assert_int_eq(keyring_load(key_file("k1", HEX1, strlen(HEX1)), &kr, err, sizeof err), 0);
-    struct store *s = store_sqlite_open(path, &kr, err, sizeof err);
+    struct store *s = open_store(&kr, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     struct store_message m = message("E1", 'e', "ADT^A01");
     static const char bundle[] = "{\"name\":\"Zebedee\"}";
@@ -168,8 +224,9 @@ START_TEST(test_sealed_store)
     memset(same, 'e', sizeof same);
     ck_assert_int_eq(store_find_duplicate(s, "PAS", "RHM", "E1", same, &ack), 1);
     store_close(s);
-    ck_assert(!file_has(path, "Zebedee") && !file_has(path, "9434765919"));
-    ck_assert_ptr_null(store_open(path, err, sizeof err)); /* no key for a sealed store */
+    if (!pg) /* PostgreSQL's files: tests/engine/test_cluster.py reads them */
+        ck_assert(!file_has(path, "Zebedee") && !file_has(path, "9434765919"));
+    ck_assert_ptr_null(open_store(NULL, err, sizeof err)); /* no key for a sealed store */
     ck_assert_ptr_nonnull(strstr(err, "encryption_key is needed"));
     struct keyring other;
     ck_assert_int_eq(
@@ -178,11 +235,11 @@ START_TEST(test_sealed_store)
                      67),
             &other, err, sizeof err),
         0);
-    ck_assert_ptr_null(store_sqlite_open(path, &other, err, sizeof err));
+    ck_assert_ptr_null(open_store(&other, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "is not the key that sealed"));
     keyring_wipe(&other);
     ck_assert_int_eq(keyring_load(key_file("k2", HEX2, strlen(HEX2)), &other, err, sizeof err), 0);
-    ck_assert_ptr_null(store_sqlite_open(path, &other, err, sizeof err));
+    ck_assert_ptr_null(open_store(&other, err, sizeof err));
     ck_assert_ptr_nonnull(
         strstr(err, "key 1 sealed values in this store and is not in the key file"));
     keyring_wipe(&other);
@@ -190,7 +247,7 @@ START_TEST(test_sealed_store)
     char both[200];
     snprintf(both, sizeof both, "%s%s", HEX1, HEX2);
     ck_assert_int_eq(keyring_load(key_file("k12", both, strlen(both)), &other, err, sizeof err), 0);
-    s = store_sqlite_open(path, &other, err, sizeof err);
+    s = open_store(&other, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     uint64_t done = 0;
     ck_assert_msg(store_rekey(s, 1, &done, err, sizeof err) == 0, "%s", err);
@@ -201,7 +258,7 @@ START_TEST(test_sealed_store)
     store_close(s);
     struct keyring two;
     ck_assert_int_eq(keyring_load(key_file("k2b", HEX2, strlen(HEX2)), &two, err, sizeof err), 0);
-    s = store_sqlite_open(path, &two, err, sizeof err); /* key 1 is needed no more */
+    s = open_store(&two, err, sizeof err); /* key 1 is needed no more */
     ck_assert_msg(s != NULL, "%s", err);
     strbuf_reset(&back);
     ck_assert_int_eq(store_message_get(s, m.id, &back, listener, sizeof listener, &at), 1);
@@ -218,9 +275,9 @@ END_TEST
 START_TEST(test_batch_is_one_transaction_and_survives_reopen)
 {
     char err[256];
-    struct store *s = store_open(path, err, sizeof err);
+    struct store *s = open_store(NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 6);
+    ck_assert_int_eq(store_schema_version(s), current_version());
     struct store_message batch[3] = {message("1", 'a', "ADT^A01"), message("2", 'b', "ADT^A08"),
                                      message("3", 'c', "ORU^R01")};
     batch[2].status = STORE_ERROR;
@@ -233,9 +290,9 @@ START_TEST(test_batch_is_one_transaction_and_survives_reopen)
     ck_assert_uint_eq(store_stats(s).messages, 3);
     store_close(s);
 
-    s = store_open(path, err, sizeof err); /* reopen: nothing lost, no migration re-run */
+    s = open_store(NULL, err, sizeof err); /* reopen: nothing lost, no migration re-run */
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 6);
+    ck_assert_int_eq(store_schema_version(s), current_version());
     struct tally t = {0};
     struct store_filter all = {0};
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
@@ -257,7 +314,7 @@ START_TEST(test_duplicates)
 {
     char err[256];
     struct strbuf ack;
-    struct store *s = store_open(path, err, sizeof err);
+    struct store *s = open_store(NULL, err, sizeof err);
     struct store_message m = message("42", 'x', "ADT^A01");
     unsigned char same[STORE_HASH_LEN], other[STORE_HASH_LEN];
     memset(same, 'x', sizeof same);
@@ -278,7 +335,7 @@ END_TEST
 START_TEST(test_many_messages_one_transaction)
 {
     char err[256], ids[1000][8];
-    struct store *s = store_open(path, err, sizeof err);
+    struct store *s = open_store(NULL, err, sizeof err);
     static struct store_message batch[1000];
     for (int i = 0; i < 1000; i++) {
         snprintf(ids[i], sizeof ids[i], "%d", i);
@@ -295,7 +352,7 @@ START_TEST(test_private_file_and_failures)
 {
     char err[256];
     struct stat st;
-    struct store *s = store_open(path, err, sizeof err);
+    struct store *s = open_store(NULL, err, sizeof err);
     ck_assert_ptr_nonnull(s);
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0600);
@@ -327,6 +384,8 @@ static int64_t queue(struct store *s, const char *dest, const char *key, const c
     return m.id; /* message ids and outbox ids advance together here: one row each */
 }
 
+static int64_t leases[64]; /* by outbox id: the lease its last claim took */
+
 /* Claims for dest at now and returns how many; ids[] gets the claimed outbox ids. */
 static int claim(struct store *s, const char *dest, int64_t now, size_t max, int64_t *ids)
 {
@@ -336,6 +395,8 @@ static int claim(struct store *s, const char *dest, int64_t now, size_t max, int
     ck_assert_msg(n >= 0, "%s", err);
     for (int i = 0; i < n; i++) {
         ids[i] = c[i].id;
+        ck_assert_int_lt(c[i].id, 64);
+        leases[c[i].id] = c[i].lease;
         ck_assert_uint_eq(c[i].entries, 3); /* as queued: what the answer must match */
         ck_assert_uint_eq(c[i].bundle_len, 26);
     }
@@ -346,6 +407,7 @@ static int claim(struct store *s, const char *dest, int64_t now, size_t max, int
 static void record(struct store *s, int64_t id, enum store_result_kind kind, int64_t next)
 {
     struct store_result r = {.id = id,
+                             .lease = leases[id],
                              .kind = kind,
                              .http_status = kind == STORE_DEAD ? 400 : 200,
                              .at_ms = 1,
@@ -354,7 +416,7 @@ static void record(struct store *s, int64_t id, enum store_result_kind kind, int
                              .response = "{\"resourceType\":\"OperationOutcome\"}",
                              .response_len = 34};
     char err[256];
-    ck_assert_int_eq(store_record(s, &r, 1, err, sizeof err), 0);
+    ck_assert_int_eq(store_record(s, &r, 1, NULL, err, sizeof err), 0);
 }
 
 /* The ordering-key scheduler: one head per key, leases hold a key, a retry waits, a dead
@@ -362,7 +424,7 @@ static void record(struct store *s, int64_t id, enum store_result_kind kind, int
 START_TEST(test_queue_order_per_key)
 {
     char err[256];
-    struct store *s = store_open(path, err, sizeof err);
+    struct store *s = open_store(NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     /* outbox ids 1..5: key a gets 1, 3, 5; key b gets 2, 4; another destination: 6 */
     queue(s, "phr", "phr|a", "1");
@@ -394,8 +456,12 @@ START_TEST(test_queue_order_per_key)
     ck_assert_int_eq(ids[0], 2);
     ck_assert_int_eq(ids[1], 5);
     ck_assert_int_eq(store_attach_engine(s, "test", err, sizeof err), 0);
-    ck_assert_int_eq(claim(s, "phr", 7001, 1, ids), 1); /* released: claimable, max honoured */
-    ck_assert_int_eq(ids[0], 2);
+    /* SQLite: one engine per file, so its start releases every lease; PostgreSQL: shared,
+     * so a lease holds until it runs out */
+    ck_assert_int_eq(claim(s, "phr", 7001, 1, ids), pg ? 0 : 1);
+    if (pg)
+        ck_assert_int_eq(claim(s, "phr", 8000, 1, ids), 1); /* run out: claimable */
+    ck_assert_int_eq(ids[0], 2);                            /* max honoured */
     store_close(s);
 }
 END_TEST
@@ -427,7 +493,7 @@ static void on_gauge(void *arg, const struct store_queue_gauge *g)
 START_TEST(test_status_dead_and_replay)
 {
     char err[256];
-    struct store *s = store_open(path, err, sizeof err);
+    struct store *s = open_store(NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     queue(s, "phr", "phr|a", "1");
     queue(s, "phr", "phr|b", "2");
@@ -506,7 +572,7 @@ static uint64_t purge_all(struct store *s, int64_t before_ms, size_t max, uint64
 START_TEST(test_purge)
 {
     char err[256];
-    struct store *s = store_open(path, err, sizeof err);
+    struct store *s = open_store(NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     const int64_t t0 = 1700000000000; /* when queue() receives */
     for (const char *c = "12345"; *c; c++)
@@ -600,9 +666,9 @@ START_TEST(test_migrates_a_version_1_store)
     ck_assert_int_eq(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     char err[256];
-    struct store *s = store_open(path, err, sizeof err);
+    struct store *s = open_store(NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    ck_assert_int_eq(store_schema_version(s), 6);
+    ck_assert_int_eq(store_schema_version(s), current_version());
     struct tally t = {0};
     struct store_filter all = {0};
     ck_assert_int_eq(store_list(s, &all, count, &t), 0);
@@ -611,6 +677,7 @@ START_TEST(test_migrates_a_version_1_store)
     struct store_claim *c;
     ck_assert_int_eq(store_claim(s, "phr", 100, 200, 10, &c, err, sizeof err), 1);
     ck_assert_int_eq(c[0].id, 1);
+    leases[1] = c[0].lease;
     ck_assert_int_eq(c[0].created_at_ms, 1700000000000);
     ck_assert_uint_eq(c[0].entries, 0);
     ck_assert_uint_eq(c[0].bundle_len, 2);
@@ -618,6 +685,7 @@ START_TEST(test_migrates_a_version_1_store)
     record(s, 1, STORE_DELIVERED, 0);
     ck_assert_int_eq(store_claim(s, "phr", 100, 200, 10, &c, err, sizeof err), 1);
     ck_assert_int_eq(c[0].id, 2);
+    leases[2] = c[0].lease;
     ck_assert_uint_eq(c[0].bundle_len, 3);
     store_claims_free(c, 1);
     record(s, 2, STORE_DELIVERED, 0);
@@ -631,6 +699,89 @@ START_TEST(test_migrates_a_version_1_store)
     ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
+}
+END_TEST
+
+/* A lease that ran out and was claimed again belongs to the new claim: the old claim's
+ * result is dropped (counted stale), the new one's recorded. */
+START_TEST(test_lease_fencing)
+{
+    char err[256];
+    struct store *s = open_store(NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    queue(s, "phr", "phr|a", "1");
+    struct store_claim *first, *second;
+    ck_assert_int_eq(store_claim(s, "phr", 100, 200, 10, &first, err, sizeof err), 1);
+    ck_assert_int_eq(store_claim(s, "phr", 150, 300, 10, &second, err, sizeof err), 0); /* held */
+    store_claims_free(second, 0);
+    ck_assert_int_eq(store_claim(s, "phr", 250, 400, 10, &second, err, sizeof err),
+                     1); /* ran out */
+    ck_assert_int_ne(first[0].lease, second[0].lease);
+    struct store_result late = {.id = first[0].id,
+                                .lease = first[0].lease,
+                                .kind = STORE_DELIVERED,
+                                .http_status = 200,
+                                .at_ms = 260};
+    size_t stale = 9;
+    ck_assert_int_eq(store_record(s, &late, 1, &stale, err, sizeof err), 0);
+    ck_assert_uint_eq(stale, 1);
+    struct counts c = {0};
+    ck_assert_int_eq(store_delivery_status(s, 270, on_status, &c), 0);
+    ck_assert_uint_eq(c.delivered, 0); /* the stale result did not complete the row */
+    ck_assert_uint_eq(c.in_flight, 1);
+    struct store_result now = late;
+    now.lease = second[0].lease;
+    ck_assert_int_eq(store_record(s, &now, 1, &stale, err, sizeof err), 0);
+    ck_assert_uint_eq(stale, 0);
+    ck_assert_int_eq(store_delivery_status(s, 270, on_status, &c), 0);
+    ck_assert_uint_eq(c.delivered, 1);
+    store_claims_free(first, 1);
+    store_claims_free(second, 1);
+    store_close(s);
+}
+END_TEST
+
+/* Two engines on one PostgreSQL database: a message both receive is stored once (the second
+ * answered with the first's ACK), a head one has leased is not claimed by the other, and a
+ * row queued by one while the other delivers its queue's head is delivered next. */
+START_TEST(test_engines_share_the_work)
+{
+    char err[256];
+    struct store *a = open_store(NULL, err, sizeof err), *b = open_store(NULL, err, sizeof err);
+    ck_assert_msg(a && b, "%s", err);
+    ck_assert_int_eq(store_attach_engine(a, "engine-a", err, sizeof err), 0);
+    ck_assert_int_eq(store_attach_engine(b, "engine-b", err, sizeof err), 0);
+    struct store_message ma = message("X1", 'x', "ADT^A01"), mb = ma;
+    mb.ack = "MSH|OTHER", mb.ack_len = 9;
+    ck_assert_int_eq(store_commit(a, &ma, 1, err, sizeof err), 0);
+    ck_assert_int_eq(store_commit(b, &mb, 1, err, sizeof err), 0); /* it did not look first */
+    ck_assert_int_eq(mb.status, STORE_DUPLICATE);
+    ck_assert_uint_eq(mb.ack_len, 7);
+    ck_assert_int_eq(memcmp(mb.ack, "MSH|ACK", 7), 0); /* the first copy's ACK */
+    struct tally t = {0};
+    struct store_filter accepted = {.status = "accepted"};
+    ck_assert_int_eq(store_list(a, &accepted, count, &t), 0);
+    ck_assert_uint_eq(t.rows, 1);
+    ck_assert_uint_eq(t.outbox, 1);
+    queue(a, "phr", "phr|q", "2");
+    struct store_claim *ca, *cb;
+    ck_assert_int_eq(store_claim(a, "phr", 100, 10000, 10, &ca, err, sizeof err), 2);
+    ck_assert_int_eq(store_claim(b, "phr", 100, 10000, 10, &cb, err, sizeof err), 0);
+    store_claims_free(cb, 0);
+    int64_t next = queue(b, "phr", "phr|q", "3"); /* behind a's leased head */
+    (void)next;
+    struct store_result done = {.id = ca[1].id,
+                                .lease = ca[1].lease,
+                                .kind = STORE_DELIVERED,
+                                .http_status = 200,
+                                .at_ms = 200};
+    ck_assert_int_eq(store_record(a, &done, 1, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(store_claim(b, "phr", 300, 10000, 10, &cb, err, sizeof err), 1);
+    ck_assert_str_eq(cb[0].ordering_key, "phr|q"); /* the queue's next row, for b */
+    store_claims_free(ca, 2);
+    store_claims_free(cb, 1);
+    store_close(a);
+    store_close(b);
 }
 END_TEST
 
@@ -696,7 +847,7 @@ static void op_reports(struct store *s)
     ck_assert_int_eq(store_queue_gauges(s, on_gauge, &g), 0);
     ck_assert_int_eq(store_dead_list(s, NULL, 0, &d, &n), 0);
     free(d);
-    ck_assert_int_ge(store_schema_version(s), 6);
+    ck_assert_int_eq(store_schema_version(s), current_version());
 }
 
 static void op_message_and_replay(struct store *s)
@@ -728,6 +879,12 @@ static void (*const store_ops[])(struct store *) = {
 /* Another connection (as `solent replay` is another process) writes at once. */
 static void other_writes(void)
 {
+    if (pg) {
+        PGconn *db = pg_connect();
+        pg_exec(db, "CREATE TABLE IF NOT EXISTS probe (x int); INSERT INTO probe VALUES (1)");
+        PQfinish(db);
+        return;
+    }
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 100);
@@ -744,7 +901,7 @@ static void other_writes(void)
 START_TEST(test_each_operation_leaves_the_store_idle)
 {
     char err[256];
-    struct store *s = store_open(path, err, sizeof err);
+    struct store *s = open_store(NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     ck_assert(store_is_idle(s));
     ck_assert_int_eq(store_synchronous(s), 2); /* FULL, from the open */
@@ -768,24 +925,37 @@ END_TEST
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
-    TCase *tc = tcase_create("sqlite");
+    TCase *tc = tcase_create(pg ? "postgres" : "sqlite");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_batch_is_one_transaction_and_survives_reopen);
     tcase_add_test(tc, test_ledger);
     tcase_add_test(tc, test_sealed_store);
     tcase_add_test(tc, test_duplicates);
     tcase_add_test(tc, test_many_messages_one_transaction);
-    tcase_add_test(tc, test_private_file_and_failures);
     tcase_add_test(tc, test_queue_order_per_key);
+    tcase_add_test(tc, test_lease_fencing);
     tcase_add_test(tc, test_status_dead_and_replay);
-    tcase_add_test(tc, test_migrates_a_version_1_store);
     tcase_add_test(tc, test_purge);
     tcase_add_test(tc, test_each_operation_leaves_the_store_idle);
+    if (pg) {
+        tcase_add_test(tc, test_engines_share_the_work);
+    } else {
+        tcase_add_test(tc, test_private_file_and_failures);
+        tcase_add_test(tc, test_migrates_a_version_1_store);
+    }
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
+    const char *kind = getenv("SOLENT_TEST_STORE");
+    pg = kind && strcmp(kind, "postgres") == 0;
+    if (pg && (!getenv("SOLENT_TEST_PG_DSN") || !getenv("SOLENT_TEST_PG_PASSWORD_FILE"))) {
+        fprintf(stderr, "SOLENT_TEST_STORE=postgres needs SOLENT_TEST_PG_DSN and "
+                        "SOLENT_TEST_PG_PASSWORD_FILE (tests/pg/cluster.sh start prints them)\n");
+        return 1;
+    }
     return test_run(store_suite());
 }

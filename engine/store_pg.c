@@ -1,0 +1,1473 @@
+/*
+ * store_pg — the shared store: a PostgreSQL database several engines use at once (libpq,
+ * parameterised statements only, on the store thread: the loop never waits on it).
+ *
+ * What sharing needs, beyond what store_sqlite does:
+ * - Duplicates are found across engines by a unique index (sender, facility, control id,
+ *   content hash) over the first copies; a copy another engine committed meanwhile turns the
+ *   insert into a duplicate of it, answered with its ACK.
+ * - Each patient queue has one head (outbox_heads); every transaction that adds to or
+ *   advances a queue first takes that queue's advisory lock, in one order (the key's hash),
+ *   so a row queued by one engine while another delivers the head is never left headless.
+ * - A claim takes heads with FOR UPDATE SKIP LOCKED and leases them (owner, until, a new
+ *   generation); a result is recorded only under the generation it was claimed with, so an
+ *   engine whose lease ran out and was taken over cannot complete the row (fencing).
+ * - Migrations run under a session advisory lock, so engines starting together do not race.
+ * - A COMMIT whose answer is lost (the connection dropped) is resolved by looking for the
+ *   batch's token once reconnected: all of the batch is there, or none of it.
+ * - Deadlocks and serialization failures are retried; a lost connection is reconnected with
+ *   backoff, and what was not committed gets no positive ACK.
+ * With a keyring, values are sealed as in store_sqlite (engine/crypt.h).
+ */
+#include "engine/store.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/auth.h"
+#include "engine/conf.h"
+#include "engine/crypt.h"
+#include "engine/log.h"
+
+#define MIGRATION_LOCK 0x736f6c656e74LL /* "solent": the session lock migrations run under */
+#define RETRIES        5                /* a transaction that deadlocked, tried again */
+#define ARGS_MAX       24
+
+struct pg {
+    struct store base; /* first: the interface's handle is this */
+    PGconn *db;
+    char conninfo[CONF_TEXT];
+    char password[AUTH_SECRET_MAX];
+    char engine[CONF_NAME];
+    int64_t reconnect_at_ms, backoff_ms; /* after a lost connection: when to try again */
+    unsigned long long batches;          /* commit tokens: engine, process, batch */
+    struct store_stats stats;
+    bool sealed;
+    struct crypt *c;
+    struct strbuf work;        /* a sealed value being written */
+    struct strbuf *first_acks; /* commit: the ACKs of copies another engine committed */
+    size_t nfirst_acks;
+};
+
+static const struct store_ops pg_ops;
+
+/* Migration n brings the schema from version n - 1 to n. Append, never edit. Version 1 is
+ * store_sqlite's 6, plus what several engines need: who committed a message (engine, the
+ * batch's token), who holds a lease (owner, generation), and the engines themselves. */
+static const char *const migrations[] = {
+    "CREATE TABLE messages ("
+    " id BIGSERIAL PRIMARY KEY,"
+    " received_at BIGINT NOT NULL,"
+    " listener TEXT NOT NULL,"
+    " sending_app TEXT NOT NULL,"
+    " sending_facility TEXT NOT NULL,"
+    " control_id TEXT NOT NULL,"
+    " message_type TEXT NOT NULL,"
+    " content_hash BYTEA NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN"
+    "   ('accepted', 'error', 'rejected', 'duplicate', 'parked')),"
+    " error_code INTEGER NOT NULL DEFAULT 0,"
+    " error_location TEXT NOT NULL DEFAULT '',"
+    " raw BYTEA NOT NULL,"
+    " ack BYTEA,"
+    " outbox_rows INTEGER NOT NULL DEFAULT 0,"
+    " warnings INTEGER NOT NULL DEFAULT 0,"
+    " unmapped INTEGER NOT NULL DEFAULT 0,"
+    " ledger TEXT NOT NULL DEFAULT '',"
+    " peer TEXT NOT NULL DEFAULT '',"
+    " engine TEXT NOT NULL DEFAULT '',"
+    " commit_token TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX messages_sender ON messages (sending_app, sending_facility, control_id);"
+    "CREATE UNIQUE INDEX messages_first ON messages"
+    " (sending_app, sending_facility, control_id, content_hash) WHERE status <> 'duplicate';"
+    "CREATE INDEX messages_token ON messages (commit_token);"
+    "CREATE TABLE outbox ("
+    " id BIGSERIAL PRIMARY KEY,"
+    " message_id BIGINT NOT NULL REFERENCES messages (id),"
+    " destination TEXT NOT NULL,"
+    " ordering_key TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+    "   ('pending', 'delivered', 'retry', 'dead')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at BIGINT NOT NULL DEFAULT 0,"
+    " last_http_status INTEGER,"
+    " lease_until BIGINT,"
+    " lease_owner TEXT,"
+    " lease_gen BIGINT NOT NULL DEFAULT 0,"
+    " created_at BIGINT NOT NULL,"
+    " delivered_at BIGINT,"
+    " last_error TEXT,"
+    " response BYTEA,"
+    " locations TEXT,"
+    " replayed_at BIGINT,"
+    " entries INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX outbox_key_queue ON outbox (ordering_key, id)"
+    " WHERE status IN ('pending', 'retry');"
+    "CREATE INDEX outbox_dead ON outbox (destination) WHERE status = 'dead'"
+    " AND replayed_at IS NULL;"
+    "CREATE TABLE outbox_bundles (outbox_id BIGINT PRIMARY KEY, bundle BYTEA NOT NULL);"
+    "CREATE TABLE outbox_heads (ordering_key TEXT PRIMARY KEY, outbox_id BIGINT NOT NULL,"
+    " destination TEXT NOT NULL);"
+    "CREATE INDEX outbox_heads_due ON outbox_heads (destination, outbox_id);"
+    "CREATE TABLE store_keys (id INTEGER PRIMARY KEY, check_value BYTEA NOT NULL);"
+    "CREATE TABLE engines (name TEXT PRIMARY KEY, started_at BIGINT NOT NULL);",
+};
+
+/* ---- statements ---- */
+
+/* The parameters of one statement: text, or binary for bytes. */
+struct args {
+    int n;
+    const char *v[ARGS_MAX];
+    int len[ARGS_MAX], fmt[ARGS_MAX];
+    char num[ARGS_MAX][24];
+};
+
+static void a_text(struct args *a, const char *s)
+{
+    a->v[a->n] = s ? s : "", a->len[a->n] = 0, a->fmt[a->n++] = 0;
+}
+
+static void a_null(struct args *a)
+{
+    a->v[a->n] = NULL, a->len[a->n] = 0, a->fmt[a->n++] = 0;
+}
+
+static void a_i64(struct args *a, int64_t x)
+{
+    snprintf(a->num[a->n], sizeof a->num[0], "%lld", (long long)x);
+    a_text(a, a->num[a->n]);
+}
+
+static void a_bytes(struct args *a, const void *p, size_t n)
+{
+    a->v[a->n] = p ? p : "", a->len[a->n] = (int)n, a->fmt[a->n++] = 1;
+}
+
+static PGresult *run(struct pg *p, const char *sql, const struct args *a)
+{
+    if (!a) /* no parameters: several statements may go in one (migrations) */
+        return PQexec(p->db, sql);
+    return PQexecParams(p->db, sql, a ? a->n : 0, NULL, a ? a->v : NULL, a ? a->len : NULL,
+                        a ? a->fmt : NULL, 0);
+}
+
+static bool ok(const PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* Deadlock or serialization failure: the transaction may be tried again. */
+static bool retryable(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+}
+
+/* Why r (or the connection) failed, into err: the server's primary message and SQLSTATE —
+ * never its DETAIL, which can quote the values of a row. -1. */
+static int fail(struct pg *p, const PGresult *r, const char *what, char *err, size_t errlen)
+{
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!msg) {
+        msg = PQerrorMessage(p->db);
+        state = "connection";
+    }
+    char line[256];
+    snprintf(line, sizeof line, "%s", msg ? msg : "unknown error");
+    line[strcspn(line, "\n")] = '\0';
+    if (err && errlen)
+        snprintf(err, errlen, "store: %s: %s (%s)", what, line, state ? state : "?");
+    return -1;
+}
+
+/* Runs sql (no result wanted): 0, or -1 with the reason. */
+static int exec(struct pg *p, const char *sql, const struct args *a, const char *what, char *err,
+                size_t errlen)
+{
+    PGresult *r = run(p, sql, a);
+    int rc = ok(r) ? 0 : fail(p, r, what, err, errlen);
+    PQclear(r);
+    return rc;
+}
+
+static int64_t i64(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+/* A bytea column (text format) appended to out; -1 when it does not decode. */
+static int bytes(const PGresult *r, int row, int col, struct strbuf *out)
+{
+    size_t n;
+    unsigned char *v = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col), &n);
+    if (!v)
+        return -1;
+    int rc = strbuf_append(out, (const char *)v, n);
+    PQfreemem(v);
+    return rc;
+}
+
+static void rollback(struct pg *p)
+{
+    PQclear(PQexec(p->db, "ROLLBACK"));
+}
+
+/* ---- the connection ---- */
+
+/* The server's notices (NOTICE: relation ... already exists) are not the engine's log. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg, (void)message;
+}
+
+static int connect_db(struct pg *p, char *err, size_t errlen)
+{
+    const char *keys[] = {"dbname", "password", "application_name", "connect_timeout", NULL};
+    const char *vals[] = {p->conninfo, p->password[0] ? p->password : NULL, "solent", "10", NULL};
+    if (!p->password[0])
+        keys[1] = "application_name", vals[1] = "solent", keys[2] = "connect_timeout",
+        vals[2] = "10", keys[3] = NULL;
+    if (p->db)
+        PQfinish(p->db);
+    p->db = PQconnectdbParams(keys, vals, 1); /* dbname expands the dsn */
+    if (PQstatus(p->db) != CONNECTION_OK)
+        return fail(p, NULL, "connecting", err, errlen);
+    PQsetNoticeProcessor(p->db, quiet, NULL);
+    PQclear(PQexec(p->db, "SET synchronous_commit = on")); /* whatever the server's default */
+    return 0;
+}
+
+/* Before each operation: the connection, made again after it was lost (at most once per
+ * backoff, 0.5 s doubling to 5 s). -1 with the reason while it cannot be. */
+static int ready(struct pg *p, char *err, size_t errlen)
+{
+    if (p->db && PQstatus(p->db) == CONNECTION_OK)
+        return 0;
+    int64_t now = store_now_ms();
+    if (now < p->reconnect_at_ms) {
+        snprintf(err, errlen, "store: the database connection is down (next try in %lld ms)",
+                 (long long)(p->reconnect_at_ms - now));
+        return -1;
+    }
+    if (connect_db(p, err, errlen) != 0) {
+        p->backoff_ms = p->backoff_ms ? (p->backoff_ms * 2 > 5000 ? 5000 : p->backoff_ms * 2) : 500;
+        p->reconnect_at_ms = now + p->backoff_ms;
+        log_warn("store_reconnect_failed", "next_in_ms=%lld", (long long)p->backoff_ms);
+        return -1;
+    }
+    p->backoff_ms = 0;
+    log_info("store_reconnected", "kind=%s", "postgres");
+    return 0;
+}
+
+/* ---- sealing (as store_sqlite) ---- */
+
+static int add_sealed(struct pg *p, struct args *a, const char *column, int64_t row, const void *v,
+                      size_t n)
+{
+    if (!p->sealed) {
+        a_bytes(a, v, n);
+        return 0;
+    }
+    char aad[64];
+    snprintf(aad, sizeof aad, "%s:%lld", column, (long long)row);
+    strbuf_reset(&p->work);
+    if (crypt_seal(p->c, aad, v ? v : "", n, &p->work) != 0)
+        return -1;
+    a_bytes(a, p->work.p, p->work.len);
+    return 0;
+}
+
+/* Column col of r (a sealed value when the store has keys) opened into out. -1 when it does
+ * not open. */
+static int open_column(struct pg *p, const PGresult *r, int row, int col, const char *column,
+                       int64_t id, struct strbuf *out)
+{
+    if (!p->sealed)
+        return bytes(r, row, col, out);
+    struct strbuf raw;
+    strbuf_init(&raw, (size_t)1 << 31);
+    char aad[64];
+    snprintf(aad, sizeof aad, "%s:%lld", column, (long long)id);
+    int rc = bytes(r, row, col, &raw) != 0 ||
+                     crypt_open(p->c, aad, raw.p ? raw.p : "", raw.len, out) != 0
+                 ? -1
+                 : 0;
+    strbuf_cleanup(&raw);
+    return rc;
+}
+
+static const char *stored_key(const struct pg *p, const char *key, char *out, size_t n)
+{
+    if (!p->sealed)
+        return key;
+    char hex[65];
+    crypt_hash_hex(p->c, key, strlen(key), hex);
+    snprintf(out, n, "k:%s", hex);
+    return out;
+}
+
+static void stored_hash(const struct pg *p, const unsigned char in[STORE_HASH_LEN],
+                        unsigned char out[STORE_HASH_LEN])
+{
+    if (p->sealed)
+        crypt_hash(p->c, in, STORE_HASH_LEN, out);
+    else
+        memcpy(out, in, STORE_HASH_LEN);
+}
+
+/* ---- opening ---- */
+
+static int pg_schema_version(struct store *base)
+{
+    struct pg *p = (struct pg *)base;
+    PGresult *r = PQexec(p->db, "SELECT coalesce(max(version), 0) FROM solent_migrations");
+    int v = ok(r) ? (int)i64(r, 0, 0) : -1;
+    PQclear(r);
+    return v;
+}
+
+/* The migrations this database has not seen, under a session lock: an engine starting
+ * meanwhile waits, then finds them applied. */
+static int migrate(struct pg *p, char *err, size_t errlen)
+{
+    struct args a = {0};
+    a_i64(&a, MIGRATION_LOCK);
+    if (exec(p, "SELECT pg_advisory_lock($1)", &a, "locking the schema", err, errlen) != 0)
+        return -1;
+    int rc = exec(p, "CREATE TABLE IF NOT EXISTS solent_migrations (version INTEGER PRIMARY KEY)",
+                  NULL, "creating the schema table", err, errlen);
+    int have = rc == 0 ? pg_schema_version(&p->base) : -1;
+    int want = (int)(sizeof migrations / sizeof migrations[0]);
+    if (rc == 0 && have < 0)
+        rc = fail(p, NULL, "reading the schema version", err, errlen);
+    if (rc == 0 && have > want) {
+        snprintf(err, errlen, "store: schema version %d is newer than this solent (%d)", have,
+                 want);
+        rc = -1;
+    }
+    for (int v = have; rc == 0 && v < want; v++) {
+        struct args b = {0};
+        a_i64(&b, v + 1);
+        rc = exec(p, "BEGIN", NULL, "migrating", err, errlen) ||
+             exec(p, migrations[v], NULL, "migrating", err, errlen) ||
+             exec(p, "INSERT INTO solent_migrations (version) VALUES ($1)", &b, "migrating", err,
+                  errlen) ||
+             exec(p, "COMMIT", NULL, "migrating", err, errlen);
+        if (rc != 0)
+            rollback(p);
+        else
+            log_info("store_migrated", "kind=postgres version=%d", v + 1);
+    }
+    exec(p, "SELECT pg_advisory_unlock($1)", &a, "unlocking the schema", NULL, 0);
+    return rc;
+}
+
+#define KEY_CHECK "solent key check v1"
+
+/* As store_sqlite's: every key that sealed values must be in the keyring and open its check
+ * value; without a keyring a store with keys is refused. */
+static int check_keys(struct pg *p, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(p->db, "SELECT id, check_value FROM store_keys ORDER BY id");
+    if (!ok(r)) {
+        fail(p, r, "reading the store's keys", err, errlen);
+        PQclear(r);
+        return -1;
+    }
+    bool newest_known = false;
+    int bad = 0;
+    struct strbuf out;
+    strbuf_init(&out, 256);
+    for (int i = 0; !bad && i < PQntuples(r); i++) {
+        unsigned id = (unsigned)i64(r, i, 0);
+        strbuf_reset(&out);
+        if (!p->sealed) {
+            snprintf(err, errlen,
+                     "store: its values are encrypted (key %u): [store] encryption_key is needed",
+                     id);
+            bad = 1;
+        } else if (open_column(p, r, i, 1, "store_keys", id, &out) != 0 ||
+                   strbuf_append(&out, "", 0) != 0 || strcmp(out.p, KEY_CHECK) != 0) {
+            snprintf(err, errlen,
+                     crypt_has_key(p->c, id) ? "store: key %u in the key file is not the key "
+                                               "that sealed this store's values"
+                                             : "store: key %u sealed values in this store and "
+                                               "is not in the key file",
+                     id);
+            bad = 1;
+        }
+        newest_known = newest_known || (p->sealed && id == crypt_newest(p->c));
+    }
+    PQclear(r);
+    strbuf_cleanup(&out);
+    if (bad)
+        return -1;
+    if (p->sealed && !newest_known) {
+        struct args a = {0};
+        unsigned id = crypt_newest(p->c);
+        a_i64(&a, id);
+        if (add_sealed(p, &a, "store_keys", id, KEY_CHECK, strlen(KEY_CHECK)) != 0 ||
+            exec(p,
+                 "INSERT INTO store_keys (id, check_value) VALUES ($1, $2)"
+                 " ON CONFLICT (id) DO NOTHING",
+                 &a, "recording the key", err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void pg_close(struct store *base)
+{
+    struct pg *p = (struct pg *)base;
+    if (!p)
+        return;
+    PQfinish(p->db);
+    crypt_free(p->c);
+    strbuf_cleanup(&p->work);
+    for (size_t i = 0; i < p->nfirst_acks; i++)
+        strbuf_cleanup(&p->first_acks[i]);
+    free(p->first_acks);
+    memset(p->password, 0, sizeof p->password);
+    free(p);
+}
+
+struct store *store_pg_open(const struct conf_store *cs, const struct keyring *kr, char *err,
+                            size_t errlen)
+{
+    struct pg *p = calloc(1, sizeof *p);
+    if (!p)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    p->base.ops = &pg_ops;
+    err[0] = '\0';
+    strbuf_init(&p->work, (size_t)1 << 31);
+    snprintf(p->conninfo, sizeof p->conninfo, "%s", cs->dsn);
+    snprintf(p->engine, sizeof p->engine, "%s", "solent");
+    char why[CONF_TEXT + 64];
+    if (cs->password[0] &&
+        auth_read_secret(cs->password, p->password, sizeof p->password, why, sizeof why) != 0) {
+        snprintf(err, errlen, "[store] password: %s", why);
+        pg_close(&p->base);
+        return NULL;
+    }
+    p->sealed = kr != NULL;
+    if ((kr && !(p->c = crypt_new(kr))) || connect_db(p, err, errlen) != 0 ||
+        migrate(p, err, errlen) != 0 || check_keys(p, err, errlen) != 0) {
+        if (!err[0])
+            snprintf(err, errlen, "store: cannot make the encryption contexts");
+        pg_close(&p->base);
+        return NULL;
+    }
+    return &p->base;
+}
+
+static int pg_attach_engine(struct store *base, const char *engine, char *err, size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    snprintf(p->engine, sizeof p->engine, "%s", engine);
+    struct args a = {0};
+    a_text(&a, engine);
+    a_i64(&a, store_now_ms());
+    return exec(p,
+                "INSERT INTO engines (name, started_at) VALUES ($1, $2)"
+                " ON CONFLICT (name) DO UPDATE SET started_at = $2",
+                &a, "recording the engine", err, errlen);
+}
+
+/* ---- intake ---- */
+
+/* The advisory locks of the patient queues a transaction adds to or advances, in one order
+ * (the keys' hashes, from keys joined by newlines or from outbox row ids). */
+static int lock_queues(struct pg *p, const char *keys, const char *ids, PGresult **res)
+{
+    struct args a = {0};
+    a_text(&a, keys ? keys : ids);
+    const char *sql =
+        keys ? "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT"
+               " hashtextextended(k, 0) AS h FROM unnest(string_to_array($1, E'\\n')) k"
+               " ORDER BY h) s"
+             : "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT"
+               " hashtextextended(ordering_key, 0) AS h FROM outbox WHERE id = ANY($1::bigint[])"
+               " ORDER BY h) s";
+    *res = run(p, sql, &a);
+    return ok(*res) ? 0 : -1;
+}
+
+static int insert_outbox(struct pg *p, int64_t message_id, const struct store_outbox *o,
+                         int64_t created_at_ms, PGresult **res)
+{
+    char hashed[72];
+    struct args a = {0};
+    int64_t id = 0;
+    if (p->sealed) { /* the bundle's associated data is its row's id: taken first */
+        *res = PQexec(p->db, "SELECT nextval(pg_get_serial_sequence('outbox', 'id'))");
+        if (!ok(*res))
+            return -1;
+        id = i64(*res, 0, 0);
+        PQclear(*res);
+        *res = NULL;
+    }
+    a_i64(&a, message_id);
+    a_text(&a, o->destination);
+    a_text(&a, stored_key(p, o->ordering_key, hashed, sizeof hashed));
+    a_i64(&a, created_at_ms);
+    a_i64(&a, (int64_t)o->entries);
+    if (p->sealed)
+        a_i64(&a, id);
+    else
+        a_null(&a);
+    if (add_sealed(p, &a, "outbox_bundles.bundle", id, o->bundle, o->bundle_len) != 0)
+        return -1;
+    *res = run(p,
+               "WITH o AS (INSERT INTO outbox (message_id, destination, ordering_key, created_at,"
+               " entries, id) VALUES ($1, $2, $3, $4, $5,"
+               " coalesce($6::bigint, nextval(pg_get_serial_sequence('outbox', 'id'))))"
+               " RETURNING id, ordering_key, destination),"
+               " b AS (INSERT INTO outbox_bundles (outbox_id, bundle) SELECT id, $7 FROM o)"
+               " INSERT INTO outbox_heads (ordering_key, outbox_id, destination)"
+               " SELECT ordering_key, id, destination FROM o ON CONFLICT (ordering_key) DO NOTHING",
+               &a);
+    return ok(*res) ? 0 : -1;
+}
+
+/* The first copy's ACK of message m, which another engine committed meanwhile, into ack. */
+static int first_ack(struct pg *p, const struct store_message *m, const unsigned char *hash,
+                     struct strbuf *ack, PGresult **res)
+{
+    struct args a = {0};
+    a_text(&a, m->sending_app);
+    a_text(&a, m->sending_facility);
+    a_text(&a, m->control_id);
+    a_bytes(&a, hash, STORE_HASH_LEN);
+    *res = run(p,
+               "SELECT ack FROM messages WHERE sending_app = $1 AND sending_facility = $2"
+               " AND control_id = $3 AND content_hash = $4 AND status <> 'duplicate'",
+               &a);
+    if (!ok(*res) || PQntuples(*res) != 1)
+        return -1;
+    strbuf_reset(ack);
+    return PQgetisnull(*res, 0, 0) ? 0 : bytes(*res, 0, 0, ack);
+}
+
+/* Inserts message m (and its outbox rows), tagged with token. -1 with *res the failure. */
+static int insert_one(struct pg *p, struct store_message *m, const char *token, struct strbuf *ack,
+                      PGresult **res)
+{
+    unsigned char hash[STORE_HASH_LEN];
+    stored_hash(p, m->hash, hash);
+    *res = PQexec(p->db, "SELECT nextval(pg_get_serial_sequence('messages', 'id'))");
+    if (!ok(*res))
+        return -1;
+    int64_t id = i64(*res, 0, 0);
+    PQclear(*res);
+    for (int copy = 0; copy < 2; copy++) {
+        struct args a = {0};
+        a_i64(&a, id);
+        a_i64(&a, m->received_at_ms);
+        a_text(&a, m->listener);
+        a_text(&a, m->sending_app);
+        a_text(&a, m->sending_facility);
+        a_text(&a, m->control_id);
+        a_text(&a, m->message_type);
+        a_bytes(&a, hash, STORE_HASH_LEN);
+        a_text(&a, store_status_name(m->status));
+        a_i64(&a, m->error_code);
+        a_text(&a, m->error_location);
+        if (m->ack)
+            a_bytes(&a, m->ack, m->ack_len);
+        else
+            a_null(&a);
+        a_i64(&a, (int64_t)m->noutbox);
+        a_i64(&a, m->warnings);
+        a_i64(&a, m->unmapped);
+        a_bytes(&a, m->ledger ? m->ledger : "", m->ledger ? m->ledger_len : 0);
+        a_text(&a, m->peer);
+        a_text(&a, p->engine);
+        a_text(&a, token);
+        if (add_sealed(p, &a, "messages.raw", id, m->raw, m->raw_len) != 0) {
+            *res = NULL;
+            return -1;
+        }
+        *res = run(p,
+                   "INSERT INTO messages (id, received_at, listener, sending_app,"
+                   " sending_facility, control_id, message_type, content_hash, status,"
+                   " error_code, error_location, ack, outbox_rows, warnings, unmapped, ledger,"
+                   " peer, engine, commit_token, raw) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+                   " $9, $10, $11, $12, $13, $14, $15, convert_from($16, 'UTF8'), $17, $18,"
+                   " $19, $20) ON CONFLICT DO NOTHING RETURNING id",
+                   &a);
+        if (!ok(*res))
+            return -1;
+        if (PQntuples(*res) == 1)
+            break;
+        /* another engine committed this very message since intake looked: a duplicate of
+         * it, answered with its ACK, queued nowhere */
+        PQclear(*res);
+        if (copy == 1 || first_ack(p, m, hash, ack, res) != 0)
+            return -1;
+        PQclear(*res);
+        m->status = STORE_DUPLICATE;
+        m->noutbox = 0;
+        m->ack = ack->p ? ack->p : "";
+        m->ack_len = ack->len;
+    }
+    PQclear(*res);
+    *res = NULL;
+    m->id = id;
+    for (size_t i = 0; i < m->noutbox; i++) {
+        if (insert_outbox(p, id, &m->outbox[i], m->received_at_ms, res) != 0)
+            return -1;
+        PQclear(*res);
+        *res = NULL;
+    }
+    return 0;
+}
+
+/* Whether the batch tagged token (n messages) is in the database: after a COMMIT whose
+ * answer was lost. 1 all of it, 0 none, -1 unknown still. */
+static int committed(struct pg *p, const char *token, size_t n)
+{
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    struct args a = {0};
+    a_text(&a, token);
+    PGresult *r = run(p, "SELECT count(*) FROM messages WHERE commit_token = $1", &a);
+    int rc = !ok(r) ? -1 : (size_t)i64(r, 0, 0) == n ? 1 : i64(r, 0, 0) == 0 ? 0 : -1;
+    PQclear(r);
+    return rc;
+}
+
+static int pg_commit(struct store *base, struct store_message *msgs, size_t n, char *err,
+                     size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    if (ready(p, err, errlen) != 0)
+        return -1;
+    if (p->nfirst_acks < n) {
+        p->first_acks = realloc(p->first_acks, n * sizeof *p->first_acks);
+        if (!p->first_acks)
+            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+        for (size_t i = p->nfirst_acks; i < n; i++)
+            strbuf_init(&p->first_acks[i], (size_t)1 << 20);
+        p->nfirst_acks = n;
+    }
+    char token[CONF_NAME + 64];
+    snprintf(token, sizeof token, "%s:%ld:%llu", p->engine, (long)getpid(), ++p->batches);
+    struct strbuf keys;
+    strbuf_init(&keys, (size_t)1 << 30);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < msgs[i].noutbox; k++) {
+            char hashed[72];
+            const char *key = stored_key(p, msgs[i].outbox[k].ordering_key, hashed, sizeof hashed);
+            strbuf_append(&keys, key, strlen(key));
+            strbuf_append(&keys, "\n", 1);
+        }
+    if (keys.len)
+        keys.len--; /* no empty key after the last */
+    strbuf_append(&keys, "", 0);
+    int rc = -1;
+    for (int attempt = 0; attempt < RETRIES && rc != 0; attempt++) {
+        PGresult *r = NULL;
+        if (exec(p, "BEGIN", NULL, "beginning", err, errlen) != 0)
+            break;
+        bool bad = keys.len && lock_queues(p, keys.p, NULL, &r) != 0;
+        PQclear(bad ? NULL : r);
+        if (!bad)
+            r = NULL;
+        for (size_t i = 0; !bad && i < n; i++)
+            bad = insert_one(p, &msgs[i], token, &p->first_acks[i], &r) != 0;
+        if (bad) {
+            bool again = retryable(r);
+            fail(p, r, "storing a message", err, errlen);
+            PQclear(r);
+            rollback(p);
+            if (!again)
+                break;
+            continue;
+        }
+        r = PQexec(p->db, "COMMIT");
+        if (ok(r)) {
+            rc = 0;
+        } else if (PQstatus(p->db) != CONNECTION_OK) {
+            /* the answer is lost, not necessarily the commit: look for the batch */
+            fail(p, r, "committing", err, errlen);
+            int found = committed(p, token, n);
+            rc = found == 1 ? 0 : -1;
+            log_warn("store_commit_unknown", "messages=%zu resolved=%s", n,
+                     found == 1   ? "committed"
+                     : found == 0 ? "not_committed"
+                                  : "unknown");
+            PQclear(r);
+            break;
+        } else {
+            bool again = retryable(r);
+            fail(p, r, "committing", err, errlen);
+            PQclear(r);
+            if (!again)
+                break;
+            continue;
+        }
+        PQclear(r);
+    }
+    strbuf_cleanup(&keys);
+    if (rc == 0) {
+        p->stats.transactions++;
+        p->stats.messages += n;
+    }
+    return rc;
+}
+
+static int pg_find_duplicate(struct store *base, const char *app, const char *facility,
+                             const char *control_id, const unsigned char hash[STORE_HASH_LEN],
+                             struct strbuf *ack)
+{
+    struct pg *p = (struct pg *)base;
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    struct args a = {0};
+    a_text(&a, app);
+    a_text(&a, facility);
+    a_text(&a, control_id);
+    PGresult *r = run(p,
+                      "SELECT content_hash, ack FROM messages WHERE sending_app = $1"
+                      " AND sending_facility = $2 AND control_id = $3 AND status <> 'duplicate'"
+                      " ORDER BY id LIMIT 1",
+                      &a);
+    int found = -1;
+    if (ok(r) && PQntuples(r) == 0) {
+        found = 0;
+    } else if (ok(r)) {
+        unsigned char want[STORE_HASH_LEN];
+        struct strbuf h;
+        strbuf_init(&h, 1024);
+        stored_hash(p, hash, want);
+        if (bytes(r, 0, 0, &h) != 0 || h.len != STORE_HASH_LEN ||
+            memcmp(h.p, want, STORE_HASH_LEN) != 0)
+            found = 2; /* the same control id with other content: a new message */
+        else
+            found = PQgetisnull(r, 0, 1) || bytes(r, 0, 1, ack) == 0 ? 1 : -1;
+        strbuf_cleanup(&h);
+    }
+    PQclear(r);
+    return found;
+}
+
+static int pg_list(struct store *base, const struct store_filter *f,
+                   void (*fn)(void *arg, const struct store_row *row), void *arg)
+{
+    struct pg *p = (struct pg *)base;
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    struct args a = {0};
+    if (f->status)
+        a_text(&a, f->status);
+    else
+        a_null(&a);
+    if (f->type)
+        a_text(&a, f->type);
+    else
+        a_null(&a);
+    a_i64(&a, f->since_ms);
+    a_i64(&a, f->limit ? (int64_t)f->limit : 1000);
+    if (f->control_id)
+        a_text(&a, f->control_id);
+    else
+        a_null(&a);
+    PGresult *r =
+        run(p,
+            "SELECT id, received_at, listener, sending_app, sending_facility, control_id,"
+            " message_type, status, error_code, error_location, octet_length(raw), outbox_rows,"
+            " warnings, unmapped, peer FROM messages WHERE ($1::text IS NULL OR status = $1)"
+            " AND ($2::text IS NULL OR starts_with(message_type, $2)) AND received_at >= $3"
+            " AND ($5::text IS NULL OR control_id = $5) ORDER BY id DESC LIMIT $4",
+            &a);
+    int rc = ok(r) ? 0 : -1;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        struct store_row row = {
+            .id = i64(r, i, 0),
+            .received_at_ms = i64(r, i, 1),
+            .listener = PQgetvalue(r, i, 2),
+            .sending_app = PQgetvalue(r, i, 3),
+            .sending_facility = PQgetvalue(r, i, 4),
+            .control_id = PQgetvalue(r, i, 5),
+            .message_type = PQgetvalue(r, i, 6),
+            .status = PQgetvalue(r, i, 7),
+            .error_code = (int)i64(r, i, 8),
+            .error_location = PQgetvalue(r, i, 9),
+            .raw_len = (size_t)i64(r, i, 10),
+            .noutbox = (size_t)i64(r, i, 11),
+            .warnings = (uint32_t)i64(r, i, 12),
+            .unmapped = (uint32_t)i64(r, i, 13),
+            .peer = PQgetvalue(r, i, 14),
+        };
+        fn(arg, &row);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_ledger(struct store *base, int64_t id, struct strbuf *out)
+{
+    struct pg *p = (struct pg *)base;
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    struct args a = {0};
+    a_i64(&a, id);
+    PGresult *r = run(p, "SELECT ledger FROM messages WHERE id = $1", &a);
+    int rc = !ok(r) ? -1 : PQntuples(r) == 0 ? 0 : 1;
+    if (rc == 1)
+        strbuf_append(out, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
+
+static struct store_stats pg_stats(const struct store *base)
+{
+    return ((const struct pg *)base)->stats;
+}
+
+static bool pg_is_idle(struct store *base)
+{
+    struct pg *p = (struct pg *)base;
+    return !p->db || PQtransactionStatus(p->db) == PQTRANS_IDLE;
+}
+
+/* Intake's commits wait for the WAL to be flushed: synchronous_commit on (2, as SQLite's
+ * FULL), else 0. */
+static int pg_synchronous(struct store *base)
+{
+    struct pg *p = (struct pg *)base;
+    PGresult *r = PQexec(p->db, "SHOW synchronous_commit");
+    int v = ok(r) && strcmp(PQgetvalue(r, 0, 0), "on") == 0 ? 2 : 0;
+    PQclear(r);
+    return v;
+}
+
+/* ---- delivery ---- */
+
+/* Delivery's bookkeeping (leases, outcomes) does not wait for the WAL's flush, as on SQLite:
+ * lost to a crash, a bundle is sent again — an idempotent update. */
+static int begin_relaxed(struct pg *p, char *err, size_t errlen)
+{
+    if (ready(p, err, errlen) != 0 || exec(p, "BEGIN", NULL, "beginning", err, errlen) != 0)
+        return -1;
+    if (exec(p, "SET LOCAL synchronous_commit = off", NULL, "beginning", err, errlen) != 0) {
+        rollback(p);
+        return -1;
+    }
+    return 0;
+}
+
+static int end_tx(struct pg *p, bool bad, const char *what, char *err, size_t errlen)
+{
+    if (bad) {
+        rollback(p);
+        return -1;
+    }
+    return exec(p, "COMMIT", NULL, what, err, errlen);
+}
+
+static char *dup_value(const PGresult *r, int row, int col)
+{
+    size_t n = (size_t)PQgetlength(r, row, col);
+    char *out = malloc(n + 1);
+    if (!out)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    memcpy(out, PQgetvalue(r, row, col), n);
+    out[n] = '\0';
+    return out;
+}
+
+static int pg_claim(struct store *base, const char *destination, int64_t now_ms,
+                    int64_t lease_until_ms, size_t max, struct store_claim **out, char *err,
+                    size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    *out = NULL;
+    if (begin_relaxed(p, err, errlen) != 0)
+        return -1;
+    struct args a = {0};
+    a_text(&a, destination);
+    a_i64(&a, now_ms);
+    a_i64(&a, (int64_t)max);
+    a_i64(&a, lease_until_ms);
+    a_text(&a, p->engine);
+    /* the heads due and not leased (a head leased anywhere in the cluster holds its queue);
+     * one another engine is claiming right now is skipped, not waited for */
+    PGresult *r = run(
+        p,
+        "WITH c AS (SELECT o.id FROM outbox_heads h JOIN outbox o ON o.id = h.outbox_id"
+        " WHERE h.destination = $1 AND o.next_attempt_at <= $2"
+        " AND (o.lease_until IS NULL OR o.lease_until <= $2) ORDER BY h.outbox_id LIMIT $3"
+        " FOR UPDATE OF o SKIP LOCKED),"
+        " l AS (UPDATE outbox o SET lease_until = $4, lease_owner = $5, lease_gen = lease_gen + 1"
+        " FROM c WHERE o.id = c.id RETURNING o.id, o.message_id, o.ordering_key, o.attempts,"
+        " o.created_at, o.entries, o.lease_gen)"
+        " SELECT l.id, l.message_id, l.ordering_key, b.bundle, l.attempts, l.created_at,"
+        " l.entries, l.lease_gen FROM l JOIN outbox_bundles b ON b.outbox_id = l.id ORDER BY l.id",
+        &a);
+    bool bad = !ok(r);
+    if (bad)
+        fail(p, r, "claiming outbox rows", err, errlen);
+    size_t n = bad ? 0 : (size_t)PQntuples(r);
+    struct store_claim *rows = calloc(n ? n : 1, sizeof *rows);
+    if (!rows)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    for (size_t i = 0; !bad && i < n; i++) {
+        struct store_claim *c = &rows[i];
+        c->id = i64(r, (int)i, 0);
+        c->message_id = i64(r, (int)i, 1);
+        c->ordering_key = dup_value(r, (int)i, 2);
+        struct strbuf b;
+        strbuf_init(&b, (size_t)1 << 31);
+        if (open_column(p, r, (int)i, 3, "outbox_bundles.bundle", c->id, &b) != 0 ||
+            strbuf_append(&b, "", 0) != 0) {
+            strbuf_cleanup(&b);
+            snprintf(err, errlen, "store: outbox row %lld does not open", (long long)c->id);
+            bad = true;
+            n = i + 1;
+            break;
+        }
+        c->bundle = strbuf_take(&b, &c->bundle_len);
+        c->attempts = (int)i64(r, (int)i, 4);
+        c->created_at_ms = i64(r, (int)i, 5);
+        c->entries = (size_t)i64(r, (int)i, 6);
+        c->lease = i64(r, (int)i, 7);
+    }
+    PQclear(r);
+    if (end_tx(p, bad, "claiming outbox rows", err, errlen) != 0) {
+        store_claims_free(rows, n);
+        return -1;
+    }
+    *out = rows;
+    return (int)n;
+}
+
+/* The ids of r as a PostgreSQL array literal. */
+static void id_array(const int64_t *ids, size_t n, size_t stride, struct strbuf *out)
+{
+    strbuf_append(out, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        char num[24];
+        int len =
+            snprintf(num, sizeof num, "%s%lld", i ? "," : "",
+                     (long long)*(const int64_t *)(const void *)((const char *)ids + i * stride));
+        strbuf_append(out, num, (size_t)len);
+    }
+    strbuf_append(out, "}", 1);
+}
+
+static int pg_record(struct store *base, const struct store_result *res, size_t n, size_t *stale,
+                     char *err, size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    static const char *const status[] = {"delivered", "retry", "dead"};
+    *stale = 0;
+    if (n == 0)
+        return 0;
+    struct strbuf ids;
+    strbuf_init(&ids, (size_t)1 << 30);
+    id_array(&res[0].id, n, sizeof res[0], &ids);
+    int rc = -1;
+    for (int attempt = 0; attempt < RETRIES && rc != 0; attempt++) {
+        size_t lost = 0;
+        if (begin_relaxed(p, err, errlen) != 0)
+            break;
+        PGresult *r = NULL;
+        bool bad = lock_queues(p, NULL, ids.p, &r) != 0;
+        for (size_t i = 0; !bad && i < n; i++) {
+            PQclear(r);
+            struct args a = {0};
+            a_i64(&a, res[i].id);
+            a_text(&a, status[res[i].kind]);
+            if (res[i].http_status)
+                a_i64(&a, res[i].http_status);
+            else
+                a_null(&a);
+            if (res[i].kind == STORE_DELIVERED)
+                a_i64(&a, res[i].at_ms);
+            else
+                a_null(&a);
+            a_i64(&a, res[i].kind == STORE_RETRY ? res[i].next_attempt_ms : 0);
+            if (res[i].error)
+                a_text(&a, res[i].error);
+            else
+                a_null(&a);
+            if (!res[i].response)
+                a_null(&a);
+            else if (add_sealed(p, &a, "outbox.response", res[i].id, res[i].response,
+                                res[i].response_len) != 0) {
+                r = NULL;
+                bad = true;
+                break;
+            }
+            if (res[i].locations)
+                a_text(&a, res[i].locations);
+            else
+                a_null(&a);
+            a_i64(&a, res[i].lease);
+            /* only under the lease it was claimed with; a done head hands over to the next
+             * row of its queue, or goes */
+            r = run(p,
+                    "WITH u AS (UPDATE outbox SET status = $2, attempts = attempts + 1,"
+                    " lease_until = NULL, lease_owner = NULL, last_http_status = $3,"
+                    " delivered_at = $4, next_attempt_at = $5, last_error = $6, response = $7,"
+                    " locations = $8 WHERE id = $1 AND lease_gen = $9"
+                    " RETURNING id, ordering_key, status)"
+                    " SELECT id, ordering_key, status FROM u",
+                    &a);
+            bad = !ok(r);
+            if (bad)
+                break;
+            if (PQntuples(r) == 0) {
+                lost++;
+                continue;
+            }
+            if (res[i].kind == STORE_RETRY)
+                continue;
+            struct args h = {0};
+            a_i64(&h, res[i].id);
+            a_text(&h, PQgetvalue(r, 0, 1));
+            PQclear(r);
+            r = run(p,
+                    "WITH n AS (SELECT min(id) AS id FROM outbox WHERE ordering_key = $2"
+                    " AND status IN ('pending', 'retry')),"
+                    " u AS (UPDATE outbox_heads SET outbox_id = n.id FROM n WHERE n.id IS NOT NULL"
+                    " AND ordering_key = $2 AND outbox_id = $1 RETURNING 1)"
+                    " DELETE FROM outbox_heads WHERE ordering_key = $2 AND outbox_id = $1"
+                    " AND (SELECT id FROM n) IS NULL",
+                    &h);
+            bad = !ok(r);
+        }
+        if (bad) {
+            bool again = retryable(r);
+            fail(p, r, "recording deliveries", err, errlen);
+            PQclear(r);
+            rollback(p);
+            if (!again)
+                break;
+            continue;
+        }
+        PQclear(r);
+        rc = end_tx(p, false, "recording deliveries", err, errlen);
+        *stale = lost;
+    }
+    strbuf_cleanup(&ids);
+    return rc;
+}
+
+static int pg_release(struct store *base, const int64_t *ids, size_t n, char *err, size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    if (n == 0)
+        return 0;
+    if (ready(p, err, errlen) != 0)
+        return -1;
+    struct strbuf list;
+    strbuf_init(&list, (size_t)1 << 30);
+    id_array(ids, n, sizeof ids[0], &list);
+    struct args a = {0};
+    a_text(&a, list.p);
+    a_text(&a, p->engine);
+    int rc = exec(p,
+                  "UPDATE outbox SET lease_until = NULL, lease_owner = NULL"
+                  " WHERE id = ANY($1::bigint[]) AND lease_owner = $2",
+                  &a, "releasing leases", err, errlen);
+    strbuf_cleanup(&list);
+    return rc;
+}
+
+static int pg_retry_now(struct store *base, const char *destination, int64_t now_ms,
+                        size_t *released, char *err, size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    *released = 0;
+    if (ready(p, err, errlen) != 0)
+        return -1;
+    struct args a = {0};
+    a_text(&a, destination);
+    a_i64(&a, now_ms);
+    PGresult *r = run(p,
+                      "UPDATE outbox SET next_attempt_at = $2 WHERE id IN"
+                      " (SELECT outbox_id FROM outbox_heads WHERE destination = $1)"
+                      " AND status = 'retry' AND next_attempt_at > $2",
+                      &a);
+    int rc = ok(r) ? 0 : fail(p, r, "releasing retries", err, errlen);
+    if (rc == 0)
+        *released = (size_t)strtoull(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return rc;
+}
+
+static int pg_delivery_status(struct store *base, int64_t now_ms,
+                              void (*fn)(void *arg, const struct store_dest_status *d), void *arg)
+{
+    struct pg *p = (struct pg *)base;
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    struct args a = {0};
+    a_i64(&a, now_ms);
+    PGresult *r = run(
+        p,
+        "SELECT destination,"
+        " count(*) FILTER (WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= "
+        "$1)),"
+        " count(*) FILTER (WHERE status IN ('pending', 'retry') AND lease_until > $1),"
+        " count(*) FILTER (WHERE status = 'retry' AND (lease_until IS NULL OR lease_until <= $1)),"
+        " count(*) FILTER (WHERE status = 'delivered'),"
+        " count(*) FILTER (WHERE status = 'dead' AND replayed_at IS NULL),"
+        " min(created_at) FILTER (WHERE status IN ('pending', 'retry'))"
+        " FROM outbox GROUP BY destination ORDER BY destination",
+        &a);
+    int rc = ok(r) ? 0 : -1;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        struct store_dest_status d = {
+            .destination = PQgetvalue(r, i, 0),
+            .pending = (uint64_t)i64(r, i, 1),
+            .in_flight = (uint64_t)i64(r, i, 2),
+            .retrying = (uint64_t)i64(r, i, 3),
+            .delivered = (uint64_t)i64(r, i, 4),
+            .dead = (uint64_t)i64(r, i, 5),
+            .oldest_pending_ms = i64(r, i, 6),
+        };
+        fn(arg, &d);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_queue_gauges(struct store *base,
+                           void (*fn)(void *arg, const struct store_queue_gauge *g), void *arg)
+{
+    struct pg *p = (struct pg *)base;
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    PGresult *r =
+        PQexec(p->db, "SELECT destination, sum(q), sum(d), min(oldest) FROM ("
+                      " SELECT h.destination AS destination, 1 AS q, 0 AS d, o.created_at AS oldest"
+                      " FROM outbox_heads h JOIN outbox o ON o.id = h.outbox_id"
+                      " UNION ALL SELECT destination, 0, 1, NULL FROM outbox"
+                      " WHERE status = 'dead' AND replayed_at IS NULL) s"
+                      " GROUP BY destination ORDER BY destination");
+    int rc = ok(r) ? 0 : -1;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        struct store_queue_gauge g = {
+            .destination = PQgetvalue(r, i, 0),
+            .queues = (uint64_t)i64(r, i, 1),
+            .dead = (uint64_t)i64(r, i, 2),
+            .oldest_pending_ms = i64(r, i, 3),
+        };
+        fn(arg, &g);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_dead_list(struct store *base, const char *destination, int64_t since_ms,
+                        struct store_dead **out, size_t *n)
+{
+    struct pg *p = (struct pg *)base;
+    char err[256];
+    *out = NULL;
+    *n = 0;
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    struct args a = {0};
+    if (destination)
+        a_text(&a, destination);
+    else
+        a_null(&a);
+    a_i64(&a, since_ms);
+    PGresult *r = run(p,
+                      "SELECT id, message_id, destination, last_http_status,"
+                      " coalesce(last_error, '') FROM outbox WHERE status = 'dead'"
+                      " AND replayed_at IS NULL AND ($1::text IS NULL OR destination = $1)"
+                      " AND created_at >= $2 ORDER BY id",
+                      &a);
+    int rc = ok(r) ? 0 : -1;
+    if (rc == 0 && PQntuples(r) > 0) {
+        *out = calloc((size_t)PQntuples(r), sizeof **out);
+        if (!*out)
+            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+        for (int i = 0; i < PQntuples(r); i++) {
+            struct store_dead *d = &(*out)[(*n)++];
+            d->outbox_id = i64(r, i, 0);
+            d->message_id = i64(r, i, 1);
+            snprintf(d->destination, sizeof d->destination, "%s", PQgetvalue(r, i, 2));
+            d->http_status = (int)i64(r, i, 3);
+            snprintf(d->error, sizeof d->error, "%s", PQgetvalue(r, i, 4));
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_message_get(struct store *base, int64_t id, struct strbuf *raw, char *listener,
+                          size_t listener_len, int64_t *received_at_ms)
+{
+    struct pg *p = (struct pg *)base;
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    struct args a = {0};
+    a_i64(&a, id);
+    PGresult *r = run(p, "SELECT raw, listener, received_at FROM messages WHERE id = $1", &a);
+    int rc = !ok(r) ? -1 : PQntuples(r) == 0 ? 0 : 1;
+    if (rc == 1 && open_column(p, r, 0, 0, "messages.raw", id, raw) != 0)
+        rc = -1;
+    if (rc == 1) {
+        snprintf(listener, listener_len, "%s", PQgetvalue(r, 0, 1));
+        *received_at_ms = i64(r, 0, 2);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_enqueue(struct store *base, int64_t message_id, int64_t created_at_ms,
+                      const struct store_outbox *o, size_t n, int64_t replaced_id, int64_t now_ms,
+                      char *err, size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    if (ready(p, err, errlen) != 0 || exec(p, "BEGIN", NULL, "beginning", err, errlen) != 0)
+        return -1;
+    struct strbuf keys;
+    strbuf_init(&keys, (size_t)1 << 30);
+    for (size_t i = 0; i < n; i++) {
+        char hashed[72];
+        const char *key = stored_key(p, o[i].ordering_key, hashed, sizeof hashed);
+        strbuf_append(&keys, key, strlen(key));
+        strbuf_append(&keys, i + 1 < n ? "\n" : "", i + 1 < n ? 1 : 0);
+    }
+    strbuf_append(&keys, "", 0);
+    PGresult *r = NULL;
+    bool bad = n && lock_queues(p, keys.p, NULL, &r) != 0;
+    for (size_t i = 0; !bad && i < n; i++) {
+        PQclear(r);
+        bad = insert_outbox(p, message_id, &o[i], created_at_ms, &r) != 0;
+    }
+    strbuf_cleanup(&keys);
+    if (!bad && n) {
+        PQclear(r);
+        struct args a = {0};
+        a_i64(&a, message_id);
+        a_i64(&a, (int64_t)n);
+        r = run(p,
+                "UPDATE messages SET outbox_rows = outbox_rows + $2,"
+                " status = CASE WHEN status IN ('error', 'parked') THEN 'accepted' ELSE status END,"
+                " error_code = CASE WHEN status IN ('error', 'parked') THEN 0 ELSE error_code END,"
+                " error_location = CASE WHEN status IN ('error', 'parked') THEN ''"
+                " ELSE error_location END WHERE id = $1",
+                &a);
+        bad = !ok(r);
+    }
+    if (!bad && replaced_id) {
+        PQclear(r);
+        struct args a = {0};
+        a_i64(&a, replaced_id);
+        a_i64(&a, now_ms);
+        r = run(p, "UPDATE outbox SET replayed_at = $2 WHERE id = $1", &a);
+        bad = !ok(r);
+    }
+    if (bad)
+        fail(p, r, "queueing a replay", err, errlen);
+    PQclear(r);
+    return end_tx(p, bad, "queueing a replay", err, errlen);
+}
+
+/* ---- retention (as store_sqlite's: by id, oldest first, what is done with) ---- */
+
+static int pg_purge(struct store *base, struct store_purge *pp, size_t max, char *err,
+                    size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    if (pp->phase >= 2)
+        return 0;
+    if (max == 0)
+        max = 1;
+    static const char *const scan[] = {
+        "SELECT id, created_at < $2, status = 'delivered' OR (status = 'dead' AND replayed_at"
+        " IS NOT NULL), message_id FROM outbox WHERE id > $1 ORDER BY id LIMIT $3",
+        "SELECT id, received_at < $2, outbox_rows = 0, 0 FROM messages WHERE id > $1"
+        " ORDER BY id LIMIT $3",
+    };
+    static const char *const removal[] = {
+        "WITH g AS (DELETE FROM outbox_bundles WHERE outbox_id = ANY($1::bigint[])),"
+        " o AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING message_id)"
+        " UPDATE messages m SET outbox_rows = m.outbox_rows - c.n FROM (SELECT message_id,"
+        " count(*) AS n FROM o GROUP BY message_id) c WHERE m.id = c.message_id",
+        "DELETE FROM messages WHERE id = ANY($1::bigint[])",
+    };
+    if (begin_relaxed(p, err, errlen) != 0)
+        return -1;
+    struct args a = {0};
+    a_i64(&a, pp->cursor);
+    a_i64(&a, pp->before_ms);
+    a_i64(&a, (int64_t)max);
+    PGresult *r = run(p, scan[pp->phase], &a);
+    bool bad = !ok(r), ended = false;
+    size_t seen = 0, n = 0;
+    int64_t *ids = calloc(max, sizeof *ids);
+    if (!ids)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    for (int i = 0; !bad && !ended && i < PQntuples(r); i++) {
+        seen++;
+        if (!(ended = strcmp(PQgetvalue(r, i, 1), "t") != 0)) {
+            pp->cursor = i64(r, i, 0);
+            if (strcmp(PQgetvalue(r, i, 2), "t") == 0)
+                ids[n++] = pp->cursor;
+        }
+    }
+    ended = ended || seen < max;
+    if (bad)
+        fail(p, r, "purging old messages", err, errlen);
+    PQclear(r);
+    if (!bad && n) {
+        struct strbuf list;
+        strbuf_init(&list, (size_t)1 << 30);
+        id_array(ids, n, sizeof ids[0], &list);
+        struct args b = {0};
+        a_text(&b, list.p);
+        bad = exec(p, removal[pp->phase], &b, "purging old messages", err, errlen) != 0;
+        strbuf_cleanup(&list);
+    }
+    free(ids);
+    if (end_tx(p, bad, "purging old messages", err, errlen) != 0)
+        return -1;
+    *(pp->phase == 0 ? &pp->outbox_rows : &pp->messages) += n;
+    if (ended) {
+        pp->phase++;
+        pp->cursor = 0;
+    }
+    return pp->phase < 2;
+}
+
+/* ---- rekey (as store_sqlite's) ---- */
+
+static int rekey_column(struct pg *p, const char *table, const char *idcol, const char *column,
+                        const char *aad, bool hash, size_t batch, uint64_t *done, char *err,
+                        size_t errlen)
+{
+    char select[256], update[256];
+    snprintf(select, sizeof select,
+             "SELECT %s, %s%s FROM %s WHERE %s > $1 AND %s IS NOT NULL ORDER BY %s LIMIT $2", idcol,
+             column, hash ? ", content_hash" : "", table, idcol, column, idcol);
+    snprintf(update, sizeof update, "UPDATE %s SET %s = $2%s WHERE %s = $1", table, column,
+             hash ? ", content_hash = coalesce($3, content_hash)" : "", idcol);
+    int64_t last = 0;
+    for (;;) {
+        if (ready(p, err, errlen) != 0 || exec(p, "BEGIN", NULL, "re-sealing", err, errlen) != 0)
+            return -1;
+        struct args a = {0};
+        a_i64(&a, last);
+        a_i64(&a, (int64_t)batch);
+        PGresult *r = run(p, select, &a);
+        bool bad = !ok(r);
+        if (bad)
+            fail(p, r, "re-sealing", err, errlen);
+        size_t seen = bad ? 0 : (size_t)PQntuples(r);
+        struct strbuf sealed, clear;
+        strbuf_init(&sealed, (size_t)1 << 31);
+        strbuf_init(&clear, (size_t)1 << 31);
+        for (size_t i = 0; !bad && i < seen; i++) {
+            last = i64(r, (int)i, 0);
+            strbuf_reset(&sealed);
+            if (bytes(r, (int)i, 1, &sealed) != 0) {
+                bad = true;
+                break;
+            }
+            unsigned key = crypt_key_of(sealed.p ? sealed.p : "", sealed.len);
+            if (key == crypt_newest(p->c))
+                continue;
+            strbuf_reset(&clear);
+            if (open_column(p, r, (int)i, 1, aad, last, &clear) != 0) {
+                snprintf(err, errlen, "store: %s %lld does not open with the key file's keys",
+                         table, (long long)last);
+                bad = true;
+                break;
+            }
+            struct args u = {0};
+            unsigned char keyed[STORE_HASH_LEN];
+            struct strbuf h;
+            strbuf_init(&h, 1024);
+            a_i64(&u, last);
+            if (add_sealed(p, &u, aad, last, clear.p ? clear.p : "", clear.len) != 0)
+                bad = true;
+            if (hash && !key && bytes(r, (int)i, 2, &h) == 0 && h.len == STORE_HASH_LEN) {
+                crypt_hash(p->c, h.p, STORE_HASH_LEN, keyed);
+                a_bytes(&u, keyed, STORE_HASH_LEN);
+            } else if (hash) {
+                a_null(&u);
+            }
+            strbuf_cleanup(&h);
+            bad = bad || exec(p, update, &u, "re-sealing", err, errlen) != 0;
+            if (!bad)
+                ++*done;
+        }
+        strbuf_cleanup(&sealed);
+        strbuf_cleanup(&clear);
+        PQclear(r);
+        if (end_tx(p, bad, "re-sealing", err, errlen) != 0)
+            return -1;
+        if (seen < batch)
+            return 0;
+    }
+}
+
+static int pg_rekey(struct store *base, size_t batch, uint64_t *done, char *err, size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    err[0] = '\0';
+    *done = 0;
+    if (!p->sealed) {
+        snprintf(err, errlen, "store: no encryption key: nothing to seal with");
+        return -1;
+    }
+    if (rekey_column(p, "messages", "id", "raw", "messages.raw", true, batch, done, err, errlen) ||
+        rekey_column(p, "outbox_bundles", "outbox_id", "bundle", "outbox_bundles.bundle", false,
+                     batch, done, err, errlen) ||
+        rekey_column(p, "outbox", "id", "response", "outbox.response", false, batch, done, err,
+                     errlen))
+        return -1;
+    struct args a = {0};
+    a_i64(&a, crypt_newest(p->c));
+    return exec(p, "DELETE FROM store_keys WHERE id <> $1", &a, "forgetting the older keys", err,
+                errlen);
+}
+
+static const struct store_ops pg_ops = {
+    .kind = "postgres",
+    .close = pg_close,
+    .attach_engine = pg_attach_engine,
+    .rekey = pg_rekey,
+    .commit = pg_commit,
+    .find_duplicate = pg_find_duplicate,
+    .list = pg_list,
+    .ledger = pg_ledger,
+    .stats = pg_stats,
+    .is_idle = pg_is_idle,
+    .synchronous = pg_synchronous,
+    .schema_version = pg_schema_version,
+    .claim = pg_claim,
+    .record = pg_record,
+    .release = pg_release,
+    .retry_now = pg_retry_now,
+    .delivery_status = pg_delivery_status,
+    .queue_gauges = pg_queue_gauges,
+    .dead_list = pg_dead_list,
+    .message_get = pg_message_get,
+    .enqueue = pg_enqueue,
+    .purge = pg_purge,
+};
