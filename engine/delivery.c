@@ -23,7 +23,8 @@
 
 #define POLL_MS        1000      /* retries coming due, rows queued by other processes */
 #define MAX_RESPONSE   (8 << 20) /* a larger answer is a failed attempt */
-#define LEASE_SLACK_MS 60000     /* a lease outlives its request by this much */
+#define LEASE_SLACK_MS 10000     /* a lease outlives its request by this much... */
+#define RENEW_MS       3000      /* ...and is renewed this often while its row is held here */
 #define DIR_BATCH      64
 #define KICK_MS        20 /* how long new rows may wait to be claimed */
 #define DIR_EVERY_MS   10 /* directory batches at most this often: their flushes share the disk */
@@ -99,6 +100,8 @@ struct delivery {
     pthread_cond_t wcond;
     struct dir_batch *wqueue;
     int64_t retry_at_ms; /* when retry_timer fires */
+    int64_t renew_at_ms; /* when the leases held are next renewed */
+    bool renewing;       /* a renew job is out */
 };
 
 static void pump(struct dest *ds);
@@ -461,6 +464,80 @@ static void dir_written(void *arg)
 }
 
 static void claim_done(void *arg);
+
+/* ---- leases: renewed while their rows are held (ready, in flight, a result not yet
+ * recorded), so a lease can be short and an engine that dies gives its rows up soon ---- */
+
+struct renew_job {
+    struct delivery *dv;
+    size_t n, cap;
+    int64_t *ids, *leases, *until;
+};
+
+static void renew_add(struct renew_job *j, int64_t id, int64_t lease, int64_t until)
+{
+    if (j->n == j->cap) {
+        j->cap = j->cap ? j->cap * 2 : 64;
+        j->ids = realloc(j->ids, j->cap * sizeof *j->ids);
+        j->leases = realloc(j->leases, j->cap * sizeof *j->leases);
+        j->until = realloc(j->until, j->cap * sizeof *j->until);
+        if (!j->ids || !j->leases || !j->until)
+            abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    }
+    j->ids[j->n] = id, j->leases[j->n] = lease, j->until[j->n++] = until;
+}
+
+static void renew_done(void *arg)
+{
+    struct renew_job *j = arg;
+    struct delivery *dv = j->dv;
+    dv->renewing = false;
+    free(j->ids);
+    free(j->leases);
+    free(j->until);
+    free(j);
+    stop_progress(dv);
+}
+
+static void renew_run(struct store *s, void *arg)
+{
+    struct renew_job *j = arg;
+    char err[256];
+    size_t lost = 0;
+    if (store_renew(s, j->ids, j->leases, j->until, j->n, &lost, err, sizeof err) != 0)
+        log_warn("lease_renew_failed", "rows=%zu error=%s", j->n, err);
+    else if (lost) /* ran out and taken over: the results of these will not be recorded */
+        log_warn("delivery_lease_lost", "rows=%zu", lost);
+    daemon_call(j->dv->d, renew_done, j);
+}
+
+static void renew_leases(struct delivery *dv)
+{
+    int64_t now = store_now_ms();
+    if (dv->renewing || dv->stopping || now < dv->renew_at_ms)
+        return;
+    dv->renew_at_ms = now + RENEW_MS;
+    struct renew_job *j = calloc(1, sizeof *j);
+    if (!j)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    j->dv = dv;
+    for (struct dest *ds = dv->dests; ds; ds = ds->next)
+        for (size_t i = 0; i < ds->nready; i++)
+            renew_add(j, ds->ready[i].id, ds->ready[i].lease,
+                      now + (int64_t)ds->conf.timeout_ms + LEASE_SLACK_MS);
+    for (struct request *rq = dv->requests; rq; rq = rq->next)
+        if (!rq->is_token)
+            renew_add(j, rq->claim.id, rq->claim.lease,
+                      now + (int64_t)rq->dest->conf.timeout_ms + LEASE_SLACK_MS);
+    for (struct pending_result *p = dv->results; p; p = p->next)
+        renew_add(j, p->r.id, p->r.lease, now + LEASE_SLACK_MS);
+    if (j->n == 0) {
+        free(j);
+        return;
+    }
+    dv->renewing = true;
+    intake_call(dv->d->intake, renew_run, j);
+}
 
 static void claim_run(struct store *s, void *arg)
 {
@@ -991,6 +1068,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     pump_all(arg);
+    renew_leases(arg);
 }
 
 void delivery_each(struct delivery *dv, void (*fn)(void *arg, const struct delivery_counts *c),
@@ -1132,7 +1210,7 @@ bool delivery_idle(const struct delivery *dv)
 {
     if (!dv || dv->stopping)
         return true;
-    if (dv->recording || dv->results)
+    if (dv->recording || dv->results || dv->renewing)
         return false;
     for (const struct dest *ds = dv->dests; ds; ds = ds->next)
         if (ds->inflight)

@@ -133,6 +133,13 @@ int store_record(struct store *s, const struct store_result *r, size_t n, size_t
     return s->ops->record(s, r, n, stale ? stale : &none, err, errlen);
 }
 
+int store_renew(struct store *s, const int64_t *ids, const int64_t *leases, const int64_t *until,
+                size_t n, size_t *lost, char *err, size_t errlen)
+{
+    *lost = 0;
+    return n ? s->ops->renew(s, ids, leases, until, n, lost, err, errlen) : 0;
+}
+
 int store_release(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen)
 {
     return s->ops->release(s, ids, n, err, errlen);

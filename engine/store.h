@@ -157,7 +157,7 @@ int store_schema_version(struct store *s);
 /* An outbox row claimed for sending; owns its strings (store_claims_free). */
 struct store_claim {
     int64_t id, message_id, created_at_ms;
-    int64_t lease; /* the lease's generation: a result records only under it (fencing) */
+    int64_t lease;  /* the lease's generation: a result records only under it (fencing) */
     int attempts;   /* made before this one */
     size_t entries; /* 0: unknown (a row from before migration 2) */
     char *ordering_key;
@@ -194,6 +194,10 @@ struct store_result {
  * row is the new holder's. -1 with a reason. */
 int store_record(struct store *s, const struct store_result *r, size_t n, size_t *stale, char *err,
                  size_t errlen);
+/* Extends the leases of the n rows ids (held under leases[i]) to until[i]; a lease another
+ * claim has taken since is left alone and counted in *lost. -1 with a reason. */
+int store_renew(struct store *s, const int64_t *ids, const int64_t *leases, const int64_t *until,
+                size_t n, size_t *lost, char *err, size_t errlen);
 /* Releases the leases of the n rows ids, claimed and not sent (their destination went down);
  * -1 with a reason. */
 int store_release(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen);
@@ -281,8 +285,10 @@ struct store_ops {
     int (*schema_version)(struct store *s);
     int (*claim)(struct store *s, const char *destination, int64_t now_ms, int64_t lease_until_ms,
                  size_t max, struct store_claim **out, char *err, size_t errlen);
-    int (*record)(struct store *s, const struct store_result *r, size_t n, size_t *stale,
-                  char *err, size_t errlen);
+    int (*record)(struct store *s, const struct store_result *r, size_t n, size_t *stale, char *err,
+                  size_t errlen);
+    int (*renew)(struct store *s, const int64_t *ids, const int64_t *leases, const int64_t *until,
+                 size_t n, size_t *lost, char *err, size_t errlen);
     int (*release)(struct store *s, const int64_t *ids, size_t n, char *err, size_t errlen);
     int (*retry_now)(struct store *s, const char *destination, int64_t now_ms, size_t *released,
                      char *err, size_t errlen);

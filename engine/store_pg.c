@@ -1037,8 +1037,9 @@ static int pg_record(struct store *base, const struct store_result *res, size_t 
             if (res[i].kind == STORE_RETRY)
                 continue;
             struct args h = {0};
+            char *key = dup_value(r, 0, 1); /* r is cleared next */
             a_i64(&h, res[i].id);
-            a_text(&h, PQgetvalue(r, 0, 1));
+            a_text(&h, key);
             PQclear(r);
             r = run(p,
                     "WITH n AS (SELECT min(id) AS id FROM outbox WHERE ordering_key = $2"
@@ -1048,6 +1049,7 @@ static int pg_record(struct store *base, const struct store_result *res, size_t 
                     " DELETE FROM outbox_heads WHERE ordering_key = $2 AND outbox_id = $1"
                     " AND (SELECT id FROM n) IS NULL",
                     &h);
+            free(key);
             bad = !ok(r);
         }
         if (bad) {
@@ -1064,6 +1066,40 @@ static int pg_record(struct store *base, const struct store_result *res, size_t 
         *stale = lost;
     }
     strbuf_cleanup(&ids);
+    return rc;
+}
+
+static int pg_renew(struct store *base, const int64_t *ids, const int64_t *leases,
+                    const int64_t *until, size_t n, size_t *lost, char *err, size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    if (ready(p, err, errlen) != 0)
+        return -1;
+    struct strbuf a_ids, a_leases, a_until;
+    strbuf_init(&a_ids, (size_t)1 << 30);
+    strbuf_init(&a_leases, (size_t)1 << 30);
+    strbuf_init(&a_until, (size_t)1 << 30);
+    id_array(ids, n, sizeof ids[0], &a_ids);
+    id_array(leases, n, sizeof leases[0], &a_leases);
+    id_array(until, n, sizeof until[0], &a_until);
+    struct args a = {0};
+    a_text(&a, a_ids.p);
+    a_text(&a, a_leases.p);
+    a_text(&a, a_until.p);
+    /* only under the generation each was claimed with: one taken over is not ours */
+    PGresult *r =
+        run(p,
+            "UPDATE outbox o SET lease_until = l.until FROM unnest($1::bigint[], $2::bigint[],"
+            " $3::bigint[]) AS l(id, gen, until) WHERE o.id = l.id AND o.lease_gen = l.gen"
+            " AND o.lease_until IS NOT NULL",
+            &a);
+    int rc = ok(r) ? 0 : fail(p, r, "renewing leases", err, errlen);
+    if (rc == 0)
+        *lost = n - (size_t)strtoull(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    strbuf_cleanup(&a_ids);
+    strbuf_cleanup(&a_leases);
+    strbuf_cleanup(&a_until);
     return rc;
 }
 
@@ -1462,6 +1498,7 @@ static const struct store_ops pg_ops = {
     .schema_version = pg_schema_version,
     .claim = pg_claim,
     .record = pg_record,
+    .renew = pg_renew,
     .release = pg_release,
     .retry_now = pg_retry_now,
     .delivery_status = pg_delivery_status,

@@ -851,6 +851,29 @@ static int sq_attach_engine(struct store *base, const char *engine, char *err, s
                 errlen);
 }
 
+static int sq_renew(struct store *base, const int64_t *ids, const int64_t *leases,
+                    const int64_t *until, size_t n, size_t *lost, char *err, size_t errlen)
+{
+    struct sq *s = (struct sq *)base;
+    if (begin_relaxed(s, err, errlen) != 0)
+        return -1;
+    sqlite3_stmt *st;
+    int bad = sqlite3_prepare_v2(s->db,
+                                 "UPDATE outbox SET lease_until = ?3 WHERE id = ?1"
+                                 " AND lease_gen = ?2 AND lease_until IS NOT NULL",
+                                 -1, &st, NULL) != SQLITE_OK;
+    for (size_t i = 0; !bad && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, ids[i]);
+        sqlite3_bind_int64(st, 2, leases[i]);
+        sqlite3_bind_int64(st, 3, until[i]);
+        bad = sqlite3_step(st) != SQLITE_DONE;
+        *lost += !bad && sqlite3_changes(s->db) == 0;
+    }
+    sqlite3_finalize(st);
+    return end_tx(s, bad, "renewing leases", err, errlen);
+}
+
 static int sq_release(struct store *base, const int64_t *ids, size_t n, char *err, size_t errlen)
 {
     struct sq *s = (struct sq *)base;
@@ -1264,6 +1287,7 @@ static const struct store_ops sqlite_ops = {
     .schema_version = sq_schema_version,
     .claim = sq_claim,
     .record = sq_record,
+    .renew = sq_renew,
     .release = sq_release,
     .retry_now = sq_retry_now,
     .delivery_status = sq_delivery_status,

@@ -702,8 +702,9 @@ START_TEST(test_migrates_a_version_1_store)
 }
 END_TEST
 
-/* A lease that ran out and was claimed again belongs to the new claim: the old claim's
- * result is dropped (counted stale), the new one's recorded. */
+/* A lease holds its row until it runs out, renewed under its own generation only; one that
+ * ran out and was claimed again belongs to the new claim: the old claim's result is dropped
+ * (counted stale), the new one's recorded. */
 START_TEST(test_lease_fencing)
 {
     char err[256];
@@ -714,6 +715,17 @@ START_TEST(test_lease_fencing)
     ck_assert_int_eq(store_claim(s, "phr", 100, 200, 10, &first, err, sizeof err), 1);
     ck_assert_int_eq(store_claim(s, "phr", 150, 300, 10, &second, err, sizeof err), 0); /* held */
     store_claims_free(second, 0);
+    size_t lost = 9;
+    int64_t until = 240, wrong = first[0].lease + 99;
+    ck_assert_int_eq(
+        store_renew(s, &first[0].id, &first[0].lease, &until, 1, &lost, err, sizeof err), 0);
+    ck_assert_uint_eq(lost, 0);
+    ck_assert_int_eq(store_claim(s, "phr", 220, 300, 10, &second, err, sizeof err),
+                     0); /* renewed */
+    store_claims_free(second, 0);
+    until = 999; /* under a lease it does not hold: left alone */
+    ck_assert_int_eq(store_renew(s, &first[0].id, &wrong, &until, 1, &lost, err, sizeof err), 0);
+    ck_assert_uint_eq(lost, 1);
     ck_assert_int_eq(store_claim(s, "phr", 250, 400, 10, &second, err, sizeof err),
                      1); /* ran out */
     ck_assert_int_ne(first[0].lease, second[0].lease);

@@ -1,0 +1,293 @@
+"""Several engines, one PostgreSQL database: the real `solent run` three times over the
+throwaway cluster `./dev test` starts (tests/pg/cluster.sh: SOLENT_TEST_PG_DSN,
+SOLENT_TEST_PG_PASSWORD_FILE, SOLENT_TEST_PG_ADMIN), delivering to the FHIR test server.
+
+Checks: messages sprayed over three engines for 200 patients end at the server as one
+Patient each with the last name sent, in the order sent, every message stored once and the
+deliveries shared; `kill -9` of an engine under load (its leases taken over, nothing lost);
+PostgreSQL restarted under load (no positive ACK for what was not committed, everything
+ACKed delivered); two engines behind HAProxy (Debian's) on one MLLP address, the one serving
+killed mid-stream, the sender reconnecting through HAProxy to the other and resending what
+was not ACKed. The database is read with `psql`.
+
+Run by pytest (conftest.py): python3 -m pytest tests/engine/test_cluster.py --solent BIN --root .
+"""
+import os
+import random
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import harness
+from harness import (DeliveryEngine, check, check_final_state, fields, frame, free_port,
+                     free_ports, read_frame, traffic)
+
+
+def psql(sql):
+    """Rows of sql, run by the cluster's superuser over its socket."""
+    admin = os.environ["SOLENT_TEST_PG_ADMIN"].split()
+    r = subprocess.run(["psql", *admin, "-d", "solent", "-qAtX", "-v", "ON_ERROR_STOP=1",
+                        "-c", sql], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "psql: %s" % r.stderr)
+    return [tuple(int(v) if v.lstrip("-").isdigit() else v for v in line.split("|"))
+            for line in r.stdout.splitlines() if line]
+
+
+@pytest.fixture
+def database():
+    """The cluster's database, emptied (the engines migrate it as they start)."""
+    if not os.environ.get("SOLENT_TEST_PG_DSN"):
+        pytest.fail("no PostgreSQL: run through ./dev test, or export what "
+                    "tests/pg/cluster.sh start prints")
+    psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION solent")
+    return os.environ["SOLENT_TEST_PG_DSN"]
+
+
+class ClusterEngine(DeliveryEngine):
+    """A DeliveryEngine on the shared PostgreSQL store, named."""
+
+    def __init__(self, solent, root, work, port, fhir_port, name):
+        self.name = name
+        super().__init__(solent, root, work, port, fhir_port, timeout="2s")
+
+    def write(self, routes="adt, oru", extra=""):
+        super().write(routes, extra)
+        with open(self.conf) as f:
+            text = f.read()
+        text = text.replace("[engine]\n", "[engine]\nname = %s\n" % self.name, 1).replace(
+            "[store]\npath = %s/data/solent.db\n" % self.work,
+            "[store]\nkind = postgres\ndsn = %s\npassword = file:%s\n"
+            % (os.environ["SOLENT_TEST_PG_DSN"], os.environ["SOLENT_TEST_PG_PASSWORD_FILE"]), 1
+        ).replace("destinations = phr, copy", "destinations = phr")  # a directory is one host's
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def rows(self, sql, *args):
+        check(not args, "psql takes no parameters here")
+        return psql(sql)
+
+    def delivered(self):
+        return self.metrics().get('solent_delivery_attempts_total{destination="phr",'
+                                  'outcome="delivered"}', 0)
+
+
+def engines(solent, root, tmp_path, fhir, n):
+    out = []
+    for i in range(n):
+        work = tmp_path / ("engine-%d" % i)
+        work.mkdir()
+        e = ClusterEngine(solent, root, str(work), free_ports(), fhir.port, "engine-%d" % i)
+        e.start()
+        out.append(e)
+    return out
+
+
+class Sender:
+    """Sends each patient's messages in order, each to an engine picked at random (or through
+    one address), resending a message until it is answered AA: a refused connection, a
+    connection cut before the ACK, or an ACK that is not AA (the store could not commit)."""
+
+    def __init__(self, ports, seed):
+        self.ports, self.rnd = ports, random.Random(seed)
+        self.socks, self.resent = {}, 0
+
+    def send(self, msg, deadline):
+        while time.time() < deadline:
+            port = self.rnd.choice(self.ports)
+            try:
+                s = self.socks.get(port)
+                if s is None:
+                    s = self.socks[port] = socket.create_connection(("127.0.0.1", port), timeout=10)
+                s.sendall(frame(msg))
+                ack = fields(read_frame(s))
+                if ack["MSA"][1] == "AA":
+                    return
+            except (OSError, ConnectionError, KeyError, IndexError):
+                pass
+            s = self.socks.pop(port, None)
+            if s:
+                s.close()
+            self.resent += 1
+            time.sleep(0.05)
+        raise AssertionError("a message was never accepted")
+
+    def close(self):
+        for s in self.socks.values():
+            s.close()
+
+
+def spray(ports, plan, threads=4, during=None, seed=15):
+    """plan's patients over threads, each patient's messages in order; during(step) runs
+    between the steps of the first thread (a kill, a restart). Returns the resend count."""
+    mrns = sorted(plan)
+    resent, errors = [0], []
+
+    def client(k):
+        sender = Sender(ports, seed + k)
+        try:
+            for step in range(4):
+                if k == 0 and during:
+                    during(step)
+                for mrn in mrns[k::threads]:
+                    sender.send(plan[mrn][step], time.time() + 120)
+        except Exception as err:  # noqa: BLE001 (reported below)
+            errors.append(err)
+        finally:
+            resent[0] += sender.resent
+            sender.close()
+
+    workers = [threading.Thread(target=client, args=(k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    check(not errors, "every message accepted in the end: %r" % errors[:3])
+    return resent[0]
+
+
+def drained(timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if psql("SELECT count(*) FROM outbox WHERE status IN ('pending', 'retry')")[0][0] == 0:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def stored_once(plan):
+    """Each message of plan accepted exactly once (a resend of a committed one: a duplicate)."""
+    cids = {m.split(b"|")[9].decode() for msgs in plan.values() for m in msgs}
+    rows = psql("SELECT control_id, count(*) FROM messages WHERE status = 'accepted'"
+                " GROUP BY control_id")
+    got = {cid: n for cid, n in rows}
+    check(set(got) == cids and all(n == 1 for n in got.values()),
+          "each message accepted once: %d of %d, %r"
+          % (len(got), len(cids), [(c, n) for c, n in got.items() if n != 1][:5]))
+
+
+def test_three_engines_share_the_work(solent, root, tmp_path, database, fhir):
+    es = engines(solent, root, tmp_path, fhir, 3)
+    plan = traffic("K", 200)
+    spray([e.port for e in es], plan)
+    check(drained(), "every ACKed message delivered")
+    stored_once(plan)
+    check_final_state(fhir, plan, "three engines")
+    by = dict(psql("SELECT engine, count(*) FROM messages GROUP BY engine"))
+    check(len(by) == 3, "each engine stored messages: %r" % by)
+    shares = [e.delivered() for e in es]
+    check(sum(shares) >= 600 and sum(1 for n in shares if n > 0) >= 2,
+          "the deliveries are shared: %r" % shares)
+    status = subprocess.run([solent, "status", "-c", es[0].conf], capture_output=True,
+                            text=True).stdout
+    check("phr" in status and " 0 " in status, "solent status reads the cluster: %s" % status)
+    for e in es:
+        check(e.stop() == 0, "clean stop of %s" % e.name)
+
+
+def test_kill_an_engine_under_load(solent, root, tmp_path, database, fhir):
+    """kill -9 an engine between steps, twice, and start it again: its leases run out and are
+    taken over, nothing ACKed is lost, no patient out of order."""
+    es = engines(solent, root, tmp_path, fhir, 3)
+    plan = traffic("L", 90)
+
+    def kill(step):
+        if step in (1, 3):
+            es[2].proc.send_signal(signal.SIGKILL)
+            es[2].proc.wait()
+            time.sleep(0.3)
+            es[2].start()
+
+    resent = spray([e.port for e in es], plan, during=kill)
+    check(drained(), "every ACKed message delivered after the kills")
+    stored_once(plan)
+    check_final_state(fhir, plan, "kill -9 under load", allow_repeats=True)
+    check(resent >= 0, "resends: %d" % resent)
+    for e in es:
+        e.stop()
+
+
+def test_restart_postgres_under_load(solent, root, tmp_path, database, fhir):
+    """PostgreSQL restarted between steps: commits fail meanwhile (no AA: the sender resends),
+    the engines reconnect, everything ACKed is delivered."""
+    es = engines(solent, root, tmp_path, fhir, 2)
+    plan = traffic("R", 60)
+    pgdir = os.environ["SOLENT_TEST_PG_DIR"]
+    binary = sorted(d for d in os.listdir("/usr/lib/postgresql"))[-1]
+    ctl = ["/usr/lib/postgresql/%s/bin/pg_ctl" % binary, "-D", pgdir + "/data", "-w", "-m", "fast",
+           "restart", "-l", pgdir + "/server.log"]
+    if os.geteuid() == 0:
+        ctl = ["runuser", "-u", "postgres", "--"] + ctl
+
+    def restart(step):
+        if step == 2:
+            r = subprocess.run(ctl, capture_output=True, text=True, timeout=60)
+            check(r.returncode == 0, "pg_ctl restart: %s" % r.stderr)
+
+    spray([e.port for e in es], plan, during=restart)
+    check(drained(), "everything ACKed delivered once PostgreSQL is back")
+    stored_once(plan)
+    check_final_state(fhir, plan, "PostgreSQL restarted", allow_repeats=True)
+    logs = b"".join(open(e.log_path, "rb").read() for e in es)
+    check(b"event=store_reconnected" in logs, "the engines reconnected")
+    for e in es:
+        e.stop()
+
+
+def test_haproxy_failover(solent, root, tmp_path, database, fhir):
+    """Two engines behind HAProxy on one MLLP address; the sender keeps one connection to it;
+    the engine serving it is killed mid-stream; the sender reconnects through HAProxy, reaches
+    the other, resends what was not ACKed: nothing lost, nothing twice at the FHIR server."""
+    es = engines(solent, root, tmp_path, fhir, 2)
+    front = free_port()
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(f"""global
+    maxconn 200
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 60s
+    timeout server 60s
+    retries 3
+    option redispatch
+frontend mllp
+    bind 127.0.0.1:{front}
+    default_backend engines
+backend engines
+    balance first
+    default-server inter 200ms fall 1 rise 2
+    server a 127.0.0.1:{es[0].port} check
+    server b 127.0.0.1:{es[1].port} check
+""")
+    proxy = subprocess.Popen(["haproxy", "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", front), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        plan = traffic("H", 40)
+
+        def kill(step):
+            if step == 2:  # balance first: engine a has served everything so far
+                es[0].proc.send_signal(signal.SIGKILL)
+                es[0].proc.wait()
+
+        resent = spray([front], plan, threads=1, during=kill)
+        check(resent >= 1, "the sender had to reconnect and resend: %d" % resent)
+        check(drained(), "everything ACKed delivered by the engine left")
+        stored_once(plan)
+        check_final_state(fhir, plan, "HAProxy fail-over", allow_repeats=True)
+        by = dict(psql("SELECT engine, count(*) FROM messages GROUP BY engine"))
+        check(by.get("engine-0", 0) > 0 and by.get("engine-1", 0) > 0,
+              "both engines took messages through the one address: %r" % by)
+    finally:
+        proxy.kill()
+        proxy.wait()
+    es[1].stop()
