@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/cli_files.h"
 #include "engine/conf.h"
@@ -18,12 +19,14 @@
 static const char usage_text[] =
     "usage: solent status [-c FILE]\n"
     "Per destination: bundles pending, in flight, retrying, delivered, dead, and the age of\n"
-    "the oldest one not yet delivered.\n";
+    "the oldest one not yet delivered. With a store several engines share (PostgreSQL), then\n"
+    "each engine: when it started and how many bundles it holds leased now.\n";
 
 struct status_ctx {
     const struct conf *c;
     int64_t now;
     bool seen[CONF_MAX_SECTIONS];
+    size_t engines; /* listed so far */
 };
 
 static void age(int64_t ms, char *out, size_t n)
@@ -64,6 +67,20 @@ static void on_dest(void *arg, const struct store_dest_status *d)
     print_line(d->destination, kind, d, x->now);
 }
 
+/* Engines sharing the store (PostgreSQL): a table after the destinations'. */
+static void on_engine(void *arg, const struct store_engine *e)
+{
+    struct status_ctx *x = arg;
+    if (!x->engines++)
+        printf("\n%-16s %-20s %s\n", "ENGINE", "STARTED", "HOLDING");
+    char when[32];
+    time_t t = (time_t)(e->started_at_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    printf("%-16s %-20s %7llu\n", e->name, when, (unsigned long long)e->holding);
+}
+
 int cmd_status_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -101,7 +118,7 @@ int cmd_status_run(int argc, char **argv)
             for (size_t i = 0; i < c->ndestinations; i++)
                 if (!x.seen[i])
                     print_line(c->destinations[i].id.name, c->destinations[i].kind, NULL, x.now);
-            rc = 0;
+            rc = store_engines(s, x.now, on_engine, &x) == 0 ? 0 : 1;
         }
     }
     store_close(s);

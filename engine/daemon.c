@@ -536,7 +536,7 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the event loop");
         goto out;
     }
-    if (!(d->store = store_open_conf(&conf->store, err, errlen)))
+    if (!(d->store = store_open_waiting(&conf->store, err, errlen)))
         goto out;
     if (store_attach_engine(d->store, conf->engine.name, err, errlen) != 0 ||
         !(d->intake = intake_start(d->store, err, errlen)) ||

@@ -8,6 +8,7 @@
 
 #include "engine/conf.h"
 #include "engine/crypt.h"
+#include "engine/log.h"
 
 static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
 
@@ -45,6 +46,17 @@ struct store *store_open_conf(const struct conf_store *cs, char *err, size_t err
     if (k)
         keyring_wipe(&kr);
     return s;
+}
+
+struct store *store_open_waiting(const struct conf_store *cs, char *err, size_t errlen)
+{
+    for (unsigned wait_ms = 500;; wait_ms = wait_ms * 2 > 5000 ? 5000 : wait_ms * 2) {
+        struct store *s = store_open_conf(cs, err, errlen);
+        if (s || !strstr(err, STORE_UNREACHABLE))
+            return s;
+        log_warn("store_unreachable", "kind=%s next_in_ms=%u error=%s", cs->kind, wait_ms, err);
+        usleep(wait_ms * 1000);
+    }
 }
 
 struct store *store_open_existing(const struct conf_store *cs, char *err, size_t errlen)
@@ -155,6 +167,12 @@ int store_delivery_status(struct store *s, int64_t now_ms,
                           void (*fn)(void *arg, const struct store_dest_status *d), void *arg)
 {
     return s->ops->delivery_status(s, now_ms, fn, arg);
+}
+
+int store_engines(struct store *s, int64_t now_ms,
+                  void (*fn)(void *arg, const struct store_engine *e), void *arg)
+{
+    return s->ops->engines ? s->ops->engines(s, now_ms, fn, arg) : 0;
 }
 
 int store_queue_gauges(struct store *s, void (*fn)(void *arg, const struct store_queue_gauge *g),

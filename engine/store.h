@@ -21,6 +21,9 @@
 #include "parsers/strbuf.h"
 
 #define STORE_HASH_LEN 32
+/* In the reason a back end gives when its database cannot be reached (not refused): what
+ * store_open_waiting tries again. */
+#define STORE_UNREACHABLE "cannot reach the database"
 
 enum store_status {
     STORE_ACCEPTED,  /* parsed, routed, transformed: outbox rows follow */
@@ -102,6 +105,10 @@ struct conf_store;
  * need and the key file lacks or gets wrong, or no key for a store that has keys, is refused
  * here with the reason). NULL with a reason. */
 struct store *store_open_conf(const struct conf_store *cs, char *err, size_t errlen);
+/* The same for an engine starting: a database it cannot reach yet (PostgreSQL down, the
+ * network not up) is tried again, 0.5 s doubling to 5 s, each failure logged
+ * (event=store_unreachable), until it answers; any other failure is returned at once. */
+struct store *store_open_waiting(const struct conf_store *cs, char *err, size_t errlen);
 /* The same for a command that reads what an engine wrote: a store that does not exist yet
  * (no SQLite file) is an error saying so, not a new empty one. */
 struct store *store_open_existing(const struct conf_store *cs, char *err, size_t errlen);
@@ -215,6 +222,16 @@ struct store_dest_status {
 int store_delivery_status(struct store *s, int64_t now_ms,
                           void (*fn)(void *arg, const struct store_dest_status *d), void *arg);
 
+/* The engines sharing the store (PostgreSQL; SQLite has one and lists none): each with when
+ * it started and how many outbox rows it holds leased now. */
+struct store_engine {
+    const char *name;
+    int64_t started_at_ms;
+    uint64_t holding;
+};
+int store_engines(struct store *s, int64_t now_ms,
+                  void (*fn)(void *arg, const struct store_engine *e), void *arg);
+
 /* What waits per destination, cheaply (for /metrics): patient queues with bundles to
  * deliver, the oldest of their heads, dead letters not replayed. */
 struct store_queue_gauge {
@@ -294,6 +311,8 @@ struct store_ops {
                      char *err, size_t errlen);
     int (*delivery_status)(struct store *s, int64_t now_ms,
                            void (*fn)(void *arg, const struct store_dest_status *d), void *arg);
+    int (*engines)(struct store *s, int64_t now_ms,
+                   void (*fn)(void *arg, const struct store_engine *e), void *arg);
     int (*queue_gauges)(struct store *s, void (*fn)(void *arg, const struct store_queue_gauge *g),
                         void *arg);
     int (*dead_list)(struct store *s, const char *destination, int64_t since_ms,

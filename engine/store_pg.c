@@ -237,8 +237,14 @@ static int connect_db(struct pg *p, char *err, size_t errlen)
     if (p->db)
         PQfinish(p->db);
     p->db = PQconnectdbParams(keys, vals, 1); /* dbname expands the dsn */
-    if (PQstatus(p->db) != CONNECTION_OK)
-        return fail(p, NULL, "connecting", err, errlen);
+    if (PQstatus(p->db) != CONNECTION_OK) {
+        /* not there (yet): tried again; there and saying no (a password, no such database):
+         * not, unless it is only starting or stopping */
+        const char *m = PQerrorMessage(p->db);
+        bool answered = strstr(m, "FATAL") && !strstr(m, "starting up") &&
+                        !strstr(m, "shutting down") && !strstr(m, "recovery");
+        return fail(p, NULL, answered ? "connecting" : STORE_UNREACHABLE, err, errlen);
+    }
     PQsetNoticeProcessor(p->db, quiet, NULL);
     PQclear(PQexec(p->db, "SET synchronous_commit = on")); /* whatever the server's default */
     return 0;
@@ -1184,6 +1190,29 @@ static int pg_delivery_status(struct store *base, int64_t now_ms,
     return rc;
 }
 
+static int pg_engines(struct store *base, int64_t now_ms,
+                      void (*fn)(void *arg, const struct store_engine *e), void *arg)
+{
+    struct pg *p = (struct pg *)base;
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    struct args a = {0};
+    a_i64(&a, now_ms);
+    PGresult *r = run(p,
+                      "SELECT e.name, e.started_at, (SELECT count(*) FROM outbox o"
+                      " WHERE o.lease_owner = e.name AND o.lease_until > $1)"
+                      " FROM engines e ORDER BY e.name",
+                      &a);
+    int rc = ok(r) ? 0 : -1;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        struct store_engine e = {PQgetvalue(r, i, 0), i64(r, i, 1), (uint64_t)i64(r, i, 2)};
+        fn(arg, &e);
+    }
+    PQclear(r);
+    return rc;
+}
+
 static int pg_queue_gauges(struct store *base,
                            void (*fn)(void *arg, const struct store_queue_gauge *g), void *arg)
 {
@@ -1502,6 +1531,7 @@ static const struct store_ops pg_ops = {
     .release = pg_release,
     .retry_now = pg_retry_now,
     .delivery_status = pg_delivery_status,
+    .engines = pg_engines,
     .queue_gauges = pg_queue_gauges,
     .dead_list = pg_dead_list,
     .message_get = pg_message_get,

@@ -183,7 +183,13 @@ def test_three_engines_share_the_work(solent, root, tmp_path, database, fhir):
           "the deliveries are shared: %r" % shares)
     status = subprocess.run([solent, "status", "-c", es[0].conf], capture_output=True,
                             text=True).stdout
-    check("phr" in status and " 0 " in status, "solent status reads the cluster: %s" % status)
+    lines = status.splitlines()
+    phr = [line.split() for line in lines if line.startswith("phr ")]
+    check(phr and int(phr[0][5]) >= 600 and int(phr[0][2]) == 0,
+          "solent status counts the whole cluster's deliveries: %s" % status)
+    listed = [line.split()[0] for line in lines[lines.index(next(x for x in lines if
+                                                             x.startswith("ENGINE"))) + 1:]]
+    check(listed == ["engine-0", "engine-1", "engine-2"], "and lists its engines: %s" % status)
     for e in es:
         check(e.stop() == 0, "clean stop of %s" % e.name)
 
@@ -291,3 +297,38 @@ backend engines
         proxy.kill()
         proxy.wait()
     es[1].stop()
+
+
+def test_start_before_the_database(solent, root, tmp_path, database, fhir):
+    """An engine started while its database cannot be reached waits for it, saying so
+    (event=store_unreachable), not listening meanwhile; once the database answers (here a
+    forwarder to it, socat, started late) it starts and takes messages."""
+    relay = free_port()
+    e = ClusterEngine(solent, root, str(tmp_path), free_ports(), fhir.port, "late")
+    with open(e.conf) as f:
+        text = f.read()
+    pg_port = int(os.environ["SOLENT_TEST_PG_DSN"].split("port=")[1].split()[0])
+    with open(e.conf, "w") as f:
+        f.write(text.replace("port=%d" % pg_port, "port=%d" % relay))
+    harness.open_to_engine(e.work)
+    e.log = open(e.log_path, "ab")
+    e.proc = subprocess.Popen([solent, "run", "-c", e.conf] + harness.AS_USER, stderr=e.log)
+    forwarder = None
+    try:
+        check(e.wait_log(b"event=store_unreachable", 2), "the engine waits for its database")
+        try:
+            socket.create_connection(("127.0.0.1", e.port), timeout=1).close()
+            check(False, "it does not listen before it has its store")
+        except OSError:
+            pass
+        forwarder = subprocess.Popen(["socat", "TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr" % relay,
+                                      "TCP:127.0.0.1:%d" % pg_port])
+        check(e.wait_log(b"event=started", 1, timeout=30), "it starts once the database answers")
+        plan = traffic("W", 2)
+        spray([e.port], plan, threads=1)
+        check(drained(), "and delivers")
+        check(e.stop() == 0, "clean stop")
+    finally:
+        if forwarder:
+            forwarder.kill()
+            forwarder.wait()
