@@ -126,13 +126,17 @@ static int find_in_batch(struct intake_item *batch, struct intake_item *it)
  * earlier in the same batch — becomes a duplicate record without outbox rows, answered with
  * the first ACK. Only accepted messages are checked: a rejected frame has no trustworthy
  * identity. */
-static void mark_duplicate(struct intake *in, struct intake_item *batch, struct intake_item *it)
+static bool checked_for_duplicates(const struct store_message *m)
+{
+    return m->status != STORE_REJECTED && m->control_id[0];
+}
+
+/* rc: what the store said of it (store_find_duplicate). */
+static void mark_duplicate(struct intake_item *batch, struct intake_item *it, int rc)
 {
     struct store_message *m = &it->msg;
-    if (m->status == STORE_REJECTED || !m->control_id[0])
+    if (!checked_for_duplicates(m))
         return;
-    int rc = store_find_duplicate(in->store, m->sending_app, m->sending_facility, m->control_id,
-                                  m->hash, &it->first_ack);
     if (rc == 0)
         rc = find_in_batch(batch, it);
     if (rc == 1) {
@@ -150,11 +154,20 @@ static void commit_batch(struct intake *in, struct intake_item *batch)
     for (struct intake_item *it = batch; it; it = it->next)
         n++;
     struct store_message *msgs = grow_array(NULL, &cap, n, sizeof *msgs);
-    size_t i = 0;
+    size_t lcap = 0, nq = 0, i = 0;
+    struct store_lookup *q = grow_array(NULL, &lcap, n, sizeof *q); /* the store's, at once */
+    for (struct intake_item *it = batch; it; it = it->next)
+        if (checked_for_duplicates(&it->msg))
+            q[nq++] = (struct store_lookup){it->msg.sending_app, it->msg.sending_facility,
+                                            it->msg.control_id,  it->msg.hash,
+                                            &it->first_ack,      0};
+    store_find_duplicates(in->store, q, nq);
+    nq = 0;
     for (struct intake_item *it = batch; it; it = it->next) {
-        mark_duplicate(in, batch, it);
+        mark_duplicate(batch, it, checked_for_duplicates(&it->msg) ? q[nq++].rc : 0);
         msgs[i++] = it->msg;
     }
+    free(q);
     char err[256];
     fault_at("intake_before_commit");
     int rc = store_commit(in->store, msgs, n, err, sizeof err);

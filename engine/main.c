@@ -9,6 +9,7 @@
 #include "engine/cmd_parse.h"
 #include "engine/cmd_route.h"
 #include "engine/cmd_messages.h"
+#include "engine/cmd_backup.h"
 #include "engine/cmd_rekey.h"
 #include "engine/cmd_replay.h"
 #include "engine/cmd_status.h"
@@ -27,6 +28,7 @@ static const struct command commands[] = {
     {"messages", cmd_messages_run, "list stored messages (metadata only): messages [--status S]"},
     {"status", cmd_status_run, "the outbound queue per destination: status [-c FILE]"},
     {"replay", cmd_replay_run, "queue stored messages again: replay --dead | MESSAGE_ID..."},
+    {"backup", cmd_backup_run, "copy the store while the engine runs: backup [-c FILE] DEST"},
     {"rekey", cmd_rekey_run, "seal the store's values anew with the newest encryption key"},
     {"parse", cmd_parse_run, "print HL7v2 messages as JSON, or values with --get PATH"},
     {"convert", cmd_convert_run, "print HL7v2 messages as FHIR R4 transaction Bundles"},

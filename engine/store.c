@@ -84,6 +84,19 @@ int store_attach_engine(struct store *s, const char *engine, char *err, size_t e
     return s->ops->attach_engine(s, engine, err, errlen);
 }
 
+int store_backup(struct store *s, const char *dest, uint64_t *pages, char *err, size_t errlen)
+{
+    *pages = 0;
+    if (!s->ops->backup) {
+        snprintf(err, errlen,
+                 "a %s store is backed up with its own tools (pg_dump, or base backups with WAL "
+                 "archiving: README, Backups)",
+                 s->ops->kind);
+        return -1;
+    }
+    return s->ops->backup(s, dest, pages, err, errlen);
+}
+
 int store_rekey(struct store *s, size_t batch, uint64_t *done, char *err, size_t errlen)
 {
     return s->ops->rekey(s, batch, done, err, errlen);
@@ -99,6 +112,17 @@ int store_find_duplicate(struct store *s, const char *app, const char *facility,
                          struct strbuf *ack)
 {
     return s->ops->find_duplicate(s, app, facility, control_id, hash, ack);
+}
+
+void store_find_duplicates(struct store *s, struct store_lookup *q, size_t n)
+{
+    if (s->ops->find_duplicates) {
+        s->ops->find_duplicates(s, q, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) /* one by one: cheap in process */
+        q[i].rc =
+            store_find_duplicate(s, q[i].app, q[i].facility, q[i].control_id, q[i].hash, q[i].ack);
 }
 
 int store_list(struct store *s, const struct store_filter *f,

@@ -120,6 +120,11 @@ void store_close(struct store *s);
  * second engine refuses) and releases what a crashed run had leased; PostgreSQL records
  * the engine's name, leases being shared. -1 with a reason. */
 int store_attach_engine(struct store *s, const char *engine, char *err, size_t errlen);
+/* A consistent copy of the store at dest (a new file, mode 0600), taken while engines write
+ * on: SQLite's online backup API reading one snapshot (WAL: the engine's commits go on
+ * meanwhile), the copy synced to disk before it takes its name. *pages: its size in pages.
+ * -1 with a reason (PostgreSQL: its own tools, pg_dump and base backups, are the way). */
+int store_backup(struct store *s, const char *dest, uint64_t *pages, char *err, size_t errlen);
 /* The back end's kind: "sqlite" or "postgres". */
 const char *store_kind(const struct store *s);
 /* Seals anew, with the keyring's newest key, every value sealed with another (or in clear),
@@ -139,6 +144,17 @@ int store_commit(struct store *s, struct store_message *msgs, size_t n, char *er
 int store_find_duplicate(struct store *s, const char *app, const char *facility,
                          const char *control_id, const unsigned char hash[STORE_HASH_LEN],
                          struct strbuf *ack);
+/* store_find_duplicate for n messages about to be committed: each lookup's rc as
+ * store_find_duplicate would return it, its ack appended when 1 — or 0 from a back end whose
+ * commit finds them itself (store_commit then turns such a message into a duplicate, and
+ * logs a control id reused with other content). */
+struct store_lookup {
+    const char *app, *facility, *control_id;
+    const unsigned char *hash;
+    struct strbuf *ack;
+    int rc;
+};
+void store_find_duplicates(struct store *s, struct store_lookup *q, size_t n);
 /* Calls fn for each message matching f, newest first; -1 on error. */
 int store_list(struct store *s, const struct store_filter *f,
                void (*fn)(void *arg, const struct store_row *row), void *arg);
@@ -288,11 +304,13 @@ struct store_ops {
     const char *kind;
     void (*close)(struct store *s);
     int (*attach_engine)(struct store *s, const char *engine, char *err, size_t errlen);
+    int (*backup)(struct store *s, const char *dest, uint64_t *pages, char *err, size_t errlen);
     int (*rekey)(struct store *s, size_t batch, uint64_t *done, char *err, size_t errlen);
     int (*commit)(struct store *s, struct store_message *msgs, size_t n, char *err, size_t errlen);
     int (*find_duplicate)(struct store *s, const char *app, const char *facility,
                           const char *control_id, const unsigned char hash[STORE_HASH_LEN],
                           struct strbuf *ack);
+    void (*find_duplicates)(struct store *s, struct store_lookup *q, size_t n); /* or NULL */
     int (*list)(struct store *s, const struct store_filter *f,
                 void (*fn)(void *arg, const struct store_row *row), void *arg);
     int (*ledger)(struct store *s, int64_t id, struct strbuf *out);

@@ -35,7 +35,10 @@
 
 #define MIGRATION_LOCK 0x736f6c656e74LL /* "solent": the session lock migrations run under */
 #define RETRIES        5                /* a transaction that deadlocked, tried again */
-#define ARGS_MAX       24
+#define OUTBOX_MAX     16               /* outbox rows one message's insert takes along */
+#define ARGS_MAX       (20 + 5 * OUTBOX_MAX)
+/* intake's statements, prepared once per connection: an insert per outbox row count, then */
+enum { PREP_LOCK = OUTBOX_MAX + 1, PREP_IDS, PREP_FIND, PREPARED };
 
 struct pg {
     struct store base; /* first: the interface's handle is this */
@@ -51,6 +54,9 @@ struct pg {
     struct strbuf work;        /* a sealed value being written */
     struct strbuf *first_acks; /* commit: the ACKs of copies another engine committed */
     size_t nfirst_acks;
+    char *insert_sql[OUTBOX_MAX + 1];    /* a message with n outbox rows: made once per n */
+    bool prepared[PREPARED];             /* on this connection (made again after a reconnect) */
+    struct strbuf seals[1 + OUTBOX_MAX]; /* one message's sealed raw and bundles */
 };
 
 static const struct store_ops pg_ops;
@@ -115,6 +121,10 @@ static const char *const migrations[] = {
     "CREATE INDEX outbox_heads_due ON outbox_heads (destination, outbox_id);"
     "CREATE TABLE store_keys (id INTEGER PRIMARY KEY, check_value BYTEA NOT NULL);"
     "CREATE TABLE engines (name TEXT PRIMARY KEY, started_at BIGINT NOT NULL);",
+    /* 2: bundles and raw messages compressed with lz4, not pglz: a fraction of the CPU per
+     * commit (they are TOASTed past 2 KB) */
+    "ALTER TABLE outbox_bundles ALTER COLUMN bundle SET COMPRESSION lz4;"
+    "ALTER TABLE messages ALTER COLUMN raw SET COMPRESSION lz4;",
 };
 
 /* ---- statements ---- */
@@ -197,6 +207,29 @@ static int exec(struct pg *p, const char *sql, const struct args *a, const char 
     return rc;
 }
 
+/* The name of statement slot, prepared with sql on this connection if it is not yet; NULL
+ * when it cannot be (outside a pipeline: preparing waits for its answer). */
+static const char *prepared(struct pg *p, int slot, const char *sql)
+{
+    static const char *const names[PREPARED] = {
+        "solent0",  "solent1",  "solent2",  "solent3",     "solent4",    "solent5",    "solent6",
+        "solent7",  "solent8",  "solent9",  "solent10",    "solent11",   "solent12",   "solent13",
+        "solent14", "solent15", "solent16", "solent_lock", "solent_ids", "solent_find"};
+    if (!p->prepared[slot]) {
+        PGresult *r = PQprepare(p->db, names[slot], sql, 0, NULL);
+        p->prepared[slot] = ok(r);
+        PQclear(r);
+    }
+    return p->prepared[slot] ? names[slot] : NULL;
+}
+
+/* Runs prepared statement slot (sql) with a. */
+static PGresult *run_prepared(struct pg *p, int slot, const char *sql, const struct args *a)
+{
+    const char *name = prepared(p, slot, sql);
+    return name ? PQexecPrepared(p->db, name, a->n, a->v, a->len, a->fmt, 0) : run(p, sql, a);
+}
+
 static int64_t i64(const PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
@@ -246,6 +279,7 @@ static int connect_db(struct pg *p, char *err, size_t errlen)
         return fail(p, NULL, answered ? "connecting" : STORE_UNREACHABLE, err, errlen);
     }
     PQsetNoticeProcessor(p->db, quiet, NULL);
+    memset(p->prepared, 0, sizeof p->prepared);            /* a new connection has none */
     PQclear(PQexec(p->db, "SET synchronous_commit = on")); /* whatever the server's default */
     return 0;
 }
@@ -275,8 +309,10 @@ static int ready(struct pg *p, char *err, size_t errlen)
 
 /* ---- sealing (as store_sqlite) ---- */
 
-static int add_sealed(struct pg *p, struct args *a, const char *column, int64_t row, const void *v,
-                      size_t n)
+/* Value v (n bytes) of column for row as the next parameter: sealed into buf with the row
+ * and column as associated data when the store has keys, as is otherwise. */
+static int add_sealed_into(struct pg *p, struct args *a, struct strbuf *buf, const char *column,
+                           int64_t row, const void *v, size_t n)
 {
     if (!p->sealed) {
         a_bytes(a, v, n);
@@ -284,11 +320,17 @@ static int add_sealed(struct pg *p, struct args *a, const char *column, int64_t 
     }
     char aad[64];
     snprintf(aad, sizeof aad, "%s:%lld", column, (long long)row);
-    strbuf_reset(&p->work);
-    if (crypt_seal(p->c, aad, v ? v : "", n, &p->work) != 0)
+    strbuf_reset(buf);
+    if (crypt_seal(p->c, aad, v ? v : "", n, buf) != 0)
         return -1;
-    a_bytes(a, p->work.p, p->work.len);
+    a_bytes(a, buf->p, buf->len);
     return 0;
+}
+
+static int add_sealed(struct pg *p, struct args *a, const char *column, int64_t row, const void *v,
+                      size_t n)
+{
+    return add_sealed_into(p, a, &p->work, column, row, v, n);
 }
 
 /* Column col of r (a sealed value when the store has keys) opened into out. -1 when it does
@@ -440,6 +482,10 @@ static void pg_close(struct store *base)
     strbuf_cleanup(&p->work);
     for (size_t i = 0; i < p->nfirst_acks; i++)
         strbuf_cleanup(&p->first_acks[i]);
+    for (size_t i = 0; i <= OUTBOX_MAX; i++)
+        free(p->insert_sql[i]);
+    for (size_t i = 0; i < 1 + OUTBOX_MAX; i++)
+        strbuf_cleanup(&p->seals[i]);
     free(p->first_acks);
     memset(p->password, 0, sizeof p->password);
     free(p);
@@ -454,6 +500,8 @@ struct store *store_pg_open(const struct conf_store *cs, const struct keyring *k
     p->base.ops = &pg_ops;
     err[0] = '\0';
     strbuf_init(&p->work, (size_t)1 << 31);
+    for (size_t i = 0; i < 1 + OUTBOX_MAX; i++)
+        strbuf_init(&p->seals[i], (size_t)1 << 31);
     snprintf(p->conninfo, sizeof p->conninfo, "%s", cs->dsn);
     snprintf(p->engine, sizeof p->engine, "%s", "solent");
     char why[CONF_TEXT + 64];
@@ -491,14 +539,17 @@ static int pg_attach_engine(struct store *base, const char *engine, char *err, s
 
 /* The advisory locks of the patient queues a transaction adds to or advances, in one order
  * (the keys' hashes, from keys joined by newlines or from outbox row ids). */
+/* The patient queues' advisory locks for ordering keys joined by newlines, in one order. */
+#define LOCK_KEYS_SQL                                                                              \
+    "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h"     \
+    " FROM unnest(string_to_array($1, E'\\n')) k ORDER BY h) s"
+
 static int lock_queues(struct pg *p, const char *keys, const char *ids, PGresult **res)
 {
     struct args a = {0};
     a_text(&a, keys ? keys : ids);
     const char *sql =
-        keys ? "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT"
-               " hashtextextended(k, 0) AS h FROM unnest(string_to_array($1, E'\\n')) k"
-               " ORDER BY h) s"
+        keys ? LOCK_KEYS_SQL
              : "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT"
                " hashtextextended(ordering_key, 0) AS h FROM outbox WHERE id = ANY($1::bigint[])"
                " ORDER BY h) s";
@@ -543,112 +594,252 @@ static int insert_outbox(struct pg *p, int64_t message_id, const struct store_ou
     return ok(*res) ? 0 : -1;
 }
 
-/* The first copy's ACK of message m, which another engine committed meanwhile, into ack. */
-static int first_ack(struct pg *p, const struct store_message *m, const unsigned char *hash,
-                     struct strbuf *ack, PGresult **res)
+/* The statement that inserts a message and its n outbox rows, their bundles and their queue
+ * heads — at ids taken beforehand (a sealed store: they are the values' associated data), or
+ * the sequences' next (parameters NULL). It answers the message's id, NULL when the same
+ * message (sender, control id, content) is there already, committed by another engine; and
+ * whether another message has the same sender and control id with other content. */
+static const char *insert_sql(struct pg *p, size_t n)
 {
-    struct args a = {0};
-    a_text(&a, m->sending_app);
-    a_text(&a, m->sending_facility);
-    a_text(&a, m->control_id);
-    a_bytes(&a, hash, STORE_HASH_LEN);
-    *res = run(p,
-               "SELECT ack FROM messages WHERE sending_app = $1 AND sending_facility = $2"
-               " AND control_id = $3 AND content_hash = $4 AND status <> 'duplicate'",
-               &a);
-    if (!ok(*res) || PQntuples(*res) != 1)
-        return -1;
-    strbuf_reset(ack);
-    return PQgetisnull(*res, 0, 0) ? 0 : bytes(*res, 0, 0, ack);
+    if (p->insert_sql[n])
+        return p->insert_sql[n];
+    struct strbuf q;
+    strbuf_init(&q, 1 << 20);
+    strbuf_puts(&q,
+                "WITH m AS (INSERT INTO messages (id, received_at, listener, sending_app,"
+                " sending_facility, control_id, message_type, content_hash, status,"
+                " error_code, error_location, ack, outbox_rows, warnings, unmapped, ledger,"
+                " peer, engine, commit_token, raw) VALUES"
+                " (coalesce($1::bigint, nextval('messages_id_seq')), $2, $3, $4, $5, $6, $7, $8,"
+                " $9, $10, $11, $12, $13, $14, $15, convert_from($16, 'UTF8'), $17, $18,"
+                " $19, $20) ON CONFLICT DO NOTHING RETURNING id)");
+    if (n) {
+        strbuf_puts(&q, ", x (id, destination, ordering_key, entries, bundle) AS (VALUES ");
+        for (size_t k = 0; k < n; k++) {
+            char row[160];
+            int b = 21 + 5 * (int)k;
+            snprintf(row, sizeof row,
+                     "%s(coalesce($%d::bigint, nextval('outbox_id_seq')), $%d::text, $%d::text,"
+                     " $%d::int, $%d::bytea)",
+                     k ? ", " : "", b, b + 1, b + 2, b + 3, b + 4);
+            strbuf_puts(&q, row);
+        }
+        strbuf_puts(&q, "), o AS (INSERT INTO outbox (id, message_id, destination, ordering_key,"
+                        " created_at, entries) SELECT x.id, m.id, x.destination, x.ordering_key,"
+                        " $2, x.entries FROM m, x RETURNING id, ordering_key, destination),"
+                        " b AS (INSERT INTO outbox_bundles (outbox_id, bundle) SELECT x.id,"
+                        " x.bundle FROM m, x),"
+                        " h AS (INSERT INTO outbox_heads (ordering_key, outbox_id, destination)"
+                        " SELECT ordering_key, id, destination FROM o"
+                        " ON CONFLICT (ordering_key) DO NOTHING)");
+    }
+    strbuf_puts(&q, " SELECT (SELECT id FROM m), EXISTS (SELECT 1 FROM messages WHERE"
+                    " sending_app = $4 AND sending_facility = $5 AND control_id = $6"
+                    " AND content_hash <> $8 AND status <> 'duplicate')");
+    return p->insert_sql[n] = strbuf_take(&q, NULL);
 }
 
-/* Inserts message m (and its outbox rows), tagged with token. -1 with *res the failure. */
-static int insert_one(struct pg *p, struct store_message *m, const char *token, struct strbuf *ack,
-                      PGresult **res)
+/* The parameters of message m (at id, its outbox rows at oids), tagged with token; keys: room
+ * for its rows' ordering keys as stored. */
+static int message_args(struct pg *p, const struct store_message *m, int64_t id,
+                        const int64_t *oids, const unsigned char *hash, const char *token,
+                        char (*keys)[72], struct args *a)
 {
-    unsigned char hash[STORE_HASH_LEN];
-    stored_hash(p, m->hash, hash);
-    *res = PQexec(p->db, "SELECT nextval(pg_get_serial_sequence('messages', 'id'))");
-    if (!ok(*res))
+    a->n = 0;
+    if (id)
+        a_i64(a, id);
+    else
+        a_null(a);
+    a_i64(a, m->received_at_ms);
+    a_text(a, m->listener);
+    a_text(a, m->sending_app);
+    a_text(a, m->sending_facility);
+    a_text(a, m->control_id);
+    a_text(a, m->message_type);
+    a_bytes(a, hash, STORE_HASH_LEN);
+    a_text(a, store_status_name(m->status));
+    a_i64(a, m->error_code);
+    a_text(a, m->error_location);
+    if (m->ack)
+        a_bytes(a, m->ack, m->ack_len);
+    else
+        a_null(a);
+    a_i64(a, (int64_t)m->noutbox);
+    a_i64(a, m->warnings);
+    a_i64(a, m->unmapped);
+    a_bytes(a, m->ledger ? m->ledger : "", m->ledger ? m->ledger_len : 0);
+    a_text(a, m->peer);
+    a_text(a, p->engine);
+    a_text(a, token);
+    if (add_sealed_into(p, a, &p->seals[0], "messages.raw", id, m->raw, m->raw_len) != 0)
         return -1;
-    int64_t id = i64(*res, 0, 0);
-    PQclear(*res);
-    for (int copy = 0; copy < 2; copy++) {
-        struct args a = {0};
-        a_i64(&a, id);
-        a_i64(&a, m->received_at_ms);
-        a_text(&a, m->listener);
-        a_text(&a, m->sending_app);
-        a_text(&a, m->sending_facility);
-        a_text(&a, m->control_id);
-        a_text(&a, m->message_type);
-        a_bytes(&a, hash, STORE_HASH_LEN);
-        a_text(&a, store_status_name(m->status));
-        a_i64(&a, m->error_code);
-        a_text(&a, m->error_location);
-        if (m->ack)
-            a_bytes(&a, m->ack, m->ack_len);
+    for (size_t k = 0; k < m->noutbox; k++) {
+        const struct store_outbox *o = &m->outbox[k];
+        if (oids)
+            a_i64(a, oids[k]);
         else
-            a_null(&a);
-        a_i64(&a, (int64_t)m->noutbox);
-        a_i64(&a, m->warnings);
-        a_i64(&a, m->unmapped);
-        a_bytes(&a, m->ledger ? m->ledger : "", m->ledger ? m->ledger_len : 0);
-        a_text(&a, m->peer);
-        a_text(&a, p->engine);
-        a_text(&a, token);
-        if (add_sealed(p, &a, "messages.raw", id, m->raw, m->raw_len) != 0) {
-            *res = NULL;
+            a_null(a);
+        a_text(a, o->destination);
+        a_text(a, stored_key(p, o->ordering_key, keys[k], sizeof keys[k]));
+        a_i64(a, (int64_t)o->entries);
+        if (add_sealed_into(p, a, &p->seals[1 + k], "outbox_bundles.bundle", oids ? oids[k] : 0,
+                            o->bundle, o->bundle_len) != 0)
             return -1;
-        }
-        *res = run(p,
-                   "INSERT INTO messages (id, received_at, listener, sending_app,"
-                   " sending_facility, control_id, message_type, content_hash, status,"
-                   " error_code, error_location, ack, outbox_rows, warnings, unmapped, ledger,"
-                   " peer, engine, commit_token, raw) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-                   " $9, $10, $11, $12, $13, $14, $15, convert_from($16, 'UTF8'), $17, $18,"
-                   " $19, $20) ON CONFLICT DO NOTHING RETURNING id",
-                   &a);
-        if (!ok(*res))
-            return -1;
-        if (PQntuples(*res) == 1)
-            break;
-        /* another engine committed this very message since intake looked: a duplicate of
-         * it, answered with its ACK, queued nowhere */
-        PQclear(*res);
-        if (copy == 1 || first_ack(p, m, hash, ack, res) != 0)
-            return -1;
-        PQclear(*res);
-        m->status = STORE_DUPLICATE;
-        m->noutbox = 0;
-        m->ack = ack->p ? ack->p : "";
-        m->ack_len = ack->len;
-    }
-    PQclear(*res);
-    *res = NULL;
-    m->id = id;
-    for (size_t i = 0; i < m->noutbox; i++) {
-        if (insert_outbox(p, id, &m->outbox[i], m->received_at_ms, res) != 0)
-            return -1;
-        PQclear(*res);
-        *res = NULL;
     }
     return 0;
 }
 
-/* Whether the batch tagged token (n messages) is in the database: after a COMMIT whose
- * answer was lost. 1 all of it, 0 none, -1 unknown still. */
-static int committed(struct pg *p, const char *token, size_t n)
+/* n message ids into ids and rows outbox ids after them, in one round trip (outside any
+ * transaction: sequences are not rolled back anyway). */
+static int take_ids(struct pg *p, size_t n, size_t rows, int64_t *ids)
+{
+    struct args a = {0};
+    a_i64(&a, (int64_t)n);
+    a_i64(&a, (int64_t)rows);
+    PGresult *r = run_prepared(
+        p, PREP_IDS,
+        "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $1)"
+        " UNION ALL SELECT -nextval(pg_get_serial_sequence('outbox', 'id'))"
+        " FROM generate_series(1, $2)",
+        &a);
+    int rc = ok(r) && (size_t)PQntuples(r) == n + rows ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n + rows; i++) { /* outbox ids came negated: apart */
+        int64_t v = i64(r, (int)i, 0);
+        ids[i] = v < 0 ? -v : v;
+        rc = (i < n) == (v > 0) ? 0 : -1;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* Whether the batch tagged token (the n messages msgs) is in the database: after a COMMIT
+ * whose answer was lost. 1 all of it (their ids set), 0 none, -1 unknown still. */
+static int committed(struct pg *p, const char *token, size_t n, struct store_message *msgs)
 {
     char err[256];
     if (ready(p, err, sizeof err) != 0)
         return -1;
     struct args a = {0};
     a_text(&a, token);
-    PGresult *r = run(p, "SELECT count(*) FROM messages WHERE commit_token = $1", &a);
-    int rc = !ok(r) ? -1 : (size_t)i64(r, 0, 0) == n ? 1 : i64(r, 0, 0) == 0 ? 0 : -1;
+    PGresult *r = run(p, "SELECT id FROM messages WHERE commit_token = $1 ORDER BY id", &a);
+    int rc = !ok(r) ? -1 : (size_t)PQntuples(r) == n ? 1 : PQntuples(r) == 0 ? 0 : -1;
+    for (size_t i = 0; rc == 1 && i < n; i++) /* ids grow in the order the batch went in */
+        msgs[i].id = i64(r, (int)i, 0);
     PQclear(r);
     return rc;
+}
+
+/* Message m, found stored by another engine as the batch went in: a duplicate of it,
+ * answered with its first copy's ACK, recorded as a duplicate at id after the batch (the
+ * first copy is what is durable). */
+static void became_duplicate(struct pg *p, struct store_message *m, int64_t id, struct strbuf *ack)
+{
+    unsigned char hash[STORE_HASH_LEN];
+    stored_hash(p, m->hash, hash);
+    struct args a = {0};
+    a_text(&a, m->sending_app);
+    a_text(&a, m->sending_facility);
+    a_text(&a, m->control_id);
+    a_bytes(&a, hash, STORE_HASH_LEN);
+    PGresult *r = run(p,
+                      "SELECT ack FROM messages WHERE sending_app = $1 AND sending_facility = $2"
+                      " AND control_id = $3 AND content_hash = $4 AND status <> 'duplicate'",
+                      &a);
+    strbuf_reset(ack);
+    if (ok(r) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        bytes(r, 0, 0, ack);
+    PQclear(r);
+    m->status = STORE_DUPLICATE;
+    m->noutbox = 0;
+    m->ack = ack->p ? ack->p : "";
+    m->ack_len = ack->len;
+    char keys[1][72];
+    if (message_args(p, m, id, NULL, hash, "", keys, &a) == 0) {
+        r = run(p, insert_sql(p, 0), &a);
+        m->id = ok(r) ? i64(r, 0, 0) : id;
+        PQclear(r);
+    }
+    log_info("store_duplicate_elsewhere", "msh10=%s msh3=%s", m->control_id, m->sending_app);
+}
+
+/* One attempt at the batch: BEGIN, the queues' locks, one statement per message and COMMIT
+ * sent together (libpq's pipeline: one round trip), then their answers read. 0 committed;
+ * -1 not (nothing of it stored), *again when a deadlock or serialization failure may pass
+ * on another try; -2 when the connection went before the COMMIT's answer came. */
+static int send_batch(struct pg *p, struct store_message *msgs, size_t n, const int64_t *ids,
+                      const int64_t *oids, const char *token, const char *keys, bool *inserted,
+                      bool *again, char *err, size_t errlen)
+{
+    *again = false;
+    if (PQenterPipelineMode(p->db) != 1)
+        return fail(p, NULL, "entering pipeline mode", err, errlen);
+    bool sent = PQsendQueryParams(p->db, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    struct args a = {0};
+    if (sent && keys[0]) {
+        a_text(&a, keys);
+        sent = PQsendQueryPrepared(p->db, prepared(p, PREP_LOCK, LOCK_KEYS_SQL), a.n, a.v, a.len,
+                                   a.fmt, 0) == 1;
+    }
+    size_t at = 0;
+    for (size_t i = 0; sent && i < n; i++) {
+        unsigned char hash[STORE_HASH_LEN];
+        char rowkeys[OUTBOX_MAX][72];
+        stored_hash(p, msgs[i].hash, hash);
+        if (message_args(p, &msgs[i], ids ? ids[i] : 0, ids ? oids + at : NULL, hash, token,
+                         rowkeys, &a) != 0) {
+            snprintf(err, errlen, "store: cannot seal a value");
+            sent = false;
+            break;
+        }
+        at += msgs[i].noutbox;
+        sent = PQsendQueryPrepared(p->db, prepared(p, (int)msgs[i].noutbox, NULL), a.n, a.v, a.len,
+                                   a.fmt, 0) == 1;
+    }
+    sent = sent && PQsendQueryParams(p->db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    sent = PQpipelineSync(p->db) == 1 && sent;
+    /* the answers in order — BEGIN, the locks, each message, COMMIT — each ended by a NULL,
+     * then the sync */
+    int rc = sent ? 0 : -1;
+    size_t query = 0, first_msg = keys[0] ? 2 : 1;
+    bool committed_ok = false, synced = false;
+    while (!synced) {
+        PGresult *r = PQgetResult(p->db);
+        if (!r) {
+            if (PQstatus(p->db) != CONNECTION_OK)
+                break;
+            query++; /* the end of one query's results */
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            synced = true;
+        } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            if (rc == 0) {
+                *again = retryable(r);
+                fail(p, st == PGRES_PIPELINE_ABORTED ? NULL : r, "storing a batch", err, errlen);
+            }
+            rc = -1;
+        } else if (query >= first_msg && query < first_msg + n) {
+            size_t i = query - first_msg;
+            inserted[i] = !PQgetisnull(r, 0, 0);
+            msgs[i].id = i64(r, 0, 0);
+            if (strcmp(PQgetvalue(r, 0, 1), "t") == 0 && msgs[i].status != STORE_REJECTED &&
+                msgs[i].control_id[0]) /* identifiers only: the content is not logged */
+                log_warn("control_id_reused", "msh10=%s msh3=%s", msgs[i].control_id,
+                         msgs[i].sending_app);
+        } else if (query == first_msg + n) {
+            committed_ok = true;
+        }
+        PQclear(r);
+    }
+    if (!synced) /* the connection went: whether the COMMIT took is unknown */
+        return -2;
+    PQexitPipelineMode(p->db);
+    if (rc != 0 || !committed_ok) {
+        rollback(p);
+        return -1;
+    }
+    return 0;
 }
 
 static int pg_commit(struct store *base, struct store_message *msgs, size_t n, char *err,
@@ -669,66 +860,95 @@ static int pg_commit(struct store *base, struct store_message *msgs, size_t n, c
     snprintf(token, sizeof token, "%s:%ld:%llu", p->engine, (long)getpid(), ++p->batches);
     struct strbuf keys;
     strbuf_init(&keys, (size_t)1 << 30);
-    for (size_t i = 0; i < n; i++)
+    size_t rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (msgs[i].noutbox > OUTBOX_MAX) {
+            snprintf(err, errlen, "store: %zu outbox rows for one message (at most %d)",
+                     msgs[i].noutbox, OUTBOX_MAX);
+            strbuf_cleanup(&keys);
+            return -1;
+        }
+        rows += msgs[i].noutbox;
         for (size_t k = 0; k < msgs[i].noutbox; k++) {
             char hashed[72];
             const char *key = stored_key(p, msgs[i].outbox[k].ordering_key, hashed, sizeof hashed);
+            strbuf_append(&keys, "\n", keys.len ? 1 : 0);
             strbuf_append(&keys, key, strlen(key));
-            strbuf_append(&keys, "\n", 1);
         }
-    if (keys.len)
-        keys.len--; /* no empty key after the last */
-    strbuf_append(&keys, "", 0);
-    int rc = -1;
-    for (int attempt = 0; attempt < RETRIES && rc != 0; attempt++) {
-        PGresult *r = NULL;
-        if (exec(p, "BEGIN", NULL, "beginning", err, errlen) != 0)
-            break;
-        bool bad = keys.len && lock_queues(p, keys.p, NULL, &r) != 0;
-        PQclear(bad ? NULL : r);
-        if (!bad)
-            r = NULL;
-        for (size_t i = 0; !bad && i < n; i++)
-            bad = insert_one(p, &msgs[i], token, &p->first_acks[i], &r) != 0;
-        if (bad) {
-            bool again = retryable(r);
-            fail(p, r, "storing a message", err, errlen);
-            PQclear(r);
-            rollback(p);
-            if (!again)
-                break;
-            continue;
-        }
-        r = PQexec(p->db, "COMMIT");
-        if (ok(r)) {
-            rc = 0;
-        } else if (PQstatus(p->db) != CONNECTION_OK) {
-            /* the answer is lost, not necessarily the commit: look for the batch */
-            fail(p, r, "committing", err, errlen);
-            int found = committed(p, token, n);
-            rc = found == 1 ? 0 : -1;
-            log_warn("store_commit_unknown", "messages=%zu resolved=%s", n,
-                     found == 1   ? "committed"
-                     : found == 0 ? "not_committed"
-                                  : "unknown");
-            PQclear(r);
-            break;
-        } else {
-            bool again = retryable(r);
-            fail(p, r, "committing", err, errlen);
-            PQclear(r);
-            if (!again)
-                break;
-            continue;
-        }
-        PQclear(r);
     }
+    strbuf_append(&keys, "", 0);
+    int64_t *ids = calloc(n + rows + 1, sizeof *ids);
+    bool *inserted = calloc(n + 1, sizeof *inserted);
+    if (!ids || !inserted)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    int rc = -1; /* the statements this needs, prepared (outside the pipeline) */
+    bool ready_all = prepared(p, PREP_LOCK, LOCK_KEYS_SQL) != NULL;
+    for (size_t i = 0; ready_all && i < n; i++)
+        ready_all = prepared(p, (int)msgs[i].noutbox, insert_sql(p, msgs[i].noutbox)) !=
+                    NULL; /* a sealed store's ids first (they are its values' associated data); else
+                           * the sequences give them as the rows go in */
+    if (!ready_all || (p->sealed && take_ids(p, n, rows, ids) != 0)) {
+        fail(p, NULL, "taking ids", err, errlen);
+    } else {
+        for (int attempt = 0; attempt < RETRIES; attempt++) {
+            bool again = false;
+            rc = send_batch(p, msgs, n, p->sealed ? ids : NULL, ids + n, token, keys.p, inserted,
+                            &again, err, errlen);
+            if (rc == -2) { /* the answer is lost, not necessarily the commit: look */
+                int found = committed(p, token, n, msgs);
+                for (size_t i = 0; i < n; i++)
+                    inserted[i] = true;
+                rc = found == 1 ? 0 : -1;
+                log_warn("store_commit_unknown", "messages=%zu resolved=%s", n,
+                         found == 1   ? "committed"
+                         : found == 0 ? "not_committed"
+                                      : "unknown");
+                if (rc != 0 && !err[0])
+                    snprintf(err, errlen, "store: the connection went during the commit");
+            }
+            if (rc == 0 || !again)
+                break;
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (p->sealed)
+            msgs[i].id = ids[i];
+        if (!inserted[i])
+            became_duplicate(p, &msgs[i], p->sealed ? ids[i] : 0, &p->first_acks[i]);
+    }
+    free(ids);
+    free(inserted);
     strbuf_cleanup(&keys);
     if (rc == 0) {
         p->stats.transactions++;
         p->stats.messages += n;
     }
     return rc;
+}
+
+#define FIND_SQL                                                                                   \
+    "SELECT content_hash, ack FROM messages WHERE sending_app = $1 AND sending_facility = $2"      \
+    " AND control_id = $3 AND status <> 'duplicate' ORDER BY id LIMIT 1"
+
+/* What r (FIND_SQL's answer) says of a message with hash: as store_find_duplicate. */
+static int judge(struct pg *p, const PGresult *r, const unsigned char *hash, struct strbuf *ack)
+{
+    if (!ok(r))
+        return -1;
+    if (PQntuples(r) == 0)
+        return 0;
+    unsigned char want[STORE_HASH_LEN];
+    struct strbuf h;
+    strbuf_init(&h, 1024);
+    stored_hash(p, hash, want);
+    int found;
+    if (bytes(r, 0, 0, &h) != 0 || h.len != STORE_HASH_LEN ||
+        memcmp(h.p, want, STORE_HASH_LEN) != 0)
+        found = 2; /* the same control id with other content: a new message */
+    else
+        found = PQgetisnull(r, 0, 1) || bytes(r, 0, 1, ack) == 0 ? 1 : -1;
+    strbuf_cleanup(&h);
+    return found;
 }
 
 static int pg_find_duplicate(struct store *base, const char *app, const char *facility,
@@ -743,28 +963,20 @@ static int pg_find_duplicate(struct store *base, const char *app, const char *fa
     a_text(&a, app);
     a_text(&a, facility);
     a_text(&a, control_id);
-    PGresult *r = run(p,
-                      "SELECT content_hash, ack FROM messages WHERE sending_app = $1"
-                      " AND sending_facility = $2 AND control_id = $3 AND status <> 'duplicate'"
-                      " ORDER BY id LIMIT 1",
-                      &a);
-    int found = -1;
-    if (ok(r) && PQntuples(r) == 0) {
-        found = 0;
-    } else if (ok(r)) {
-        unsigned char want[STORE_HASH_LEN];
-        struct strbuf h;
-        strbuf_init(&h, 1024);
-        stored_hash(p, hash, want);
-        if (bytes(r, 0, 0, &h) != 0 || h.len != STORE_HASH_LEN ||
-            memcmp(h.p, want, STORE_HASH_LEN) != 0)
-            found = 2; /* the same control id with other content: a new message */
-        else
-            found = PQgetisnull(r, 0, 1) || bytes(r, 0, 1, ack) == 0 ? 1 : -1;
-        strbuf_cleanup(&h);
-    }
+    PGresult *r = run_prepared(p, PREP_FIND, FIND_SQL, &a);
+    int found = judge(p, r, hash, ack);
     PQclear(r);
     return found;
+}
+
+/* An intake batch's lookups: none here — the commit's inserts find a message stored before
+ * (the unique index of first copies) and make it a duplicate then, and say when a control id
+ * comes back with other content: no round trip per message before it. */
+static void pg_find_duplicates(struct store *base, struct store_lookup *q, size_t n)
+{
+    (void)base;
+    for (size_t i = 0; i < n; i++)
+        q[i].rc = 0;
 }
 
 static int pg_list(struct store *base, const struct store_filter *f,
@@ -1519,6 +1731,7 @@ static const struct store_ops pg_ops = {
     .rekey = pg_rekey,
     .commit = pg_commit,
     .find_duplicate = pg_find_duplicate,
+    .find_duplicates = pg_find_duplicates,
     .list = pg_list,
     .ledger = pg_ledger,
     .stats = pg_stats,

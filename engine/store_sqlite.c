@@ -836,6 +836,69 @@ static int sq_record(struct store *base, const struct store_result *r, size_t n,
     return end_tx(s, bad, "recording deliveries", err, errlen);
 }
 
+/* fsync of path (a file or a directory); -1 with errno set. */
+static int sync_path(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int sq_backup(struct store *base, const char *dest, uint64_t *pages, char *err,
+                     size_t errlen)
+{
+    struct sq *s = (struct sq *)base;
+    char tmp[4200], dir[4200];
+    snprintf(tmp, sizeof tmp, "%s.partial", dest);
+    snprintf(dir, sizeof dir, "%s", dest); /* where it is named: synced after the rename */
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        slash[slash == dir] = '\0';
+    if (access(dest, F_OK) == 0) {
+        snprintf(err, errlen, "backup: %s exists: a backup never overwrites", dest);
+        return -1;
+    }
+    unlink(tmp);
+    int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "backup: %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    sqlite3 *out = NULL;
+    int rc = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE, NULL);
+    sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(out, "main", s->db, "main") : NULL;
+    if (b) {
+        /* one step: one read snapshot of the source; in WAL the engine commits on meanwhile
+         * (several steps would start over at each of its commits) */
+        while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(20);
+        *pages = (uint64_t)sqlite3_backup_pagecount(b);
+        sqlite3_backup_finish(b);
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "backup: %s", out ? sqlite3_errmsg(out) : "cannot open the copy");
+        sqlite3_close(out);
+        unlink(tmp);
+        return -1;
+    }
+    /* the copy alone, its journal in the file: a rollback journal, nothing beside it */
+    rc = sqlite3_exec(out, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    sqlite3_close(out);
+    if (rc != SQLITE_OK || sync_path(tmp, O_RDONLY) != 0 || rename(tmp, dest) != 0 ||
+        sync_path(dir, O_RDONLY | O_DIRECTORY) != 0) {
+        snprintf(err, errlen, "backup: %s: %s", dest, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 /* One engine per SQLite file: a lock held while it runs, so what a crashed run had leased is
  * free again. */
 static int sq_attach_engine(struct store *base, const char *engine, char *err, size_t errlen)
@@ -1276,6 +1339,7 @@ static const struct store_ops sqlite_ops = {
     .kind = "sqlite",
     .close = sq_close,
     .attach_engine = sq_attach_engine,
+    .backup = sq_backup,
     .rekey = sq_rekey,
     .commit = sq_commit,
     .find_duplicate = sq_find_duplicate,

@@ -64,7 +64,7 @@ static struct store *open_store(const struct keyring *kr, char *err, size_t errl
 /* The schema version a fresh store is at. */
 static int current_version(void)
 {
-    return pg ? 1 : 7;
+    return pg ? 2 : 7;
 }
 
 static void setup(void)
