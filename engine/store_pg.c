@@ -38,7 +38,16 @@
 #define OUTBOX_MAX     16               /* outbox rows one message's insert takes along */
 #define ARGS_MAX       (20 + 5 * OUTBOX_MAX)
 /* intake's statements, prepared once per connection: an insert per outbox row count, then */
-enum { PREP_LOCK = OUTBOX_MAX + 1, PREP_IDS, PREP_FIND, PREPARED };
+enum {
+    PREP_LOCK = OUTBOX_MAX + 1,
+    PREP_IDS,
+    PREP_FIND,
+    PREP_CLAIM,
+    PREP_RECORD,
+    PREP_LOCK_IDS,
+    PREP_RENEW,
+    PREPARED
+};
 
 struct pg {
     struct store base; /* first: the interface's handle is this */
@@ -212,9 +221,11 @@ static int exec(struct pg *p, const char *sql, const struct args *a, const char 
 static const char *prepared(struct pg *p, int slot, const char *sql)
 {
     static const char *const names[PREPARED] = {
-        "solent0",  "solent1",  "solent2",  "solent3",     "solent4",    "solent5",    "solent6",
-        "solent7",  "solent8",  "solent9",  "solent10",    "solent11",   "solent12",   "solent13",
-        "solent14", "solent15", "solent16", "solent_lock", "solent_ids", "solent_find"};
+        "solent0",      "solent1",       "solent2",         "solent3",     "solent4",
+        "solent5",      "solent6",       "solent7",         "solent8",     "solent9",
+        "solent10",     "solent11",      "solent12",        "solent13",    "solent14",
+        "solent15",     "solent16",      "solent_lock",     "solent_ids",  "solent_find",
+        "solent_claim", "solent_record", "solent_lock_ids", "solent_renew"};
     if (!p->prepared[slot]) {
         PGresult *r = PQprepare(p->db, names[slot], sql, 0, NULL);
         p->prepared[slot] = ok(r);
@@ -279,8 +290,13 @@ static int connect_db(struct pg *p, char *err, size_t errlen)
         return fail(p, NULL, answered ? "connecting" : STORE_UNREACHABLE, err, errlen);
     }
     PQsetNoticeProcessor(p->db, quiet, NULL);
-    memset(p->prepared, 0, sizeof p->prepared);            /* a new connection has none */
-    PQclear(PQexec(p->db, "SET synchronous_commit = on")); /* whatever the server's default */
+    memset(p->prepared, 0, sizeof p->prepared);
+    /* a new connection has none */ /* what is not intake (leases, outcomes, the engines' names)
+                                     * does not wait for the WAL's flush: lost to a crash, a
+                                     * bundle is sent again — an idempotent update; intake's
+                                     * batches and replays set it on for themselves
+                                     * (pipeline_tx) */
+    PQclear(PQexec(p->db, "SET synchronous_commit = off"));
     return 0;
 }
 
@@ -535,6 +551,95 @@ static int pg_attach_engine(struct store *base, const char *engine, char *err, s
                 &a, "recording the engine", err, errlen);
 }
 
+/* ---- transactions in one round trip ---- */
+
+/* One statement of a pipelined transaction: prepared (name) or not (sql), with a. */
+struct stmt {
+    const char *name, *sql;
+    struct args a;
+};
+
+/* Fills statement i of a transaction (built as it is sent: buffers may be reused); -1 when
+ * it cannot be (err said why). */
+typedef int (*stmt_fn)(struct pg *p, void *ctx, size_t i, struct stmt *s, char *err, size_t errlen);
+
+/* BEGIN, n statements and COMMIT sent as one libpq pipeline (one round trip), durable (the
+ * WAL flushed before COMMIT answers) or not (delivery's bookkeeping: lost to a crash, a
+ * bundle is sent again — an idempotent update). out[i]: statement i's result, the caller's
+ * to clear. 0 committed; -1 not (nothing of it applied; *again when a deadlock or a
+ * serialization failure may pass on another try); -2 when the connection went before the
+ * COMMIT's answer came: whether it took is unknown. */
+static int pipeline_tx(struct pg *p, size_t n, stmt_fn build, void *ctx, bool durable,
+                       PGresult **out, bool *again, char *err, size_t errlen)
+{
+    *again = false;
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    if (PQenterPipelineMode(p->db) != 1)
+        return fail(p, NULL, "entering pipeline mode", err, errlen);
+    static const char *const begin[] = {"BEGIN", "SET LOCAL synchronous_commit = on"};
+    bool sent = true;
+    for (size_t k = 0; k < (durable ? 2u : 1u) && sent; k++)
+        sent = PQsendQueryParams(p->db, begin[k], 0, NULL, NULL, NULL, NULL, 0) == 1;
+    size_t head = durable ? 2 : 1; /* the answers before the statements' */
+    struct stmt *s = malloc(sizeof *s);
+    if (!s)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    for (size_t i = 0; sent && i < n; i++) {
+        memset(s, 0, sizeof *s);
+        if (build(p, ctx, i, s, err, errlen) != 0) {
+            sent = false;
+            break;
+        }
+        sent = (s->name ? PQsendQueryPrepared(p->db, s->name, s->a.n, s->a.v, s->a.len, s->a.fmt, 0)
+                        : PQsendQueryParams(p->db, s->sql, s->a.n, NULL, s->a.v, s->a.len, s->a.fmt,
+                                            0)) == 1;
+    }
+    free(s);
+    sent = sent && PQsendQueryParams(p->db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    sent = PQpipelineSync(p->db) == 1 && sent;
+    /* the answers in order, each query's ended by a NULL; then the sync */
+    int rc = sent ? 0 : -1;
+    size_t query = 0;
+    bool committed_ok = false, synced = false;
+    while (!synced) {
+        PGresult *r = PQgetResult(p->db);
+        if (!r) {
+            if (PQstatus(p->db) != CONNECTION_OK)
+                break;
+            query++;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            synced = true;
+        } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            if (rc == 0) {
+                *again = retryable(r);
+                fail(p, st == PGRES_PIPELINE_ABORTED ? NULL : r, "a transaction", err, errlen);
+            }
+            rc = -1;
+        } else if (query >= head && query < head + n) {
+            out[query - head] = r;
+            continue; /* kept */
+        } else if (query == head + n) {
+            committed_ok = true;
+        }
+        PQclear(r);
+    }
+    if (!synced) /* the connection went: whether the COMMIT took is unknown */
+        return -2;
+    PQexitPipelineMode(p->db);
+    if (rc == 0 && committed_ok)
+        return 0;
+    rollback(p);
+    for (size_t i = 0; i < n; i++) {
+        PQclear(out[i]);
+        out[i] = NULL;
+    }
+    return -1;
+}
+
 /* ---- intake ---- */
 
 /* The advisory locks of the patient queues a transaction adds to or advances, in one order
@@ -762,84 +867,63 @@ static void became_duplicate(struct pg *p, struct store_message *m, int64_t id, 
     log_info("store_duplicate_elsewhere", "msh10=%s msh3=%s", m->control_id, m->sending_app);
 }
 
-/* One attempt at the batch: BEGIN, the queues' locks, one statement per message and COMMIT
- * sent together (libpq's pipeline: one round trip), then their answers read. 0 committed;
- * -1 not (nothing of it stored), *again when a deadlock or serialization failure may pass
- * on another try; -2 when the connection went before the COMMIT's answer came. */
+/* An intake batch as a transaction's statements: its queues' locks (when it queues
+ * anything), then one statement per message. */
+struct batch {
+    struct store_message *msgs;
+    size_t n;
+    const int64_t *ids, *oids; /* taken beforehand (a sealed store), else NULL */
+    const char *token, *keys;
+    size_t at;                          /* the next message's first outbox id in oids */
+    char rowkeys[OUTBOX_MAX][72];       /* the statement's parameters point into these: */
+    unsigned char hash[STORE_HASH_LEN]; /* they live until it is sent */
+};
+
+static int batch_stmt(struct pg *p, void *ctx, size_t i, struct stmt *s, char *err, size_t errlen)
+{
+    struct batch *b = ctx;
+    if (b->keys[0] && i == 0) {
+        s->name = prepared(p, PREP_LOCK, NULL);
+        a_text(&s->a, b->keys);
+        return 0;
+    }
+    size_t m = i - (b->keys[0] ? 1 : 0);
+    stored_hash(p, b->msgs[m].hash, b->hash);
+    if (message_args(p, &b->msgs[m], b->ids ? b->ids[m] : 0, b->ids ? b->oids + b->at : NULL,
+                     b->hash, b->token, b->rowkeys, &s->a) != 0) {
+        snprintf(err, errlen, "store: cannot seal a value");
+        return -1;
+    }
+    b->at += b->msgs[m].noutbox;
+    s->name = prepared(p, (int)b->msgs[m].noutbox, NULL);
+    return 0;
+}
+
+/* One attempt at the batch, durable: as pipeline_tx; inserted[i] whether message i went in
+ * (else another engine had committed it already), its id set. */
 static int send_batch(struct pg *p, struct store_message *msgs, size_t n, const int64_t *ids,
                       const int64_t *oids, const char *token, const char *keys, bool *inserted,
                       bool *again, char *err, size_t errlen)
 {
-    *again = false;
-    if (PQenterPipelineMode(p->db) != 1)
-        return fail(p, NULL, "entering pipeline mode", err, errlen);
-    bool sent = PQsendQueryParams(p->db, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
-    struct args a = {0};
-    if (sent && keys[0]) {
-        a_text(&a, keys);
-        sent = PQsendQueryPrepared(p->db, prepared(p, PREP_LOCK, LOCK_KEYS_SQL), a.n, a.v, a.len,
-                                   a.fmt, 0) == 1;
+    struct batch b = {msgs, n, ids, oids, token, keys, 0, {{0}}, {0}};
+    size_t first = keys[0] ? 1 : 0, count = first + n;
+    PGresult **out = calloc(count, sizeof *out);
+    if (!out)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    int rc = pipeline_tx(p, count, batch_stmt, &b, true, out, again, err, errlen);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        PGresult *r = out[first + i];
+        inserted[i] = !PQgetisnull(r, 0, 0);
+        msgs[i].id = i64(r, 0, 0);
+        if (strcmp(PQgetvalue(r, 0, 1), "t") == 0 && msgs[i].status != STORE_REJECTED &&
+            msgs[i].control_id[0]) /* identifiers only: the content is not logged */
+            log_warn("control_id_reused", "msh10=%s msh3=%s", msgs[i].control_id,
+                     msgs[i].sending_app);
     }
-    size_t at = 0;
-    for (size_t i = 0; sent && i < n; i++) {
-        unsigned char hash[STORE_HASH_LEN];
-        char rowkeys[OUTBOX_MAX][72];
-        stored_hash(p, msgs[i].hash, hash);
-        if (message_args(p, &msgs[i], ids ? ids[i] : 0, ids ? oids + at : NULL, hash, token,
-                         rowkeys, &a) != 0) {
-            snprintf(err, errlen, "store: cannot seal a value");
-            sent = false;
-            break;
-        }
-        at += msgs[i].noutbox;
-        sent = PQsendQueryPrepared(p->db, prepared(p, (int)msgs[i].noutbox, NULL), a.n, a.v, a.len,
-                                   a.fmt, 0) == 1;
-    }
-    sent = sent && PQsendQueryParams(p->db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
-    sent = PQpipelineSync(p->db) == 1 && sent;
-    /* the answers in order — BEGIN, the locks, each message, COMMIT — each ended by a NULL,
-     * then the sync */
-    int rc = sent ? 0 : -1;
-    size_t query = 0, first_msg = keys[0] ? 2 : 1;
-    bool committed_ok = false, synced = false;
-    while (!synced) {
-        PGresult *r = PQgetResult(p->db);
-        if (!r) {
-            if (PQstatus(p->db) != CONNECTION_OK)
-                break;
-            query++; /* the end of one query's results */
-            continue;
-        }
-        ExecStatusType st = PQresultStatus(r);
-        if (st == PGRES_PIPELINE_SYNC) {
-            synced = true;
-        } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-            if (rc == 0) {
-                *again = retryable(r);
-                fail(p, st == PGRES_PIPELINE_ABORTED ? NULL : r, "storing a batch", err, errlen);
-            }
-            rc = -1;
-        } else if (query >= first_msg && query < first_msg + n) {
-            size_t i = query - first_msg;
-            inserted[i] = !PQgetisnull(r, 0, 0);
-            msgs[i].id = i64(r, 0, 0);
-            if (strcmp(PQgetvalue(r, 0, 1), "t") == 0 && msgs[i].status != STORE_REJECTED &&
-                msgs[i].control_id[0]) /* identifiers only: the content is not logged */
-                log_warn("control_id_reused", "msh10=%s msh3=%s", msgs[i].control_id,
-                         msgs[i].sending_app);
-        } else if (query == first_msg + n) {
-            committed_ok = true;
-        }
-        PQclear(r);
-    }
-    if (!synced) /* the connection went: whether the COMMIT took is unknown */
-        return -2;
-    PQexitPipelineMode(p->db);
-    if (rc != 0 || !committed_ok) {
-        rollback(p);
-        return -1;
-    }
-    return 0;
+    for (size_t i = 0; i < count; i++)
+        PQclear(out[i]);
+    free(out);
+    return rc;
 }
 
 static int pg_commit(struct store *base, struct store_message *msgs, size_t n, char *err,
@@ -1066,7 +1150,7 @@ static bool pg_is_idle(struct store *base)
 static int pg_synchronous(struct store *base)
 {
     struct pg *p = (struct pg *)base;
-    PGresult *r = PQexec(p->db, "SHOW synchronous_commit");
+    PGresult *r = PQexec(p->db, "SHOW fsync"); /* intake sets synchronous_commit on itself */
     int v = ok(r) && strcmp(PQgetvalue(r, 0, 0), "on") == 0 ? 2 : 0;
     PQclear(r);
     return v;
@@ -1078,13 +1162,8 @@ static int pg_synchronous(struct store *base)
  * lost to a crash, a bundle is sent again — an idempotent update. */
 static int begin_relaxed(struct pg *p, char *err, size_t errlen)
 {
-    if (ready(p, err, errlen) != 0 || exec(p, "BEGIN", NULL, "beginning", err, errlen) != 0)
-        return -1;
-    if (exec(p, "SET LOCAL synchronous_commit = off", NULL, "beginning", err, errlen) != 0) {
-        rollback(p);
-        return -1;
-    }
-    return 0;
+    return ready(p, err, errlen) != 0 || exec(p, "BEGIN", NULL, "beginning", err, errlen) != 0 ? -1
+                                                                                               : 0;
 }
 
 static int end_tx(struct pg *p, bool bad, const char *what, char *err, size_t errlen)
@@ -1113,7 +1192,7 @@ static int pg_claim(struct store *base, const char *destination, int64_t now_ms,
 {
     struct pg *p = (struct pg *)base;
     *out = NULL;
-    if (begin_relaxed(p, err, errlen) != 0)
+    if (ready(p, err, errlen) != 0)
         return -1;
     struct args a = {0};
     a_text(&a, destination);
@@ -1123,8 +1202,8 @@ static int pg_claim(struct store *base, const char *destination, int64_t now_ms,
     a_text(&a, p->engine);
     /* the heads due and not leased (a head leased anywhere in the cluster holds its queue);
      * one another engine is claiming right now is skipped, not waited for */
-    PGresult *r = run(
-        p,
+    PGresult *r = run_prepared(
+        p, PREP_CLAIM,
         "WITH c AS (SELECT o.id FROM outbox_heads h JOIN outbox o ON o.id = h.outbox_id"
         " WHERE h.destination = $1 AND o.next_attempt_at <= $2"
         " AND (o.lease_until IS NULL OR o.lease_until <= $2) ORDER BY h.outbox_id LIMIT $3"
@@ -1164,7 +1243,8 @@ static int pg_claim(struct store *base, const char *destination, int64_t now_ms,
         c->lease = i64(r, (int)i, 7);
     }
     PQclear(r);
-    if (end_tx(p, bad, "claiming outbox rows", err, errlen) != 0) {
+    if (bad) { /* one statement, applied or not: a row that did not open keeps its lease, and
+                  is claimed again once it runs out */
         store_claims_free(rows, n);
         return -1;
     }
@@ -1186,105 +1266,108 @@ static void id_array(const int64_t *ids, size_t n, size_t stride, struct strbuf 
     strbuf_append(out, "}", 1);
 }
 
+/* Results as a transaction's statements: the queues' locks, then one statement per result:
+ * the row updated only under the lease it was claimed with, and a done head handing over to
+ * the next row of its queue, or going. (The row's own update is not visible to the other
+ * parts of its statement: it is left out of the next-row search by id.) */
+struct recording {
+    const struct store_result *res;
+    const char *ids;
+};
+
+#define LOCK_IDS_SQL                                                                               \
+    "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT"                                 \
+    " hashtextextended(ordering_key, 0) AS h FROM outbox WHERE id = ANY($1::bigint[])"             \
+    " ORDER BY h) s"
+
+#define RECORD_SQL                                                                                 \
+    "WITH u AS (UPDATE outbox SET status = $2, attempts = attempts + 1, lease_until = NULL,"       \
+    " lease_owner = NULL, last_http_status = $3, delivered_at = $4, next_attempt_at = $5,"         \
+    " last_error = $6, response = $7, locations = $8 WHERE id = $1 AND lease_gen = $9"             \
+    " RETURNING id, ordering_key, status),"                                                        \
+    " n AS (SELECT min(o.id) AS id FROM outbox o, u WHERE o.ordering_key = u.ordering_key"         \
+    " AND o.status IN ('pending', 'retry') AND o.id <> u.id),"                                     \
+    " hu AS (UPDATE outbox_heads h SET outbox_id = n.id FROM u, n WHERE u.status <> 'retry'"       \
+    " AND n.id IS NOT NULL AND h.ordering_key = u.ordering_key AND h.outbox_id = u.id),"           \
+    " hd AS (DELETE FROM outbox_heads h USING u, n WHERE u.status <> 'retry' AND n.id IS NULL"     \
+    " AND h.ordering_key = u.ordering_key AND h.outbox_id = u.id)"                                 \
+    " SELECT count(*) FROM u"
+
+static int record_stmt(struct pg *p, void *ctx, size_t i, struct stmt *s, char *err, size_t errlen)
+{
+    static const char *const status[] = {"delivered", "retry", "dead"};
+    struct recording *rec = ctx;
+    if (i == 0) {
+        s->name = prepared(p, PREP_LOCK_IDS, NULL);
+        a_text(&s->a, rec->ids);
+        return 0;
+    }
+    const struct store_result *r = &rec->res[i - 1];
+    struct args *a = &s->a;
+    a_i64(a, r->id);
+    a_text(a, status[r->kind]);
+    if (r->http_status)
+        a_i64(a, r->http_status);
+    else
+        a_null(a);
+    if (r->kind == STORE_DELIVERED)
+        a_i64(a, r->at_ms);
+    else
+        a_null(a);
+    a_i64(a, r->kind == STORE_RETRY ? r->next_attempt_ms : 0);
+    if (r->error)
+        a_text(a, r->error);
+    else
+        a_null(a);
+    if (!r->response)
+        a_null(a);
+    else if (add_sealed(p, a, "outbox.response", r->id, r->response, r->response_len) != 0) {
+        snprintf(err, errlen, "store: cannot seal a server's answer");
+        return -1;
+    }
+    if (r->locations)
+        a_text(a, r->locations);
+    else
+        a_null(a);
+    a_i64(a, r->lease);
+    s->name = prepared(p, PREP_RECORD, NULL);
+    return 0;
+}
+
 static int pg_record(struct store *base, const struct store_result *res, size_t n, size_t *stale,
                      char *err, size_t errlen)
 {
     struct pg *p = (struct pg *)base;
-    static const char *const status[] = {"delivered", "retry", "dead"};
     *stale = 0;
     if (n == 0)
         return 0;
+    if (ready(p, err, errlen) != 0)
+        return -1;
     struct strbuf ids;
     strbuf_init(&ids, (size_t)1 << 30);
     id_array(&res[0].id, n, sizeof res[0], &ids);
+    struct recording rec = {res, ids.p};
+    if (!prepared(p, PREP_LOCK_IDS, LOCK_IDS_SQL) || !prepared(p, PREP_RECORD, RECORD_SQL)) {
+        strbuf_cleanup(&ids);
+        return fail(p, NULL, "preparing", err, errlen);
+    }
+    PGresult **out = calloc(n + 1, sizeof *out);
+    if (!out)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     int rc = -1;
     for (int attempt = 0; attempt < RETRIES && rc != 0; attempt++) {
-        size_t lost = 0;
-        if (begin_relaxed(p, err, errlen) != 0)
+        bool again = false;
+        rc = pipeline_tx(p, n + 1, record_stmt, &rec, false, out, &again, err, errlen);
+        if (rc != 0 && !again)
             break;
-        PGresult *r = NULL;
-        bool bad = lock_queues(p, NULL, ids.p, &r) != 0;
-        for (size_t i = 0; !bad && i < n; i++) {
-            PQclear(r);
-            struct args a = {0};
-            a_i64(&a, res[i].id);
-            a_text(&a, status[res[i].kind]);
-            if (res[i].http_status)
-                a_i64(&a, res[i].http_status);
-            else
-                a_null(&a);
-            if (res[i].kind == STORE_DELIVERED)
-                a_i64(&a, res[i].at_ms);
-            else
-                a_null(&a);
-            a_i64(&a, res[i].kind == STORE_RETRY ? res[i].next_attempt_ms : 0);
-            if (res[i].error)
-                a_text(&a, res[i].error);
-            else
-                a_null(&a);
-            if (!res[i].response)
-                a_null(&a);
-            else if (add_sealed(p, &a, "outbox.response", res[i].id, res[i].response,
-                                res[i].response_len) != 0) {
-                r = NULL;
-                bad = true;
-                break;
-            }
-            if (res[i].locations)
-                a_text(&a, res[i].locations);
-            else
-                a_null(&a);
-            a_i64(&a, res[i].lease);
-            /* only under the lease it was claimed with; a done head hands over to the next
-             * row of its queue, or goes */
-            r = run(p,
-                    "WITH u AS (UPDATE outbox SET status = $2, attempts = attempts + 1,"
-                    " lease_until = NULL, lease_owner = NULL, last_http_status = $3,"
-                    " delivered_at = $4, next_attempt_at = $5, last_error = $6, response = $7,"
-                    " locations = $8 WHERE id = $1 AND lease_gen = $9"
-                    " RETURNING id, ordering_key, status)"
-                    " SELECT id, ordering_key, status FROM u",
-                    &a);
-            bad = !ok(r);
-            if (bad)
-                break;
-            if (PQntuples(r) == 0) {
-                lost++;
-                continue;
-            }
-            if (res[i].kind == STORE_RETRY)
-                continue;
-            struct args h = {0};
-            char *key = dup_value(r, 0, 1); /* r is cleared next */
-            a_i64(&h, res[i].id);
-            a_text(&h, key);
-            PQclear(r);
-            r = run(p,
-                    "WITH n AS (SELECT min(id) AS id FROM outbox WHERE ordering_key = $2"
-                    " AND status IN ('pending', 'retry')),"
-                    " u AS (UPDATE outbox_heads SET outbox_id = n.id FROM n WHERE n.id IS NOT NULL"
-                    " AND ordering_key = $2 AND outbox_id = $1 RETURNING 1)"
-                    " DELETE FROM outbox_heads WHERE ordering_key = $2 AND outbox_id = $1"
-                    " AND (SELECT id FROM n) IS NULL",
-                    &h);
-            free(key);
-            bad = !ok(r);
-        }
-        if (bad) {
-            bool again = retryable(r);
-            fail(p, r, "recording deliveries", err, errlen);
-            PQclear(r);
-            rollback(p);
-            if (!again)
-                break;
-            continue;
-        }
-        PQclear(r);
-        rc = end_tx(p, false, "recording deliveries", err, errlen);
-        *stale = lost;
     }
+    for (size_t i = 1; rc == 0 && i <= n; i++) /* the rows another claim holds now */
+        *stale += strcmp(PQgetvalue(out[i], 0, 0), "0") == 0;
+    for (size_t i = 0; i <= n; i++)
+        PQclear(out[i]);
+    free(out);
     strbuf_cleanup(&ids);
-    return rc;
+    return rc == 0 ? 0 : -1;
 }
 
 static int pg_renew(struct store *base, const int64_t *ids, const int64_t *leases,
@@ -1305,12 +1388,12 @@ static int pg_renew(struct store *base, const int64_t *ids, const int64_t *lease
     a_text(&a, a_leases.p);
     a_text(&a, a_until.p);
     /* only under the generation each was claimed with: one taken over is not ours */
-    PGresult *r =
-        run(p,
-            "UPDATE outbox o SET lease_until = l.until FROM unnest($1::bigint[], $2::bigint[],"
-            " $3::bigint[]) AS l(id, gen, until) WHERE o.id = l.id AND o.lease_gen = l.gen"
-            " AND o.lease_until IS NOT NULL",
-            &a);
+    PGresult *r = run_prepared(
+        p, PREP_RENEW,
+        "UPDATE outbox o SET lease_until = l.until FROM unnest($1::bigint[], $2::bigint[],"
+        " $3::bigint[]) AS l(id, gen, until) WHERE o.id = l.id AND o.lease_gen = l.gen"
+        " AND o.lease_until IS NOT NULL",
+        &a);
     int rc = ok(r) ? 0 : fail(p, r, "renewing leases", err, errlen);
     if (rc == 0)
         *lost = n - (size_t)strtoull(PQcmdTuples(r), NULL, 10);
@@ -1520,6 +1603,10 @@ static int pg_enqueue(struct store *base, int64_t message_id, int64_t created_at
     struct pg *p = (struct pg *)base;
     if (ready(p, err, errlen) != 0 || exec(p, "BEGIN", NULL, "beginning", err, errlen) != 0)
         return -1;
+    if (exec(p, "SET LOCAL synchronous_commit = on", NULL, "beginning", err, errlen) != 0) {
+        rollback(p); /* a replay the operator was told of is durable */
+        return -1;
+    }
     struct strbuf keys;
     strbuf_init(&keys, (size_t)1 << 30);
     for (size_t i = 0; i < n; i++) {

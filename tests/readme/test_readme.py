@@ -15,6 +15,7 @@ KIND:
                  line the scenario NAME really prints, with any number in a number's place
   metrics        the admin endpoint transcript, against a running engine
   json-subset    every field of the sample tree is in `solent parse`'s tree
+  haproxy        an HAProxy configuration fragment that `haproxy -c` (Debian's) accepts
 
 Run one: python3 -m pytest tests/readme/test_readme.py -k demo --solent BIN --root .
 """
@@ -181,6 +182,8 @@ def scenario(name, solent, root, work):
                      % (harness.free_port(), harness.free_port()), root, timeout=300)
         assert rc == 0, out
         return out
+    if name == "status-cluster":
+        return cluster_status(solent, root, work)
     proc, port, conf, log = start_engine(solent, root, work, extra=(
         "[destination phr]\nkind = fhir\nurl = http://127.0.0.1:%d/\n" % harness.free_port()
         if name in ("status", "log") else ""))
@@ -224,6 +227,38 @@ def scenario(name, solent, root, work):
         if proc.poll() is None:
             stop_engine(proc, log)
     raise AssertionError("no scenario " + name)
+
+
+def cluster_status(solent, root, work):
+    """Two engines of the shipped configuration on the PostgreSQL cluster ./dev test starts,
+    a message through each, then solent status."""
+    if not os.environ.get("SOLENT_TEST_PG_DSN"):
+        pytest.fail("no PostgreSQL: run through ./dev test (tests/pg/cluster.sh)")
+    admin = os.environ["SOLENT_TEST_PG_ADMIN"].split()
+    subprocess.run(["psql", *admin, "-d", "solent", "-qX", "-c",
+                    "DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION solent"],
+                   check=True, capture_output=True)
+    store = "[store]\nkind = postgres\ndsn = %s\npassword = file:%s\n" % (
+        os.environ["SOLENT_TEST_PG_DSN"], os.environ["SOLENT_TEST_PG_PASSWORD_FILE"])
+    engines = []
+    try:
+        for name in ("solent-a", "solent-b"):
+            w = os.path.join(work, name)
+            os.makedirs(w)
+            engines.append(start_engine(solent, root, w, extra=store + "[engine]\nname = %s\n"
+                                        % name))
+        for _, port, _, _ in engines:
+            sh("solent send 127.0.0.1:%d %s" % (port, os.path.join(root, "conf", "samples")), work)
+        out = ""
+        for _ in range(150):
+            out = sh("solent status -c %s" % engines[0][2], work)[1]
+            if re.search(r"^local +directory +0 +0 +0 +\d+ +0 -$", out, re.M):
+                break
+            time.sleep(0.1)
+        return "$ solent status\n" + out
+    finally:
+        for proc, _, _, log in engines:
+            stop_engine(proc, log)
 
 
 def check_metrics(body, solent, root, work):
@@ -293,6 +328,12 @@ def test_block(block, solent, root, scratch):
         check_session(body, solent, root, str(scratch))
     elif kind == "usage":
         check_usage(arg, body, solent)
+    elif kind == "haproxy":
+        cfg = scratch / "haproxy.cfg"
+        cfg.write_text("defaults\n    timeout connect 1s\n    timeout client 60s\n"
+                       "    timeout server 60s\n" + body)
+        r = subprocess.run(["haproxy", "-c", "-f", str(cfg)], capture_output=True, text=True)
+        assert r.returncode == 0, "README.md line %d: haproxy -c: %s" % (line, r.stdout + r.stderr)
     elif kind == "conf":
         check_conf(body, scratch, solent)
     elif kind == "run":
