@@ -7,8 +7,8 @@
  *   content hash) over the first copies; a copy another engine committed meanwhile turns the
  *   insert into a duplicate of it, answered with its ACK.
  * - Each patient queue has one head (outbox_heads); every transaction that adds to or
- *   advances a queue first takes that queue's advisory lock, in one order (the key's hash),
- *   so a row queued by one engine while another delivers the head is never left headless.
+ *   advances a queue first locks its head row, in key order, so a row queued by one engine
+ *   while another delivers the head is never left headless.
  * - A claim takes heads with FOR UPDATE SKIP LOCKED and leases them (owner, until, a new
  *   generation); a result is recorded only under the generation it was claimed with, so an
  *   engine whose lease ran out and was taken over cannot complete the row (fencing).
@@ -17,6 +17,8 @@
  *   batch's token once reconnected: all of the batch is there, or none of it.
  * - Deadlocks and serialization failures are retried; a lost connection is reconnected with
  *   backoff, and what was not committed gets no positive ACK.
+ * - Round trips are what cost: an intake batch, a claim and a batch of results are one each
+ *   (prepared statements; libpq's pipeline mode for the transactions).
  * With a keyring, values are sealed as in store_sqlite (engine/crypt.h).
  */
 #include "engine/store.h"
@@ -56,6 +58,7 @@ struct pg {
     char password[AUTH_SECRET_MAX];
     char engine[CONF_NAME];
     int64_t reconnect_at_ms, backoff_ms; /* after a lost connection: when to try again */
+    int64_t vacuumed_at_ms;              /* the queue heads' last vacuum (pg_claim) */
     unsigned long long batches;          /* commit tokens: engine, process, batch */
     struct store_stats stats;
     bool sealed;
@@ -642,23 +645,20 @@ static int pipeline_tx(struct pg *p, size_t n, stmt_fn build, void *ctx, bool du
 
 /* ---- intake ---- */
 
-/* The advisory locks of the patient queues a transaction adds to or advances, in one order
- * (the keys' hashes, from keys joined by newlines or from outbox row ids). */
-/* The patient queues' advisory locks for ordering keys joined by newlines, in one order. */
+/* Every transaction that adds to a patient queue or advances its head first locks the
+ * queue's head row (those that exist), all in one order (the key): a record computes the
+ * next row only once an intake that adds one has committed, so a queue is never left without
+ * a head; and two transactions lock in the same order, so they do not deadlock. (Advisory
+ * locks did the same, at ten times the cost: measured 3 ms a record batch.) */
 #define LOCK_KEYS_SQL                                                                              \
-    "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h"     \
-    " FROM unnest(string_to_array($1, E'\\n')) k ORDER BY h) s"
+    "SELECT count(*) FROM (SELECT 1 FROM outbox_heads WHERE ordering_key = ANY("                   \
+    "string_to_array($1, E'\\n')) ORDER BY ordering_key FOR UPDATE) s"
 
-static int lock_queues(struct pg *p, const char *keys, const char *ids, PGresult **res)
+static int lock_queues(struct pg *p, const char *keys, PGresult **res)
 {
     struct args a = {0};
-    a_text(&a, keys ? keys : ids);
-    const char *sql =
-        keys ? LOCK_KEYS_SQL
-             : "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT"
-               " hashtextextended(ordering_key, 0) AS h FROM outbox WHERE id = ANY($1::bigint[])"
-               " ORDER BY h) s";
-    *res = run(p, sql, &a);
+    a_text(&a, keys);
+    *res = run(p, LOCK_KEYS_SQL, &a);
     return ok(*res) ? 0 : -1;
 }
 
@@ -1194,6 +1194,12 @@ static int pg_claim(struct store *base, const char *destination, int64_t now_ms,
     *out = NULL;
     if (ready(p, err, errlen) != 0)
         return -1;
+    /* the heads turn over once per message (a row in, a row out): dead index entries pile up
+     * at the front of the scan below faster than autovacuum comes round (a minute) */
+    if (now_ms - p->vacuumed_at_ms > 5000) {
+        p->vacuumed_at_ms = now_ms;
+        PQclear(PQexec(p->db, "VACUUM (SKIP_LOCKED) outbox_heads"));
+    }
     struct args a = {0};
     a_text(&a, destination);
     a_i64(&a, now_ms);
@@ -1276,17 +1282,17 @@ struct recording {
 };
 
 #define LOCK_IDS_SQL                                                                               \
-    "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT"                                 \
-    " hashtextextended(ordering_key, 0) AS h FROM outbox WHERE id = ANY($1::bigint[])"             \
-    " ORDER BY h) s"
+    "SELECT count(*) FROM (SELECT 1 FROM outbox_heads WHERE ordering_key IN (SELECT ordering_key"  \
+    " FROM outbox WHERE id = ANY($1::bigint[])) ORDER BY ordering_key FOR UPDATE) s"
 
 #define RECORD_SQL                                                                                 \
     "WITH u AS (UPDATE outbox SET status = $2, attempts = attempts + 1, lease_until = NULL,"       \
     " lease_owner = NULL, last_http_status = $3, delivered_at = $4, next_attempt_at = $5,"         \
     " last_error = $6, response = $7, locations = $8 WHERE id = $1 AND lease_gen = $9"             \
     " RETURNING id, ordering_key, status),"                                                        \
-    " n AS (SELECT min(o.id) AS id FROM outbox o, u WHERE o.ordering_key = u.ordering_key"         \
-    " AND o.status IN ('pending', 'retry') AND o.id <> u.id),"                                     \
+    " n AS (SELECT max(x.id) AS id FROM (SELECT o.id FROM outbox o, u"                             \
+    " WHERE o.ordering_key = u.ordering_key AND o.id > u.id AND o.status IN ('pending', 'retry')"  \
+    " ORDER BY o.id LIMIT 1) x),"                                                                  \
     " hu AS (UPDATE outbox_heads h SET outbox_id = n.id FROM u, n WHERE u.status <> 'retry'"       \
     " AND n.id IS NOT NULL AND h.ordering_key = u.ordering_key AND h.outbox_id = u.id),"           \
     " hd AS (DELETE FROM outbox_heads h USING u, n WHERE u.status <> 'retry' AND n.id IS NULL"     \
@@ -1617,7 +1623,7 @@ static int pg_enqueue(struct store *base, int64_t message_id, int64_t created_at
     }
     strbuf_append(&keys, "", 0);
     PGresult *r = NULL;
-    bool bad = n && lock_queues(p, keys.p, NULL, &r) != 0;
+    bool bad = n && lock_queues(p, keys.p, &r) != 0;
     for (size_t i = 0; !bad && i < n; i++) {
         PQclear(r);
         bad = insert_outbox(p, message_id, &o[i], created_at_ms, &r) != 0;

@@ -52,6 +52,7 @@ kind = directory
 path = {d}/data/outbox
 """)
     p = subprocess.Popen([solent, "run", "-c", conf] + AS_USER, stderr=subprocess.DEVNULL)
+    p.conf = conf
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -59,6 +60,24 @@ path = {d}/data/outbox
         except OSError:
             time.sleep(0.05)
     return p, port
+
+
+def settle(solent, confs, timeout=120):
+    """Waits until no engine has bundles left to write: a run's deliveries (a file and an
+    fsync each) must not overlap the next run's commits."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        busy = False
+        for conf in confs:
+            out = subprocess.run([solent, "status", "-c", conf], capture_output=True,
+                                 text=True).stdout.splitlines()
+            for line in out[1:]:
+                f = line.split()
+                if len(f) >= 5 and f[0] == "local" and (int(f[2]) or int(f[3]) or int(f[4])):
+                    busy = True
+        if not busy:
+            return
+        time.sleep(0.2)
 
 
 def send(solent, port, sample, count, connections, out=None):
@@ -142,9 +161,13 @@ def main():
             results = {}
             for connections, count in ((1, 2000), (16, 10000)):
                 a, b, two = [], [], []
+                confs = [lite.conf, pg1.conf, pg2.conf]
                 for _ in range(3):
+                    settle(solent, confs)
                     a.append(send(solent, lport, sample, count, connections))
+                    settle(solent, confs)
                     b.append(send(solent, pport, sample, count, connections))
+                    settle(solent, confs)
                     if connections == 16:  # the same 16 connections over two engines
                         halves = []
                         ts = [threading.Thread(target=send, args=(solent, p, sample, count // 2, 8,
