@@ -470,6 +470,27 @@ static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errl
              n->ndestinations);
 }
 
+/* Delivery's store jobs: on a thread and a connection of their own when the store takes two
+ * writers at once (store_parallel), else on intake's. */
+static int start_jobs(struct daemon *d, const struct conf *conf, char *err, size_t errlen)
+{
+    d->jobs = d->intake;
+    if (!store_parallel(d->store))
+        return 0;
+    if (!(d->jobs_store = store_open_waiting(&conf->store, err, errlen)) ||
+        store_attach_engine(d->jobs_store, conf->engine.name, err, errlen) != 0 ||
+        !(d->jobs = intake_start(d->jobs_store, err, errlen)))
+        return -1;
+    return 0;
+}
+
+static void stop_jobs(struct daemon *d)
+{
+    if (d->jobs && d->jobs != d->intake)
+        intake_stop(d->jobs);
+    d->jobs = NULL;
+}
+
 static void daemon_cleanup(struct daemon *d)
 {
     d->stopping = true; /* a reload still being read is dropped (its completion, below) */
@@ -482,6 +503,7 @@ static void daemon_cleanup(struct daemon *d)
     d->worker = NULL;
     conn_close_all(d); /* frees the listeners they kept */
     delivery_stop(d->delivery);
+    stop_jobs(d);
     if (d->intake)
         intake_stop(d->intake);
     d->intake = NULL;
@@ -497,6 +519,7 @@ static void daemon_cleanup(struct daemon *d)
     delivery_free(d->delivery);
     admin_free(d->admin);
     retention_free(d->retention);
+    store_close(d->jobs_store);
     store_close(d->store);
     if (d->wake)
         event_free(d->wake);
@@ -540,6 +563,7 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
         goto out;
     if (store_attach_engine(d->store, conf->engine.name, err, errlen) != 0 ||
         !(d->intake = intake_start(d->store, err, errlen)) ||
+        start_jobs(d, conf, err, errlen) != 0 ||
         !(d->worker = worker_start("solent-work", err, errlen)))
         goto out;
     d->wake = event_new(d->base, -1, EV_READ | EV_PERSIST, on_wake, d);
@@ -581,6 +605,7 @@ out:
         worker_stop(d->worker); /* idle: the stop waited for every frame in flight */
         d->worker = NULL;
         delivery_stop(d->delivery);
+        stop_jobs(d); /* its last records first */
         intake_stop(d->intake);
         d->intake = NULL;
         struct store_stats st = store_stats(d->store);

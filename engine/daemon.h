@@ -76,6 +76,8 @@ struct daemon {
     struct conf *conf;
     struct store *store;
     struct intake *intake;
+    struct store *jobs_store; /* delivery's own connection, when the store takes two writers */
+    struct intake *jobs;   /* where delivery's store jobs run: its own thread then, else intake */
     struct worker *worker; /* converts large frames off the loop (conn.c) */
     struct delivery *delivery;
     struct daemon_listener *listeners; /* open ones, and retired ones still serving a peer */

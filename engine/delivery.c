@@ -261,7 +261,7 @@ static void record_more(struct delivery *dv)
     dv->results = NULL;
     dv->results_tail = &dv->results;
     dv->recording = true;
-    intake_call(dv->d->intake, record_run, j);
+    intake_call(dv->d->jobs, record_run, j);
 }
 
 static void add_result(struct delivery *dv, struct pending_result *p)
@@ -536,7 +536,7 @@ static void renew_leases(struct delivery *dv)
         return;
     }
     dv->renewing = true;
-    intake_call(dv->d->intake, renew_run, j);
+    intake_call(dv->d->jobs, renew_run, j);
 }
 
 static void claim_run(struct store *s, void *arg)
@@ -850,7 +850,7 @@ static void release_ready(struct dest *ds)
     store_claims_free(ds->ready, ds->nready);
     ds->ready = NULL;
     ds->nready = ds->ready_cap = 0;
-    intake_call(ds->dv->d->intake, release_run, j);
+    intake_call(ds->dv->d->jobs, release_run, j);
 }
 
 /* The destination is back: every queue waiting for a retry time is due now. */
@@ -901,7 +901,7 @@ static void note_health(struct dest *ds, bool whole_failure, int64_t now)
         j->dv = ds->dv;
         j->now = now;
         snprintf(j->name, sizeof j->name, "%s", ds->conf.id.name);
-        intake_call(ds->dv->d->intake, due_run, j);
+        intake_call(ds->dv->d->jobs, due_run, j);
         break;
     }
     case DELIVERY_HEALTH_SAME: break;
@@ -1054,7 +1054,7 @@ static void pump(struct dest *ds)
     j->lease_until = j->now + (int64_t)ds->conf.timeout_ms + LEASE_SLACK_MS;
     ds->claiming = true;
     ds->again = false;
-    intake_call(dv->d->intake, claim_run, j);
+    intake_call(dv->d->jobs, claim_run, j);
 }
 
 static void pump_all(struct delivery *dv)

@@ -68,6 +68,11 @@ struct store *store_open_existing(const struct conf_store *cs, char *err, size_t
     return store_open_conf(cs, err, errlen);
 }
 
+bool store_parallel(const struct store *s)
+{
+    return s->ops->parallel;
+}
+
 const char *store_kind(const struct store *s)
 {
     return s->ops->kind;

@@ -125,6 +125,10 @@ int store_attach_engine(struct store *s, const char *engine, char *err, size_t e
  * meanwhile), the copy synced to disk before it takes its name. *pages: its size in pages.
  * -1 with a reason (PostgreSQL: its own tools, pg_dump and base backups, are the way). */
 int store_backup(struct store *s, const char *dest, uint64_t *pages, char *err, size_t errlen);
+/* Whether a second handle on the same store may write while this one does (PostgreSQL) —
+ * the engine then gives delivery's bookkeeping a connection and a thread of its own, so
+ * intake never waits behind it — or whether writes are one at a time anyway (SQLite). */
+bool store_parallel(const struct store *s);
 /* The back end's kind: "sqlite" or "postgres". */
 const char *store_kind(const struct store *s);
 /* Seals anew, with the keyring's newest key, every value sealed with another (or in clear),
@@ -302,6 +306,7 @@ int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, s
 struct keyring;
 struct store_ops {
     const char *kind;
+    bool parallel; /* store_parallel */
     void (*close)(struct store *s);
     int (*attach_engine)(struct store *s, const char *engine, char *err, size_t errlen);
     int (*backup)(struct store *s, const char *dest, uint64_t *pages, char *err, size_t errlen);

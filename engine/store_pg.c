@@ -1819,6 +1819,7 @@ static int pg_rekey(struct store *base, size_t batch, uint64_t *done, char *err,
 
 static const struct store_ops pg_ops = {
     .kind = "postgres",
+    .parallel = true,
     .close = pg_close,
     .attach_engine = pg_attach_engine,
     .rekey = pg_rekey,
