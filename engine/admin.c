@@ -89,7 +89,7 @@ static void gauges_run(struct store *s, void *arg)
     struct gauge_job *j = arg;
     j->rc = store_queue_gauges(s, on_gauge, j);
     if (j->rc != 0)
-        log_error("metrics_store_failed", "%s", "");
+        log_error("metrics_store_failed", "action=%s", "kept_last_figures");
     daemon_call(j->d, gauges_done, j);
 }
 
@@ -98,14 +98,14 @@ static void on_refresh(evutil_socket_t fd, short what, void *arg)
     struct admin *a = arg;
     (void)fd;
     (void)what;
-    if (a->refreshing || !a->sock || a->d->stopping || !a->d->intake)
+    if (a->refreshing || !a->sock || a->d->stopping || !a->d->chores)
         return;
     struct gauge_job *j = calloc(1, sizeof *j);
     if (!j)
         abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
     j->d = a->d;
     a->refreshing = true;
-    intake_call(a->d->intake, gauges_run, j);
+    intake_call(a->d->chores, gauges_run, j);
 }
 
 /* ---- the text format ---- */
@@ -411,9 +411,13 @@ static void on_request(struct evhttp_request *req, void *arg)
         reply(req, 200, "OK", "ok\n", 3);
         return;
     }
-    if (readyz) { /* stopping: finishing what it has, taking nothing new */
+    if (readyz) { /* starting, or stopping: finishing what it has, taking nothing new */
         if (a->d->stopping)
             reply(req, 503, "Service Unavailable", "stopping\n", 9);
+        else if (!a->d->store)
+            reply(req, 503, "Service Unavailable", "waiting for the store\n", 22);
+        else if (!a->d->delivery)
+            reply(req, 503, "Service Unavailable", "starting\n", 9);
         else
             reply(req, 200, "OK", "ready\n", 6);
         return;
@@ -502,6 +506,12 @@ int admin_configure(struct admin *a, const struct conf *c, char *err, size_t err
     if (a->sock && !a->gauges_at_ms)
         on_refresh(-1, 0, a); /* the first gauges now, not in GAUGE_MS */
     return 0;
+}
+
+void admin_started(struct admin *a)
+{
+    if (a->sock && !a->gauges_at_ms)
+        on_refresh(-1, 0, a);
 }
 
 struct admin *admin_start(struct daemon *d, const struct conf *c, char *err, size_t errlen)

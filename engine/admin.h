@@ -30,6 +30,8 @@ struct admin *admin_start(struct daemon *d, const struct conf *c, char *err, siz
 /* Takes a reloaded configuration: rebinds if the address changed, reads the token again;
  * -1 with a reason (the endpoint then keeps its previous state). */
 int admin_configure(struct admin *a, const struct conf *c, char *err, size_t errlen);
+/* The engine has its store and has started: the store's first gauges now. */
+void admin_started(struct admin *a);
 /* The /metrics text (exposed for tests of the format). */
 void admin_metrics(struct admin *a, struct strbuf *out);
 /* Frees; NULL is fine. After the store thread has stopped and its completions ran. */

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,10 +235,8 @@ static void remove_db(const char *path)
 struct batch_target {
     const char *raw, *bundle;
     size_t raw_len, bundle_len;
-    struct store *store;  /* Solent's store, or */
-    sqlite3 *db;          /* SQLite alone: two bare tables */
-    sqlite3_stmt *ins[2]; /* their inserts */
-    size_t seq;           /* messages so far: distinct control ids and hashes */
+    struct store *store; /* Solent's store, or the database alone (store_floor) */
+    size_t seq;          /* messages so far: distinct control ids and hashes */
 };
 
 /* One batch of n messages in one transaction into Solent's store, as the store thread does
@@ -280,22 +277,15 @@ static int commit_store(struct batch_target *t, size_t n)
     return 0;
 }
 
-/* The same bytes into two bare tables, nothing else: SQLite's floor. */
+/* The same bytes into two bare tables, nothing else: the database's floor. */
 static int commit_floor(struct batch_target *t, size_t n)
 {
-    int rc = sqlite3_exec(t->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK;
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_blob(t->ins[0], 1, t->raw, (int)t->raw_len, SQLITE_STATIC);
-        sqlite3_bind_blob(t->ins[1], 1, t->bundle, (int)t->bundle_len, SQLITE_STATIC);
-        for (int k = 0; k < 2; k++) {
-            rc |= sqlite3_step(t->ins[k]) != SQLITE_DONE;
-            sqlite3_reset(t->ins[k]);
-        }
+    char err[256];
+    if (store_floor(t->store, t->raw, t->raw_len, t->bundle, t->bundle_len, n, err, sizeof err)) {
+        fprintf(stderr, "solent bench: %s\n", err);
+        return -1;
     }
-    rc |= sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK;
-    if (rc)
-        fprintf(stderr, "solent bench: %s\n", sqlite3_errmsg(t->db));
-    return rc ? -1 : 0;
+    return 0;
 }
 
 /* Batches of 1, then of 16, each for `seconds`: a line of figures each; 0 when all went. */
@@ -323,8 +313,8 @@ static int time_batches(const char *label, int (*commit)(struct batch_target *, 
 
 /* The store alone: what intake's store thread does per batch (a duplicate check per
  * message, one transaction), then SQLite's floor on this disk for the same bytes (two bare
- * tables, WAL and synchronous = FULL as the store has them); each into a new database in
- * dir, removed afterwards. */
+ * tables in a new store, WAL and synchronous = FULL as intake commits: store_floor); each
+ * into a new database in dir, removed afterwards. */
 static int run_store(const char *dir, const char *file, double seconds)
 {
     struct cli_paths paths;
@@ -369,27 +359,16 @@ static int run_store(const char *dir, const char *file, double seconds)
     store_close(t.store);
     if (t.store)
         remove_db(path);
-    if (rc == 0 && (sqlite3_open(floor_path, &t.db) != SQLITE_OK ||
-                    sqlite3_exec(t.db,
-                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                                 "CREATE TABLE m (id INTEGER PRIMARY KEY, raw BLOB);"
-                                 "CREATE TABLE b (id INTEGER PRIMARY KEY, bundle BLOB);",
-                                 NULL, NULL, NULL) != SQLITE_OK ||
-                    sqlite3_prepare_v2(t.db, "INSERT INTO m (raw) VALUES (?)", -1, &t.ins[0],
-                                       NULL) != SQLITE_OK ||
-                    sqlite3_prepare_v2(t.db, "INSERT INTO b (bundle) VALUES (?)", -1, &t.ins[1],
-                                       NULL) != SQLITE_OK)) {
-        fprintf(stderr, "solent bench: %s: %s\n", floor_path, sqlite3_errmsg(t.db));
+    t.store = NULL;
+    if (rc == 0 && !(t.store = store_open(floor_path, err, sizeof err))) {
+        fprintf(stderr, "solent bench: %s\n", err);
         rc = 1;
     }
     if (rc == 0)
         rc = time_batches("SQLite alone, ", commit_floor, &t, seconds);
-    sqlite3_finalize(t.ins[0]);
-    sqlite3_finalize(t.ins[1]);
-    if (t.db) {
-        sqlite3_close(t.db);
+    store_close(t.store);
+    if (t.store)
         remove_db(floor_path);
-    }
     hl7_msg_cleanup(&m);
     cli_corpus_free(&c);
     cli_paths_cleanup(&paths);

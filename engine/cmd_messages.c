@@ -2,7 +2,8 @@
  * cmd_messages — `solent messages [-c FILE] [--status S] [--type T] [--control-id ID]
  * [--since T] [--limit N]`: one line per stored message, newest first: id, time received
  * (UTC), listener, sender, type, control id, status, error code and position, size, outbox
- * rows, the transform's warnings and unmapped fields; `--explain ID` prints that message's
+ * rows, the transform's warnings and unmapped fields, the engine that received it (a store
+ * several share); `--explain ID` prints that message's
  * ledger (what the transform warned about and left unused, by position). Never content: no field of
  * the message body is printed, and the header fields shown are made printable (a sender cannot put
  * escape sequences on the terminal).
@@ -28,7 +29,8 @@ static const char usage_text[] =
     "                       [--limit N]\n"
     "       solent messages [-c FILE] --explain ID\n"
     "Lists stored messages, newest first, metadata only (never message content); WARN and\n"
-    "UNMAPPED count what the transform warned about and the populated fields it did not use.\n"
+    "UNMAPPED count what the transform warned about and the populated fields it did not use;\n"
+    "ENGINE is the engine that received it, where several share a PostgreSQL store.\n"
     "  --explain ID       that message's ledger: each warning and unmapped field by position\n"
     "  --status S         accepted | error | rejected | duplicate | parked\n"
     "  --type T           message type prefix, e.g. ADT or ADT^A08\n"
@@ -39,7 +41,7 @@ static const char usage_text[] =
 static void print_row(void *arg, const struct store_row *r)
 {
     char when[32], err[48] = "-", sender[2 * 64 + 2], app[64], facility[64], type[64], id[128],
-                   peer[300];
+                   peer[300], engine[256];
     time_t t = (time_t)(r->received_at_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -49,12 +51,13 @@ static void print_row(void *arg, const struct store_row *r)
                  r->error_location && r->error_location[0] ? r->error_location : "-");
     snprintf(sender, sizeof sender, "%s|%s", str_printable(r->sending_app, app, sizeof app),
              str_printable(r->sending_facility, facility, sizeof facility));
-    printf("%-7lld %s %-10s %-16s %-16s %-16s %-20s %-9s %-12s %7zu %6zu %4u %u\n",
+    printf("%-7lld %s %-10s %-16s %-16s %-16s %-20s %-9s %-12s %7zu %6zu %4u %8u %s\n",
            (long long)r->id, when, r->listener,
            r->peer && r->peer[0] ? str_printable(r->peer, peer, sizeof peer) : "-", sender,
            r->message_type[0] ? str_printable(r->message_type, type, sizeof type) : "-",
            r->control_id[0] ? str_printable(r->control_id, id, sizeof id) : "-", r->status, err,
-           r->raw_len, r->noutbox, r->warnings, r->unmapped);
+           r->raw_len, r->noutbox, r->warnings, r->unmapped,
+           r->engine && r->engine[0] ? str_printable(r->engine, engine, sizeof engine) : "-");
     ++*(size_t *)arg;
 }
 
@@ -140,9 +143,9 @@ int cmd_messages_run(int argc, char **argv)
     }
     if (!(s = cli_store_open(c, "messages")))
         ;
-    else if (printf("%-7s %-20s %-10s %-16s %-16s %-16s %-20s %-9s %-12s %7s %6s %4s %s\n", "ID",
+    else if (printf("%-7s %-20s %-10s %-16s %-16s %-16s %-20s %-9s %-12s %7s %6s %4s %s %s\n", "ID",
                     "RECEIVED", "LISTENER", "PEER", "SENDER", "TYPE", "CONTROL-ID", "STATUS",
-                    "ERROR", "BYTES", "OUTBOX", "WARN", "UNMAPPED") < 0 ||
+                    "ERROR", "BYTES", "OUTBOX", "WARN", "UNMAPPED", "ENGINE") < 0 ||
              store_list(s, &f, print_row, &n) != 0)
         fprintf(stderr, "solent messages: cannot read the store at %s\n", c->store.path);
     else

@@ -51,6 +51,7 @@ static const struct key store_keys[] = {
     KEY(conf_store, K_STR, path, "data/solent.db", NULL),
     KEY(conf_store, K_STR, dsn, "", NULL),
     KEY(conf_store, K_STR, password, "", NULL),
+    KEY(conf_store, K_U32, pool, "3", NULL),
     KEY(conf_store, K_DURATION, retain_ms, "0", NULL),
     KEY(conf_store, K_STR, encryption_key, "", NULL),
 };
@@ -616,6 +617,9 @@ static int validate(struct loader *l)
     l->line = at_key(c, &c->store, "kind", 1);
     if (strcmp(c->store.kind, "postgres") == 0 && !c->store.dsn[0])
         return fail(l, "[store] kind = postgres needs dsn (e.g. host=... dbname=solent)");
+    l->line = at_key(c, &c->store, "pool", l->line);
+    if (c->store.pool < 1 || c->store.pool > 3)
+        return fail(l, "[store] pool must be 1, 2 or 3 (intake; delivery; the rest)");
     l->line = at_key(c, &c->store, "password", l->line);
     if (c->store.password[0] && strncmp(c->store.password, "env:", 4) != 0 &&
         strncmp(c->store.password, "file:", 5) != 0)

@@ -60,6 +60,7 @@ struct conf_store {
     char path[CONF_TEXT];
     char dsn[CONF_TEXT];      /* postgres: libpq's "host=... dbname=... sslmode=..." */
     char password[CONF_TEXT]; /* postgres: env:VARIABLE or file:PATH ("": none, or the dsn's) */
+    uint32_t pool;            /* postgres: connections per engine, 1-3 (daemon.c's start_pool) */
     uint64_t retain_ms;       /* what is done with goes once this old; 0: kept for ever */
     char encryption_key[CONF_TEXT]; /* file:PATH: the keys messages are sealed with ("": none) */
 };

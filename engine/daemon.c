@@ -386,6 +386,11 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     (void)what;
     if (d->stopping)
         return;
+    if (!d->delivery) { /* still starting (waiting for its store): the file is read then */
+        log_warn("reload_ignored", "detail=%s",
+                 "still starting; the configuration is read at start");
+        return;
+    }
     char why[CONF_TEXT + 64];
     if (log_reopen(why, sizeof why) != 0) /* a rotation moved the file: write a new one */
         log_error("log_reopen_failed", "error=%s kept=previous", why);
@@ -470,25 +475,61 @@ static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errl
              n->ndestinations);
 }
 
-/* Delivery's store jobs: on a thread and a connection of their own when the store takes two
- * writers at once (store_parallel), else on intake's. */
-static int start_jobs(struct daemon *d, const struct conf *conf, char *err, size_t errlen)
+static int register_events(struct daemon *d, char *err, size_t errlen)
 {
-    d->jobs = d->intake;
-    if (!store_parallel(d->store))
-        return 0;
-    if (!(d->jobs_store = store_open_waiting(&conf->store, err, errlen)) ||
-        store_attach_engine(d->jobs_store, conf->engine.name, err, errlen) != 0 ||
-        !(d->jobs = intake_start(d->jobs_store, err, errlen)))
+    d->wake = event_new(d->base, -1, EV_READ | EV_PERSIST, on_wake, d);
+    d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
+    d->sigint = evsignal_new(d->base, SIGINT, on_stop_signal, d);
+    d->sighup = evsignal_new(d->base, SIGHUP, on_reload, d);
+    if (!d->wake || !d->sigterm || !d->sigint || !d->sighup || event_add(d->wake, NULL) ||
+        event_add(d->sigterm, NULL) || event_add(d->sigint, NULL) || event_add(d->sighup, NULL)) {
+        snprintf(err, errlen, "cannot register the loop's events");
         return -1;
+    }
     return 0;
 }
 
-static void stop_jobs(struct daemon *d)
+/* Passes ms with the loop running, so the admin endpoint answers (/readyz: 503 until the
+ * engine has its store) and a stop signal is heard while the store is waited for; false once
+ * stopping. */
+static bool wait_serving(void *arg, unsigned ms)
 {
-    if (d->jobs && d->jobs != d->intake)
-        intake_stop(d->jobs);
-    d->jobs = NULL;
+    struct daemon *d = arg;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    if (!d->stopping && event_base_loopexit(d->base, &tv) == 0)
+        event_base_dispatch(d->base);
+    return !d->stopping;
+}
+
+/* The store's connections past intake's: with [store] pool = 2 delivery's claims and records
+ * run on a thread and a connection of their own, with 3 the rest (the admin's reads,
+ * retention's purges) on a third, so neither waits behind intake's commits; fewer, or a store
+ * with one writer at a time (SQLite, !store_parallel), and they share intake's. */
+static int start_pool(struct daemon *d, const struct conf *conf, char *err, size_t errlen)
+{
+    unsigned n = store_parallel(d->store) ? conf->store.pool : 1;
+    struct intake **role[] = {&d->jobs, &d->chores};
+    for (unsigned i = 0; i < 2; i++) {
+        *role[i] = i + 1 < n ? NULL : d->intake;
+        if (*role[i])
+            continue;
+        if (!(d->pool_store[i] = store_open_waiting(&conf->store, wait_serving, d, err, errlen)) ||
+            store_attach_engine(d->pool_store[i], conf->engine.name, err, errlen) != 0 ||
+            !(d->pool[i] = intake_start(d->pool_store[i], err, errlen)))
+            return -1;
+        *role[i] = d->pool[i];
+    }
+    return 0;
+}
+
+/* Stops the pool's threads (what they were given runs first), delivery's before the rest. */
+static void stop_pool(struct daemon *d)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        intake_stop(d->pool[i]);
+        d->pool[i] = NULL;
+    }
+    d->jobs = d->chores = NULL;
 }
 
 static void daemon_cleanup(struct daemon *d)
@@ -503,7 +544,7 @@ static void daemon_cleanup(struct daemon *d)
     d->worker = NULL;
     conn_close_all(d); /* frees the listeners they kept */
     delivery_stop(d->delivery);
-    stop_jobs(d);
+    stop_pool(d);
     if (d->intake)
         intake_stop(d->intake);
     d->intake = NULL;
@@ -519,7 +560,8 @@ static void daemon_cleanup(struct daemon *d)
     delivery_free(d->delivery);
     admin_free(d->admin);
     retention_free(d->retention);
-    store_close(d->jobs_store);
+    for (unsigned i = 0; i < 2; i++)
+        store_close(d->pool_store[i]);
     store_close(d->store);
     if (d->wake)
         event_free(d->wake);
@@ -559,23 +601,20 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the event loop");
         goto out;
     }
-    if (!(d->store = store_open_waiting(&conf->store, err, errlen)))
+    if (register_events(d, err, errlen) != 0)
+        goto out;
+    /* a database not there yet is waited for with the admin endpoint up (/readyz: 503) */
+    if (!(d->store = store_open_conf(&conf->store, err, errlen)) &&
+        strstr(err, STORE_UNREACHABLE) && (d->admin = admin_start(d, conf, err, errlen)) &&
+        !(d->store = store_open_waiting(&conf->store, wait_serving, d, err, errlen)) && d->stopping)
+        rc = 0; /* a stop while waiting: nothing was taken, nothing to finish */
+    if (!d->store)
         goto out;
     if (store_attach_engine(d->store, conf->engine.name, err, errlen) != 0 ||
+        (!d->admin && !(d->admin = admin_start(d, conf, err, errlen))) ||
         !(d->intake = intake_start(d->store, err, errlen)) ||
-        start_jobs(d, conf, err, errlen) != 0 ||
+        start_pool(d, conf, err, errlen) != 0 ||
         !(d->worker = worker_start("solent-work", err, errlen)))
-        goto out;
-    d->wake = event_new(d->base, -1, EV_READ | EV_PERSIST, on_wake, d);
-    d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
-    d->sigint = evsignal_new(d->base, SIGINT, on_stop_signal, d);
-    d->sighup = evsignal_new(d->base, SIGHUP, on_reload, d);
-    if (!d->wake || !d->sigterm || !d->sigint || !d->sighup || event_add(d->wake, NULL) ||
-        event_add(d->sigterm, NULL) || event_add(d->sigint, NULL) || event_add(d->sighup, NULL)) {
-        snprintf(err, errlen, "cannot register the loop's events");
-        goto out;
-    }
-    if (!(d->admin = admin_start(d, conf, err, errlen)))
         goto out;
     if (!(d->retention = retention_start(d))) {
         snprintf(err, errlen, "cannot start the retention timer");
@@ -591,6 +630,7 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     if (!(d->delivery = delivery_start(d, err, errlen)))
         goto out;
     delivery_configure(d->delivery, conf);
+    admin_started(d->admin);
     log_info("started", "version=%s store=%s listeners=%zu routes=%zu open_files_max=%llu",
              SOLENT_VERSION,
              strcmp(conf->store.kind, "postgres") == 0 ? "postgres" : conf->store.path,
@@ -605,7 +645,7 @@ out:
         worker_stop(d->worker); /* idle: the stop waited for every frame in flight */
         d->worker = NULL;
         delivery_stop(d->delivery);
-        stop_jobs(d); /* its last records first */
+        stop_pool(d); /* delivery's last records first */
         intake_stop(d->intake);
         d->intake = NULL;
         struct store_stats st = store_stats(d->store);

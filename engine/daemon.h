@@ -76,8 +76,12 @@ struct daemon {
     struct conf *conf;
     struct store *store;
     struct intake *intake;
-    struct store *jobs_store; /* delivery's own connection, when the store takes two writers */
-    struct intake *jobs;   /* where delivery's store jobs run: its own thread then, else intake */
+    /* [store] pool: the store's connections past intake's, each with a thread of its own
+     * (store_parallel); jobs and chores are one of them or intake itself */
+    struct store *pool_store[2];
+    struct intake *pool[2];
+    struct intake *jobs;   /* where delivery's claims and records run */
+    struct intake *chores; /* where the rest runs: the admin's reads, retention's purges */
     struct worker *worker; /* converts large frames off the loop (conn.c) */
     struct delivery *delivery;
     struct daemon_listener *listeners; /* open ones, and retired ones still serving a peer */

@@ -267,6 +267,8 @@ void intake_call(struct intake *in, void (*fn)(struct store *s, void *arg), void
 
 void intake_stop(struct intake *in)
 {
+    if (!in)
+        return;
     pthread_mutex_lock(&in->lock);
     in->stopping = true;
     pthread_cond_signal(&in->wake);

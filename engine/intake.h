@@ -33,11 +33,12 @@ struct intake;
 struct intake *intake_start(struct store *s, char *err, size_t errlen);
 /* Queues item (taken); the done callback comes after its batch commits. */
 void intake_submit(struct intake *in, struct intake_item *item);
-/* Runs fn(store, arg) on the store thread, before the next batch: the one writer of the store
- * does delivery's claims and records too. fn reports back itself (daemon_call). */
+/* Runs fn(store, arg) on the store thread, before the next batch (an intake started for other
+ * work than commits — daemon.c's pool — runs only these). fn reports back itself
+ * (daemon_call). */
 void intake_call(struct intake *in, void (*fn)(struct store *s, void *arg), void *arg);
 /* Runs what is queued (jobs, then commits), stops the thread and frees the intake (not the
- * store). */
+ * store); NULL: nothing. */
 void intake_stop(struct intake *in);
 
 #endif

@@ -41,8 +41,8 @@ static void batch_done(void *arg)
 {
     struct retention *r = arg;
     struct daemon *d = r->d;
-    if (r->rc == 1 && !d->stopping && d->intake) {
-        intake_call(d->intake, batch_run, r); /* the rest of the pass, after what queued */
+    if (r->rc == 1 && !d->stopping && d->chores) {
+        intake_call(d->chores, batch_run, r); /* the rest of the pass, after what queued */
         return;
     }
     r->running = false;
@@ -72,11 +72,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     uint64_t retain = d->conf->store.retain_ms;
-    if (r->running || d->stopping || !d->intake || retain == 0)
+    if (r->running || d->stopping || !d->chores || retain == 0)
         return;
     r->pass = (struct store_purge){.before_ms = store_now_ms() - (int64_t)retain};
     r->running = true;
-    intake_call(d->intake, batch_run, r);
+    intake_call(d->chores, batch_run, r);
 }
 
 struct retention *retention_start(struct daemon *d)

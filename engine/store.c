@@ -48,14 +48,18 @@ struct store *store_open_conf(const struct conf_store *cs, char *err, size_t err
     return s;
 }
 
-struct store *store_open_waiting(const struct conf_store *cs, char *err, size_t errlen)
+struct store *store_open_waiting(const struct conf_store *cs, bool (*wait)(void *arg, unsigned ms),
+                                 void *arg, char *err, size_t errlen)
 {
     for (unsigned wait_ms = 500;; wait_ms = wait_ms * 2 > 5000 ? 5000 : wait_ms * 2) {
         struct store *s = store_open_conf(cs, err, errlen);
         if (s || !strstr(err, STORE_UNREACHABLE))
             return s;
         log_warn("store_unreachable", "kind=%s next_in_ms=%u error=%s", cs->kind, wait_ms, err);
-        usleep(wait_ms * 1000);
+        if (!wait(arg, wait_ms)) {
+            snprintf(err, errlen, "%s", STORE_STOPPED);
+            return NULL;
+        }
     }
 }
 
@@ -232,4 +236,10 @@ int store_enqueue(struct store *s, int64_t message_id, int64_t created_at_ms,
 int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen)
 {
     return s->ops->purge(s, p, max, err, errlen);
+}
+
+int store_floor(struct store *s, const void *a, size_t alen, const void *b, size_t blen, size_t n,
+                char *err, size_t errlen)
+{
+    return s->ops->floor(s, a, alen, b, blen, n, err, errlen);
 }

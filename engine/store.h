@@ -69,6 +69,7 @@ struct store_row {
     int64_t id, received_at_ms;
     const char *listener, *sending_app, *sending_facility, *control_id, *message_type;
     const char *peer;
+    const char *engine; /* the engine that received it, where several share the store ("": -) */
     const char *status;
     int error_code;
     const char *error_location;
@@ -107,8 +108,13 @@ struct conf_store;
 struct store *store_open_conf(const struct conf_store *cs, char *err, size_t errlen);
 /* The same for an engine starting: a database it cannot reach yet (PostgreSQL down, the
  * network not up) is tried again, 0.5 s doubling to 5 s, each failure logged
- * (event=store_unreachable), until it answers; any other failure is returned at once. */
-struct store *store_open_waiting(const struct conf_store *cs, char *err, size_t errlen);
+ * (event=store_unreachable), until it answers; any other failure is returned at once. Between
+ * tries wait(arg, ms) passes the time (the daemon runs its loop meanwhile, so its admin
+ * endpoint answers /readyz 503); when it returns false (a stop) the wait ends: NULL with
+ * STORE_STOPPED in err. */
+#define STORE_STOPPED "stopped while waiting for the database"
+struct store *store_open_waiting(const struct conf_store *cs, bool (*wait)(void *arg, unsigned ms),
+                                 void *arg, char *err, size_t errlen);
 /* The same for a command that reads what an engine wrote: a store that does not exist yet
  * (no SQLite file) is an error saying so, not a new empty one. */
 struct store *store_open_existing(const struct conf_store *cs, char *err, size_t errlen);
@@ -301,6 +307,15 @@ struct store_purge {
  * done, -1 with a reason. */
 int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen);
 
+/* ---- the benchmark's floor ---- */
+
+/* What the database itself does for the bytes one message's commit writes: n copies of a
+ * and b into two bare tables (solent_floor_a, solent_floor_b, made the first time) in one
+ * transaction, as durable as intake's commits — the floor `solent bench store` sets the
+ * store beside. n = 0 drops the two tables. -1 with a reason. */
+int store_floor(struct store *s, const void *a, size_t alen, const void *b, size_t blen, size_t n,
+                char *err, size_t errlen);
+
 /* ---- the back ends' side: what each fills in (callers use the functions above) ---- */
 
 struct keyring;
@@ -346,6 +361,8 @@ struct store_ops {
                    const struct store_outbox *o, size_t n, int64_t replaced_id, int64_t now_ms,
                    char *err, size_t errlen);
     int (*purge)(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen);
+    int (*floor)(struct store *s, const void *a, size_t alen, const void *b, size_t blen, size_t n,
+                 char *err, size_t errlen);
 };
 
 /* Every back end's handle begins with this. */

@@ -276,11 +276,11 @@ static void quiet(void *arg, const char *message)
 
 static int connect_db(struct pg *p, char *err, size_t errlen)
 {
-    const char *keys[] = {"dbname", "password", "application_name", "connect_timeout", NULL};
-    const char *vals[] = {p->conninfo, p->password[0] ? p->password : NULL, "solent", "10", NULL};
-    if (!p->password[0])
-        keys[1] = "application_name", vals[1] = "solent", keys[2] = "connect_timeout",
-        vals[2] = "10", keys[3] = NULL;
+    /* pg_stat_activity names the engine holding each connection: solent/NAME */
+    char app[CONF_NAME + 8];
+    snprintf(app, sizeof app, "solent%s%s", p->engine[0] ? "/" : "", p->engine);
+    const char *keys[] = {"dbname", "application_name", "connect_timeout", "password", NULL};
+    const char *vals[] = {p->conninfo, app, "10", p->password[0] ? p->password : NULL, NULL};
     if (p->db)
         PQfinish(p->db);
     p->db = PQconnectdbParams(keys, vals, 1); /* dbname expands the dsn */
@@ -545,13 +545,19 @@ static int pg_attach_engine(struct store *base, const char *engine, char *err, s
 {
     struct pg *p = (struct pg *)base;
     snprintf(p->engine, sizeof p->engine, "%s", engine);
-    struct args a = {0};
+    char app[CONF_NAME + 8];
+    snprintf(app, sizeof app, "solent/%s", engine);
+    struct args named = {0}, a = {0};
+    a_text(&named, app);
     a_text(&a, engine);
     a_i64(&a, store_now_ms());
-    return exec(p,
-                "INSERT INTO engines (name, started_at) VALUES ($1, $2)"
-                " ON CONFLICT (name) DO UPDATE SET started_at = $2",
-                &a, "recording the engine", err, errlen);
+    return exec(p, "SELECT set_config('application_name', $1, false)", &named,
+                "naming the connection", err, errlen) != 0
+               ? -1
+               : exec(p,
+                      "INSERT INTO engines (name, started_at) VALUES ($1, $2)"
+                      " ON CONFLICT (name) DO UPDATE SET started_at = $2",
+                      &a, "recording the engine", err, errlen);
 }
 
 /* ---- transactions in one round trip ---- */
@@ -1089,7 +1095,8 @@ static int pg_list(struct store *base, const struct store_filter *f,
         run(p,
             "SELECT id, received_at, listener, sending_app, sending_facility, control_id,"
             " message_type, status, error_code, error_location, octet_length(raw), outbox_rows,"
-            " warnings, unmapped, peer FROM messages WHERE ($1::text IS NULL OR status = $1)"
+            " warnings, unmapped, peer, engine FROM messages"
+            " WHERE ($1::text IS NULL OR status = $1)"
             " AND ($2::text IS NULL OR starts_with(message_type, $2)) AND received_at >= $3"
             " AND ($5::text IS NULL OR control_id = $5) ORDER BY id DESC LIMIT $4",
             &a);
@@ -1111,6 +1118,7 @@ static int pg_list(struct store *base, const struct store_filter *f,
             .warnings = (uint32_t)i64(r, i, 12),
             .unmapped = (uint32_t)i64(r, i, 13),
             .peer = PQgetvalue(r, i, 14),
+            .engine = PQgetvalue(r, i, 15),
         };
         fn(arg, &row);
     }
@@ -1817,6 +1825,38 @@ static int pg_rekey(struct store *base, size_t batch, uint64_t *done, char *err,
                 errlen);
 }
 
+static int pg_floor(struct store *base, const void *a, size_t alen, const void *b, size_t blen,
+                    size_t n, char *err, size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    if (ready(p, err, errlen) != 0)
+        return -1;
+    if (n == 0)
+        return exec(p, "DROP TABLE IF EXISTS solent_floor_a, solent_floor_b", NULL,
+                    "dropping the floor", err, errlen);
+    if (exec(p,
+             "CREATE TABLE IF NOT EXISTS solent_floor_a (id BIGSERIAL PRIMARY KEY, v BYTEA);"
+             "CREATE TABLE IF NOT EXISTS solent_floor_b (id BIGSERIAL PRIMARY KEY, v BYTEA)",
+             NULL, "making the floor", err, errlen) != 0 ||
+        exec(p, "BEGIN", NULL, "beginning", err, errlen) != 0)
+        return -1;
+    struct args x[2] = {{0}, {0}};
+    a_bytes(&x[0], a, alen);
+    a_bytes(&x[1], b, blen);
+    int rc = exec(p, "SET LOCAL synchronous_commit = on", NULL, "beginning", err, errlen);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        for (int k = 0; k < 2 && rc == 0; k++)
+            rc = exec(p,
+                      k ? "INSERT INTO solent_floor_b (v) VALUES ($1)"
+                        : "INSERT INTO solent_floor_a (v) VALUES ($1)",
+                      &x[k], "writing the floor", err, errlen);
+    if (rc != 0) {
+        rollback(p);
+        return -1;
+    }
+    return exec(p, "COMMIT", NULL, "committing", err, errlen);
+}
+
 static const struct store_ops pg_ops = {
     .kind = "postgres",
     .parallel = true,
@@ -1844,4 +1884,5 @@ static const struct store_ops pg_ops = {
     .message_get = pg_message_get,
     .enqueue = pg_enqueue,
     .purge = pg_purge,
+    .floor = pg_floor,
 };

@@ -26,7 +26,7 @@ struct sq {
     sqlite3 *db;
     sqlite3_stmt *insert_message, *insert_outbox, *insert_bundle, *insert_head, *find_duplicate;
     sqlite3_stmt *next_id;  /* a message's id, chosen before it is written (its sealed raw's) */
-    sqlite3_stmt *cache[6]; /* delivery's statements (STMT_*), prepared on first use */
+    sqlite3_stmt *cache[8]; /* delivery's statements (STMT_*), prepared on first use */
     struct store_stats stats;
     bool sealed;        /* a keyring is set: what holds patient data is sealed */
     struct crypt *c;    /* its contexts and keys (freed and wiped at close) */
@@ -632,8 +632,17 @@ static struct store_stats sq_stats(const struct store *base)
 
 /* ---- delivery ---- */
 
-enum { STMT_CLAIM, STMT_LEASE, STMT_RECORD, STMT_ADVANCE, STMT_DROP_HEAD, STMT_RELEASE };
-_Static_assert(STMT_RELEASE < sizeof((struct sq *)0)->cache / sizeof(sqlite3_stmt *),
+enum {
+    STMT_CLAIM,
+    STMT_LEASE,
+    STMT_RECORD,
+    STMT_ADVANCE,
+    STMT_DROP_HEAD,
+    STMT_RELEASE,
+    STMT_FLOOR_A,
+    STMT_FLOOR_B
+};
+_Static_assert(STMT_FLOOR_B < sizeof((struct sq *)0)->cache / sizeof(sqlite3_stmt *),
                "a cache slot per statement");
 
 /* Statement slot of the cache, prepared once with sql and reset for a new use; NULL on
@@ -1335,6 +1344,44 @@ static int sq_rekey(struct store *base, size_t batch, uint64_t *done, char *err,
     return rc == SQLITE_DONE ? 0 : db_fail(s, "forgetting the older keys", err, errlen);
 }
 
+static int sq_floor(struct store *base, const void *a, size_t alen, const void *b, size_t blen,
+                    size_t n, char *err, size_t errlen)
+{
+    struct sq *s = (struct sq *)base;
+    if (n == 0) {
+        for (int k = STMT_FLOOR_A; k <= STMT_FLOOR_B; k++) {
+            sqlite3_finalize(s->cache[k]);
+            s->cache[k] = NULL;
+        }
+        return exec(s, "DROP TABLE IF EXISTS solent_floor_a; DROP TABLE IF EXISTS solent_floor_b",
+                    err, errlen);
+    }
+    if (exec(s,
+             "CREATE TABLE IF NOT EXISTS solent_floor_a (id INTEGER PRIMARY KEY, v BLOB);"
+             "CREATE TABLE IF NOT EXISTS solent_floor_b (id INTEGER PRIMARY KEY, v BLOB);"
+             "BEGIN IMMEDIATE",
+             err, errlen) != 0)
+        return -1;
+    sqlite3_stmt *ins[2] = {cached(s, STMT_FLOOR_A, "INSERT INTO solent_floor_a (v) VALUES (?1)"),
+                            cached(s, STMT_FLOOR_B, "INSERT INTO solent_floor_b (v) VALUES (?1)")};
+    const void *v[2] = {a, b};
+    size_t len[2] = {alen, blen};
+    bool bad = !ins[0] || !ins[1];
+    for (size_t i = 0; i < n && !bad; i++)
+        for (int k = 0; k < 2 && !bad; k++) {
+            sqlite3_bind_blob(ins[k], 1, v[k], (int)len[k], SQLITE_STATIC);
+            bad = sqlite3_step(ins[k]) != SQLITE_DONE;
+            sqlite3_reset(ins[k]);
+        }
+    if (bad) {
+        char ignored[64];
+        snprintf(err, errlen, "store: %s", sqlite3_errmsg(s->db));
+        exec(s, "ROLLBACK", ignored, sizeof ignored);
+        return -1;
+    }
+    return exec(s, "COMMIT", err, errlen);
+}
+
 static const struct store_ops sqlite_ops = {
     .kind = "sqlite",
     .close = sq_close,
@@ -1360,4 +1407,5 @@ static const struct store_ops sqlite_ops = {
     .message_get = sq_message_get,
     .enqueue = sq_enqueue,
     .purge = sq_purge,
+    .floor = sq_floor,
 };

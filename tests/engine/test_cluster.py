@@ -50,8 +50,8 @@ def database():
 class ClusterEngine(DeliveryEngine):
     """A DeliveryEngine on the shared PostgreSQL store, named."""
 
-    def __init__(self, solent, root, work, port, fhir_port, name):
-        self.name = name
+    def __init__(self, solent, root, work, port, fhir_port, name, pool=3):
+        self.name, self.pool = name, pool
         super().__init__(solent, root, work, port, fhir_port, timeout="2s")
 
     def write(self, routes="adt, oru", extra=""):
@@ -60,8 +60,9 @@ class ClusterEngine(DeliveryEngine):
             text = f.read()
         text = text.replace("[engine]\n", "[engine]\nname = %s\n" % self.name, 1).replace(
             "[store]\npath = %s/data/solent.db\n" % self.work,
-            "[store]\nkind = postgres\ndsn = %s\npassword = file:%s\n"
-            % (os.environ["SOLENT_TEST_PG_DSN"], os.environ["SOLENT_TEST_PG_PASSWORD_FILE"]), 1
+            "[store]\nkind = postgres\ndsn = %s\npassword = file:%s\npool = %d\n"
+            % (os.environ["SOLENT_TEST_PG_DSN"], os.environ["SOLENT_TEST_PG_PASSWORD_FILE"],
+               self.pool), 1
         ).replace("destinations = phr, copy", "destinations = phr")  # a directory is one host's
         with open(self.conf, "w") as f:
             f.write(text)
@@ -75,12 +76,13 @@ class ClusterEngine(DeliveryEngine):
                                   'outcome="delivered"}', 0)
 
 
-def engines(solent, root, tmp_path, fhir, n):
+def engines(solent, root, tmp_path, fhir, n, pools=None):
     out = []
     for i in range(n):
         work = tmp_path / ("engine-%d" % i)
         work.mkdir()
-        e = ClusterEngine(solent, root, str(work), free_ports(), fhir.port, "engine-%d" % i)
+        e = ClusterEngine(solent, root, str(work), free_ports(), fhir.port, "engine-%d" % i,
+                          pool=pools[i] if pools else 3)
         e.start()
         out.append(e)
     return out
@@ -170,7 +172,13 @@ def stored_once(plan):
 
 
 def test_three_engines_share_the_work(solent, root, tmp_path, database, fhir):
-    es = engines(solent, root, tmp_path, fhir, 3)
+    """engine-2 holds one connection ([store] pool = 1), the others three (the default):
+    pg_stat_activity names each (application_name solent/NAME)."""
+    es = engines(solent, root, tmp_path, fhir, 3, pools=[3, 3, 1])
+    held = dict(psql("SELECT application_name, count(*) FROM pg_stat_activity"
+                     " WHERE application_name LIKE 'solent/%' GROUP BY 1"))
+    check(held == {"solent/engine-0": 3, "solent/engine-1": 3, "solent/engine-2": 1},
+          "each engine holds its pool: %r" % held)
     plan = traffic("K", 200)
     spray([e.port for e in es], plan)
     check(drained(), "every ACKed message delivered")
@@ -190,6 +198,14 @@ def test_three_engines_share_the_work(solent, root, tmp_path, database, fhir):
     listed = [line.split()[0] for line in lines[lines.index(next(x for x in lines if
                                                              x.startswith("ENGINE"))) + 1:]]
     check(listed == ["engine-0", "engine-1", "engine-2"], "and lists its engines: %s" % status)
+    out = subprocess.run([solent, "messages", "-c", es[1].conf, "--limit", "100000"],
+                         capture_output=True, text=True).stdout.splitlines()
+    check(out[0].split()[-1] == "ENGINE", "solent messages has an ENGINE column: %s" % out[0])
+    listed = {}
+    for line in out[1:]:
+        listed[line.split()[-1]] = listed.get(line.split()[-1], 0) + 1
+    check(listed == by, "solent messages lists the whole cluster, each message with the engine "
+          "that received it: %r against %r" % (listed, by))
     for e in es:
         check(e.stop() == 0, "clean stop of %s" % e.name)
 
@@ -301,8 +317,10 @@ backend engines
 
 def test_start_before_the_database(solent, root, tmp_path, database, fhir):
     """An engine started while its database cannot be reached waits for it, saying so
-    (event=store_unreachable), not listening meanwhile; once the database answers (here a
-    forwarder to it, socat, started late) it starts and takes messages."""
+    (event=store_unreachable), not listening for MLLP meanwhile but answering /readyz 503
+    (a balancer's check) and /healthz 200; once the database answers (here a forwarder to it,
+    socat, started late) it starts, /readyz says 200, and it takes messages. A stop while it
+    waits ends it at once, cleanly."""
     relay = free_port()
     e = ClusterEngine(solent, root, str(tmp_path), free_ports(), fhir.port, "late")
     with open(e.conf) as f:
@@ -321,9 +339,13 @@ def test_start_before_the_database(solent, root, tmp_path, database, fhir):
             check(False, "it does not listen before it has its store")
         except OSError:
             pass
+        check(e.admin("/readyz") == (503, "waiting for the store\n"),
+              "not ready while it waits: %r" % (e.admin("/readyz"),))
+        check(e.admin("/healthz")[0] == 200, "alive while it waits")
         forwarder = subprocess.Popen(["socat", "TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr" % relay,
                                       "TCP:127.0.0.1:%d" % pg_port])
         check(e.wait_log(b"event=started", 1, timeout=30), "it starts once the database answers")
+        check(e.admin("/readyz") == (200, "ready\n"), "ready once started")
         plan = traffic("W", 2)
         spray([e.port], plan, threads=1)
         check(drained(), "and delivers")
@@ -332,3 +354,25 @@ def test_start_before_the_database(solent, root, tmp_path, database, fhir):
         if forwarder:
             forwarder.kill()
             forwarder.wait()
+
+
+def test_stop_while_waiting_for_the_database(solent, root, tmp_path, database, fhir):
+    """SIGTERM to an engine still waiting for its database ends it at once with status 0 and
+    event=stopping; a SIGHUP meanwhile is put off (event=reload_ignored), not applied to an
+    engine that has not started."""
+    e = ClusterEngine(solent, root, str(tmp_path), free_ports(), fhir.port, "never")
+    with open(e.conf) as f:
+        text = f.read()
+    pg_port = int(os.environ["SOLENT_TEST_PG_DSN"].split("port=")[1].split()[0])
+    with open(e.conf, "w") as f:
+        f.write(text.replace("port=%d" % pg_port, "port=%d" % free_port()))
+    harness.open_to_engine(e.work)
+    e.log = open(e.log_path, "ab")
+    e.proc = subprocess.Popen([solent, "run", "-c", e.conf] + harness.AS_USER, stderr=e.log)
+    check(e.wait_log(b"event=store_unreachable", 1), "the engine waits for its database")
+    e.proc.send_signal(signal.SIGHUP)
+    check(e.wait_log(b"event=reload_ignored", 1), "a reload while starting is put off")
+    check(e.admin("/readyz")[0] == 503, "still not ready")
+    e.proc.send_signal(signal.SIGTERM)
+    check(e.proc.wait(timeout=10) == 0, "a stop while waiting is a clean exit")
+    check(e.wait_log(b"event=stopping", 1), "and says it stopped")

@@ -883,9 +883,15 @@ static void op_purge(struct store *s)
     ck_assert_int_eq(p.phase, 2);
 }
 
+static void op_floor(struct store *s)
+{
+    char err[256];
+    ck_assert_msg(store_floor(s, "raw", 3, "bundle", 6, 2, err, sizeof err) == 0, "%s", err);
+}
+
 static void (*const store_ops[])(struct store *) = {
     op_commit,  op_duplicate_same, op_duplicate_other,    op_list,  op_claim_record,
-    op_release, op_reports,        op_message_and_replay, op_purge,
+    op_release, op_reports,        op_message_and_replay, op_purge, op_floor,
 };
 
 /* Another connection (as `solent replay` is another process) writes at once. */
@@ -909,6 +915,49 @@ static void other_writes(void)
     sqlite3_free(msg);
     sqlite3_close(db);
 }
+
+/* The benchmark's floor: bare rows in tables of their own, made on first use and dropped
+ * with n = 0, the store's messages untouched. */
+START_TEST(test_floor)
+{
+    char err[256];
+    struct store *s = open_store(NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    for (int round = 0; round < 2; round++) { /* made again after the drop */
+        for (int i = 0; i < 3; i++)
+            ck_assert_msg(store_floor(s, "raw", 3, "bundle", 6, 16, err, sizeof err) == 0, "%s",
+                          err);
+        ck_assert_msg(store_floor(s, NULL, 0, NULL, 0, 0, err, sizeof err) == 0, "%s", err);
+    }
+    struct tally t = {0};
+    struct store_filter f = {0};
+    ck_assert_int_eq(store_list(s, &f, count, &t), 0);
+    ck_assert_uint_eq(t.rows, 0);
+    ck_assert(store_is_idle(s));
+    store_close(s);
+    if (pg) { /* the tables went with the drop */
+        PGconn *db = pg_connect();
+        PGresult *r =
+            PQexec(db, "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'solent_floor%'");
+        ck_assert_str_eq(PQgetvalue(r, 0, 0), "0");
+        PQclear(r);
+        PQfinish(db);
+    } else {
+        sqlite3 *db;
+        ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+        sqlite3_stmt *st;
+        ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                            "SELECT count(*) FROM sqlite_master"
+                                            " WHERE name LIKE 'solent_floor%'",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+}
+END_TEST
 
 START_TEST(test_each_operation_leaves_the_store_idle)
 {
@@ -950,6 +999,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_status_dead_and_replay);
     tcase_add_test(tc, test_purge);
     tcase_add_test(tc, test_each_operation_leaves_the_store_idle);
+    tcase_add_test(tc, test_floor);
     if (pg) {
         tcase_add_test(tc, test_engines_share_the_work);
     } else {
