@@ -126,9 +126,15 @@ static void put_label(struct strbuf *out, const char *v)
 
 static void put_head(struct strbuf *out, const char *name, const char *type, const char *help)
 {
-    char line[256];
-    snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-    strbuf_puts(out, line);
+    strbuf_puts(out, "# HELP ");
+    strbuf_puts(out, name);
+    strbuf_putc(out, ' ');
+    strbuf_puts(out, help);
+    strbuf_puts(out, "\n# TYPE ");
+    strbuf_puts(out, name);
+    strbuf_putc(out, ' ');
+    strbuf_puts(out, type);
+    strbuf_putc(out, '\n');
 }
 
 /* name{k="v",...} value; labels alternate keys and values, NULL-terminated */
@@ -153,6 +159,13 @@ static void put_sample(struct strbuf *out, const char *name, const char *const *
 static const char *u64(char *buf, uint64_t v)
 {
     snprintf(buf, 24, "%" PRIu64, v);
+    return buf;
+}
+
+/* Milliseconds ms as seconds, in buf (24 bytes). */
+static const char *seconds(char *buf, int64_t ms)
+{
+    snprintf(buf, 24, "%.3f", (double)ms / 1e3);
     return buf;
 }
 
@@ -182,7 +195,7 @@ static void put_hist(struct strbuf *out, const char *name, const char *const lab
 /* Messages per listener and status, and open connections: the loop's own counts. */
 static void put_messages(const struct daemon *d, struct strbuf *out)
 {
-    char v[24];
+    char v[32];
     put_head(out, "solent_messages_total", "counter",
              "Messages committed since the start, by listener and stored status.");
     for (size_t i = 0; i < d->ncounts; i++)
@@ -245,6 +258,42 @@ static void put_messages(const struct daemon *d, struct strbuf *out)
         put_sample(out, "solent_in_flight_waits_total",
                    (const char *const[]){"listener", d->counts[i].listener, NULL},
                    u64(v, d->counts[i].waits));
+    put_head(out, "solent_last_message_timestamp_seconds", "gauge",
+             "When the last message was stored (Unix time; the engine's start until the first), "
+             "by listener: time() minus it is how long the interface has been quiet.");
+    for (const struct daemon_listener *l = d->listeners; l; l = l->next)
+        if (l->ev) {
+            const struct daemon_counts *n = daemon_counts_find(d, l->conf->id.name);
+            put_sample(out, "solent_last_message_timestamp_seconds",
+                       (const char *const[]){"listener", l->conf->id.name, NULL},
+                       seconds(v, n && n->last_ms ? n->last_ms : d->started_ms));
+        }
+    put_head(out, "solent_listener_quiet_after_seconds", "gauge",
+             "How long a listener may go without a message before it is an alarm ([listener] "
+             "quiet_after; 0: never), for the rule SolentInterfaceQuiet.");
+    for (const struct daemon_listener *l = d->listeners; l; l = l->next)
+        if (l->ev)
+            put_sample(out, "solent_listener_quiet_after_seconds",
+                       (const char *const[]){"listener", l->conf->id.name, NULL},
+                       seconds(v, l->conf->quiet_after_ms));
+    put_head(out, "solent_sender_last_message_timestamp_seconds", "gauge",
+             "When the last message from a sender (MSH-3, MSH-4) was stored, not counting "
+             "rejected ones (Unix time); senders past the 256th as sending_app=\"_other\".");
+    for (size_t i = 0; i < sizeof d->senders / sizeof d->senders[0]; i++)
+        if (d->senders[i].messages)
+            put_sample(out, "solent_sender_last_message_timestamp_seconds",
+                       (const char *const[]){"sending_app", d->senders[i].app, "sending_facility",
+                                             d->senders[i].facility, NULL},
+                       seconds(v, d->senders[i].last_ms));
+    put_head(out, "solent_sender_messages_total", "counter",
+             "Messages stored from a sender (MSH-3, MSH-4) since the start, not counting "
+             "rejected ones.");
+    for (size_t i = 0; i < sizeof d->senders / sizeof d->senders[0]; i++)
+        if (d->senders[i].messages)
+            put_sample(out, "solent_sender_messages_total",
+                       (const char *const[]){"sending_app", d->senders[i].app, "sending_facility",
+                                             d->senders[i].facility, NULL},
+                       u64(v, d->senders[i].messages));
     put_head(out, "solent_connections", "gauge", "Open MLLP connections, by listener.");
     for (const struct daemon_listener *l = d->listeners; l; l = l->next)
         if (l->ev)

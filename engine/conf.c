@@ -90,6 +90,7 @@ static const struct key listener_keys[] = {
     TLS_KEYS(conf_listener),
     KEY(conf_listener, K_DURATION, handshake_timeout_ms, "10s", NULL),
     KEY(conf_listener, K_LIST, peers, "", NULL),
+    KEY(conf_listener, K_DURATION, quiet_after_ms, "0", NULL),
 };
 
 static const struct key route_keys[] = {

@@ -100,6 +100,7 @@ struct conf_listener {
     struct conf_tls tls;
     uint32_t handshake_timeout_ms; /* a TLS handshake must end within this */
     struct conf_list peers;        /* empty: anyone; else only connections of these peers */
+    uint32_t quiet_after_ms;       /* no message for this long is an alarm (/metrics; 0: none) */
 };
 
 /* A peer: who it is by certificate (any of its identities among the verified CN and SANs)

@@ -631,10 +631,15 @@ static void committed(struct conn *c, int rc, enum store_status status, const ch
 {
     daemon_inflight_done(c->l->d);
     struct daemon_counts *n = daemon_counts_of(c->l->d, c->l->conf->id.name);
-    if (n && rc == 0)
+    if (n && rc == 0) {
         n->by_status[status]++;
-    else if (n)
+        n->last_ms = store_now_ms();
+        if (status != STORE_REJECTED)
+            daemon_sender_heard(c->l->d, c->result.sending_app, c->result.sending_facility,
+                                n->last_ms);
+    } else if (n) {
         n->not_stored++;
+    }
     if (c->state == CONN_CLOSING) {
         conn_free(c);
         return;

@@ -103,14 +103,40 @@ static struct event_base *new_base(void)
 
 struct daemon_counts *daemon_counts_of(struct daemon *d, const char *listener)
 {
-    for (size_t i = 0; i < d->ncounts; i++)
-        if (strcmp(d->counts[i].listener, listener) == 0)
-            return &d->counts[i];
+    struct daemon_counts *found = (struct daemon_counts *)daemon_counts_find(d, listener);
+    if (found)
+        return found;
     if (d->ncounts == sizeof d->counts / sizeof d->counts[0])
         return NULL; /* more listener names than that over reloads: no longer counted */
     struct daemon_counts *n = &d->counts[d->ncounts++];
     snprintf(n->listener, sizeof n->listener, "%s", listener);
     return n;
+}
+
+const struct daemon_counts *daemon_counts_find(const struct daemon *d, const char *listener)
+{
+    for (size_t i = 0; i < d->ncounts; i++)
+        if (strcmp(d->counts[i].listener, listener) == 0)
+            return &d->counts[i];
+    return NULL;
+}
+
+void daemon_sender_heard(struct daemon *d, const char *app, const char *facility, int64_t now_ms)
+{
+    struct daemon_sender *x = NULL;
+    for (size_t i = 0; i < d->nsenders && !x; i++)
+        if (strcmp(d->senders[i].app, app) == 0 && strcmp(d->senders[i].facility, facility) == 0)
+            x = &d->senders[i];
+    if (!x && d->nsenders < DAEMON_SENDERS) {
+        x = &d->senders[d->nsenders++];
+        snprintf(x->app, sizeof x->app, "%s", app);
+        snprintf(x->facility, sizeof x->facility, "%s", facility);
+    } else if (!x) {
+        x = &d->senders[DAEMON_SENDERS];
+        snprintf(x->app, sizeof x->app, "_other");
+    }
+    x->last_ms = now_ms;
+    x->messages++;
 }
 
 struct daemon_route_counts *daemon_route_counts_of(struct daemon *d, const char *route)
@@ -586,6 +612,7 @@ int daemon_run(struct conf *conf, char *err, size_t errlen)
     memset(d, 0, sizeof *d);
     d->conf = conf;
     d->done_tail = &d->done;
+    d->started_ms = store_now_ms();
     pthread_mutex_init(&d->lock, NULL);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file size limit is a failed write (EFBIG), not a kill */

@@ -62,7 +62,17 @@ struct daemon_counts {
     uint64_t refused;                   /* connections refused: not a listed peer, or its
                                            peer's max_connections open */
     uint64_t waits;                     /* frames held: max_in_flight reached */
+    int64_t last_ms;                    /* the last message stored (rejected ones too), 0: none */
     struct hist ack;                    /* a whole frame in → its ACK written, seconds */
+};
+
+/* A sender (MSH-3/MSH-4) and when it was last heard of, for the "interface went quiet" alarm.
+ * At most DAEMON_SENDERS are told apart; the rest are counted together as "_other". */
+#define DAEMON_SENDERS 256
+struct daemon_sender {
+    char app[CONF_NAME], facility[CONF_NAME];
+    int64_t last_ms;
+    uint64_t messages;
 };
 
 /* What the transforms of one route left unused (the ledger's counts), for /metrics. */
@@ -99,6 +109,9 @@ struct daemon {
     size_t ncounts;
     struct daemon_route_counts routes[2 * CONF_MAX_SECTIONS];
     size_t nroutes;
+    struct daemon_sender senders[DAEMON_SENDERS + 1]; /* the last: "_other" */
+    size_t nsenders;
+    int64_t started_ms;
     struct admin *admin; /* NULL while [admin] is off */
     struct retention *retention;
 };
@@ -118,6 +131,11 @@ void daemon_stop_check(struct daemon *d);
 /* The counters of the listener named so (loop thread); NULL when the table is full. */
 struct daemon_counts *daemon_counts_of(struct daemon *d, const char *listener);
 /* The counts of a route, by name (created on first use; NULL past the table's size). */
+/* The counts of listener, NULL when it has none yet (for reading them). */
+const struct daemon_counts *daemon_counts_find(const struct daemon *d, const char *listener);
+/* A message from app|facility stored at now_ms (a rejected one is not counted: it may be
+ * anyone's, with anything in MSH-3). */
+void daemon_sender_heard(struct daemon *d, const char *app, const char *facility, int64_t now_ms);
 struct daemon_route_counts *daemon_route_counts_of(struct daemon *d, const char *route);
 /* Called when a connection of l closes: frees l if it was retired and this was its last. */
 void daemon_listener_release(struct daemon_listener *l);

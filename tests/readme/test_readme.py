@@ -338,9 +338,9 @@ def test_block(block, solent, root, scratch):
         check_conf(body, scratch, solent)
     elif kind == "run":
         check_run(body, scratch)
-    elif kind == "runs":
+    elif kind == "runs":  # "runs root": from the checkout's top, else a scratch directory
         for step in re.split(r"^\$ ", body, flags=re.M)[1:]:
-            rc, out = sh(step.partition("\n")[0], scratch)
+            rc, out = sh(step.partition("\n")[0], root if arg == "root" else scratch)
             assert rc == 0, "%s: %s" % (step, out[-2000:])
     elif kind == "output":
         check_run("$ solent parse %s\n%s" % (arg, body), scratch)
