@@ -184,6 +184,7 @@ void pipeline_process(const struct pipeline_ctx *ctx, const char *frame, size_t 
     m->sending_app = r->sending_app, m->sending_facility = r->sending_facility;
     m->control_id = r->control_id, m->message_type = r->message_type;
     m->error_location = r->error_location;
+    m->route = r->route;
     m->raw = frame, m->raw_len = len;
     m->ack = r->ack.p, m->ack_len = r->ack.len;
     _Static_assert(STORE_HASH_LEN == FHIR_SHA256_LEN, "the content hash is a SHA-256");

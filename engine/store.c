@@ -243,3 +243,20 @@ int store_floor(struct store *s, const void *a, size_t alen, const void *b, size
 {
     return s->ops->floor(s, a, alen, b, blen, n, err, errlen);
 }
+
+int store_deliveries(struct store *s, int64_t message_id, bool content,
+                     void (*fn)(void *arg, const struct store_delivery *d), void *arg)
+{
+    return s->ops->deliveries(s, message_id, content, fn, arg);
+}
+
+int store_audit_add(struct store *s, const struct store_audit *a, char *err, size_t errlen)
+{
+    return s->ops->audit_add(s, a, err, errlen);
+}
+
+int store_audit_list(struct store *s, int64_t since_ms, size_t limit,
+                     void (*fn)(void *arg, const struct store_audit *a), void *arg)
+{
+    return s->ops->audit_list(s, since_ms, limit, fn, arg);
+}

@@ -61,7 +61,8 @@ struct store_message {
     uint32_t warnings, unmapped; /* the transform's ledger: counts */
     const char *ledger;          /* and its lines (positions, no content), or NULL */
     size_t ledger_len;
-    int64_t id; /* out: the message's id once committed */
+    const char *route; /* the route it took ("" or NULL: none) */
+    int64_t id;        /* out: the message's id once committed */
 };
 
 /* What `solent messages` lists: metadata only, never content. */
@@ -70,6 +71,9 @@ struct store_row {
     const char *listener, *sending_app, *sending_facility, *control_id, *message_type;
     const char *peer;
     const char *engine; /* the engine that received it, where several share the store ("": -) */
+    const char *route;  /* the route it took ("": none) */
+    const char *ack;    /* the ACK it was answered with (MSH and MSA: no patient data) */
+    size_t ack_len;
     const char *status;
     int error_code;
     const char *error_location;
@@ -83,6 +87,10 @@ struct store_filter {
     const char *control_id; /* MSH-10 exactly, NULL: any */
     int64_t since_ms;       /* 0: any */
     size_t limit;           /* 0: 1000 */
+    const char *listener, *sending_app, *sending_facility, *peer; /* exactly; NULL: any */
+    int64_t until_ms;                                             /* received before; 0: any */
+    int64_t before_id; /* ids below it only (the next page after a cursor); 0: any */
+    int64_t id;        /* this message only; 0: any */
 };
 
 struct store_stats {
@@ -307,6 +315,49 @@ struct store_purge {
  * done, -1 with a reason. */
 int store_purge(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen);
 
+/* ---- one message's deliveries, and who read what ---- */
+
+/* One delivery attempt of an outbox row: no content (the error is Solent's own text, the
+ * locations the server's ids). */
+struct store_attempt {
+    int64_t at_ms;
+    const char *outcome; /* delivered | retry | dead */
+    int http_status;     /* 0: no HTTP answer */
+    const char *error, *locations, *engine;
+};
+/* An outbox row of a message: where it goes, how it stands, every attempt; with content, the
+ * bundle and the server's last answer (a dead letter's OperationOutcome). */
+struct store_delivery {
+    int64_t id;
+    const char *destination, *status;
+    uint32_t attempts;
+    int64_t created_at_ms, delivered_at_ms, next_attempt_ms, replayed_at_ms; /* 0: not */
+    int last_http_status;
+    const char *last_error, *locations;
+    const struct store_attempt *history;
+    size_t nhistory;
+    const char *bundle, *response; /* content (NULL without it) */
+    size_t bundle_len, response_len;
+};
+/* Calls fn for each outbox row of message message_id, oldest first, with its attempts (and
+ * content when asked: opened when the store is sealed); -1 on error. */
+int store_deliveries(struct store *s, int64_t message_id, bool content,
+                     void (*fn)(void *arg, const struct store_delivery *d), void *arg);
+
+/* A read of patient data: by whom (an admin token's name, or the OS user of a command), via
+ * what (api | cli), which message, what (raw, bundles, responses, dry-run). */
+struct store_audit {
+    int64_t id, at_ms;
+    const char *who, *via, *what;
+    int64_t message_id;
+};
+/* Writes a read to the audit, durably, before the content is handed out; -1 with a reason
+ * (the content is then not handed out). */
+int store_audit_add(struct store *s, const struct store_audit *a, char *err, size_t errlen);
+/* The audit since since_ms, newest first, at most limit (0: 1000); -1 on error. */
+int store_audit_list(struct store *s, int64_t since_ms, size_t limit,
+                     void (*fn)(void *arg, const struct store_audit *a), void *arg);
+
 /* ---- the benchmark's floor ---- */
 
 /* What the database itself does for the bytes one message's commit writes: n copies of a
@@ -363,6 +414,11 @@ struct store_ops {
     int (*purge)(struct store *s, struct store_purge *p, size_t max, char *err, size_t errlen);
     int (*floor)(struct store *s, const void *a, size_t alen, const void *b, size_t blen, size_t n,
                  char *err, size_t errlen);
+    int (*deliveries)(struct store *s, int64_t message_id, bool content,
+                      void (*fn)(void *arg, const struct store_delivery *d), void *arg);
+    int (*audit_add)(struct store *s, const struct store_audit *a, char *err, size_t errlen);
+    int (*audit_list)(struct store *s, int64_t since_ms, size_t limit,
+                      void (*fn)(void *arg, const struct store_audit *a), void *arg);
 };
 
 /* Every back end's handle begins with this. */

@@ -38,7 +38,7 @@
 #define MIGRATION_LOCK 0x736f6c656e74LL /* "solent": the session lock migrations run under */
 #define RETRIES        5                /* a transaction that deadlocked, tried again */
 #define OUTBOX_MAX     16               /* outbox rows one message's insert takes along */
-#define ARGS_MAX       (20 + 5 * OUTBOX_MAX)
+#define ARGS_MAX       (21 + 5 * OUTBOX_MAX)
 /* intake's statements, prepared once per connection: an insert per outbox row count, then */
 enum {
     PREP_LOCK = OUTBOX_MAX + 1,
@@ -137,6 +137,15 @@ static const char *const migrations[] = {
      * commit (they are TOASTed past 2 KB) */
     "ALTER TABLE outbox_bundles ALTER COLUMN bundle SET COMPRESSION lz4;"
     "ALTER TABLE messages ALTER COLUMN raw SET COMPRESSION lz4;",
+    /* 3: the console (issue 16), as store_sqlite's 8: the route each message took, every
+     * delivery attempt, the audit of content reads */
+    "ALTER TABLE messages ADD COLUMN route TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE attempts (id BIGSERIAL PRIMARY KEY, outbox_id BIGINT NOT NULL,"
+    " at BIGINT NOT NULL, outcome TEXT NOT NULL, http_status INTEGER, error TEXT,"
+    " locations TEXT, engine TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX attempts_outbox ON attempts (outbox_id);"
+    "CREATE TABLE audit (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, who TEXT NOT NULL,"
+    " via TEXT NOT NULL, message_id BIGINT NOT NULL, what TEXT NOT NULL);",
 };
 
 /* ---- statements ---- */
@@ -720,15 +729,15 @@ static const char *insert_sql(struct pg *p, size_t n)
                 "WITH m AS (INSERT INTO messages (id, received_at, listener, sending_app,"
                 " sending_facility, control_id, message_type, content_hash, status,"
                 " error_code, error_location, ack, outbox_rows, warnings, unmapped, ledger,"
-                " peer, engine, commit_token, raw) VALUES"
+                " peer, engine, commit_token, raw, route) VALUES"
                 " (coalesce($1::bigint, nextval('messages_id_seq')), $2, $3, $4, $5, $6, $7, $8,"
                 " $9, $10, $11, $12, $13, $14, $15, convert_from($16, 'UTF8'), $17, $18,"
-                " $19, $20) ON CONFLICT DO NOTHING RETURNING id)");
+                " $19, $20, $21) ON CONFLICT DO NOTHING RETURNING id)");
     if (n) {
         strbuf_puts(&q, ", x (id, destination, ordering_key, entries, bundle) AS (VALUES ");
         for (size_t k = 0; k < n; k++) {
             char row[160];
-            int b = 21 + 5 * (int)k;
+            int b = 22 + 5 * (int)k;
             snprintf(row, sizeof row,
                      "%s(coalesce($%d::bigint, nextval('outbox_id_seq')), $%d::text, $%d::text,"
                      " $%d::int, $%d::bytea)",
@@ -784,6 +793,7 @@ static int message_args(struct pg *p, const struct store_message *m, int64_t id,
     a_text(a, token);
     if (add_sealed_into(p, a, &p->seals[0], "messages.raw", id, m->raw, m->raw_len) != 0)
         return -1;
+    a_text(a, m->route ? m->route : "");
     for (size_t k = 0; k < m->noutbox; k++) {
         const struct store_outbox *o = &m->outbox[k];
         if (oids)
@@ -1091,15 +1101,30 @@ static int pg_list(struct store *base, const struct store_filter *f,
         a_text(&a, f->control_id);
     else
         a_null(&a);
+    const char *exact[] = {f->listener, f->sending_app, f->sending_facility, f->peer};
+    for (int k = 0; k < 4; k++)
+        if (exact[k])
+            a_text(&a, exact[k]);
+        else
+            a_null(&a);
+    a_i64(&a, f->until_ms);
+    a_i64(&a, f->before_id);
+    a_i64(&a, f->id);
     PGresult *r =
         run(p,
             "SELECT id, received_at, listener, sending_app, sending_facility, control_id,"
             " message_type, status, error_code, error_location, octet_length(raw), outbox_rows,"
-            " warnings, unmapped, peer, engine FROM messages"
+            " warnings, unmapped, peer, engine, route, ack FROM messages"
             " WHERE ($1::text IS NULL OR status = $1)"
             " AND ($2::text IS NULL OR starts_with(message_type, $2)) AND received_at >= $3"
-            " AND ($5::text IS NULL OR control_id = $5) ORDER BY id DESC LIMIT $4",
+            " AND ($5::text IS NULL OR control_id = $5) AND ($6::text IS NULL OR listener = $6)"
+            " AND ($7::text IS NULL OR sending_app = $7)"
+            " AND ($8::text IS NULL OR sending_facility = $8) AND ($9::text IS NULL OR peer = $9)"
+            " AND ($10::bigint = 0 OR received_at < $10) AND ($11::bigint = 0 OR id < $11)"
+            " AND ($12::bigint = 0 OR id = $12) ORDER BY id DESC LIMIT $4",
             &a);
+    struct strbuf ack;
+    strbuf_init(&ack, 1 << 20);
     int rc = ok(r) ? 0 : -1;
     for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
         struct store_row row = {
@@ -1119,9 +1144,14 @@ static int pg_list(struct store *base, const struct store_filter *f,
             .unmapped = (uint32_t)i64(r, i, 13),
             .peer = PQgetvalue(r, i, 14),
             .engine = PQgetvalue(r, i, 15),
+            .route = PQgetvalue(r, i, 16),
         };
+        ack.len = 0;
+        if (!PQgetisnull(r, i, 17) && bytes(r, i, 17, &ack) == 0)
+            row.ack = ack.p ? ack.p : "", row.ack_len = ack.len;
         fn(arg, &row);
     }
+    strbuf_cleanup(&ack);
     PQclear(r);
     return rc;
 }
@@ -1304,7 +1334,9 @@ struct recording {
     " hu AS (UPDATE outbox_heads h SET outbox_id = n.id FROM u, n WHERE u.status <> 'retry'"       \
     " AND n.id IS NOT NULL AND h.ordering_key = u.ordering_key AND h.outbox_id = u.id),"           \
     " hd AS (DELETE FROM outbox_heads h USING u, n WHERE u.status <> 'retry' AND n.id IS NULL"     \
-    " AND h.ordering_key = u.ordering_key AND h.outbox_id = u.id)"                                 \
+    " AND h.ordering_key = u.ordering_key AND h.outbox_id = u.id),"                                \
+    " at AS (INSERT INTO attempts (outbox_id, at, outcome, http_status, error, locations, engine)" \
+    " SELECT u.id, $10, u.status, $3, $6, $8, $11 FROM u)"                                         \
     " SELECT count(*) FROM u"
 
 static int record_stmt(struct pg *p, void *ctx, size_t i, struct stmt *s, char *err, size_t errlen)
@@ -1344,6 +1376,8 @@ static int record_stmt(struct pg *p, void *ctx, size_t i, struct stmt *s, char *
     else
         a_null(a);
     a_i64(a, r->lease);
+    a_i64(a, r->at_ms);
+    a_text(a, p->engine);
     s->name = prepared(p, PREP_RECORD, NULL);
     return 0;
 }
@@ -1683,6 +1717,7 @@ static int pg_purge(struct store *base, struct store_purge *pp, size_t max, char
     };
     static const char *const removal[] = {
         "WITH g AS (DELETE FROM outbox_bundles WHERE outbox_id = ANY($1::bigint[])),"
+        " t AS (DELETE FROM attempts WHERE outbox_id = ANY($1::bigint[])),"
         " o AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING message_id)"
         " UPDATE messages m SET outbox_rows = m.outbox_rows - c.n FROM (SELECT message_id,"
         " count(*) AS n FROM o GROUP BY message_id) c WHERE m.id = c.message_id",
@@ -1857,6 +1892,127 @@ static int pg_floor(struct store *base, const void *a, size_t alen, const void *
     return exec(p, "COMMIT", NULL, "committing", err, errlen);
 }
 
+static int pg_deliveries(struct store *base, int64_t message_id, bool content,
+                         void (*fn)(void *arg, const struct store_delivery *d), void *arg)
+{
+    struct pg *p = (struct pg *)base;
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    struct args a = {0};
+    a_i64(&a, message_id);
+    a_text(&a, content ? "t" : "f");
+    PGresult *r = run(p,
+                      "SELECT o.id, o.destination, o.status, o.attempts, o.created_at,"
+                      " coalesce(o.delivered_at, 0), o.next_attempt_at, coalesce(o.replayed_at, 0),"
+                      " coalesce(o.last_http_status, 0), coalesce(o.last_error, ''),"
+                      " coalesce(o.locations, ''), CASE WHEN $2::boolean THEN b.bundle END,"
+                      " CASE WHEN $2::boolean THEN o.response END"
+                      " FROM outbox o LEFT JOIN outbox_bundles b ON b.outbox_id = o.id"
+                      " WHERE o.message_id = $1 ORDER BY o.id",
+                      &a),
+             *h = run(p,
+                      "SELECT t.outbox_id, t.at, t.outcome, coalesce(t.http_status, 0),"
+                      " coalesce(t.error, ''), coalesce(t.locations, ''), t.engine"
+                      " FROM attempts t JOIN outbox o ON o.id = t.outbox_id"
+                      " WHERE o.message_id = $1 AND $2::boolean IS NOT NULL ORDER BY t.id",
+                      &a);
+    int rc = ok(r) && ok(h) ? 0 : -1;
+    struct strbuf bundle, response;
+    strbuf_init(&bundle, (size_t)1 << 30);
+    strbuf_init(&response, (size_t)1 << 30);
+    struct store_attempt *hist = calloc((size_t)(rc == 0 ? PQntuples(h) : 0) + 1, sizeof *hist);
+    if (!hist)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        int64_t id = i64(r, i, 0);
+        struct store_delivery d = {.id = id,
+                                   .destination = PQgetvalue(r, i, 1),
+                                   .status = PQgetvalue(r, i, 2),
+                                   .attempts = (uint32_t)i64(r, i, 3),
+                                   .created_at_ms = i64(r, i, 4),
+                                   .delivered_at_ms = i64(r, i, 5),
+                                   .next_attempt_ms = i64(r, i, 6),
+                                   .replayed_at_ms = i64(r, i, 7),
+                                   .last_http_status = (int)i64(r, i, 8),
+                                   .last_error = PQgetvalue(r, i, 9),
+                                   .locations = PQgetvalue(r, i, 10),
+                                   .history = hist};
+        for (int k = 0; k < PQntuples(h); k++)
+            if (i64(h, k, 0) == id)
+                hist[d.nhistory++] = (struct store_attempt){
+                    i64(h, k, 1),        PQgetvalue(h, k, 2), (int)i64(h, k, 3),
+                    PQgetvalue(h, k, 4), PQgetvalue(h, k, 5), PQgetvalue(h, k, 6)};
+        bundle.len = response.len = 0;
+        if (content && !PQgetisnull(r, i, 11) &&
+            open_column(p, r, i, 11, "outbox_bundles.bundle", id, &bundle) != 0)
+            rc = -1;
+        if (content && !PQgetisnull(r, i, 12) &&
+            open_column(p, r, i, 12, "outbox.response", id, &response) != 0)
+            rc = -1;
+        if (content) {
+            d.bundle = bundle.p ? bundle.p : "", d.bundle_len = bundle.len;
+            d.response = PQgetisnull(r, i, 12) ? NULL : response.p ? response.p : "";
+            d.response_len = d.response ? response.len : 0;
+        }
+        if (rc == 0)
+            fn(arg, &d);
+    }
+    free(hist);
+    strbuf_cleanup(&bundle);
+    strbuf_cleanup(&response);
+    PQclear(r);
+    PQclear(h);
+    return rc;
+}
+
+static int pg_audit_add(struct store *base, const struct store_audit *au, char *err, size_t errlen)
+{
+    struct pg *p = (struct pg *)base;
+    if (ready(p, err, errlen) != 0)
+        return -1;
+    struct args a = {0};
+    a_i64(&a, au->at_ms);
+    a_text(&a, au->who);
+    a_text(&a, au->via);
+    a_i64(&a, au->message_id);
+    a_text(&a, au->what);
+    /* durable before the content goes out: this session's commits do not wait otherwise */
+    return exec(p,
+                "WITH s AS (SELECT set_config('synchronous_commit', 'on', true))"
+                " INSERT INTO audit (at, who, via, message_id, what)"
+                " SELECT $1, $2, $3, $4, $5 FROM s",
+                &a, "writing the audit", err, errlen);
+}
+
+static int pg_audit_list(struct store *base, int64_t since_ms, size_t limit,
+                         void (*fn)(void *arg, const struct store_audit *a), void *arg)
+{
+    struct pg *p = (struct pg *)base;
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return -1;
+    struct args a = {0};
+    a_i64(&a, since_ms);
+    a_i64(&a, limit ? (int64_t)limit : 1000);
+    PGresult *r = run(p,
+                      "SELECT id, at, who, via, message_id, what FROM audit WHERE at >= $1"
+                      " ORDER BY id DESC LIMIT $2",
+                      &a);
+    int rc = ok(r) ? 0 : -1;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        struct store_audit au = {.id = i64(r, i, 0),
+                                 .at_ms = i64(r, i, 1),
+                                 .who = PQgetvalue(r, i, 2),
+                                 .via = PQgetvalue(r, i, 3),
+                                 .message_id = i64(r, i, 4),
+                                 .what = PQgetvalue(r, i, 5)};
+        fn(arg, &au);
+    }
+    PQclear(r);
+    return rc;
+}
+
 static const struct store_ops pg_ops = {
     .kind = "postgres",
     .parallel = true,
@@ -1885,4 +2041,7 @@ static const struct store_ops pg_ops = {
     .enqueue = pg_enqueue,
     .purge = pg_purge,
     .floor = pg_floor,
+    .deliveries = pg_deliveries,
+    .audit_add = pg_audit_add,
+    .audit_list = pg_audit_list,
 };

@@ -17,16 +17,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/conf.h"
 #include "engine/crypt.h"
 
 struct sq {
     struct store base; /* first: the interface's handle is this */
     char path[4096];
-    int lock; /* an engine's flock on the file (store_attach_engine), else -1 */
+    int lock;               /* an engine's flock on the file (store_attach_engine), else -1 */
+    char engine[CONF_NAME]; /* its name (store_attach_engine), in the attempts it records */
     sqlite3 *db;
     sqlite3_stmt *insert_message, *insert_outbox, *insert_bundle, *insert_head, *find_duplicate;
     sqlite3_stmt *next_id;  /* a message's id, chosen before it is written (its sealed raw's) */
-    sqlite3_stmt *cache[8]; /* delivery's statements (STMT_*), prepared on first use */
+    sqlite3_stmt *cache[9]; /* delivery's statements (STMT_*), prepared on first use */
     struct store_stats stats;
     bool sealed;        /* a keyring is set: what holds patient data is sealed */
     struct crypt *c;    /* its contexts and keys (freed and wiped at close) */
@@ -136,6 +138,16 @@ static const char *const migrations[] = {
     /* 7: the store interface (issue 15): each claim a new lease generation, and a result
      * recorded only under the generation it was claimed with (fencing) */
     "ALTER TABLE outbox ADD COLUMN lease_gen INTEGER NOT NULL DEFAULT 0;",
+    /* 8: the console (issue 16): the route each message took, every delivery attempt (when,
+     * the outcome, the HTTP status, why, the server's ids; no content), and the audit of who
+     * read what content (kept whatever retain_ms says) */
+    "ALTER TABLE messages ADD COLUMN route TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE attempts (id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL,"
+    " at INTEGER NOT NULL, outcome TEXT NOT NULL, http_status INTEGER, error TEXT,"
+    " locations TEXT, engine TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX attempts_outbox ON attempts (outbox_id);"
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, who TEXT NOT NULL,"
+    " via TEXT NOT NULL, message_id INTEGER NOT NULL, what TEXT NOT NULL);",
 };
 
 static int db_fail(struct sq *s, const char *what, char *err, size_t errlen)
@@ -223,9 +235,9 @@ static int prepare(struct sq *s, char *err, size_t errlen)
     static const char *const sql[] = {
         "INSERT INTO messages (received_at, listener, sending_app, sending_facility, control_id,"
         " message_type, content_hash, status, error_code, error_location, raw, ack, outbox_rows,"
-        " warnings, unmapped, ledger, peer, id)"
+        " warnings, unmapped, ledger, peer, id, route)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-        " ?18)",
+        " ?18, ?19)",
         "INSERT INTO outbox (message_id, destination, ordering_key, bundle, created_at, entries)"
         " VALUES (?1, ?2, ?3, x'', ?4, ?5)",
         "INSERT INTO outbox_bundles (outbox_id, bundle) VALUES (?1, ?2)",
@@ -501,6 +513,7 @@ static int insert_one(struct sq *s, struct store_message *m)
                         SQLITE_STATIC, SQLITE_UTF8);
     bind_text(st, 17, m->peer ? m->peer : "");
     sqlite3_bind_int64(st, 18, id);
+    bind_text(st, 19, m->route ? m->route : "");
     if (step_done(st) != 0)
         return -1;
     m->id = id;
@@ -570,10 +583,14 @@ static int sq_list(struct store *base, const struct store_filter *f,
     const char *sql =
         "SELECT m.id, m.received_at, m.listener, m.sending_app, m.sending_facility,"
         " m.control_id, m.message_type, m.status, m.error_code, m.error_location, length(m.raw),"
-        " m.outbox_rows, m.warnings, m.unmapped, m.peer"
+        " m.outbox_rows, m.warnings, m.unmapped, m.peer, m.route, m.ack"
         " FROM messages m WHERE (?1 IS NULL OR m.status = ?1)"
         " AND (?2 IS NULL OR m.message_type LIKE ?2 || '%') AND m.received_at >= ?3"
-        " AND (?5 IS NULL OR m.control_id = ?5) ORDER BY m.id DESC LIMIT ?4";
+        " AND (?5 IS NULL OR m.control_id = ?5) AND (?6 IS NULL OR m.listener = ?6)"
+        " AND (?7 IS NULL OR m.sending_app = ?7) AND (?8 IS NULL OR m.sending_facility = ?8)"
+        " AND (?9 IS NULL OR m.peer = ?9) AND (?10 = 0 OR m.received_at < ?10)"
+        " AND (?11 = 0 OR m.id < ?11) AND (?12 = 0 OR m.id = ?12)"
+        " ORDER BY m.id DESC LIMIT ?4";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     if (f->status)
@@ -584,6 +601,13 @@ static int sq_list(struct store *base, const struct store_filter *f,
     sqlite3_bind_int64(st, 4, f->limit ? (sqlite3_int64)f->limit : 1000);
     if (f->control_id)
         sqlite3_bind_text(st, 5, f->control_id, -1, SQLITE_STATIC);
+    const char *exact[] = {f->listener, f->sending_app, f->sending_facility, f->peer};
+    for (int k = 0; k < 4; k++)
+        if (exact[k])
+            sqlite3_bind_text(st, 6 + k, exact[k], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, f->until_ms);
+    sqlite3_bind_int64(st, 11, f->before_id);
+    sqlite3_bind_int64(st, 12, f->id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_row r = {
@@ -602,6 +626,9 @@ static int sq_list(struct store *base, const struct store_filter *f,
             .warnings = (uint32_t)sqlite3_column_int64(st, 12),
             .unmapped = (uint32_t)sqlite3_column_int64(st, 13),
             .peer = (const char *)sqlite3_column_text(st, 14),
+            .route = (const char *)sqlite3_column_text(st, 15),
+            .ack = sqlite3_column_blob(st, 16),
+            .ack_len = (size_t)sqlite3_column_bytes(st, 16),
         };
         fn(arg, &r);
     }
@@ -640,9 +667,10 @@ enum {
     STMT_DROP_HEAD,
     STMT_RELEASE,
     STMT_FLOOR_A,
-    STMT_FLOOR_B
+    STMT_FLOOR_B,
+    STMT_ATTEMPT
 };
-_Static_assert(STMT_FLOOR_B < sizeof((struct sq *)0)->cache / sizeof(sqlite3_stmt *),
+_Static_assert(STMT_ATTEMPT < sizeof((struct sq *)0)->cache / sizeof(sqlite3_stmt *),
                "a cache slot per statement");
 
 /* Statement slot of the cache, prepared once with sql and reset for a new use; NULL on
@@ -806,8 +834,11 @@ static int sq_record(struct store *base, const struct store_result *r, size_t n,
     if (begin_relaxed(s, err, errlen) != 0)
         return -1;
     sqlite3_stmt *st = cached(s, STMT_RECORD, sql), *adv = cached(s, STMT_ADVANCE, advance),
-                 *del = cached(s, STMT_DROP_HEAD, drop);
-    int bad = !st || !adv || !del;
+                 *del = cached(s, STMT_DROP_HEAD, drop),
+                 *att = cached(s, STMT_ATTEMPT,
+                               "INSERT INTO attempts (outbox_id, at, outcome, http_status, error,"
+                               " locations, engine) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    int bad = !st || !adv || !del || !att;
     for (size_t i = 0; !bad && i < n; i++) {
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
@@ -829,7 +860,23 @@ static int sq_record(struct store *base, const struct store_result *r, size_t n,
         bad = bad || sqlite3_step(st) != SQLITE_DONE;
         bool mine = !bad && sqlite3_changes(s->db) == 1; /* else claimed again since */
         *stale += !bad && !mine;
-        if (mine && r[i].kind != STORE_RETRY) {
+        if (mine) { /* the attempt, in the history */
+            sqlite3_reset(att);
+            sqlite3_clear_bindings(att);
+            sqlite3_bind_int64(att, 1, r[i].id);
+            sqlite3_bind_int64(att, 2, r[i].at_ms);
+            sqlite3_bind_text(att, 3, status[r[i].kind], -1, SQLITE_STATIC);
+            if (r[i].http_status)
+                sqlite3_bind_int(att, 4, r[i].http_status);
+            if (r[i].error)
+                sqlite3_bind_text(att, 5, r[i].error, -1, SQLITE_STATIC);
+            if (r[i].locations)
+                sqlite3_bind_text(att, 6, r[i].locations, -1, SQLITE_STATIC);
+            sqlite3_bind_text(att, 7, s->engine, -1, SQLITE_STATIC);
+            bad = sqlite3_step(att) != SQLITE_DONE;
+            sqlite3_reset(att);
+        }
+        if (mine && !bad && r[i].kind != STORE_RETRY) {
             sqlite3_reset(adv);
             sqlite3_bind_int64(adv, 1, r[i].id);
             bad = sqlite3_step(adv) != SQLITE_DONE;
@@ -913,7 +960,7 @@ static int sq_backup(struct store *base, const char *dest, uint64_t *pages, char
 static int sq_attach_engine(struct store *base, const char *engine, char *err, size_t errlen)
 {
     struct sq *s = (struct sq *)base;
-    (void)engine;
+    snprintf(s->engine, sizeof s->engine, "%s", engine);
     s->lock = open(s->path, O_RDONLY | O_CLOEXEC);
     if (s->lock < 0 || flock(s->lock, LOCK_EX | LOCK_NB) != 0) {
         snprintf(err, errlen, "another solent run is using the store %s", s->path);
@@ -1164,10 +1211,11 @@ static const char *const purge_scan[] = {
     "SELECT id, received_at < ?2, outbox_rows = 0, 0 FROM messages WHERE id > ?1"
     " ORDER BY id LIMIT ?3",
 };
-static const char *const purge_removal[][3] = {
-    {"DELETE FROM outbox_bundles WHERE outbox_id = ?1", "DELETE FROM outbox WHERE id = ?1",
+static const char *const purge_removal[][4] = {
+    {"DELETE FROM outbox_bundles WHERE outbox_id = ?1", "DELETE FROM attempts WHERE outbox_id = ?1",
+     "DELETE FROM outbox WHERE id = ?1",
      "UPDATE messages SET outbox_rows = outbox_rows - 1 WHERE id = ?2"},
-    {"DELETE FROM messages WHERE id = ?1", NULL, NULL},
+    {"DELETE FROM messages WHERE id = ?1", NULL, NULL, NULL},
 };
 
 /* Up to max rows of p's phase after its cursor: the (id, message id) of those to remove into
@@ -1204,7 +1252,7 @@ static int purge_find(struct sq *s, struct store_purge *p, size_t max, int64_t (
 static int purge_remove(struct sq *s, const struct store_purge *p, int64_t (*rows)[2], size_t n)
 {
     int bad = 0;
-    for (int k = 0; !bad && k < 3 && purge_removal[p->phase][k]; k++) {
+    for (int k = 0; !bad && k < 4 && purge_removal[p->phase][k]; k++) {
         sqlite3_stmt *st;
         bad = sqlite3_prepare_v2(s->db, purge_removal[p->phase][k], -1, &st, NULL) != SQLITE_OK;
         for (size_t i = 0; !bad && i < n; i++) {
@@ -1382,6 +1430,155 @@ static int sq_floor(struct store *base, const void *a, size_t alen, const void *
     return exec(s, "COMMIT", err, errlen);
 }
 
+/* The text of column i, "" for NULL. */
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+static char *copy(const char *t)
+{
+    char *c = strdup(t);
+    if (!c)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    return c;
+}
+
+/* A column sealed as column.row opened into out (its plain value when the store has no key);
+ * -1 when it does not open. */
+static int col_opened(const struct sq *s, sqlite3_stmt *st, int i, const char *column, int64_t row,
+                      struct strbuf *out)
+{
+    out->len = 0;
+    return open_value(s, column, row, sqlite3_column_blob(st, i),
+                      (size_t)sqlite3_column_bytes(st, i), out);
+}
+
+static int sq_deliveries(struct store *base, int64_t message_id, bool content,
+                         void (*fn)(void *arg, const struct store_delivery *d), void *arg)
+{
+    struct sq *s = (struct sq *)base;
+    sqlite3_stmt *st = NULL, *at = NULL;
+    const char *rows =
+        "SELECT o.id, o.destination, o.status, o.attempts, o.created_at,"
+        " coalesce(o.delivered_at, 0), o.next_attempt_at, coalesce(o.replayed_at, 0),"
+        " coalesce(o.last_http_status, 0), o.last_error, o.locations, b.bundle, o.response"
+        " FROM outbox o LEFT JOIN outbox_bundles b ON b.outbox_id = o.id AND ?2"
+        " WHERE o.message_id = ?1 ORDER BY o.id";
+    const char *history = "SELECT at, outcome, coalesce(http_status, 0), error, locations, engine"
+                          " FROM attempts WHERE outbox_id = ?1 ORDER BY id";
+    if (sqlite3_prepare_v2(s->db, rows, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, history, -1, &at, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, message_id);
+    sqlite3_bind_int(st, 2, content);
+    struct strbuf bundle, response;
+    strbuf_init(&bundle, (size_t)1 << 30);
+    strbuf_init(&response, (size_t)1 << 30);
+    struct store_attempt *h = NULL;
+    size_t cap = 0;
+    int rc, bad = 0;
+    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        struct store_delivery d = {.id = id,
+                                   .destination = col_text(st, 1),
+                                   .status = col_text(st, 2),
+                                   .attempts = (uint32_t)sqlite3_column_int64(st, 3),
+                                   .created_at_ms = sqlite3_column_int64(st, 4),
+                                   .delivered_at_ms = sqlite3_column_int64(st, 5),
+                                   .next_attempt_ms = sqlite3_column_int64(st, 6),
+                                   .replayed_at_ms = sqlite3_column_int64(st, 7),
+                                   .last_http_status = sqlite3_column_int(st, 8),
+                                   .last_error = col_text(st, 9),
+                                   .locations = col_text(st, 10)};
+        if (content) {
+            bad = col_opened(s, st, 11, "outbox_bundles.bundle", id, &bundle) != 0 ||
+                  (sqlite3_column_type(st, 12) != SQLITE_NULL &&
+                   col_opened(s, st, 12, "outbox.response", id, &response) != 0);
+            d.bundle = bundle.p ? bundle.p : "", d.bundle_len = bundle.len;
+            d.response =
+                sqlite3_column_type(st, 12) != SQLITE_NULL && response.p ? response.p : NULL;
+            d.response_len = d.response ? response.len : 0;
+        }
+        sqlite3_reset(at);
+        sqlite3_bind_int64(at, 1, id);
+        size_t n = 0;
+        while (!bad && (rc = sqlite3_step(at)) == SQLITE_ROW) {
+            if (n == cap && !(h = realloc(h, (cap = cap ? 2 * cap : 8) * sizeof *h)))
+                abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+            /* copied: a step of at ends the text of the one before, fn sees them all */
+            h[n++] = (struct store_attempt){sqlite3_column_int64(at, 0), copy(col_text(at, 1)),
+                                            sqlite3_column_int(at, 2),   copy(col_text(at, 3)),
+                                            copy(col_text(at, 4)),       copy(col_text(at, 5))};
+        }
+        bad = bad || rc != SQLITE_DONE;
+        d.history = h, d.nhistory = n;
+        if (!bad)
+            fn(arg, &d);
+        for (size_t k = 0; k < n; k++) {
+            free((char *)h[k].outcome);
+            free((char *)h[k].error);
+            free((char *)h[k].locations);
+            free((char *)h[k].engine);
+        }
+    }
+    bad = bad || rc != SQLITE_DONE;
+    free(h);
+    strbuf_cleanup(&bundle);
+    strbuf_cleanup(&response);
+    sqlite3_finalize(st);
+    sqlite3_finalize(at);
+    return bad ? -1 : 0;
+}
+
+static int sq_audit_add(struct store *base, const struct store_audit *a, char *err, size_t errlen)
+{
+    struct sq *s = (struct sq *)base;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO audit (at, who, via, message_id, what)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, "writing the audit", err, errlen);
+    sqlite3_bind_int64(st, 1, a->at_ms);
+    sqlite3_bind_text(st, 2, a->who, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->via, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, a->message_id);
+    sqlite3_bind_text(st, 5, a->what, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, "writing the audit", err, errlen);
+    sqlite3_finalize(st);
+    return rc; /* autocommit, synchronous = FULL: on disk before the content goes out */
+}
+
+static int sq_audit_list(struct store *base, int64_t since_ms, size_t limit,
+                         void (*fn)(void *arg, const struct store_audit *a), void *arg)
+{
+    struct sq *s = (struct sq *)base;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, at, who, via, message_id, what FROM audit WHERE at >= ?1"
+                           " ORDER BY id DESC LIMIT ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, since_ms);
+    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : 1000);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_audit a = {.id = sqlite3_column_int64(st, 0),
+                                .at_ms = sqlite3_column_int64(st, 1),
+                                .who = col_text(st, 2),
+                                .via = col_text(st, 3),
+                                .message_id = sqlite3_column_int64(st, 4),
+                                .what = col_text(st, 5)};
+        fn(arg, &a);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static const struct store_ops sqlite_ops = {
     .kind = "sqlite",
     .close = sq_close,
@@ -1408,4 +1605,7 @@ static const struct store_ops sqlite_ops = {
     .enqueue = sq_enqueue,
     .purge = sq_purge,
     .floor = sq_floor,
+    .deliveries = sq_deliveries,
+    .audit_add = sq_audit_add,
+    .audit_list = sq_audit_list,
 };

@@ -64,7 +64,7 @@ static struct store *open_store(const struct keyring *kr, char *err, size_t errl
 /* The schema version a fresh store is at. */
 static int current_version(void)
 {
-    return pg ? 2 : 7;
+    return pg ? 3 : 8;
 }
 
 static void setup(void)
@@ -414,7 +414,7 @@ static void record(struct store *s, int64_t id, enum store_result_kind kind, int
                              .next_attempt_ms = next,
                              .error = "HTTP 400",
                              .response = "{\"resourceType\":\"OperationOutcome\"}",
-                             .response_len = 34};
+                             .response_len = 35};
     char err[256];
     ck_assert_int_eq(store_record(s, &r, 1, NULL, err, sizeof err), 0);
 }
@@ -916,6 +916,164 @@ static void other_writes(void)
     sqlite3_close(db);
 }
 
+struct seen_delivery {
+    size_t n, attempts;
+    char outcomes[64], status[16], bundle[64], response[64];
+    int64_t delivered_at;
+};
+
+static void on_delivery(void *arg, const struct store_delivery *d)
+{
+    struct seen_delivery *x = arg;
+    x->n++;
+    x->attempts = d->nhistory;
+    x->outcomes[0] = '\0';
+    for (size_t i = 0; i < d->nhistory; i++) {
+        strncat(x->outcomes, d->history[i].outcome, sizeof x->outcomes - strlen(x->outcomes) - 2);
+        strcat(x->outcomes, ",");
+    }
+    snprintf(x->status, sizeof x->status, "%s", d->status);
+    snprintf(x->bundle, sizeof x->bundle, "%.*s", (int)d->bundle_len, d->bundle ? d->bundle : "");
+    snprintf(x->response, sizeof x->response, "%.*s", d->response ? (int)d->response_len : 1,
+             d->response ? d->response : "-");
+    x->delivered_at = d->delivered_at_ms;
+}
+
+struct seen_row {
+    size_t n;
+    int64_t ids[8];
+    char route[32], ack[32];
+};
+
+static void on_row(void *arg, const struct store_row *r)
+{
+    struct seen_row *x = arg;
+    if (x->n < 8)
+        x->ids[x->n] = r->id;
+    x->n++;
+    snprintf(x->route, sizeof x->route, "%s", r->route);
+    snprintf(x->ack, sizeof x->ack, "%.*s", (int)r->ack_len, r->ack ? r->ack : "");
+}
+
+static void on_audit(void *arg, const struct store_audit *a)
+{
+    char *out = arg;
+    char line[128];
+    snprintf(line, sizeof line, "%s/%s/%lld/%s;", a->who, a->via, (long long)a->message_id,
+             a->what);
+    strcat(out, line);
+}
+
+/* What the console reads: a message's route and ACK, filters and pages, each outbox row with
+ * every attempt (and its content only when asked), the audit of content reads; retention takes
+ * the attempts with their rows. */
+START_TEST(test_console_reads)
+{
+    char err[256];
+    struct store *s = open_store(NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(store_attach_engine(s, "e1", err, sizeof err), 0);
+    struct store_outbox o = {"phr", "phr|k1", "{\"resourceType\":\"Bundle\"}", 26, 3};
+    struct store_message m[3];
+    const char *listeners[] = {"pas", "lab", "pas"}, *apps[] = {"PAS", "LAB", "PAS"};
+    for (int i = 0; i < 3; i++) {
+        char ctrl[8];
+        snprintf(ctrl, sizeof ctrl, "C%d", i);
+        m[i] = message(i == 0 ? "C0" : i == 1 ? "C1" : "C2", (char)('a' + i), "ADT^A01");
+        m[i].listener = listeners[i], m[i].sending_app = apps[i];
+        m[i].route = "adt", m[i].outbox = &o, m[i].noutbox = 1;
+    }
+    ck_assert_int_eq(store_commit(s, m, 3, err, sizeof err), 0);
+    struct store_filter f = {.listener = "pas"};
+    struct seen_row rows = {0};
+    ck_assert_int_eq(store_list(s, &f, on_row, &rows), 0);
+    ck_assert_uint_eq(rows.n, 2);
+    ck_assert(rows.ids[0] == m[2].id && rows.ids[1] == m[0].id); /* newest first */
+    ck_assert_str_eq(rows.route, "adt");
+    ck_assert_str_eq(rows.ack, "MSH|ACK");
+    f = (struct store_filter){.sending_app = "PAS", .before_id = m[2].id}; /* the next page */
+    rows = (struct seen_row){0};
+    ck_assert_int_eq(store_list(s, &f, on_row, &rows), 0);
+    ck_assert(rows.n == 1 && rows.ids[0] == m[0].id);
+    f = (struct store_filter){.id = m[1].id, .until_ms = 1700000000001};
+    rows = (struct seen_row){0};
+    ck_assert_int_eq(store_list(s, &f, on_row, &rows), 0);
+    ck_assert(rows.n == 1 && rows.ids[0] == m[1].id);
+    f.until_ms = 1700000000000; /* received before: not this one */
+    rows = (struct seen_row){0};
+    ck_assert_int_eq(store_list(s, &f, on_row, &rows), 0);
+    ck_assert_uint_eq(rows.n, 0);
+
+    /* m[0]'s row: a retry, then delivered */
+    int64_t ids[4];
+    ck_assert_int_eq(claim(s, "phr", 10, 1, ids), 1);
+    record(s, ids[0], STORE_RETRY, 20);
+    ck_assert_int_eq(claim(s, "phr", 30, 1, ids), 1);
+    struct store_result done = {.id = ids[0],
+                                .lease = leases[ids[0]],
+                                .kind = STORE_DELIVERED,
+                                .http_status = 200,
+                                .at_ms = 31,
+                                .locations = "Patient/1/_history/1"};
+    ck_assert_int_eq(store_record(s, &done, 1, NULL, err, sizeof err), 0);
+    struct seen_delivery d = {0};
+    ck_assert_int_eq(store_deliveries(s, m[0].id, false, on_delivery, &d), 0);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.outcomes, "retry,delivered,");
+    ck_assert_str_eq(d.status, "delivered");
+    ck_assert_int_eq(d.delivered_at, 31);
+    ck_assert_str_eq(d.bundle, ""); /* no content unless asked */
+    ck_assert_str_eq(d.response, "-");
+    d = (struct seen_delivery){0};
+    ck_assert_int_eq(store_deliveries(s, m[0].id, true, on_delivery, &d), 0);
+    ck_assert_str_eq(d.bundle, "{\"resourceType\":\"Bundle\"}");
+    ck_assert_str_eq(d.response, "-");                /* delivered: no answer kept */
+    ck_assert_int_eq(claim(s, "phr", 40, 1, ids), 1); /* m[1]'s row, refused: its answer kept */
+    record(s, ids[0], STORE_DEAD, 0);
+    d = (struct seen_delivery){0};
+    ck_assert_int_eq(store_deliveries(s, m[1].id, true, on_delivery, &d), 0);
+    ck_assert_str_eq(d.outcomes, "dead,");
+    ck_assert_str_eq(d.response, "{\"resourceType\":\"OperationOutcome\"}");
+    d = (struct seen_delivery){0};
+    ck_assert_int_eq(store_deliveries(s, 999, true, on_delivery, &d), 0);
+    ck_assert_uint_eq(d.n, 0);
+
+    struct store_audit a = {
+        .at_ms = 5, .who = "ops", .via = "api", .what = "raw,bundles", .message_id = m[0].id};
+    ck_assert_int_eq(store_audit_add(s, &a, err, sizeof err), 0);
+    a.at_ms = 6, a.who = "alice", a.via = "cli", a.what = "raw";
+    ck_assert_int_eq(store_audit_add(s, &a, err, sizeof err), 0);
+    char listed[512] = "", want[512];
+    ck_assert_int_eq(store_audit_list(s, 0, 0, on_audit, listed), 0);
+    snprintf(want, sizeof want, "alice/cli/%lld/raw;ops/api/%lld/raw,bundles;", (long long)m[0].id,
+             (long long)m[0].id);
+    ck_assert_str_eq(listed, want);
+    listed[0] = '\0';
+    ck_assert_int_eq(store_audit_list(s, 6, 0, on_audit, listed), 0);
+    ck_assert_ptr_nonnull(strstr(listed, "alice") == listed ? listed : NULL);
+    ck_assert_ptr_null(strstr(listed, "ops"));
+
+    /* retention: the delivered row goes with its attempts; the audit stays */
+    struct store_purge pp = {.before_ms = INT64_MAX};
+    while (store_purge(s, &pp, 10, err, sizeof err) == 1)
+        ;
+    d = (struct seen_delivery){0};
+    ck_assert_int_eq(store_deliveries(s, m[0].id, false, on_delivery, &d), 0);
+    ck_assert_uint_eq(d.n, 0);
+    listed[0] = '\0';
+    ck_assert_int_eq(store_audit_list(s, 0, 0, on_audit, listed), 0);
+    ck_assert_str_eq(listed, want);
+    store_close(s);
+    if (pg) { /* no attempt left behind: only the dead letter's, which waits to be replayed */
+        PGconn *db = pg_connect();
+        PGresult *r = PQexec(db, "SELECT count(*) FROM attempts");
+        ck_assert_str_eq(PQgetvalue(r, 0, 0), "1");
+        PQclear(r);
+        PQfinish(db);
+    }
+}
+END_TEST
+
 /* The benchmark's floor: bare rows in tables of their own, made on first use and dropped
  * with n = 0, the store's messages untouched. */
 START_TEST(test_floor)
@@ -1000,6 +1158,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_purge);
     tcase_add_test(tc, test_each_operation_leaves_the_store_idle);
     tcase_add_test(tc, test_floor);
+    tcase_add_test(tc, test_console_reads);
     if (pg) {
         tcase_add_test(tc, test_engines_share_the_work);
     } else {
