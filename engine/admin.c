@@ -1,4 +1,6 @@
-/* admin — /healthz and /metrics over evhttp on the loop, in TLS when [admin] tls = on. */
+/* admin — the admin endpoint over evhttp on the loop, in TLS when [admin] tls = on: /healthz,
+ * /readyz, /metrics, and the console (api.c: the page, the message API); bearer tokens with
+ * scopes. */
 #include "engine/admin.h"
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "engine/accept_guard.h"
+#include "engine/api.h"
 #include "engine/auth.h"
 #include "engine/daemon.h"
 #include "engine/delivery.h"
@@ -38,13 +41,19 @@ struct admin {
     struct accept_guard guard;        /* of sock's listener */
     struct conf_admin conf;           /* the settings it listens with */
     SSL_CTX *tls;                     /* tls = on: each connection's SSL is made from it */
-    char token[AUTH_SECRET_MAX];
+    struct admin_token {
+        char name[CONF_NAME];
+        char secret[AUTH_SECRET_MAX];
+        unsigned scopes;
+    } tokens[CONF_MAX_SECTIONS + 1]; /* [admin token NAME]s, and [admin] token as "admin" */
+    size_t ntokens;
     struct event *refresh;
     bool refreshing; /* a gauge job is out */
     struct gauge gauges[2 * CONF_MAX_SECTIONS];
     size_t ngauges;
     int64_t gauges_at_ms;  /* 0: not read yet */
-    uint64_t unauthorized; /* /metrics asked without the right token */
+    uint64_t unauthorized; /* asked without a token the endpoint knows */
+    uint64_t forbidden;    /* asked with a token that lacks the scope */
 };
 
 /* A gauge job: read on the store thread, kept on the loop. */
@@ -400,9 +409,15 @@ void admin_metrics(struct admin *a, struct strbuf *out)
         put_gauges(a, out);
     char v[24];
     put_head(out, "solent_admin_unauthorized_total", "counter",
-             "Requests for /metrics without the right bearer token.");
+             "Requests to the admin endpoint without a bearer token it knows (answered 401).");
     snprintf(v, sizeof v, "%" PRIu64, a->unauthorized);
     strbuf_puts(out, "solent_admin_unauthorized_total ");
+    strbuf_puts(out, v);
+    strbuf_putc(out, '\n');
+    put_head(out, "solent_admin_forbidden_total", "counter",
+             "Requests whose token lacks the scope the request needs (answered 403).");
+    snprintf(v, sizeof v, "%" PRIu64, a->forbidden);
+    strbuf_puts(out, "solent_admin_forbidden_total ");
     strbuf_puts(out, v);
     strbuf_putc(out, '\n');
 }
@@ -426,16 +441,47 @@ static void reply(struct evhttp_request *req, int code, const char *reason, cons
     evbuffer_free(b);
 }
 
-/* Whether the request carries the configured bearer token (compared in constant time). */
-static bool authorized(const struct admin *a, struct evhttp_request *req)
+/* The token the request carries, NULL when none the endpoint knows (each compared in
+ * constant time, all of them whatever matched). */
+static const struct admin_token *bearer(const struct admin *a, struct evhttp_request *req)
 {
     const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     static const char scheme[] = "Bearer ";
-    size_t n = strlen(a->token);
-    if (!h || !n || strncasecmp(h, scheme, sizeof scheme - 1) != 0)
-        return false;
+    if (!h || strncasecmp(h, scheme, sizeof scheme - 1) != 0)
+        return NULL;
     h += sizeof scheme - 1;
-    return strlen(h) == n && CRYPTO_memcmp(h, a->token, n) == 0;
+    size_t len = strlen(h);
+    const struct admin_token *found = NULL;
+    for (size_t i = 0; i < a->ntokens; i++) {
+        size_t n = strlen(a->tokens[i].secret);
+        if (n && len == n && CRYPTO_memcmp(h, a->tokens[i].secret, n) == 0 && !found)
+            found = &a->tokens[i];
+    }
+    return found;
+}
+
+static const char *scope_name(unsigned scope)
+{
+    return scope == SCOPE_CONTENT  ? "content"
+           : scope == SCOPE_REPLAY ? "replay"
+           : scope == SCOPE_RELOAD ? "reload"
+                                   : "read";
+}
+
+bool admin_allowed(struct admin *a, struct evhttp_request *req, const char *who, unsigned held,
+                   unsigned need, const char *path)
+{
+    for (unsigned bit = 1; bit <= SCOPE_RELOAD; bit <<= 1)
+        if ((need & bit) && !(held & bit)) {
+            log_warn("admin_forbidden", "token=%s scope=%s path=%s", who, scope_name(bit), path);
+            a->forbidden++;
+            char body[96];
+            int n = snprintf(body, sizeof body, "the token %s lacks the scope %s\n", who,
+                             scope_name(bit));
+            reply(req, 403, "Forbidden", body, (size_t)n);
+            return false;
+        }
+    return true;
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -448,7 +494,30 @@ static void on_request(struct evhttp_request *req, void *arg)
     bool readyz = path == 7 && strncmp(uri, "/readyz", 7) == 0;
     bool metrics = path == 8 && strncmp(uri, "/metrics", 8) == 0;
     if (!healthz && !readyz && !metrics) {
-        reply(req, 404, "Not Found", "not found\n", 10);
+        char p[256];
+        snprintf(p, sizeof p, "%.*s", (int)(path < sizeof p ? path : sizeof p - 1), uri);
+        unsigned need = api_scope(cmd, p);
+        if (need == API_NOT_FOUND) {
+            reply(req, 404, "Not Found", "not found\n", 10);
+            return;
+        }
+        if (need == API_PAGE) { /* the page itself holds no data: it asks for a token */
+            api_page(req);
+            return;
+        }
+        if (need == API_BAD_METHOD) {
+            reply(req, 405, "Method Not Allowed", "not with this method\n", 21);
+            return;
+        }
+        const struct admin_token *t = bearer(a, req);
+        if (!t) {
+            log_warn("admin_unauthorized", "path=%s", "/api");
+            a->unauthorized++;
+            reply(req, 401, "Unauthorized", "a bearer token is needed\n", 25);
+            return;
+        }
+        if (admin_allowed(a, req, t->name, t->scopes, need, "/api"))
+            api_handle(a->d, req, p, t->name, t->scopes);
         return;
     }
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
@@ -471,12 +540,15 @@ static void on_request(struct evhttp_request *req, void *arg)
             reply(req, 200, "OK", "ready\n", 6);
         return;
     }
-    if (!authorized(a, req)) {
+    const struct admin_token *t = bearer(a, req);
+    if (!t) {
         log_warn("admin_unauthorized", "path=/metrics");
         a->unauthorized++;
         reply(req, 401, "Unauthorized", "a bearer token is needed\n", 25);
         return;
     }
+    if (!admin_allowed(a, req, t->name, t->scopes, SCOPE_READ, "/metrics"))
+        return;
     struct strbuf out;
     strbuf_init(&out, 16 << 20);
     admin_metrics(a, &out);
@@ -510,19 +582,56 @@ static struct bufferevent *new_connection(struct event_base *base, void *arg)
     return bev;
 }
 
+/* Every token c names, read from where it says, with its scopes; -1 with a reason. */
+static int read_tokens(const struct conf *c, struct admin_token *t, size_t *n, char *err,
+                       size_t errlen)
+{
+    char why[CONF_TEXT + 64];
+    *n = 0;
+    if (c->admin.token[0]) {
+        snprintf(t[0].name, sizeof t[0].name, "admin");
+        t[0].scopes = SCOPE_READ;
+        if (auth_read_secret(c->admin.token, t[0].secret, sizeof t[0].secret, why, sizeof why)) {
+            snprintf(err, errlen, "[admin] token: %s", why);
+            return -1;
+        }
+        *n = 1;
+    }
+    for (size_t i = 0; i < c->ntokens; i++) {
+        const struct conf_token *ct = &c->tokens[i];
+        struct admin_token *o = &t[(*n)++];
+        snprintf(o->name, sizeof o->name, "%s", ct->id.name);
+        for (size_t k = 0; k < ct->scopes.n; k++)
+            for (unsigned bit = 1; bit <= SCOPE_RELOAD; bit <<= 1)
+                if (strcmp(ct->scopes.v[k], scope_name(bit)) == 0)
+                    o->scopes |= bit;
+        if (auth_read_secret(ct->secret, o->secret, sizeof o->secret, why, sizeof why) != 0) {
+            snprintf(err, errlen, "[admin token %s] secret: %s", ct->id.name, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int admin_configure(struct admin *a, const struct conf *c, char *err, size_t errlen)
 {
     const struct conf_admin *n = &c->admin;
-    char token[AUTH_SECRET_MAX] = "", why[CONF_TEXT + 64];
-    if (n->port && auth_read_secret(n->token, token, sizeof token, why, sizeof why) != 0) {
-        snprintf(err, errlen, "[admin] token: %s", why);
+    char why[CONF_TEXT + 64];
+    struct admin_token *tokens = calloc(CONF_MAX_SECTIONS + 1, sizeof *tokens);
+    if (!tokens)
+        abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
+    size_t ntokens = 0;
+    if (n->port && read_tokens(c, tokens, &ntokens, err, errlen) != 0) {
+        OPENSSL_cleanse(tokens, (CONF_MAX_SECTIONS + 1) * sizeof *tokens);
+        free(tokens);
         return -1;
     }
     SSL_CTX *ctx = NULL; /* made again on each reload: a renewed certificate, a new CRL */
     if (n->port && strcmp(n->tls.mode, "on") == 0 &&
         !(ctx = tls_server_ctx(&n->tls, why, sizeof why))) {
         snprintf(err, errlen, "[admin] tls: %s", why);
-        memset(token, 0, sizeof token);
+        OPENSSL_cleanse(tokens, (CONF_MAX_SECTIONS + 1) * sizeof *tokens);
+        free(tokens);
         return -1;
     }
     bool same = a->sock && n->port == a->conf.port && strcmp(n->bind, a->conf.bind) == 0;
@@ -533,7 +642,8 @@ int admin_configure(struct admin *a, const struct conf *c, char *err, size_t err
             snprintf(err, errlen, "[admin] cannot listen on %s:%u: %s", n->bind, (unsigned)n->port,
                      strerror(errno));
             SSL_CTX_free(ctx);
-            memset(token, 0, sizeof token);
+            OPENSSL_cleanse(tokens, (CONF_MAX_SECTIONS + 1) * sizeof *tokens);
+            free(tokens);
             return -1;
         }
         unbind(a);
@@ -550,8 +660,11 @@ int admin_configure(struct admin *a, const struct conf *c, char *err, size_t err
     SSL_CTX_free(a->tls); /* connections open keep theirs: each SSL holds a reference */
     a->tls = ctx;
     a->conf = *n;
-    memcpy(a->token, token, sizeof token);
-    memset(token, 0, sizeof token);
+    OPENSSL_cleanse(a->tokens, sizeof a->tokens);
+    memcpy(a->tokens, tokens, ntokens * sizeof *tokens);
+    a->ntokens = ntokens;
+    OPENSSL_cleanse(tokens, (CONF_MAX_SECTIONS + 1) * sizeof *tokens);
+    free(tokens);
     if (a->sock && !a->gauges_at_ms)
         on_refresh(-1, 0, a); /* the first gauges now, not in GAUGE_MS */
     return 0;
@@ -602,6 +715,6 @@ void admin_free(struct admin *a)
     if (a->http)
         evhttp_free(a->http);
     SSL_CTX_free(a->tls);
-    memset(a->token, 0, sizeof a->token);
+    OPENSSL_cleanse(a->tokens, sizeof a->tokens);
     free(a);
 }

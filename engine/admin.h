@@ -22,14 +22,29 @@
 #include "engine/conf.h"
 #include "parsers/strbuf.h"
 
+#include <stdbool.h>
+
 struct daemon;
 struct admin;
+
+/* What a token may do ([admin token NAME] scopes; [admin] token: read alone). */
+enum {
+    SCOPE_READ = 1,    /* /metrics, the API's metadata, the status page's figures */
+    SCOPE_CONTENT = 2, /* message bodies, bundles, servers' answers: each read audited */
+    SCOPE_REPLAY = 4,
+    SCOPE_RELOAD = 8,
+};
 
 /* The endpoint for d (listening when c's [admin] port is set); NULL with a reason. */
 struct admin *admin_start(struct daemon *d, const struct conf *c, char *err, size_t errlen);
 /* Takes a reloaded configuration: rebinds if the address changed, reads the token again;
  * -1 with a reason (the endpoint then keeps its previous state). */
 int admin_configure(struct admin *a, const struct conf *c, char *err, size_t errlen);
+struct evhttp_request;
+/* Whether a token (named who, holding scopes held) may do what needs: else answers req 403,
+ * logs (event=admin_forbidden) and counts it. */
+bool admin_allowed(struct admin *a, struct evhttp_request *req, const char *who, unsigned held,
+                   unsigned need, const char *path);
 /* The engine has its store and has started: the store's first gauges now. */
 void admin_started(struct admin *a);
 /* The /metrics text (exposed for tests of the format). */

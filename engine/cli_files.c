@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,4 +251,15 @@ struct store *cli_store_open(const struct conf *c, const char *cmd)
     if (!(s = store_open_existing(&c->store, err, sizeof err)))
         fprintf(stderr, "solent %s: %s\n", cmd, err);
     return s;
+}
+
+const char *cli_user(char *out, size_t n)
+{
+    struct passwd pw, *found = NULL;
+    char buf[1024];
+    if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &found) == 0 && found)
+        snprintf(out, n, "%s", found->pw_name);
+    else
+        snprintf(out, n, "uid:%u", (unsigned)getuid());
+    return out;
 }

@@ -52,6 +52,8 @@ int64_t cli_parse_since(const char *s);
 struct conf;
 struct conf_store;
 struct store;
+/* The OS user running the command (its login name, else uid:N), for the audit. */
+const char *cli_user(char *out, size_t n);
 /* Opens the store c names for command cmd; NULL after saying why on stderr. */
 struct store *cli_store_open(const struct conf *c, const char *cmd);
 

@@ -10,8 +10,9 @@
  * the dead letters (only towards the destination each died at) and marks them
  * replayed; a MESSAGE_ID goes to every destination its routes name now, and a
  * message that had failed (AE) or was parked becomes accepted once it transforms.
- * --dry-run prints the bundles instead of queueing them. A running engine picks
- * the new rows up within a second.
+ * --dry-run prints the bundles instead of queueing them (a read of patient data: written to
+ * the audit first), --diff how each differs from the last bundle sent to its destination.
+ * A running engine picks the new rows up within a second.
  */
 #include "engine/cmd_replay.h"
 
@@ -23,86 +24,78 @@
 
 #include "engine/cli_files.h"
 #include "engine/conf.h"
-#include "engine/pipeline.h"
-#include "engine/conf.h"
+#include "engine/msgview.h"
+#include "engine/replay.h"
 #include "engine/store.h"
 
 static const char usage_text[] =
-    "usage: solent replay [-c FILE] [--dry-run] --dead [--destination D] [--since T]\n"
-    "       solent replay [-c FILE] [--dry-run] MESSAGE_ID...\n"
+    "usage: solent replay [-c FILE] [--dry-run [--diff]] --dead [--destination D] [--since T]\n"
+    "       solent replay [-c FILE] [--dry-run [--diff]] MESSAGE_ID...\n"
     "Re-transforms stored messages under the current configuration and queues their bundles.\n"
     "  --dead           the dead letters (each to the destination it died at), marked replayed\n"
     "  --destination D  only dead letters of destination D\n"
     "  --since T        only dead letters queued since T: YYYY-MM-DD[THH:MM[:SS]] or 30m, 2h, 7d\n"
-    "  --dry-run        print the bundles that would be queued, queue nothing\n";
+    "  --dry-run        print the bundles that would be queued, queue nothing (audited)\n"
+    "  --diff           with --dry-run: how each differs from the last bundle sent instead\n";
 
 struct replay {
     const struct conf *c;
     struct store *s;
-    bool dry_run;
+    bool dry_run, diff;
     int64_t now;
     size_t queued, failed;
 };
 
+/* One change of a diff, on a line: what, where, before → after (compact JSON). */
+static void print_change(const cJSON *c)
+{
+    char *before = cJSON_PrintUnformatted(cJSON_GetObjectItem(c, "before")),
+         *after = cJSON_PrintUnformatted(cJSON_GetObjectItem(c, "after"));
+    printf("  %s %s%s%s%s%s\n", cJSON_GetStringValue(cJSON_GetObjectItem(c, "change")),
+           cJSON_GetStringValue(cJSON_GetObjectItem(c, "path")), before ? " " : "",
+           before ? before : "", after ? (before ? " -> " : " ") : "", after ? after : "");
+    free(before);
+    free(after);
+}
+
 /* Re-processes message id; only_dest: just that destination (a dead letter's, replaced). */
 static void replay_one(struct replay *rp, int64_t id, const char *only_dest, int64_t replaced)
 {
-    struct strbuf raw;
-    char listener[CONF_NAME], err[256];
-    int64_t received;
-    strbuf_init(&raw, 64 << 20);
-    int got = store_message_get(rp->s, id, &raw, listener, sizeof listener, &received);
-    if (got != 1) {
-        fprintf(stderr, "message %lld: %s\n", (long long)id,
-                got == 0 ? "no such message" : "cannot be read");
+    struct replay_out out;
+    char why[512];
+    if (rp->dry_run) { /* the bundles are patient data: who saw them is written down first */
+        char user[64];
+        if (msgview_audit(rp->s, cli_user(user, sizeof user), "cli", id,
+                          rp->diff ? "dry-run,diff" : "dry-run", why, sizeof why) != 0) {
+            fprintf(stderr, "message %lld: not shown: the audit cannot be written: %s\n",
+                    (long long)id, why);
+            rp->failed++;
+            return;
+        }
+    }
+    if (replay_message(rp->s, rp->c, id, only_dest, replaced, rp->dry_run, rp->diff, rp->now, &out,
+                       why, sizeof why) != 0) {
+        fprintf(stderr, "message %lld: not replayed: %s\n", (long long)id, why);
         rp->failed++;
-        strbuf_cleanup(&raw);
         return;
     }
-    /* its listener's settings when it still exists, else the defaults under its name */
-    struct conf_listener fallback = {.charset = "UNICODE UTF-8", .max_message = 64 << 20};
-    const struct conf_listener *l = &fallback;
-    snprintf(fallback.id.name, sizeof fallback.id.name, "%s", listener);
-    for (size_t i = 0; i < rp->c->nlisteners; i++)
-        if (strcmp(rp->c->listeners[i].id.name, listener) == 0)
-            l = &rp->c->listeners[i];
-    struct pipeline_ctx ctx = {.conf = rp->c,
-                               .listener = l,
-                               .now_ms = received,
-                               .ack_id = "REPLAY",
-                               .ack_time = "19700101000000+0000"};
-    struct pipeline_result r;
-    pipeline_result_init(&r);
-    pipeline_process(&ctx, raw.p, raw.len, &r);
-    struct store_outbox out[CONF_MAX_LIST];
-    size_t n = 0;
-    for (size_t i = 0; i < r.record.noutbox; i++)
-        if (!only_dest || strcmp(r.record.outbox[i].destination, only_dest) == 0)
-            out[n++] = r.record.outbox[i];
-    if (r.record.status != STORE_ACCEPTED) {
-        fprintf(stderr, "message %lld: not replayed: it does not transform (HL7 error %d at %s)\n",
-                (long long)id, r.record.error_code,
-                r.record.error_location && r.record.error_location[0] ? r.record.error_location
-                                                                      : "-");
-        rp->failed++;
-    } else if (n == 0) {
-        fprintf(stderr, "message %lld: not replayed: no route sends it to %s now\n", (long long)id,
-                only_dest ? only_dest : "any destination");
-        rp->failed++;
-    } else if (rp->dry_run) {
-        for (size_t i = 0; i < n; i++)
-            printf("%.*s\n", (int)out[i].bundle_len, out[i].bundle);
-        rp->queued += n;
-    } else if (store_enqueue(rp->s, id, rp->now, out, n, replaced, rp->now, err, sizeof err) != 0) {
-        fprintf(stderr, "message %lld: not replayed: %s\n", (long long)id, err);
-        rp->failed++;
-    } else {
-        for (size_t i = 0; i < n; i++)
-            printf("message %lld: queued for %s\n", (long long)id, out[i].destination);
-        rp->queued += n;
+    for (size_t i = 0; i < out.n; i++) {
+        if (!rp->dry_run) {
+            printf("message %lld: queued for %s\n", (long long)id, out.destination[i]);
+        } else if (!rp->diff) {
+            printf("%s\n", out.bundle[i]);
+        } else if (cJSON_IsNull(out.diff[i])) {
+            printf("message %lld: %s: nothing sent before\n", (long long)id, out.destination[i]);
+        } else {
+            int k = cJSON_GetArraySize(out.diff[i]);
+            printf("message %lld: %s: %d change%s from the last bundle sent\n", (long long)id,
+                   out.destination[i], k, k == 1 ? "" : "s");
+            for (const cJSON *c = out.diff[i]->child; c; c = c->next)
+                print_change(c);
+        }
     }
-    pipeline_result_cleanup(&r);
-    strbuf_cleanup(&raw);
+    rp->queued += out.n;
+    replay_out_free(&out);
 }
 
 int cmd_replay_run(int argc, char **argv)
@@ -112,6 +105,7 @@ int cmd_replay_run(int argc, char **argv)
                                          {"destination", required_argument, NULL, 'D'},
                                          {"since", required_argument, NULL, 'S'},
                                          {"dry-run", no_argument, NULL, 'n'},
+                                         {"diff", no_argument, NULL, 'f'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *path = "conf/solent.conf", *dest = NULL;
@@ -127,6 +121,7 @@ int cmd_replay_run(int argc, char **argv)
         case 'D': dest = optarg; break;
         case 'S': since = cli_parse_since(optarg); break;
         case 'n': rp.dry_run = true; break;
+        case 'f': rp.diff = true; break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return 2;
         }
@@ -134,7 +129,8 @@ int cmd_replay_run(int argc, char **argv)
     bool ids_ok = optind < argc;
     for (int i = optind; i < argc; i++)
         ids_ok = ids_ok && strspn(argv[i], "0123456789") == strlen(argv[i]) && argv[i][0] != '0';
-    if (since < 0 || (dead ? optind != argc : (!ids_ok || dest || since))) {
+    if (since < 0 || (rp.diff && !rp.dry_run) ||
+        (dead ? optind != argc : (!ids_ok || dest || since))) {
         fputs(usage_text, stderr);
         return 2;
     }

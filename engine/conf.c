@@ -117,6 +117,11 @@ static const struct key peer_keys[] = {
     KEY(conf_peer, K_U32, max_in_flight, "0", NULL),
 };
 
+static const struct key token_keys[] = {
+    KEY(conf_token, K_STR, secret, "", NULL),
+    KEY(conf_token, K_LIST, scopes, "read", NULL),
+};
+
 static const struct key destination_keys[] = {
     KEY(conf_destination, K_ENUM, kind, "directory", "fhir|directory"),
     KEY(conf_destination, K_STR, url, "", NULL),
@@ -173,6 +178,7 @@ static const struct section_kind kinds[] = {
     NAMED("route", route_keys, routes, nroutes),
     NAMED("destination", destination_keys, destinations, ndestinations),
     NAMED("peer", peer_keys, peers, npeers),
+    NAMED("admin token", token_keys, tokens, ntokens),
 };
 
 /* Where a singleton section's keys go (kinds[i] for i < 3). */
@@ -363,6 +369,11 @@ static int on_section(struct loader *l, char *text)
     char *kind = trim(text + 1), *name = strchr(kind, ' ');
     if (name)
         *name++ = '\0', name = trim(name);
+    if (strcmp(kind, "admin") == 0 && name && strncmp(name, "token", 5) == 0 &&
+        (!name[5] || name[5] == ' ')) { /* [admin token NAME]: a kind of two words */
+        kind = "admin token";
+        name = trim(name + 5);
+    }
     l->kind = NULL;
     l->identifiers = strcmp(kind, "identifiers") == 0 && !name;
     l->codes = strcmp(kind, "codes") == 0 && !name;
@@ -497,9 +508,38 @@ static int validate_admin(struct loader *l)
     l->line = a->line;
     if (a->port > 65535)
         return fail(l, "[admin] port must be 1 to 65535 (0: off)");
-    if (a->port && strncmp(a->token, "env:", 4) != 0 && strncmp(a->token, "file:", 5) != 0)
+    if (a->port && !l->c->ntokens && strncmp(a->token, "env:", 4) != 0 &&
+        strncmp(a->token, "file:", 5) != 0)
         return fail(l, "[admin] needs token = env:VARIABLE or file:PATH (the bearer token "
-                       "/metrics asks for, never written in the file)");
+                       "/metrics asks for, never written in the file), or [admin token NAME] "
+                       "sections");
+    if (a->token[0] && strncmp(a->token, "env:", 4) != 0 && strncmp(a->token, "file:", 5) != 0)
+        return fail(l, "[admin] token must be env:VARIABLE or file:PATH, never the token");
+    static const char *const scopes[] = {"read", "content", "replay", "reload"};
+    for (size_t i = 0; i < l->c->ntokens; i++) {
+        const struct conf_token *t = &l->c->tokens[i];
+        l->line = at_key(l->c, t, "secret", t->id.line);
+        if (strncmp(t->secret, "env:", 4) != 0 && strncmp(t->secret, "file:", 5) != 0)
+            return fail(l,
+                        "[admin token %s] needs secret = env:VARIABLE or file:PATH, never the "
+                        "token",
+                        t->id.name);
+        l->line = at_key(l->c, t, "scopes", t->id.line);
+        if (!t->scopes.n)
+            return fail(l, "[admin token %s] needs scopes (read, content, replay, reload)",
+                        t->id.name);
+        for (size_t k = 0; k < t->scopes.n; k++) {
+            bool known = false;
+            for (size_t j = 0; j < sizeof scopes / sizeof scopes[0]; j++)
+                known = known || strcmp(t->scopes.v[k], scopes[j]) == 0;
+            if (!known)
+                return fail(l,
+                            "[admin token %s] scope %s is not one of read, content, replay, "
+                            "reload",
+                            t->id.name, t->scopes.v[k]);
+        }
+    }
+    l->line = a->line;
     return validate_tls(l, a, "[admin]", &a->tls, a->line);
 }
 

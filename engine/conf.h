@@ -85,6 +85,15 @@ struct conf_admin {
     int line; /* of its section, for errors */
 };
 
+/* [admin token NAME]: a bearer token of the admin endpoint and what it may do: read
+ * (/metrics, the API's metadata, the page), content (messages, bundles and server answers:
+ * each read audited), replay, reload. */
+struct conf_token {
+    struct conf_named id;
+    char secret[CONF_TEXT]; /* env:VARIABLE or file:PATH */
+    struct conf_list scopes;
+};
+
 struct conf_listener {
     struct conf_named id;
     char bind[CONF_NAME];
@@ -177,6 +186,9 @@ struct conf {
     size_t ndestinations;
     struct conf_peer peers[CONF_MAX_SECTIONS];
     size_t npeers;
+    struct conf_token tokens[CONF_MAX_SECTIONS];
+    size_t ntokens;
+    unsigned holds; /* jobs off the loop reading it (daemon_conf_hold): freed after them */
     struct xf_ident_rule idents[CONF_MAX_IDENTS]; /* point into ident_text */
     char ident_text[CONF_MAX_IDENTS][3][CONF_TEXT];
     size_t nidents;

@@ -779,6 +779,13 @@ void conn_accept(struct daemon_listener *l, evutil_socket_t fd, const char *peer
         conn_free(c);
 }
 
+void conn_each(struct daemon *d, void (*fn)(void *arg, const char *listener, const char *who),
+               void *arg)
+{
+    for (struct conn *c = d->conns; c; c = c->next)
+        fn(arg, c->l->conf->id.name, c->peer_name[0] ? c->peer_name : c->identity);
+}
+
 void conn_stop_all(struct daemon *d)
 {
     for (struct conn *c = d->conns, *next; c; c = next) {

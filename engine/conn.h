@@ -21,6 +21,10 @@ void conn_committed(struct conn *c, int rc, enum store_status status, const char
                     size_t ack_len);
 /* On a stop signal: closes every connection between messages; the others close once the
  * ACK of the message they are committing is written. */
+/* Calls fn for each open connection with its listener's name and who is at the other end:
+ * its [peer] name, else its verified certificate identity, else its address. */
+void conn_each(struct daemon *d, void (*fn)(void *arg, const char *listener, const char *who),
+               void *arg);
 void conn_stop_all(struct daemon *d);
 /* After the loop has ended: closes and frees every connection left. */
 void conn_close_all(struct daemon *d);

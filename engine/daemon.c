@@ -442,6 +442,24 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 
 static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errlen);
 
+void daemon_reload(struct daemon *d)
+{
+    on_reload(SIGHUP, 0, d);
+}
+
+const struct conf *daemon_conf_hold(struct daemon *d)
+{
+    d->conf->holds++;
+    return d->conf;
+}
+
+void daemon_conf_release(struct daemon *d, const struct conf *c)
+{
+    struct conf *held = (struct conf *)c;
+    if (--held->holds == 0 && held != d->conf)
+        conf_free(held);
+}
+
 /* The file was read (loop thread): swapped in only when all of it is good. */
 static void reload_apply(void *arg)
 {
@@ -466,11 +484,14 @@ static void reload_apply(void *arg)
 static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errlen)
 {
     struct daemon_listener *fresh;
+    d->reload_at_ms = store_now_ms();
     if (!n || open_new(d, n, &fresh, err, errlen) != 0) {
         log_error("reload_failed", "kept=previous error=%s", err);
+        snprintf(d->reload_error, sizeof d->reload_error, "%s", err);
         conf_free(n);
         return;
     }
+    d->reload_error[0] = '\0';
     for (struct daemon_listener *l = d->listeners, *next; l; l = next) {
         next = l->next;
         const struct conf_listener *cl = l->ev ? find_section(n, l->conf->id.name) : NULL;
@@ -490,13 +511,15 @@ static void reload_swap(struct daemon *d, struct conf *n, char *err, size_t errl
         log_warn("reload_store_unchanged", "detail=%s", "a new [store] takes a restart");
     struct conf *old = d->conf;
     d->conf = n;
+    n->holds = 0;
     if (log_configure(n->engine.log_level, n->engine.log_format, n->engine.log_file, err, errlen))
         log_error("log_reload_failed", "kept=previous error=%s", err);
     delivery_configure(d->delivery, n);
     if (admin_configure(d->admin, n, err, errlen) != 0)
         log_error("admin_reload_failed", "kept=previous error=%s", err);
     retention_configure(d->retention);
-    conf_free(old);
+    if (old->holds == 0) /* else the last daemon_conf_release frees it */
+        conf_free(old);
     log_info("reloaded", "listeners=%zu routes=%zu destinations=%zu", n->nlisteners, n->nroutes,
              n->ndestinations);
 }

@@ -112,13 +112,21 @@ struct daemon {
     struct daemon_sender senders[DAEMON_SENDERS + 1]; /* the last: "_other" */
     size_t nsenders;
     int64_t started_ms;
-    struct admin *admin; /* NULL while [admin] is off */
+    int64_t reload_at_ms;   /* the last reload (0: none since the start) */
+    char reload_error[512]; /* and why it was refused ("": it took) */
+    struct admin *admin;    /* NULL while [admin] is off */
     struct retention *retention;
 };
 
 /* Runs the daemon on a loaded conf (taken: freed here) until a stop signal; 0 on a clean
  * stop, -1 with a reason when it cannot start. */
 int daemon_run(struct conf *conf, char *err, size_t errlen);
+/* A reload as on SIGHUP (the admin API's POST /api/reload); loop thread. */
+void daemon_reload(struct daemon *d);
+/* The configuration in force, kept past a reload until released: for a job that reads it off
+ * the loop (a replay). Loop thread, both. */
+const struct conf *daemon_conf_hold(struct daemon *d);
+void daemon_conf_release(struct daemon *d, const struct conf *c);
 /* Hands k to the loop thread (from any thread). */
 void daemon_post(struct daemon *d, struct completion *k);
 /* Runs fn(arg) on the loop thread (from any thread). */

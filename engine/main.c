@@ -15,6 +15,7 @@
 #include "engine/cmd_status.h"
 #include "engine/cmd_run.h"
 #include "engine/cmd_send.h"
+#include "engine/cmd_show.h"
 
 struct command {
     const char *name;
@@ -26,6 +27,8 @@ static const struct command commands[] = {
     {"run", cmd_run_run, "run the engine: listen, store, acknowledge: run [-c FILE]"},
     {"send", cmd_send_run, "send messages over MLLP and report ACKs: send HOST:PORT FILE..."},
     {"messages", cmd_messages_run, "list stored messages (metadata only): messages [--status S]"},
+    {"show", cmd_show_run, "one stored message in JSON, with its deliveries: show ID [--content]"},
+    {"audit", cmd_audit_run, "who read which message's content, newest first: audit [--since T]"},
     {"status", cmd_status_run, "the outbound queue per destination: status [-c FILE]"},
     {"replay", cmd_replay_run, "queue stored messages again: replay --dead | MESSAGE_ID..."},
     {"backup", cmd_backup_run, "copy the store while the engine runs: backup [-c FILE] DEST"},
