@@ -128,6 +128,8 @@ static void warn_readable(const struct conf *c)
 {
     struct stat st;
     bool names_keys = c->store.encryption_key[0] != 0 || strncmp(c->admin.token, "file:", 5) == 0;
+    for (size_t i = 0; i < c->ntokens; i++)
+        names_keys = names_keys || strncmp(c->tokens[i].secret, "file:", 5) == 0;
     names_keys = names_keys || c->admin.tls.key[0];
     for (size_t i = 0; i < c->nlisteners; i++)
         names_keys = names_keys || c->listeners[i].tls.key[0];
@@ -188,8 +190,14 @@ int cmd_check_run(int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    if (c->admin.port)
+    if (c->admin.port && c->admin.token[0])
         rc |= check_secret(c, &c->admin, "token", c->admin.token, "[admin]", c->admin.line);
+    for (size_t i = 0; c->admin.port && i < c->ntokens; i++) {
+        char where[CONF_NAME + 24];
+        snprintf(where, sizeof where, "[admin token %s]", c->tokens[i].id.name);
+        rc |= check_secret(c, &c->tokens[i], "secret", c->tokens[i].secret, where,
+                           c->tokens[i].id.line);
+    }
     for (size_t i = 0; i < c->ndestinations; i++)
         rc |= check_destination(c, &c->destinations[i]);
     for (size_t i = 0; i < c->nlisteners; i++) {

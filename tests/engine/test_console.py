@@ -102,6 +102,12 @@ def test_tokens_and_scopes(e):
     m = e.metrics()
     check(m["solent_admin_forbidden_total"] == 5 and m["solent_admin_unauthorized_total"] == 2,
           "refusals counted: %r" % {k: v for k, v in m.items() if "admin_" in k})
+    broken = e.conf + ".broken"
+    with open(e.conf) as f, open(broken, "w") as out:
+        out.write(f.read().replace("viewer.token", "missing.token"))
+    r = subprocess.run([e.solent, "check-config", "-c", broken], capture_output=True, text=True)
+    check(r.returncode == 1 and "[admin token viewer]" in r.stdout + r.stderr,
+          "check-config reads every token's secret: %s" % (r.stdout + r.stderr))
     log = harness.log_of(e)
     check(b"event=admin_forbidden token=viewer scope=content" in log,
           "a refusal is logged with the token's name and the scope")
@@ -232,17 +238,26 @@ ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 class Browser:
     """Headless Chromium through chromium-driver's WebDriver HTTP API."""
 
-    def __init__(self, artifacts):
+    def __init__(self, artifacts, profile):
         self.artifacts = artifacts
         self.port = free_port()
         self.proc = subprocess.Popen(["chromedriver", "--port=%d" % self.port],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait(self.alive, "chromedriver to answer", timeout=20)
+        try:
+            wait(self.alive, "chromedriver to answer", timeout=20)
+        except AssertionError:
+            self.proc.kill()
+            raise
         caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": shutil.which("chromium"),
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1400,1100", "--user-data-dir=" + os.path.join(artifacts, ".chr")]}}}}
-        self.session = self.call("POST", "/session", caps)["sessionId"]
+                     "--window-size=1400,1100", "--user-data-dir=" + profile]}}}}
+        try:
+            self.session = self.call("POST", "/session", caps)["sessionId"]
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+            raise
 
     def alive(self):
         try:
@@ -304,7 +319,7 @@ def browser(root, tmp_path):
         pytest.fail("no chromium/chromium-driver: run through ./dev test (it installs them)")
     artifacts = os.environ.get("SOLENT_ARTIFACTS") or os.path.join(root, "build", "artifacts")
     os.makedirs(artifacts, exist_ok=True)
-    b = Browser(artifacts)
+    b = Browser(artifacts, str(tmp_path / "chromium-profile"))
     yield b
     b.close()
 

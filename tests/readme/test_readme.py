@@ -208,6 +208,11 @@ def scenario(name, solent, root, work):
             first = re.search(r"^(\d+) .* accepted ", listing, re.M).group(1)
             return listing + "$ solent messages --explain 1\n" + \
                 sh("solent messages -c %s --explain %s" % (conf, first), work)[1]
+        if name == "audit":  # two content reads from the command line, then the audit
+            for cmd in ("show --content 1", "replay --dry-run --diff 1"):
+                rc, out = sh("solent %s -c %s" % (cmd, conf), work)
+                assert rc == 0, out
+            return sh("solent audit -c %s" % conf, work)[1]
         if name == "status":  # once the directory has its file and the FHIR one is failing
             out = ""
             for _ in range(150):
