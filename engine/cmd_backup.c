@@ -24,7 +24,7 @@ int cmd_backup_run(int argc, char **argv)
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *path = "conf/solent.conf";
+    const char *path = conf_default_path();
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {

@@ -18,12 +18,12 @@
 #include "engine/crypt.h"
 #include "engine/tls.h"
 
-#define DEFAULT_CONF "conf/solent.conf"
-
 static const char usage[] =
     "usage: solent check-config [-c FILE]\n"
-    "Checks the configuration file (default " DEFAULT_CONF "): every key, reference, secret\n"
-    "and file it names; prints a summary, or file:line: problem.\n";
+    "       solent check-config --keys\n"
+    "Checks the configuration file (default conf/solent.conf, else /etc/solent/solent.conf):\n"
+    "every key, reference, secret and file it names; prints a summary, or file:line: problem.\n"
+    "  --keys   every key the loader knows, one per line: section, key, default (tab-separated)\n";
 
 /* The line to blame for key of section (its own line, else the section's). */
 static int line_of(const struct conf *c, const void *section, const char *key, int dflt)
@@ -173,10 +173,14 @@ static void warn_exposed(const struct conf *c)
 
 int cmd_check_run(int argc, char **argv)
 {
-    const char *path = DEFAULT_CONF;
+    const char *path = conf_default_path();
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             path = argv[++i];
+        } else if (strcmp(argv[i], "--keys") == 0 && argc == 2) { /* solent.conf(5) is made of it */
+            for (const struct conf_key_info *k = conf_keys(); k->section; k++)
+                printf("%s\t%s\t%s\n", k->section, k->key, k->dflt);
+            return 0;
         } else {
             bool help = strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0;
             fputs(usage, help ? stdout : stderr);

@@ -22,8 +22,6 @@
 #include "engine/conf.h"
 #include "engine/store.h"
 
-#define DEFAULT_CONF "conf/solent.conf"
-
 static const char usage_text[] =
     "usage: solent messages [-c FILE] [--status S] [--type T] [--control-id ID] [--since T]\n"
     "                       [--limit N]\n"
@@ -97,7 +95,7 @@ int cmd_messages_run(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     static const char *const statuses[] = {"accepted", "error", "rejected", "duplicate", "parked"};
-    const char *path = DEFAULT_CONF;
+    const char *path = conf_default_path();
     struct store_filter f = {0};
     long long explain = 0;
     char *end;

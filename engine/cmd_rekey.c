@@ -26,7 +26,7 @@ int cmd_rekey_run(int argc, char **argv)
     static const struct option opts[] = {{"batch", required_argument, NULL, 'b'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *path = "conf/solent.conf";
+    const char *path = conf_default_path();
     long batch = 100;
     int ch;
     optind = 1;

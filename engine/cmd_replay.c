@@ -108,7 +108,7 @@ int cmd_replay_run(int argc, char **argv)
                                          {"diff", no_argument, NULL, 'f'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *path = "conf/solent.conf", *dest = NULL;
+    const char *path = conf_default_path(), *dest = NULL;
     bool dead = false;
     int64_t since = 0;
     struct replay rp = {0};

@@ -69,7 +69,7 @@ static const char usage[] =
 int cmd_route_run(int argc, char **argv)
 {
     struct route_cmd c = {.listener = NULL};
-    const char *conf_path = "conf/solent.conf";
+    const char *conf_path = conf_default_path();
     struct cli_paths paths;
     char why[512];
     int i = 1;

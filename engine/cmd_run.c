@@ -12,8 +12,6 @@
 #include "engine/log.h"
 #include "engine/privs.h"
 
-#define DEFAULT_CONF "conf/solent.conf"
-
 /* The directory itself (not its parents) readable by its owner only: one made before, or by
  * hand, with 0755 would let every local user read the store's patient data. */
 static int tighten(const char *path, char *err, size_t errlen)
@@ -57,7 +55,7 @@ static int make_dirs(const char *path, char *err, size_t errlen)
 
 int cmd_run_run(int argc, char **argv)
 {
-    const char *path = DEFAULT_CONF, *user = NULL;
+    const char *path = conf_default_path(), *user = NULL;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             path = argv[++i];
@@ -65,7 +63,8 @@ int cmd_run_run(int argc, char **argv)
             user = argv[++i];
         } else {
             fputs("usage: solent run [-c FILE] [--user NAME]\n"
-                  "Runs the engine on the configuration (default " DEFAULT_CONF
+                  "Runs the engine on the configuration (default conf/solent.conf, "
+                  "else\n" CONF_INSTALLED
                   ") until SIGTERM or SIGINT;\nlogs go to stderr, one event per line. Started "
                   "as root it runs as --user\n(else [engine] user) once its ports and files "
                   "are open, and refuses without one.\n",

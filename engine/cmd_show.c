@@ -21,8 +21,6 @@
 #include "engine/msgview.h"
 #include "engine/store.h"
 
-#define DEFAULT_CONF "conf/solent.conf"
-
 static const char show_usage[] =
     "usage: solent show [-c FILE] [--content] ID\n"
     "Prints stored message ID in JSON: metadata, the ACK sent, the route, the transform's\n"
@@ -42,7 +40,7 @@ int cmd_show_run(int argc, char **argv)
                                          {"content", no_argument, NULL, 'C'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *path = DEFAULT_CONF;
+    const char *path = conf_default_path();
     bool content = false;
     int ch;
     optind = 1;
@@ -112,7 +110,7 @@ int cmd_audit_run(int argc, char **argv)
                                          {"limit", required_argument, NULL, 'l'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *path = DEFAULT_CONF;
+    const char *path = conf_default_path();
     int64_t since = 0;
     size_t limit = 0;
     int ch;

@@ -783,3 +783,8 @@ struct xf_config conf_xf_route(const struct conf *c, const struct conf_route *r)
     }
     return x;
 }
+
+const char *conf_default_path(void)
+{
+    return access("conf/solent.conf", F_OK) == 0 ? "conf/solent.conf" : CONF_INSTALLED;
+}

@@ -209,6 +209,11 @@ struct conf_key_info {
     const char *section, *key, *dflt;
 };
 
+/* The file a command reads without -c: ./conf/solent.conf when there is one (a checkout,
+ * ./dev run), else CONF_INSTALLED (an installed engine, its systemd unit). */
+#define CONF_INSTALLED "/etc/solent/solent.conf"
+const char *conf_default_path(void);
+
 /* Loads path into a new conf (caller frees with conf_free); NULL with "file:line: problem". */
 struct conf *conf_load(const char *path, char *err, size_t errlen);
 /* Takes one more reference to c (from any thread); returns c. */

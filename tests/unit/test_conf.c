@@ -125,15 +125,20 @@ END_TEST
 /* The section text of [kind ...] sections in the shipped file, concatenated. */
 static void sections_of(const char *text, const char *kind, char *out, size_t n)
 {
-    char head[64];
+    char head[2][64];
     out[0] = '\0';
-    snprintf(head, sizeof head, "\n[%s", kind);
-    for (const char *p = strstr(text, head); p; p = strstr(p + 1, head)) {
-        const char *end = strstr(p + 1, "\n[");
-        size_t len = end ? (size_t)(end - p) : strlen(p), used = strlen(out);
-        if (used + len + 1 < n)
-            strncat(out, p, len);
-    }
+    snprintf(head[0], sizeof head[0], "\n[%s", kind);
+    snprintf(head[1], sizeof head[1], "\n# [%s", kind); /* a section shown commented out */
+    for (int h = 0; h < 2; h++)
+        for (const char *p = strstr(text, head[h]); p; p = strstr(p + 1, head[h])) {
+            const char *end = strstr(p + 1, "\n[");
+            const char *shown = strstr(p + 1, "\n# [");
+            if (shown && (!end || shown < end))
+                end = shown;
+            size_t len = end ? (size_t)(end - p) : strlen(p), used = strlen(out);
+            if (used + len + 1 < n)
+                strncat(out, p, len);
+        }
 }
 
 /* Writes a CSV map to /tmp and returns its path. */
