@@ -50,6 +50,30 @@ static PGconn *pg_connect(void)
     return db;
 }
 
+/* The one number sql answers, read over a connection of its own from the store under test. */
+static long long count_of(const char *sql)
+{
+    long long n = -1;
+    if (pg) {
+        PGconn *db = pg_connect();
+        PGresult *r = PQexec(db, sql);
+        ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+        n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        PQfinish(db);
+        return n;
+    }
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
 /* The store under test, with the keyring kr (NULL: none). */
 static struct store *open_store(const struct keyring *kr, char *err, size_t errlen)
 {
@@ -691,14 +715,7 @@ START_TEST(test_migrates_a_version_1_store)
     record(s, 2, STORE_DELIVERED, 0);
     ck_assert_int_eq(store_claim(s, "phr", 300, 400, 10, &c, err, sizeof err), 0);
     store_close(s);
-    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK); /* the emptied queue has no head */
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox_heads", -1, &st, NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    ck_assert_int_eq(count_of("SELECT count(*) FROM outbox_heads"), 0); /* emptied: no head */
 }
 END_TEST
 
@@ -1064,13 +1081,8 @@ START_TEST(test_console_reads)
     ck_assert_int_eq(store_audit_list(s, 0, 0, on_audit, listed), 0);
     ck_assert_str_eq(listed, want);
     store_close(s);
-    if (pg) { /* no attempt left behind: only the dead letter's, which waits to be replayed */
-        PGconn *db = pg_connect();
-        PGresult *r = PQexec(db, "SELECT count(*) FROM attempts");
-        ck_assert_str_eq(PQgetvalue(r, 0, 0), "1");
-        PQclear(r);
-        PQfinish(db);
-    }
+    /* no attempt left behind: only the dead letter's, which waits to be replayed */
+    ck_assert_int_eq(count_of("SELECT count(*) FROM attempts"), 1);
 }
 END_TEST
 
@@ -1093,27 +1105,12 @@ START_TEST(test_floor)
     ck_assert_uint_eq(t.rows, 0);
     ck_assert(store_is_idle(s));
     store_close(s);
-    if (pg) { /* the tables went with the drop */
-        PGconn *db = pg_connect();
-        PGresult *r =
-            PQexec(db, "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'solent_floor%'");
-        ck_assert_str_eq(PQgetvalue(r, 0, 0), "0");
-        PQclear(r);
-        PQfinish(db);
-    } else {
-        sqlite3 *db;
-        ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-        sqlite3_stmt *st;
-        ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                            "SELECT count(*) FROM sqlite_master"
-                                            " WHERE name LIKE 'solent_floor%'",
-                                            -1, &st, NULL),
-                         SQLITE_OK);
-        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-        ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-    }
+    /* the tables went with the drop */
+    ck_assert_int_eq(count_of(pg ? "SELECT count(*) FROM pg_tables"
+                                   " WHERE tablename LIKE 'solent_floor%'"
+                                 : "SELECT count(*) FROM sqlite_master"
+                                   " WHERE name LIKE 'solent_floor%'"),
+                     0);
 }
 END_TEST
 
