@@ -311,14 +311,16 @@ static void run_replay(struct store *s, struct job *j)
     cJSON_AddItemToObject(j->body, "replays", arr);
 }
 
-static void on_gauge(void *arg, const struct store_queue_gauge *g)
+static void on_queue(void *arg, const struct store_dest_status *d)
 {
     cJSON *o = cJSON_CreateObject();
     char t[32];
-    cJSON_AddNumberToObject(o, "queues", (double)g->queues);
-    cJSON_AddNumberToObject(o, "dead_letters", (double)g->dead);
-    cJSON_AddStringToObject(o, "oldest_pending", msgview_time(g->oldest_pending_ms, t));
-    cJSON_AddItemToObject(arg, g->destination, o);
+    cJSON_AddNumberToObject(o, "pending", (double)d->pending);
+    cJSON_AddNumberToObject(o, "in_flight", (double)d->in_flight);
+    cJSON_AddNumberToObject(o, "retrying", (double)d->retrying);
+    cJSON_AddNumberToObject(o, "dead_letters", (double)d->dead);
+    cJSON_AddStringToObject(o, "oldest_pending", msgview_time(d->oldest_pending_ms, t));
+    cJSON_AddItemToObject(arg, d->destination, o);
 }
 
 /* The status page's store part: queue gauges, dead letters, recent errors. */
@@ -330,8 +332,9 @@ static void run_status(struct store *s, struct job *j)
                         r = {.status = "rejected", .limit = 20};
     struct store_dead *d = NULL;
     size_t n = 0;
-    if (store_queue_gauges(s, on_gauge, gauges) != 0 || store_list(s, &e, on_list_row, errors) ||
-        store_list(s, &r, on_list_row, errors) || store_dead_list(s, NULL, 0, &d, &n) != 0) {
+    if (store_delivery_status(s, store_now_ms(), on_queue, gauges) != 0 ||
+        store_list(s, &e, on_list_row, errors) || store_list(s, &r, on_list_row, errors) ||
+        store_dead_list(s, NULL, 0, &d, &n) != 0) {
         cJSON_Delete(gauges);
         cJSON_Delete(errors);
         cJSON_Delete(dead);

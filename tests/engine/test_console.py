@@ -197,6 +197,10 @@ def test_replay_dry_run_diff_and_dead_letters(e, fhir):
     check(status == 200 and dry["dry_run"] and {s["destination"] for s in sends} == {"phr", "copy"}
           and all(s["diff"] == [] for s in sends), "unchanged configuration: no difference: %r"
           % [s["diff"] for s in sends])
+    cli = subprocess.run([e.solent, "replay", "-c", e.conf, "--dry-run", "--diff", str(mid)],
+                         capture_output=True, text=True)
+    check(cli.returncode == 0 and "phr: 0 changes from the last bundle sent" in cli.stdout,
+          "solent replay --dry-run --diff before the change: %s%s" % (cli.stdout, cli.stderr))
     with open(e.conf) as f:
         text = f.read()
     with open(e.conf, "w") as f:
@@ -211,8 +215,13 @@ def test_replay_dry_run_diff_and_dead_letters(e, fhir):
     check(any(c["change"] == "changed" and c["path"].endswith("/system")
               and c["after"] == "https://example.nhs.uk/mrn" for c in changes),
           "after the reload the diff shows the new identifier system: %r" % changes[:5])
-    check([a["what"] for a in e.api("/api/audit")[1]["audit"]].count("dry-run,diff") == 2,
-          "each dry run audited")
+    cli = subprocess.run([e.solent, "replay", "-c", e.conf, "--dry-run", "--diff", str(mid)],
+                         capture_output=True, text=True)
+    check(cli.returncode == 0 and "changed /entry/" in cli.stdout
+          and '-> "https://example.nhs.uk/mrn"' in cli.stdout,
+          "and after it, the changed system: %s%s" % (cli.stdout, cli.stderr))
+    check([a["what"] for a in e.api("/api/audit")[1]["audit"]].count("dry-run,diff") == 4,
+          "each dry run audited (two by the API, two by the command)")
     before = len(fhir.requests())
     status, done = e.api("/api/messages/%d/replay" % mid, token="replayer", method="POST")
     check(status == 200 and sorted(q["destination"] for q in done["replays"][0]["queued"])
