@@ -234,14 +234,15 @@ static void replay_into(struct store *s, struct job *j, cJSON *arr, int64_t id, 
     char why[512];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "message_id", (double)id);
-    if (j->dry && !audited(s, j, id, "dry-run,diff")) {
-        cJSON_Delete(o);
-        return;
-    }
     if (replay_message(s, j->conf, id, dest, replaced, j->dry, j->dry, now, &out, why,
                        sizeof why) != 0) {
         cJSON_AddStringToObject(o, "not_replayed", why);
         cJSON_AddItemToArray(arr, o);
+        return;
+    }
+    if (j->dry && !audited(s, j, id, "dry-run,diff")) { /* the bundles are patient data */
+        replay_out_free(&out);
+        cJSON_Delete(o);
         return;
     }
     cJSON *b = cJSON_AddArrayToObject(o, j->dry ? "would_send" : "queued");

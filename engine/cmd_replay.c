@@ -63,6 +63,12 @@ static void replay_one(struct replay *rp, int64_t id, const char *only_dest, int
 {
     struct replay_out out;
     char why[512];
+    if (replay_message(rp->s, rp->c, id, only_dest, replaced, rp->dry_run, rp->diff, rp->now, &out,
+                       why, sizeof why) != 0) {
+        fprintf(stderr, "message %lld: not replayed: %s\n", (long long)id, why);
+        rp->failed++;
+        return;
+    }
     if (rp->dry_run) { /* the bundles are patient data: who saw them is written down first */
         char user[64];
         if (msgview_audit(rp->s, cli_user(user, sizeof user), "cli", id,
@@ -70,14 +76,9 @@ static void replay_one(struct replay *rp, int64_t id, const char *only_dest, int
             fprintf(stderr, "message %lld: not shown: the audit cannot be written: %s\n",
                     (long long)id, why);
             rp->failed++;
+            replay_out_free(&out);
             return;
         }
-    }
-    if (replay_message(rp->s, rp->c, id, only_dest, replaced, rp->dry_run, rp->diff, rp->now, &out,
-                       why, sizeof why) != 0) {
-        fprintf(stderr, "message %lld: not replayed: %s\n", (long long)id, why);
-        rp->failed++;
-        return;
     }
     for (size_t i = 0; i < out.n; i++) {
         if (!rp->dry_run) {

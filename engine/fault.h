@@ -10,7 +10,7 @@
  * Points: intake_before_commit (delay: a slow disk), intake_after_commit (crash: committed,
  * no ACK sent),
  * delivery_after_send (crash: a bundle sent, its outcome not recorded), dir_write,
- * dir_rename, dir_fsync (fail). With SOLENT_FAULTS unset a point costs one branch.
+ * dir_rename, dir_fsync, audit_write (fail). With SOLENT_FAULTS unset a point costs one branch.
  * Not for production use: README names it as a test facility.
  */
 #ifndef SOLENT_ENGINE_FAULT_H

@@ -8,6 +8,7 @@
 
 #include "engine/conf.h"
 #include "engine/crypt.h"
+#include "engine/fault.h"
 #include "engine/log.h"
 
 static const char *const status_names[] = {"accepted", "error", "rejected", "duplicate", "parked"};
@@ -252,6 +253,10 @@ int store_deliveries(struct store *s, int64_t message_id, bool content,
 
 int store_audit_add(struct store *s, const struct store_audit *a, char *err, size_t errlen)
 {
+    if (fault_at("audit_write")) {
+        snprintf(err, errlen, "store: writing the audit: a fault point (SOLENT_FAULTS)");
+        return -1;
+    }
     return s->ops->audit_add(s, a, err, errlen);
 }
 

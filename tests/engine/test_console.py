@@ -389,3 +389,24 @@ def test_status_page_in_chromium(e, fhir, browser):
     browser.shot("console-message.png")
     browser.js("window.scrollTo(0, 0)")
     browser.shot("console.png")
+
+
+def test_no_audit_no_content(solent, root, tmp_path, fhir):
+    """When the audit cannot be written (a fault point makes the write fail), the content is
+    not handed out: 503 and no raw message in the answer, logged; the next read, audited, is."""
+    e = ConsoleEngine(solent, root, str(tmp_path), free_port(), fhir.port)
+    e.start(faults="audit_write=fail:2")
+    send(e.port, traffic("NA", 1), connections=1)
+    check(e.drained(), "delivered")
+    mid = e.api("/api/messages?type=ADT%5EA01")[1]["messages"][0]["id"]
+    status, body = e.api("/api/messages/%d?include=content" % mid, token="ops")
+    check(status == 503 and "audit" in body["error"] and "raw" not in body,
+          "no audit, no content: %r" % body)
+    status, body = e.api("/api/messages/%d/replay?dry_run=1" % mid, token="ops", method="POST")
+    check(status == 503 and "would_send" not in json.dumps(body),
+          "nor a dry run's bundles: %r" % body)
+    check(b"event=audit_failed" in harness.log_of(e), "the failure is logged")
+    check(e.api("/api/audit")[1]["audit"] == [], "nothing was audited")
+    status, body = e.api("/api/messages/%d?include=content" % mid, token="ops")
+    check(status == 200 and "raw" in body, "the next read is audited and answered")
+    check(len(e.api("/api/audit")[1]["audit"]) == 1, "and written down")
