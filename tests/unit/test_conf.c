@@ -67,6 +67,13 @@ static const struct bad_case bad_cases[] = {
     {"[admin]\nport = 9575\ntoken = hunter2\n", 1, "[admin] needs token = env:VARIABLE"},
     {"[admin]\nport = 70000\ntoken = env:T\n", 1, "[admin] port must be 1 to 65535 (0: off)"},
     {"[admin x]\n", 1, "[admin] takes no name"},
+    {"[admin token]\n", 1, "[admin token] needs a name"},
+    {"[admin token ops]\nsecret = hunter2\n", 2, "needs secret = env:VARIABLE or file:PATH"},
+    {"[admin token ops]\nsecret = env:T\nscopes = read, write\n", 3,
+     "scope write is not one of read, content, replay, reload"},
+    {"[admin token ops]\nsecret = env:T\n[admin token ops]\n", 3, "is defined twice"},
+    {"[admin]\nport = 9575\ntoken = hunter2\n[admin token ops]\nsecret = env:T\n", 1,
+     "[admin] token must be env:VARIABLE or file:PATH"},
 };
 
 START_TEST(test_bad_files)
