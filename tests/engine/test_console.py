@@ -12,6 +12,7 @@ import json
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import time
 import urllib.error
@@ -362,6 +363,8 @@ def test_status_page_in_chromium(e, fhir, browser):
     wait(lambda: "pas" in (browser.text("#listeners") or ""), "the listeners table")
     check("phr" in browser.text("#destinations") and "UP" in browser.text("#destinations"),
           "destinations with their state in words: %s" % browser.text("#destinations"))
+    with socket.create_connection(("127.0.0.1", e.port)):  # a sender connected: shown
+        wait(lambda: "127.0.0.1" in (browser.text("#listeners") or ""), "the connected peer")
     send(e.port, traffic("PG", 3), connections=1)
     check(e.drained(), "delivered")
     wait(lambda: "AA" in (browser.text("#listeners") or ""), "a per-minute rate after traffic",
