@@ -193,6 +193,23 @@ static bool ok(const PGresult *r)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+static int ready(struct pg *p, char *err, size_t errlen);
+
+/* A read: sql with a (NULL: none) once the connection is there; its rows (the caller clears
+ * them), NULL when the connection is not there or the query failed. */
+static PGresult *query(struct pg *p, const char *sql, const struct args *a)
+{
+    char err[256];
+    if (ready(p, err, sizeof err) != 0)
+        return NULL;
+    PGresult *r = run(p, sql, a);
+    if (!ok(r)) {
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
 /* Deadlock or serialization failure: the transaction may be tried again. */
 static bool retryable(const PGresult *r)
 {
@@ -837,13 +854,10 @@ static int take_ids(struct pg *p, size_t n, size_t rows, int64_t *ids)
  * whose answer was lost. 1 all of it (their ids set), 0 none, -1 unknown still. */
 static int committed(struct pg *p, const char *token, size_t n, struct store_message *msgs)
 {
-    char err[256];
-    if (ready(p, err, sizeof err) != 0)
-        return -1;
     struct args a = {0};
     a_text(&a, token);
-    PGresult *r = run(p, "SELECT id FROM messages WHERE commit_token = $1 ORDER BY id", &a);
-    int rc = !ok(r) ? -1 : (size_t)PQntuples(r) == n ? 1 : PQntuples(r) == 0 ? 0 : -1;
+    PGresult *r = query(p, "SELECT id FROM messages WHERE commit_token = $1 ORDER BY id", &a);
+    int rc = !r ? -1 : (size_t)PQntuples(r) == n ? 1 : PQntuples(r) == 0 ? 0 : -1;
     for (size_t i = 0; rc == 1 && i < n; i++) /* ids grow in the order the batch went in */
         msgs[i].id = i64(r, (int)i, 0);
     PQclear(r);
@@ -1083,9 +1097,6 @@ static int pg_list(struct store *base, const struct store_filter *f,
                    void (*fn)(void *arg, const struct store_row *row), void *arg)
 {
     struct pg *p = (struct pg *)base;
-    char err[256];
-    if (ready(p, err, sizeof err) != 0)
-        return -1;
     struct args a = {0};
     if (f->status)
         a_text(&a, f->status);
@@ -1111,22 +1122,23 @@ static int pg_list(struct store *base, const struct store_filter *f,
     a_i64(&a, f->before_id);
     a_i64(&a, f->id);
     PGresult *r =
-        run(p,
-            "SELECT id, received_at, listener, sending_app, sending_facility, control_id,"
-            " message_type, status, error_code, error_location, octet_length(raw), outbox_rows,"
-            " warnings, unmapped, peer, engine, route, ack FROM messages"
-            " WHERE ($1::text IS NULL OR status = $1)"
-            " AND ($2::text IS NULL OR starts_with(message_type, $2)) AND received_at >= $3"
-            " AND ($5::text IS NULL OR control_id = $5) AND ($6::text IS NULL OR listener = $6)"
-            " AND ($7::text IS NULL OR sending_app = $7)"
-            " AND ($8::text IS NULL OR sending_facility = $8) AND ($9::text IS NULL OR peer = $9)"
-            " AND ($10::bigint = 0 OR received_at < $10) AND ($11::bigint = 0 OR id < $11)"
-            " AND ($12::bigint = 0 OR id = $12) ORDER BY id DESC LIMIT $4",
-            &a);
+        query(p,
+              "SELECT id, received_at, listener, sending_app, sending_facility, control_id,"
+              " message_type, status, error_code, error_location, octet_length(raw), outbox_rows,"
+              " warnings, unmapped, peer, engine, route, ack FROM messages"
+              " WHERE ($1::text IS NULL OR status = $1)"
+              " AND ($2::text IS NULL OR starts_with(message_type, $2)) AND received_at >= $3"
+              " AND ($5::text IS NULL OR control_id = $5) AND ($6::text IS NULL OR listener = $6)"
+              " AND ($7::text IS NULL OR sending_app = $7)"
+              " AND ($8::text IS NULL OR sending_facility = $8) AND ($9::text IS NULL OR peer = $9)"
+              " AND ($10::bigint = 0 OR received_at < $10) AND ($11::bigint = 0 OR id < $11)"
+              " AND ($12::bigint = 0 OR id = $12) ORDER BY id DESC LIMIT $4",
+              &a);
     struct strbuf ack;
     strbuf_init(&ack, 1 << 20);
-    int rc = ok(r) ? 0 : -1;
-    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
         struct store_row row = {
             .id = i64(r, i, 0),
             .received_at_ms = i64(r, i, 1),
@@ -1153,19 +1165,16 @@ static int pg_list(struct store *base, const struct store_filter *f,
     }
     strbuf_cleanup(&ack);
     PQclear(r);
-    return rc;
+    return 0;
 }
 
 static int pg_ledger(struct store *base, int64_t id, struct strbuf *out)
 {
     struct pg *p = (struct pg *)base;
-    char err[256];
-    if (ready(p, err, sizeof err) != 0)
-        return -1;
     struct args a = {0};
     a_i64(&a, id);
-    PGresult *r = run(p, "SELECT ledger FROM messages WHERE id = $1", &a);
-    int rc = !ok(r) ? -1 : PQntuples(r) == 0 ? 0 : 1;
+    PGresult *r = query(p, "SELECT ledger FROM messages WHERE id = $1", &a);
+    int rc = !r ? -1 : PQntuples(r) == 0 ? 0 : 1;
     if (rc == 1)
         strbuf_append(out, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);
@@ -1499,12 +1508,9 @@ static int pg_delivery_status(struct store *base, int64_t now_ms,
                               void (*fn)(void *arg, const struct store_dest_status *d), void *arg)
 {
     struct pg *p = (struct pg *)base;
-    char err[256];
-    if (ready(p, err, sizeof err) != 0)
-        return -1;
     struct args a = {0};
     a_i64(&a, now_ms);
-    PGresult *r = run(
+    PGresult *r = query(
         p,
         "SELECT destination,"
         " count(*) FILTER (WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= "
@@ -1516,8 +1522,9 @@ static int pg_delivery_status(struct store *base, int64_t now_ms,
         " min(created_at) FILTER (WHERE status IN ('pending', 'retry'))"
         " FROM outbox GROUP BY destination ORDER BY destination",
         &a);
-    int rc = ok(r) ? 0 : -1;
-    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
         struct store_dest_status d = {
             .destination = PQgetvalue(r, i, 0),
             .pending = (uint64_t)i64(r, i, 1),
@@ -1530,48 +1537,46 @@ static int pg_delivery_status(struct store *base, int64_t now_ms,
         fn(arg, &d);
     }
     PQclear(r);
-    return rc;
+    return 0;
 }
 
 static int pg_engines(struct store *base, int64_t now_ms,
                       void (*fn)(void *arg, const struct store_engine *e), void *arg)
 {
     struct pg *p = (struct pg *)base;
-    char err[256];
-    if (ready(p, err, sizeof err) != 0)
-        return -1;
     struct args a = {0};
     a_i64(&a, now_ms);
-    PGresult *r = run(p,
-                      "SELECT e.name, e.started_at, (SELECT count(*) FROM outbox o"
-                      " WHERE o.lease_owner = e.name AND o.lease_until > $1)"
-                      " FROM engines e ORDER BY e.name",
-                      &a);
-    int rc = ok(r) ? 0 : -1;
-    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+    PGresult *r = query(p,
+                        "SELECT e.name, e.started_at, (SELECT count(*) FROM outbox o"
+                        " WHERE o.lease_owner = e.name AND o.lease_until > $1)"
+                        " FROM engines e ORDER BY e.name",
+                        &a);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
         struct store_engine e = {PQgetvalue(r, i, 0), i64(r, i, 1), (uint64_t)i64(r, i, 2)};
         fn(arg, &e);
     }
     PQclear(r);
-    return rc;
+    return 0;
 }
 
 static int pg_queue_gauges(struct store *base,
                            void (*fn)(void *arg, const struct store_queue_gauge *g), void *arg)
 {
     struct pg *p = (struct pg *)base;
-    char err[256];
-    if (ready(p, err, sizeof err) != 0)
-        return -1;
     PGresult *r =
-        PQexec(p->db, "SELECT destination, sum(q), sum(d), min(oldest) FROM ("
-                      " SELECT h.destination AS destination, 1 AS q, 0 AS d, o.created_at AS oldest"
-                      " FROM outbox_heads h JOIN outbox o ON o.id = h.outbox_id"
-                      " UNION ALL SELECT destination, 0, 1, NULL FROM outbox"
-                      " WHERE status = 'dead' AND replayed_at IS NULL) s"
-                      " GROUP BY destination ORDER BY destination");
-    int rc = ok(r) ? 0 : -1;
-    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        query(p,
+              "SELECT destination, sum(q), sum(d), min(oldest) FROM ("
+              " SELECT h.destination AS destination, 1 AS q, 0 AS d, o.created_at AS oldest"
+              " FROM outbox_heads h JOIN outbox o ON o.id = h.outbox_id"
+              " UNION ALL SELECT destination, 0, 1, NULL FROM outbox"
+              " WHERE status = 'dead' AND replayed_at IS NULL) s"
+              " GROUP BY destination ORDER BY destination",
+              NULL);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
         struct store_queue_gauge g = {
             .destination = PQgetvalue(r, i, 0),
             .queues = (uint64_t)i64(r, i, 1),
@@ -1581,32 +1586,30 @@ static int pg_queue_gauges(struct store *base,
         fn(arg, &g);
     }
     PQclear(r);
-    return rc;
+    return 0;
 }
 
 static int pg_dead_list(struct store *base, const char *destination, int64_t since_ms,
                         struct store_dead **out, size_t *n)
 {
     struct pg *p = (struct pg *)base;
-    char err[256];
     *out = NULL;
     *n = 0;
-    if (ready(p, err, sizeof err) != 0)
-        return -1;
     struct args a = {0};
     if (destination)
         a_text(&a, destination);
     else
         a_null(&a);
     a_i64(&a, since_ms);
-    PGresult *r = run(p,
-                      "SELECT id, message_id, destination, last_http_status,"
-                      " coalesce(last_error, '') FROM outbox WHERE status = 'dead'"
-                      " AND replayed_at IS NULL AND ($1::text IS NULL OR destination = $1)"
-                      " AND created_at >= $2 ORDER BY id",
-                      &a);
-    int rc = ok(r) ? 0 : -1;
-    if (rc == 0 && PQntuples(r) > 0) {
+    PGresult *r = query(p,
+                        "SELECT id, message_id, destination, last_http_status,"
+                        " coalesce(last_error, '') FROM outbox WHERE status = 'dead'"
+                        " AND replayed_at IS NULL AND ($1::text IS NULL OR destination = $1)"
+                        " AND created_at >= $2 ORDER BY id",
+                        &a);
+    if (!r)
+        return -1;
+    if (PQntuples(r) > 0) {
         *out = calloc((size_t)PQntuples(r), sizeof **out);
         if (!*out)
             abort(); /* out-of-memory policy: abort (docs/DESIGN.md) */
@@ -1620,20 +1623,17 @@ static int pg_dead_list(struct store *base, const char *destination, int64_t sin
         }
     }
     PQclear(r);
-    return rc;
+    return 0;
 }
 
 static int pg_message_get(struct store *base, int64_t id, struct strbuf *raw, char *listener,
                           size_t listener_len, int64_t *received_at_ms)
 {
     struct pg *p = (struct pg *)base;
-    char err[256];
-    if (ready(p, err, sizeof err) != 0)
-        return -1;
     struct args a = {0};
     a_i64(&a, id);
-    PGresult *r = run(p, "SELECT raw, listener, received_at FROM messages WHERE id = $1", &a);
-    int rc = !ok(r) ? -1 : PQntuples(r) == 0 ? 0 : 1;
+    PGresult *r = query(p, "SELECT raw, listener, received_at FROM messages WHERE id = $1", &a);
+    int rc = !r ? -1 : PQntuples(r) == 0 ? 0 : 1;
     if (rc == 1 && open_column(p, r, 0, 0, "messages.raw", id, raw) != 0)
         rc = -1;
     if (rc == 1) {
@@ -1896,28 +1896,26 @@ static int pg_deliveries(struct store *base, int64_t message_id, bool content,
                          void (*fn)(void *arg, const struct store_delivery *d), void *arg)
 {
     struct pg *p = (struct pg *)base;
-    char err[256];
-    if (ready(p, err, sizeof err) != 0)
-        return -1;
     struct args a = {0};
     a_i64(&a, message_id);
     a_text(&a, content ? "t" : "f");
-    PGresult *r = run(p,
-                      "SELECT o.id, o.destination, o.status, o.attempts, o.created_at,"
-                      " coalesce(o.delivered_at, 0), o.next_attempt_at, coalesce(o.replayed_at, 0),"
-                      " coalesce(o.last_http_status, 0), coalesce(o.last_error, ''),"
-                      " coalesce(o.locations, ''), CASE WHEN $2::boolean THEN b.bundle END,"
-                      " CASE WHEN $2::boolean THEN o.response END"
-                      " FROM outbox o LEFT JOIN outbox_bundles b ON b.outbox_id = o.id"
-                      " WHERE o.message_id = $1 ORDER BY o.id",
-                      &a),
-             *h = run(p,
-                      "SELECT t.outbox_id, t.at, t.outcome, coalesce(t.http_status, 0),"
-                      " coalesce(t.error, ''), coalesce(t.locations, ''), t.engine"
-                      " FROM attempts t JOIN outbox o ON o.id = t.outbox_id"
-                      " WHERE o.message_id = $1 AND $2::boolean IS NOT NULL ORDER BY t.id",
-                      &a);
-    int rc = ok(r) && ok(h) ? 0 : -1;
+    PGresult *r = query(
+                 p,
+                 "SELECT o.id, o.destination, o.status, o.attempts, o.created_at,"
+                 " coalesce(o.delivered_at, 0), o.next_attempt_at, coalesce(o.replayed_at, 0),"
+                 " coalesce(o.last_http_status, 0), coalesce(o.last_error, ''),"
+                 " coalesce(o.locations, ''), CASE WHEN $2::boolean THEN b.bundle END,"
+                 " CASE WHEN $2::boolean THEN o.response END"
+                 " FROM outbox o LEFT JOIN outbox_bundles b ON b.outbox_id = o.id"
+                 " WHERE o.message_id = $1 ORDER BY o.id",
+                 &a),
+             *h = query(p,
+                        "SELECT t.outbox_id, t.at, t.outcome, coalesce(t.http_status, 0),"
+                        " coalesce(t.error, ''), coalesce(t.locations, ''), t.engine"
+                        " FROM attempts t JOIN outbox o ON o.id = t.outbox_id"
+                        " WHERE o.message_id = $1 AND $2::boolean IS NOT NULL ORDER BY t.id",
+                        &a);
+    int rc = r && h ? 0 : -1;
     struct strbuf bundle, response;
     strbuf_init(&bundle, (size_t)1 << 30);
     strbuf_init(&response, (size_t)1 << 30);
@@ -1989,18 +1987,16 @@ static int pg_audit_list(struct store *base, int64_t since_ms, size_t limit,
                          void (*fn)(void *arg, const struct store_audit *a), void *arg)
 {
     struct pg *p = (struct pg *)base;
-    char err[256];
-    if (ready(p, err, sizeof err) != 0)
-        return -1;
     struct args a = {0};
     a_i64(&a, since_ms);
     a_i64(&a, limit ? (int64_t)limit : 1000);
-    PGresult *r = run(p,
-                      "SELECT id, at, who, via, message_id, what FROM audit WHERE at >= $1"
-                      " ORDER BY id DESC LIMIT $2",
-                      &a);
-    int rc = ok(r) ? 0 : -1;
-    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+    PGresult *r = query(p,
+                        "SELECT id, at, who, via, message_id, what FROM audit WHERE at >= $1"
+                        " ORDER BY id DESC LIMIT $2",
+                        &a);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
         struct store_audit au = {.id = i64(r, i, 0),
                                  .at_ms = i64(r, i, 1),
                                  .who = PQgetvalue(r, i, 2),
@@ -2010,7 +2006,7 @@ static int pg_audit_list(struct store *base, int64_t since_ms, size_t limit,
         fn(arg, &au);
     }
     PQclear(r);
-    return rc;
+    return 0;
 }
 
 static const struct store_ops pg_ops = {
