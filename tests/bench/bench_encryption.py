@@ -3,23 +3,12 @@
 ingest throughput with 16 connections, medians of alternating runs. Prints figures; asserts
 nothing. usage: bench_encryption.py SOLENT SOURCE_ROOT"""
 import os
-import re
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 
-# Started as root, solent run needs a user to become; its directories must let it through.
-AS_USER = ["--user", "nobody"] if os.geteuid() == 0 else []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, send_rate, start  # noqa: E402
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def engine(solent, d, key):
@@ -48,22 +37,7 @@ destinations = local
 kind = directory
 path = {d}/data/outbox
 """)
-    p = subprocess.Popen([solent, "run", "-c", conf] + AS_USER, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return p, port
-
-
-def send(solent, port, sample, count, connections):
-    out = subprocess.run([solent, "send", "--quiet", "--count", str(count), "--connections",
-                          str(connections), "127.0.0.1:%d" % port, sample],
-                         capture_output=True, text=True).stdout
-    m = re.search(r"([\d.]+) messages/s", out)
-    return float(m.group(1)) if m else 0.0
+    return start(solent, conf, [port]), port
 
 
 def main():
@@ -77,8 +51,8 @@ def main():
             for connections, count in ((1, 2000), (16, 10000)):
                 a, b = [], []
                 for _ in range(5):
-                    a.append(send(solent, pport, sample, count, connections))
-                    b.append(send(solent, sport, sample, count, connections))
+                    a.append(send_rate(solent, pport, sample, count, connections))
+                    b.append(send_rate(solent, sport, sample, count, connections))
                 a, b = sorted(a)[2], sorted(b)[2]
                 print("bench encryption: %2d connection%s: no key %.0f messages/s, key %.0f "
                       "messages/s (%.0f%%), medians of 5 alternating runs" % (

@@ -11,22 +11,15 @@ usage: bench_store.py SOLENT SOURCE_ROOT"""
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-AS_USER = ["--user", "nobody"] if os.geteuid() == 0 else []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, send_rate, start  # noqa: E402
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def engine(solent, d, store, name):
@@ -51,14 +44,8 @@ destinations = local
 kind = directory
 path = {d}/data/outbox
 """)
-    p = subprocess.Popen([solent, "run", "-c", conf] + AS_USER, stderr=subprocess.DEVNULL)
+    p = start(solent, conf, [port])
     p.conf = conf
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
     return p, port
 
 
@@ -81,11 +68,7 @@ def settle(solent, confs, timeout=120):
 
 
 def send(solent, port, sample, count, connections, out=None):
-    text = subprocess.run([solent, "send", "--quiet", "--count", str(count), "--connections",
-                           str(connections), "127.0.0.1:%d" % port, sample],
-                          capture_output=True, text=True).stdout
-    m = re.search(r"([\d.]+) messages/s", text)
-    rate = float(m.group(1)) if m else 0.0
+    rate = send_rate(solent, port, sample, count, connections)
     if out is not None:
         out.append(rate)
     return rate

@@ -13,8 +13,9 @@ import sys
 import tempfile
 import time
 
-# Started as root, solent run needs a user to become; its directories must let it through.
-AS_USER = ["--user", "nobody"] if os.geteuid() == 0 else []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, send_rate, start  # noqa: E402
+
 
 
 def openssl(*args):
@@ -43,13 +44,9 @@ def rss_kb(pid):
 
 
 def send(solent, port, sample, count, connections, tls=None):
-    args = [solent, "send", "--quiet", "--count", str(count), "--connections", str(connections)]
-    if tls:
-        args += ["--tls", "--ca", tls("ca.pem"), "--cert", tls("client.pem"), "--key",
-                 tls("client.key"), "--servername", "localhost"]
-    out = subprocess.run(args + ["127.0.0.1:%d" % port, sample], capture_output=True, text=True).stdout
-    m = re.search(r"([\d.]+) messages/s", out)
-    return float(m.group(1)) if m else 0.0
+    options = ["--tls", "--ca", tls("ca.pem"), "--cert", tls("client.pem"), "--key",
+               tls("client.key"), "--servername", "localhost"] if tls else []
+    return send_rate(solent, port, sample, count, connections, options)
 
 
 def main():
@@ -58,14 +55,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o755)  # the engine runs as its user when started as root
         p = pki(d)
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        plain = s.getsockname()[1]
-        s.close()
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        tlsport = s.getsockname()[1]
-        s.close()
+        plain, tlsport = free_port(), free_port()
         conf = os.path.join(d, "solent.conf")
         with open(conf, "w") as f:
             f.write(f"""[engine]
@@ -95,15 +85,8 @@ destinations = local
 kind = directory
 path = {d}/data/outbox
 """)
-        engine = subprocess.Popen([solent, "run", "-c", conf] + AS_USER, stderr=subprocess.DEVNULL)
+        engine = start(solent, conf, [plain, tlsport])
         try:
-            for port in (plain, tlsport):
-                for _ in range(100):
-                    try:
-                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                        break
-                    except OSError:
-                        time.sleep(0.05)
             # five alternating rounds each, the median of each: the store's commit time (fsync
             # on this VM) varies from run to run far more than TLS costs
             for connections, count in ((1, 2000), (16, 10000)):
